@@ -1,0 +1,34 @@
+# Gongkai — the two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+
+.PHONY: run test lint venv serve bench clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+## make run: install, migrate, load the demo data, serve on http://127.0.0.1:5000
+run: venv
+	$(PY) app.py init
+	$(PY) app.py demo
+	$(PY) app.py serve --host $(HOST) --port $(PORT)
+
+## make lint: ruff lint + format check
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+## make test: lint, the whole suite on SQLite, the integration suite on PostgreSQL
+test: venv lint
+	bash tools/run-tests.sh
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache .hypothesis test-artifacts

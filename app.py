@@ -1,0 +1,123 @@
+"""Gongkai: the Flask app factory and the command line (``python app.py …``).
+
+The web layer and the CLI share one thing: a SQLAlchemy session per unit of work that
+the caller commits once. Nothing under ``workflow/`` commits.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from typing import Any
+
+from flask import Flask, g, render_template
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy.orm import Session
+
+from models import User
+from models.db import make_engine, make_session_factory
+from workflow.errors import DomainError
+
+csrf = CSRFProtect()
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.login_message = "请先登录"
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(
+        SECRET_KEY=os.environ.get("GONGKAI_SECRET_KEY") or secrets.token_hex(32),
+        DATABASE_URL=None,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=os.environ.get("GONGKAI_SECURE_COOKIES") == "1",
+        WTF_CSRF_TIME_LIMIT=None,
+        JSON_AS_ASCII=False,
+    )
+    app.config.update(config or {})
+    engine = make_engine(app.config["DATABASE_URL"])
+    app.extensions["db_engine"] = engine
+    app.extensions["db_sessions"] = make_session_factory(engine)
+
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    _register_blueprints(app)
+    _register_errors(app)
+
+    @app.teardown_appcontext
+    def close_session(_exc: BaseException | None) -> None:
+        session: Session | None = g.pop("db", None)
+        if session is not None:
+            session.close()
+
+    @app.after_request
+    def security_headers(response: Any) -> Any:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'"
+        )
+        return response
+
+    return app
+
+
+def db() -> Session:
+    """The request's session (one per HTTP request, closed at teardown)."""
+    from flask import current_app
+
+    if "db" not in g:
+        g.db = current_app.extensions["db_sessions"]()
+    return g.db
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    if not user_id.isdigit():
+        return None
+    user = db().get(User, int(user_id))
+    return user if user is not None and user.active else None
+
+
+def _register_blueprints(app: Flask) -> None:
+    from views.auth import bp as auth_bp
+    from views.requests import bp as requests_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(requests_bp)
+
+
+def _register_errors(app: Flask) -> None:
+    def page(status: int, message: str) -> tuple[str, int]:
+        return render_template("error.html", status=status, message=message), status
+
+    @app.errorhandler(DomainError)
+    def domain_error(err: DomainError) -> tuple[str, int]:
+        return page(err.status, str(err))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(_err: CSRFError) -> tuple[str, int]:
+        return page(400, "表单已过期或来源不明（缺少安全令牌），请刷新页面后重试。")
+
+    for status, message in (
+        (400, "请求无效"),
+        (403, "您没有权限进行此操作"),
+        (404, "页面不存在"),
+        (405, "不支持的请求方式"),
+        (409, "操作冲突，请刷新后重试"),
+        (413, "上传的文件过大"),
+    ):
+        app.register_error_handler(status, lambda _e, s=status, m=message: page(s, m))
+
+    @app.errorhandler(500)
+    def server_error(_err: Exception) -> tuple[str, int]:
+        return page(500, "系统内部错误，操作未保存。请稍后重试或联系管理员。")
+
+
+if __name__ == "__main__":
+    from commands import main
+
+    main()

@@ -1,0 +1,21 @@
+"""SQLAlchemy 2 typed models. Importing this package registers every table on ``Base``."""
+
+from models.agency import Agency
+from models.base import Base
+from models.calendar import CalendarOverride, CalendarYear
+from models.event import Event
+from models.request import Request, RequestFacts, TrackingCounter
+from models.user import User, UserRole
+
+__all__ = [
+    "Agency",
+    "Base",
+    "CalendarOverride",
+    "CalendarYear",
+    "Event",
+    "Request",
+    "RequestFacts",
+    "TrackingCounter",
+    "User",
+    "UserRole",
+]

@@ -1,0 +1,105 @@
+"""The request row: intake facts plus a cache of its current state.
+
+``state`` and ``last_seq`` are derived from the events (``verify-log`` checks them);
+``version`` is SQLAlchemy's optimistic lock, so two clerks acting on the same request
+cannot both win: the second flush finds the version moved and fails.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import ClassVar
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.agency import Agency
+from models.base import Base, in_list, utcnow
+from models.user import User
+from workflow.catalog.applicants import KIND_CODES
+from workflow.catalog.channels import CHANNEL_BY_CODE
+from workflow.catalog.outcomes import OUTCOME_BY_CODE
+from workflow.states import STORED_STATES
+
+
+class Request(Base):
+    __tablename__ = "requests"
+    __table_args__ = (
+        UniqueConstraint("agency_id", "tracking_no"),
+        UniqueConstraint("agency_id", "external_ref"),
+        CheckConstraint(in_list("state", tuple(s.value for s in STORED_STATES)), name="state"),
+        CheckConstraint(in_list("applicant_kind", KIND_CODES), name="applicant_kind"),
+        CheckConstraint(in_list("channel", tuple(CHANNEL_BY_CODE)), name="channel"),
+        Index("ix_requests_agency_state", "agency_id", "state"),
+        Index("ix_requests_agency_received", "agency_id", "received_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    tracking_no: Mapped[str] = mapped_column(String(32))
+    year: Mapped[int]
+    serial: Mapped[int]
+    external_ref: Mapped[str | None] = mapped_column(String(64))
+
+    applicant_name: Mapped[str] = mapped_column(String(200))
+    applicant_kind: Mapped[str] = mapped_column(String(32))
+    id_type: Mapped[str] = mapped_column(String(32), default="")
+    id_number: Mapped[str] = mapped_column(String(64), default="")
+    phone: Mapped[str] = mapped_column(String(64), default="")
+    email: Mapped[str] = mapped_column(String(200), default="")
+    address: Mapped[str] = mapped_column(String(400), default="")
+
+    subject: Mapped[str] = mapped_column(Text)
+    doc_numbers: Mapped[str] = mapped_column(String(400), default="")
+    form_wanted: Mapped[str] = mapped_column(String(32), default="")
+    delivery_wanted: Mapped[str] = mapped_column(String(32), default="")
+
+    channel: Mapped[str] = mapped_column(String(16))
+    submitted_at: Mapped[datetime]
+    received_on: Mapped[date] = mapped_column(Date)
+
+    state: Mapped[str] = mapped_column(String(32))
+    last_seq: Mapped[int] = mapped_column(default=0)
+    version: Mapped[int] = mapped_column(default=1)
+    handler_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    agency: Mapped[Agency] = relationship()
+    handler: Mapped[User | None] = relationship()
+
+    __mapper_args__: ClassVar[dict[str, object]] = {"version_id_col": version}
+
+
+class TrackingCounter(Base):
+    """Last serial handed out per agency and year (atomic increment, no max() race)."""
+
+    __tablename__ = "tracking_counters"
+
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last: Mapped[int] = mapped_column(default=0)
+
+
+class RequestFacts(Base):
+    """Statistics projection: one row per request, rewritten with every event.
+
+    Holds exactly ``workflow.request_facts.RequestFacts`` plus the grouping keys, so the
+    annual tables can be aggregated in SQL; ``stats-verify`` recomputes it from the log.
+    """
+
+    __tablename__ = "request_facts"
+    __table_args__ = (
+        CheckConstraint(
+            "outcome IS NULL OR " + in_list("outcome", tuple(OUTCOME_BY_CODE)), name="outcome"
+        ),
+        Index("ix_request_facts_agency_received", "agency_id", "received_on"),
+        Index("ix_request_facts_agency_concluded", "agency_id", "concluded_on"),
+    )
+
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    applicant_kind: Mapped[str] = mapped_column(String(32))
+    received_on: Mapped[date] = mapped_column(Date)
+    concluded_on: Mapped[date | None] = mapped_column(Date)
+    outcome: Mapped[str | None] = mapped_column(String(40))
+    voided: Mapped[bool] = mapped_column(default=False)

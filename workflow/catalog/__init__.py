@@ -1,0 +1,1 @@
+"""Reference data of the domain, defined once and read by every consumer."""

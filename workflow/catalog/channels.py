@@ -1,0 +1,41 @@
+"""Intake channels and how each fixes the legal receipt date (Art. 31, SPEC §2)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Channel:
+    code: str
+    label: str
+    receipt_rule: str
+    #: True when the receipt date is the submission day itself (in person).
+    receipt_is_submission_day: bool
+
+
+CHANNELS: tuple[Channel, ...] = (
+    Channel("in_person", "当面提交", "当面提交的，以提交之日为收到申请之日", True),
+    Channel(
+        "post",
+        "邮寄（需签收）",
+        "以邮寄方式提交的，以行政机关签收之日为收到申请之日",
+        False,
+    ),
+    Channel(
+        "letter",
+        "平常信函（无需签收）",
+        "以平常信函等无需签收的邮寄方式提交的，以双方确认之日为收到申请之日",
+        False,
+    ),
+    Channel(
+        "online",
+        "互联网渠道（网站、电子邮件）",
+        "通过互联网渠道提交的，以双方确认之日为收到申请之日",
+        False,
+    ),
+    Channel("fax", "传真", "以传真方式提交的，以双方确认之日为收到申请之日", False),
+)
+
+CHANNEL_BY_CODE: dict[str, Channel] = {c.code: c for c in CHANNELS}
+DEFAULT_CHANNEL = "online"

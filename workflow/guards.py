@@ -1,0 +1,129 @@
+"""Guards: pure predicates over a proposed action, each returning a Chinese reason.
+
+A guard returns ``None`` when the action may go ahead and otherwise the sentence a clerk
+reads on the page. Preconditions look only at the request, the actor and the history
+(they decide which buttons are enabled); payload guards also see what was typed in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Protocol
+
+from workflow.catalog.outcomes import OUTCOME_BY_CODE
+from workflow.catalog.roles import ROLE_BY_CODE
+
+
+class EventLike(Protocol):
+    trigger: str
+    effective_date: date
+    payload: Mapping[str, Any]
+
+
+class DeadlinesLike(Protocol):
+    applicant_supplement_due: date | None
+    fee_due: date | None
+
+
+@dataclass(frozen=True)
+class GuardContext:
+    """Everything a guard may look at; built by the machine, never by a guard."""
+
+    state: str
+    received_on: date | None
+    history: Sequence[EventLike]
+    roles: frozenset[str]
+    today: date
+    effective_date: date | None = None
+    payload: Mapping[str, Any] = field(default_factory=dict)
+    deadlines: DeadlinesLike | None = None
+
+
+Guard = Callable[[GuardContext], str | None]
+
+
+def role_allowed(allowed: frozenset[str]) -> Guard:
+    def check(ctx: GuardContext) -> str | None:
+        if ctx.roles & allowed:
+            return None
+        names = "、".join(ROLE_BY_CODE[r].label for r in sorted(allowed))
+        return f"只有{names}可以进行此操作"
+
+    return check
+
+
+def once_only(trigger: str, reason: str) -> Guard:
+    def check(ctx: GuardContext) -> str | None:
+        return reason if any(e.trigger == trigger for e in ctx.history) else None
+
+    return check
+
+
+def date_not_future(ctx: GuardContext) -> str | None:
+    if ctx.effective_date and ctx.effective_date > ctx.today:
+        return f"日期 {ctx.effective_date.isoformat()} 不能晚于今天（{ctx.today.isoformat()}）"
+    return None
+
+
+def date_not_before_receipt(ctx: GuardContext) -> str | None:
+    if ctx.effective_date and ctx.received_on and ctx.effective_date < ctx.received_on:
+        return (
+            f"日期 {ctx.effective_date.isoformat()} 不能早于收到申请日期"
+            f"（{ctx.received_on.isoformat()}）"
+        )
+    return None
+
+
+def date_in_order(ctx: GuardContext) -> str | None:
+    if not ctx.effective_date or not ctx.history:
+        return None
+    last = max(e.effective_date for e in ctx.history)
+    if ctx.effective_date < last:
+        return f"日期 {ctx.effective_date.isoformat()} 不能早于上一步骤的日期（{last.isoformat()}）"
+    return None
+
+
+def date_after_effective(name: str, reason: str) -> Guard:
+    def check(ctx: GuardContext) -> str | None:
+        value = ctx.payload.get(name)
+        if value and ctx.effective_date and date.fromisoformat(value) <= ctx.effective_date:
+            return reason
+        return None
+
+    return check
+
+
+def applicant_deadline_passed(ctx: GuardContext) -> str | None:
+    due = ctx.deadlines.applicant_supplement_due if ctx.deadlines else None
+    if due and ctx.effective_date and ctx.effective_date <= due:
+        return f"补正期限（{due.isoformat()}）尚未届满，不能认定逾期未补正"
+    return None
+
+
+def fee_deadline_passed(ctx: GuardContext) -> str | None:
+    due = ctx.deadlines.fee_due if ctx.deadlines else None
+    if due and ctx.effective_date and ctx.effective_date <= due:
+        return f"缴费期限（{due.isoformat()}）尚未届满，不能认定逾期未缴费"
+    return None
+
+
+def approver_named(ctx: GuardContext) -> str | None:
+    if not ctx.payload.get("approver"):
+        return "延期答复须经审核人（政府信息公开工作机构负责人）批准，请填写批准人"
+    return None
+
+
+def outcome_decidable(ctx: GuardContext) -> str | None:
+    code = ctx.payload.get("outcome")
+    outcome = OUTCOME_BY_CODE.get(code or "")
+    if outcome is None:
+        return "作出答复必须选择处理结果"
+    if not outcome.decidable:
+        return f"“{outcome.short}”由相应的逾期步骤记录，不能在作出答复时选择"
+    return None
+
+
+#: Guards every action passes, whatever its trigger.
+DATE_GUARDS: tuple[Guard, ...] = (date_not_future, date_not_before_receipt, date_in_order)

@@ -1,0 +1,258 @@
+"""Use cases on a SQLAlchemy session: the only way requests change.
+
+Every function flushes and never commits: the caller (a view, a CLI command, the
+importer) owns the transaction, so an action's state change, its event and the
+statistics projection are committed together or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm import Session
+
+from models import Agency, CalendarOverride, CalendarYear, Event, Request, RequestFacts, User
+from models.user import UserRole
+from workflow import machine
+from workflow.calendar import WorkingCalendar
+from workflow.deadlines import Deadlines, compute_deadlines, lateness
+from workflow.errors import ConflictError, NotFound, PermissionDenied, ValidationError
+from workflow.intake import parse_intake
+from workflow.payload import ParsedAction, parse_action
+from workflow.request_facts import facts_from_events
+from workflow.spec import SPEC_BY_TRIGGER
+from workflow.states import State
+
+LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: taken from the logged-in user, the CLI or the importer."""
+
+    user_id: int | None
+    username: str
+    agency_id: int
+    roles: frozenset[str]
+
+    @classmethod
+    def of(cls, user: User) -> Actor:
+        return cls(user.id, user.username, user.agency_id, user.roles)
+
+
+def local_today(now: datetime) -> date:
+    """Effective dates are agency-local (Beijing time) calendar days."""
+    aware = now if now.tzinfo else now.replace(tzinfo=UTC)
+    return aware.astimezone(LOCAL_ZONE).date()
+
+
+def _naive_utc(now: datetime) -> datetime:
+    return (now if now.tzinfo else now.replace(tzinfo=UTC)).astimezone(UTC).replace(tzinfo=None)
+
+
+def load_calendar(session: Session) -> WorkingCalendar:
+    overrides = {o.day: o.is_workday for o in session.scalars(select(CalendarOverride))}
+    years = set(session.scalars(select(CalendarYear.year)))
+    return WorkingCalendar(overrides, years)
+
+
+def history(session: Session, request: Request) -> list[Event]:
+    return list(
+        session.scalars(select(Event).where(Event.request_id == request.id).order_by(Event.seq))
+    )
+
+
+def deadlines_of(
+    request: Request, events: Sequence[Event], calendar: WorkingCalendar, today: date
+) -> Deadlines:
+    return compute_deadlines(request.received_on, events, calendar, today)
+
+
+def next_serial(session: Session, agency_id: int, year: int) -> int:
+    """Hand out the next tracking serial atomically (UPDATE … RETURNING, no max() race)."""
+    from models import TrackingCounter
+
+    stmt = (
+        update(TrackingCounter)
+        .where(TrackingCounter.agency_id == agency_id, TrackingCounter.year == year)
+        .values(last=TrackingCounter.last + 1)
+        .returning(TrackingCounter.last)
+    )
+    serial = session.execute(stmt).scalar()
+    if serial is None:
+        session.add(TrackingCounter(agency_id=agency_id, year=year, last=1))
+        session.flush()
+        serial = 1
+    return serial
+
+
+def tracking_number(year: int, serial: int) -> str:
+    return f"{year}-{serial:04d}"
+
+
+def register(
+    session: Session,
+    actor: Actor,
+    now: datetime,
+    raw: Mapping[str, Any],
+    *,
+    agency: Agency,
+    external_ref: str | None = None,
+) -> Request:
+    """Register a request: validate intake, number it and record the ``register`` event."""
+    today = local_today(now)
+    if agency.id != actor.agency_id:
+        raise PermissionDenied("只能为本机关登记申请")
+    intake = parse_intake(raw, today)
+    values = dict(intake.values)
+    values.pop("submitted_on", None)
+    values.pop("received_on", None)
+    year = intake.received_on.year
+    serial = next_serial(session, agency.id, year)
+    submitted_at = (
+        _naive_utc(now)
+        if intake.submitted_on == today
+        else datetime.combine(intake.submitted_on, time(0), LOCAL_ZONE).astimezone(UTC)
+    )
+    request = Request(
+        agency_id=agency.id,
+        tracking_no=tracking_number(year, serial),
+        year=year,
+        serial=serial,
+        external_ref=external_ref,
+        submitted_at=_naive_utc(submitted_at),
+        received_on=intake.received_on,
+        state=State.NEW.value,
+        last_seq=0,
+        handler_id=actor.user_id if "handler" in actor.roles else None,
+        **values,
+    )
+    # Not added yet: the register event's sink brings it into the session, so no
+    # autoflush can write a request that is still in the virtual "new" state.
+    action = ParsedAction(
+        intake.received_on, {**intake.values, "receipt_rule": intake.receipt_note}
+    )
+    _apply(session, request, "register", actor, now, action, [])
+    return request
+
+
+def fire(
+    session: Session,
+    request: Request,
+    trigger: str,
+    actor: Actor,
+    now: datetime,
+    raw: Mapping[str, Any] | ParsedAction,
+    *,
+    expected_version: int | None = None,
+) -> Event:
+    """Fire ``trigger`` at ``request`` with the typed-in payload; append its event."""
+    spec = SPEC_BY_TRIGGER.get(trigger)
+    if spec is None or trigger == "register":
+        raise NotFound(f"未知操作“{trigger}”")
+    if expected_version is not None and expected_version != request.version:
+        raise ConflictError(conflict_message(request))
+    action = raw if isinstance(raw, ParsedAction) else parse_action(spec, raw)
+    if "approver" in action.payload:
+        _check_approver(session, request.agency_id, action.payload["approver"])
+    return _apply(session, request, trigger, actor, now, action, history(session, request))
+
+
+def conflict_message(request: Request) -> str:
+    return (
+        f"申请 {request.tracking_no} 刚刚已被他人更新（当前状态：{State(request.state).label}），"
+        "您的操作没有保存。请查看最新情况后重新操作。"
+    )
+
+
+def _check_approver(session: Session, agency_id: int, username: str) -> None:
+    found = session.scalar(
+        select(User.id)
+        .join(UserRole)
+        .where(
+            User.username == username,
+            User.agency_id == agency_id,
+            User.active.is_(True),
+            UserRole.role == "approver",
+        )
+    )
+    if found is None:
+        raise ValidationError(
+            "批准人须为本机关的审核人", {"approver": f"“{username}”不是本机关的审核人"}
+        )
+
+
+def _apply(
+    session: Session,
+    request: Request,
+    trigger: str,
+    actor: Actor,
+    now: datetime,
+    action: ParsedAction,
+    events: list[Event],
+) -> Event:
+    if actor.agency_id != request.agency_id:
+        raise PermissionDenied("只能办理本机关的申请")
+    today = local_today(now)
+    calendar = load_calendar(session)
+    deadlines = deadlines_of(request, events, calendar, today) if events else None
+    payload = dict(action.payload)
+    late = lateness(trigger, action.effective_date, deadlines) if deadlines else None
+    if late:
+        payload["late"] = late
+
+    def sink(transition: machine.Transition) -> Event:
+        request.last_seq += 1
+        event = Event(
+            request=request,
+            seq=request.last_seq,
+            trigger=transition.trigger,
+            from_state=transition.from_state,
+            to_state=transition.to_state,
+            effective_date=action.effective_date,
+            recorded_at=_naive_utc(now),
+            actor_id=actor.user_id,
+            payload=payload,
+        )
+        session.add(event)
+        return event
+
+    event = machine.fire(
+        request,
+        trigger,
+        sink=sink,
+        roles=actor.roles,
+        today=today,
+        effective_date=action.effective_date,
+        payload=payload,
+        history=events,
+        deadlines=deadlines,
+    )
+    try:
+        session.flush()
+    except StaleDataError as exc:
+        raise ConflictError(conflict_message(request)) from exc
+    _project(session, request, [*events, event])
+    session.flush()
+    return event
+
+
+def _project(session: Session, request: Request, events: Sequence[Event]) -> None:
+    """Rewrite the request's statistics projection from its complete history."""
+    facts = facts_from_events(request.received_on, events)
+    row = session.get(RequestFacts, request.id)
+    if row is None:
+        row = RequestFacts(request_id=request.id)
+        session.add(row)
+    row.agency_id = request.agency_id
+    row.applicant_kind = request.applicant_kind
+    row.received_on = facts.received_on
+    row.concluded_on = facts.concluded_on
+    row.outcome = facts.outcome
+    row.voided = facts.voided
