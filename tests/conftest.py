@@ -6,7 +6,9 @@ the per-test SQLite file with a fresh schema on a real PostgreSQL server.
 
 from __future__ import annotations
 
+import functools
 import os
+import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,27 +26,55 @@ PASSWORD = "test-password-1"
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 
 
-def _fresh_postgres(url: str) -> str:
+PG_URL = os.environ.get("GONGKAI_TEST_DATABASE_URL")
+
+
+@pytest.fixture(scope="session")
+def migrated(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Run the migrations once per test session: a template SQLite file, or the PG schema."""
+    if PG_URL:
+        engine = make_engine(PG_URL)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        upgrade(engine)
+        engine.dispose()
+        return PG_URL
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    return str(path)
+
+
+def _empty_postgres(url: str) -> None:
     engine = make_engine(url)
     with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
+        tables = [
+            r[0]
+            for r in conn.execute(
+                text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+            )
+            if r[0] != "alembic_version"
+        ]
+        conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
     engine.dispose()
-    return url
 
 
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    pg = os.environ.get("GONGKAI_TEST_DATABASE_URL")
-    if pg:
-        return _fresh_postgres(pg)
-    return f"sqlite:///{tmp_path / 'test.db'}"
+def db_url(migrated: str, tmp_path: Path) -> str:
+    """A migrated, empty database for one test (a copy of the template, or a truncated PG)."""
+    if PG_URL:
+        _empty_postgres(PG_URL)
+        return PG_URL
+    target = tmp_path / "test.db"
+    shutil.copyfile(migrated, target)
+    return f"sqlite:///{target}"
 
 
 @pytest.fixture
 def engine(db_url: str) -> Iterator[Engine]:
     eng = make_engine(db_url)
-    upgrade(eng)
     yield eng
     eng.dispose()
 
@@ -65,9 +95,17 @@ def agency(session: Session) -> Agency:
     return row
 
 
+@functools.cache
+def _password_hash() -> str:
+    """scrypt is slow on purpose; hash the shared test password once per session."""
+    probe = User()
+    probe.set_password(PASSWORD)
+    return probe.password_hash
+
+
 def make_user(session: Session, agency: Agency, username: str, *roles: str) -> User:
     user = User(username=username, display_name=username, agency=agency)
-    user.set_password(PASSWORD)
+    user.password_hash = _password_hash()
     user.set_roles(set(roles))
     session.add(user)
     session.commit()

@@ -157,18 +157,15 @@ def fire(
     if spec is None or trigger == "register":
         raise NotFound(f"未知操作“{trigger}”")
     if expected_version is not None and expected_version != request.version:
-        raise ConflictError(conflict_message(request))
+        raise ConflictError(conflict_message(request.tracking_no))
     action = raw if isinstance(raw, ParsedAction) else parse_action(spec, raw)
     if "approver" in action.payload:
         _check_approver(session, request.agency_id, action.payload["approver"])
     return _apply(session, request, trigger, actor, now, action, history(session, request))
 
 
-def conflict_message(request: Request) -> str:
-    return (
-        f"申请 {request.tracking_no} 刚刚已被他人更新（当前状态：{State(request.state).label}），"
-        "您的操作没有保存。请查看最新情况后重新操作。"
-    )
+def conflict_message(tracking_no: str) -> str:
+    return f"申请 {tracking_no} 刚刚已被他人更新，您的操作没有保存。请查看最新情况后重新操作。"
 
 
 def _check_approver(session: Session, agency_id: int, username: str) -> None:
@@ -234,10 +231,11 @@ def _apply(
         history=events,
         deadlines=deadlines,
     )
+    tracking_no = request.tracking_no
     try:
         session.flush()
     except StaleDataError as exc:
-        raise ConflictError(conflict_message(request)) from exc
+        raise ConflictError(conflict_message(tracking_no)) from exc
     _project(session, request, [*events, event])
     session.flush()
     return event

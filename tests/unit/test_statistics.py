@@ -228,9 +228,24 @@ def test_request_spanning_new_year() -> None:
 def test_boundaries_are_inclusive() -> None:
     """Received 1 Jan and concluded 31 Dec are both inside the year."""
     item = person(date(2020, 1, 1), decide(date(2020, 12, 31), "disclosed"))
-    assert nonzero(table3([item], 2020, "2019"))[("disclosed", "total")] == 1
+    assert nonzero(table3([item], 2020, "2019")) == {
+        ("new_received", "natural_person"): 1,
+        ("new_received", "total"): 1,
+        ("disclosed", "natural_person"): 1,
+        ("disclosed", "total"): 1,
+        ("total_concluded", "natural_person"): 1,
+        ("total_concluded", "total"): 1,
+    }
     assert nonzero(table3([item], 2019, "2019")) == {}
     assert nonzero(table3([item], 2021, "2021")) == {}
+
+
+def test_concluded_on_new_years_day_is_carried_over_then_concluded() -> None:
+    item = person(date(2019, 12, 31), decide(date(2020, 1, 1), "disclosed"))
+    assert table3([item], 2019, "2019")["carried_forward"]["total"] == 1
+    y2020 = table3([item], 2020, "2019")
+    assert y2020["carried_over"]["total"] == y2020["disclosed"]["total"] == 1
+    assert y2020["carried_forward"]["total"] == 0
 
 
 def test_long_open_request_is_carried_for_years() -> None:
@@ -370,14 +385,28 @@ def test_render_text_uses_layout_labels() -> None:
 
 YEARS = range(2018, 2027)
 DECIDE_CODES = [o.code for o in DECIDABLE_OUTCOMES]
+EDGES = [(1, 1), (12, 31)]
+
+
+def dates_near_edges(first: int, last: int) -> st.SearchStrategy[date]:
+    """Dates in ``first``..``last``, often exactly on 1 January or 31 December."""
+    edges = st.tuples(st.integers(first, last), st.sampled_from(EDGES)).map(
+        lambda t: date(t[0], *t[1])
+    )
+    return st.one_of(st.dates(date(first, 1, 1), date(last, 12, 31)), edges)
 
 
 @st.composite
 def request_histories(draw: st.DrawFn) -> tuple[str, date, list[Ev]]:
-    received = draw(st.dates(date(2019, 1, 1), date(2023, 12, 31)))
+    received = draw(dates_near_edges(2019, 2023))
     events = history(received)
     if draw(st.booleans()):
-        concluded = received + timedelta(days=draw(st.integers(0, 500)))
+        # Year boundaries are where off-by-one errors live: hit them often.
+        boundary = date(draw(st.integers(received.year, 2025)), *draw(st.sampled_from(EDGES)))
+        concluded = draw(
+            st.sampled_from([received + timedelta(days=draw(st.integers(0, 500))), boundary])
+        )
+        concluded = max(concluded, received)
         trigger = draw(st.sampled_from(["decide", *OUTCOME_OF_TRIGGER]))
         payload = {"outcome": draw(st.sampled_from(DECIDE_CODES))} if trigger == "decide" else {}
         events.append(Ev(trigger, concluded, payload))
@@ -466,11 +495,13 @@ def test_2019_format_is_the_2021_format_with_other_rows_folded(
 
 @st.composite
 def challenges(draw: st.DrawFn) -> ChallengeFacts:
-    filed = draw(st.dates(date(2019, 1, 1), date(2023, 12, 31)))
+    filed = draw(dates_near_edges(2019, 2023))
     group = draw(st.sampled_from(TABLE4_LAYOUT.group_keys))
     if draw(st.booleans()):
         return ChallengeFacts(group, filed, None, None)
-    concluded = filed + timedelta(days=draw(st.integers(0, 800)))
+    boundary = date(draw(st.integers(filed.year, 2025)), *draw(st.sampled_from(EDGES)))
+    later = filed + timedelta(days=draw(st.integers(0, 800)))
+    concluded = max(filed, draw(st.sampled_from([later, boundary])))
     return ChallengeFacts(
         group, filed, concluded, draw(st.sampled_from(["upheld", "corrected", "other"]))
     )

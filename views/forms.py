@@ -1,0 +1,196 @@
+"""Flask-WTF forms built from the domain's field lists (``PayloadField``).
+
+The transition table already says which fields an action asks for, their labels, kinds,
+choices and limits; building the form from it keeps the page and the rule in step. The
+forms only *render* and carry raw input: they hold no validators, because validation is
+the domain's (``workflow.payload`` / ``workflow.intake``) and must be the same for the
+web, the CLI and the ledger importer. The domain's per-field messages are put back onto
+the fields with :func:`apply_errors`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from flask import request
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import (
+    DateField,
+    Field,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired
+
+from app import db
+from models import User
+from models.user import UserRole
+from workflow.catalog.outcomes import DECIDABLE_OUTCOMES, Outcome
+from workflow.payload import MAX_LONGTEXT, MAX_TEXT
+from workflow.spec import PayloadField
+
+#: Name of the hidden field carrying the request version the user saw (optimistic lock).
+VERSION_FIELD = "expected_version"
+EFFECTIVE_DATE = "effective_date"
+_PLACEHOLDER = "— 请选择 —"
+
+
+class LoginForm(FlaskForm):
+    """Username and password; the only form validated by WTForms (no domain behind it)."""
+
+    username = StringField(
+        "用户名",
+        validators=[InputRequired("请填写用户名")],
+        render_kw={"autocomplete": "username", "maxlength": 64, "autofocus": True},
+    )
+    password = PasswordField(
+        "密码",
+        validators=[InputRequired("请填写密码")],
+        render_kw={"autocomplete": "current-password", "maxlength": 256},
+    )
+
+
+class PayloadForm(FlaskForm):
+    """Base of the generated forms; remembers which fields the domain will read."""
+
+    payload_names: tuple[str, ...] = ()
+    general_errors: list[str]
+
+    def raw(self) -> dict[str, str]:
+        """What the user typed, as plain strings, for the domain to parse.
+
+        Read from the submitted form rather than ``field.data``: WTForms would already
+        have coerced (or silently dropped) bad dates and numbers, and the domain must see
+        exactly what was sent to explain what is wrong with it.
+        """
+        return {name: request.form.get(name, "") for name in self.payload_names}
+
+    def submitted_version(self) -> int | None:
+        """The version the user saw, or None if the hidden field is missing or garbage."""
+        value = request.form.get(VERSION_FIELD, "").strip()
+        return int(value) if value.isdigit() and len(value) < 12 else None
+
+
+def outcome_option_label(outcome: Outcome) -> str:
+    """The option text: row label plus the article relied on (so the basis is chosen too)."""
+    basis = "" if outcome.basis in ("", "—") else f"（{outcome.basis}）"
+    return f"{outcome.label}{basis}"
+
+
+def outcome_choices() -> list[SelectChoice]:
+    """Decidable outcomes grouped by report group, as ``<optgroup>``s."""
+    choices = [SelectChoice("", _PLACEHOLDER)]
+    for outcome in DECIDABLE_OUTCOMES:
+        group = outcome.group.label
+        # (一) and (二) are groups of one whose label is the option itself: no optgroup.
+        optgroup = None if outcome.label == group else group
+        choices.append(SelectChoice(outcome.code, outcome_option_label(outcome), {}, optgroup))
+    return choices
+
+
+def approver_choices(agency_id: int) -> list[tuple[str, str]]:
+    """Active approvers of the agency as (username, "display name（username）")."""
+    rows = db().execute(
+        select(User.username, User.display_name)
+        .join(UserRole)
+        .where(User.agency_id == agency_id, User.active.is_(True), UserRole.role == "approver")
+        .order_by(User.display_name, User.username)
+    )
+    return [(name, f"{display}（{name}）" if display != name else name) for name, display in rows]
+
+
+def _select_choices(pairs: Iterable[tuple[str, str]], *, placeholder: bool) -> list[SelectChoice]:
+    head = [SelectChoice("", _PLACEHOLDER)] if placeholder else []
+    return head + [SelectChoice(value, label) for value, label in pairs]
+
+
+def _field_for(spec: PayloadField, approvers: Sequence[tuple[str, str]]) -> Field:
+    """One WTForms field for one payload field; HTML attributes mirror the domain limits."""
+    kwargs: dict[str, Any] = {"description": spec.help, "default": spec.default}
+    if spec.kind == "date":
+        return DateField(spec.label, **kwargs)
+    if spec.kind == "int":
+        attrs = {"min": spec.minimum, "max": spec.maximum, "step": 1}
+        return IntegerField(
+            spec.label, render_kw={k: v for k, v in attrs.items() if v is not None}, **kwargs
+        )
+    if spec.kind == "choice":
+        placeholder = not spec.required or spec.default is None
+        choices = _select_choices(spec.choices, placeholder=placeholder)
+        return SelectField(spec.label, choices=choices, validate_choice=False, **kwargs)
+    if spec.kind == "outcome":
+        return SelectField(spec.label, choices=outcome_choices(), validate_choice=False, **kwargs)
+    if spec.kind == "approver":
+        choices = _select_choices(approvers, placeholder=True)
+        return SelectField(spec.label, choices=choices, validate_choice=False, **kwargs)
+    if spec.kind == "longtext":
+        return TextAreaField(spec.label, render_kw={"maxlength": MAX_LONGTEXT, "rows": 4}, **kwargs)
+    return StringField(spec.label, render_kw={"maxlength": MAX_TEXT}, **kwargs)
+
+
+def build_form(
+    fields: Sequence[PayloadField],
+    *,
+    date_label: str | None = None,
+    approvers: Sequence[tuple[str, str]] = (),
+    descriptions: Mapping[str, Any] | None = None,
+    data: Mapping[str, Any] | None = None,
+) -> PayloadForm:
+    """Instantiate a form for ``fields`` (bound to the current request's POST data).
+
+    ``date_label`` adds the action's effective date (法律日期) first; ``data`` gives
+    defaults for a fresh form (today, the request version); ``descriptions`` overrides
+    the help text of individual fields (e.g. the channels' receipt rules).
+    """
+    attrs: dict[str, Any] = {}
+    names: list[str] = []
+    if date_label is not None:
+        attrs[EFFECTIVE_DATE] = DateField(
+            date_label, description="法律意义上的日期，不能晚于今天，也不能早于收到申请日期"
+        )
+        attrs[VERSION_FIELD] = HiddenField()
+        names.append(EFFECTIVE_DATE)
+    for spec in fields:
+        attrs[spec.name] = _field_for(spec, approvers)
+        names.append(spec.name)
+    attrs["payload_names"] = tuple(names)
+    form_class = type("GeneratedPayloadForm", (PayloadForm,), attrs)
+    form: PayloadForm = form_class(data=dict(data or {}))
+    form.general_errors = []
+    required = {s.name for s in fields if s.required}
+    if date_label is not None:
+        required.add(EFFECTIVE_DATE)
+    for name, description in (descriptions or {}).items():
+        form[name].description = description
+    for name in required:
+        form[name].flags.required = True
+    return form
+
+
+def apply_errors(
+    form: PayloadForm, field_errors: Mapping[str, str], general: Iterable[str] = ()
+) -> None:
+    """Show the domain's messages: per field inline, the rest in the box at the top."""
+    form.general_errors = [m for m in general if m]
+    for name, message in field_errors.items():
+        if name in form.payload_names:
+            form[name].errors = [message]
+        else:
+            form.general_errors.append(message)
+
+
+def action_defaults(today: date, version: int) -> dict[str, Any]:
+    """Defaults of a fresh action form: today's date and the version the user is looking at.
+
+    The version goes into the page so that a decision taken on a stale screen is refused
+    (409) instead of silently overwriting what a colleague recorded in the meantime.
+    """
+    return {EFFECTIVE_DATE: today, VERSION_FIELD: str(version)}

@@ -1,0 +1,558 @@
+"""The request pages: list, register, detail with timeline and deadlines, and actions.
+
+Every handler follows the same shape (DESIGN.md principle 4): load and check access,
+parse the form into plain strings, call *one* operation, commit once. Domain errors are
+rolled back and shown on the form they came from; nothing here decides what the law
+allows — the buttons, the reasons and the form fields all come from ``workflow.spec``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError, StaleDataError
+from werkzeug.wrappers import Response
+
+from app import db
+from models import Event, Request, User
+from views.access import load_request_for, require_roles, visible_agency_ids
+from views.forms import (
+    VERSION_FIELD,
+    PayloadForm,
+    action_defaults,
+    apply_errors,
+    approver_choices,
+    build_form,
+)
+from workflow.catalog.applicants import KIND_BY_CODE
+from workflow.catalog.channels import CHANNELS
+from workflow.catalog.outcomes import OUTCOME_BY_CODE
+from workflow.deadlines import Deadlines
+from workflow.errors import ConflictError, DomainError, GuardError, NotFound, ValidationError
+from workflow.guards import GuardContext
+from workflow.intake import INTAKE_FIELDS
+from workflow.machine import available_actions, blocking_reasons
+from workflow.operations import (
+    LOCAL_ZONE,
+    Actor,
+    conflict_message,
+    deadlines_of,
+    fire,
+    history,
+    load_calendar,
+    local_today,
+    register,
+)
+from workflow.spec import SPEC_BY_TRIGGER, TRANSITIONS, PayloadField, TransitionSpec
+from workflow.states import STORED_STATES, State
+
+bp = Blueprint("requests", __name__)
+
+PAGE_SIZE = 50
+#: Working days left at which a reply deadline is highlighted as due soon.
+DUE_SOON_DAYS = 3
+#: Roles that can fire at least one action; anyone else only reads.
+ACTING_ROLES: frozenset[str] = frozenset().union(
+    *(t.roles for t in TRANSITIONS if t.trigger != "register")
+)
+REGISTER_ROLES = tuple(sorted(SPEC_BY_TRIGGER["register"].roles))
+
+#: The register form, in the order a clerk reads a paper application.
+INTAKE_SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "申请人",
+        ("applicant_name", "applicant_kind", "id_type", "id_number", "phone", "email", "address"),
+    ),
+    ("所需信息", ("subject", "doc_numbers", "form_wanted", "delivery_wanted")),
+    ("提交方式与收到日期", ("channel", "submitted_on", "received_on")),
+)
+_INTAKE_BY_NAME: dict[str, PayloadField] = {f.name: f for f in INTAKE_FIELDS}
+#: The register event repeats the intake; the timeline shows only how receipt was fixed.
+_REGISTER_SHOWN = ("channel", "submitted_on", "received_on", "receipt_rule")
+_EXTRA_LABELS = {"receipt_rule": "收到日期认定"}
+
+
+@bp.before_request
+@login_required
+def _login_first() -> None:
+    """Every page of this blueprint needs a signed-in user (safe by default for new routes)."""
+
+
+@bp.app_context_processor
+def _navigation() -> dict[str, Any]:
+    """Whether to offer 登记申请 in the top bar (hidden rather than a 403 after a click)."""
+    user = current_user
+    return {"can_register": bool(user.is_authenticated and user.roles & set(REGISTER_ROLES))}
+
+
+def _me() -> User:
+    """The signed-in user as the ORM row (not the proxy), for typed helpers."""
+    user: User = current_user._get_current_object()  # type: ignore[attr-defined]
+    return user
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _commit(req: Request) -> None:
+    """Commit the one transaction of the action; a lost race becomes a conflict (409)."""
+    try:
+        db().commit()
+    except (StaleDataError, IntegrityError) as exc:
+        db().rollback()
+        raise ConflictError(conflict_message(req)) from exc
+
+
+# --------------------------------------------------------------------------- presenters
+
+
+@dataclass(frozen=True)
+class DeadlineLine:
+    """One row of the deadline panel (or the list's deadline cell)."""
+
+    label: str
+    day: date | None
+    note: str = ""
+    css: str = ""
+
+
+def reply_status(deadlines: Deadlines, today: date) -> DeadlineLine:
+    """The reply deadline in words: days left, due today, overdue, paused or not running."""
+    label = "答复期限"
+    if deadlines.voided:
+        return DeadlineLine(label, None, "已作废")
+    if deadlines.concluded:
+        return DeadlineLine(label, deadlines.reply_due, "已办结", "done")
+    if deadlines.reply_due is None:
+        due = deadlines.applicant_supplement_due
+        note = "待补正，收到补正材料后重新计算"
+        if due:
+            note += f"（申请人补正期限 {due.isoformat()}）"
+        return DeadlineLine(label, None, note, "paused")
+    provisional = "（暂定，节假日安排未公布）" if deadlines.provisional else ""
+    if deadlines.paused:
+        return DeadlineLine(label, deadlines.reply_due, "暂停计时" + provisional, "paused")
+    left = deadlines.days_left(today)
+    if left is None:
+        return DeadlineLine(label, deadlines.reply_due, provisional)
+    if left < 0:
+        return DeadlineLine(
+            label, deadlines.reply_due, f"已逾期 {-left} 个工作日{provisional}", "overdue"
+        )
+    if left == 0:
+        return DeadlineLine(label, deadlines.reply_due, "今日到期" + provisional, "due-soon")
+    css = "due-soon" if left <= DUE_SOON_DAYS else ""
+    return DeadlineLine(label, deadlines.reply_due, f"剩余 {left} 个工作日{provisional}", css)
+
+
+def deadline_panel(req: Request, deadlines: Deadlines, today: date) -> list[DeadlineLine]:
+    """The four clocks of SPEC §3 for the detail page, each with its state in words."""
+    provisional = "（暂定，节假日安排未公布）" if deadlines.provisional else ""
+    notice_due = deadlines.supplement_notice_due
+    notice = DeadlineLine("补正告知期限", notice_due, "收到申请后7个工作日" + provisional)
+    if req.state == State.REGISTERED.value and today > notice_due:
+        notice = DeadlineLine("补正告知期限", notice_due, "已过期，不能再告知补正", "overdue")
+    consult = DeadlineLine("征求意见期限", deadlines.consultation_due, "—")
+    if deadlines.consultation_due:
+        late = today > deadlines.consultation_due
+        consult = DeadlineLine(
+            "征求意见期限",
+            deadlines.consultation_due,
+            "已届满" if late else "对方应在此日前回复（15个工作日）" + provisional,
+            "overdue" if late else "",
+        )
+    fee = DeadlineLine("缴费期限", deadlines.fee_due, "—")
+    if deadlines.fee_due:
+        late = today > deadlines.fee_due
+        fee = DeadlineLine(
+            "缴费期限",
+            deadlines.fee_due,
+            "已届满" if late else "申请人应在此日前缴费（20个工作日）" + provisional,
+            "overdue" if late else "",
+        )
+    return [notice, reply_status(deadlines, today), consult, fee]
+
+
+def local_time(value: datetime | None) -> str:
+    """A stored (naive UTC) time as Beijing time, the way staff read clocks."""
+    if value is None:
+        return ""
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return aware.astimezone(LOCAL_ZONE).strftime("%Y-%m-%d %H:%M")
+
+
+def outcome_text(code: str) -> str:
+    """An outcome as the report names it: group · row（basis）."""
+    outcome = OUTCOME_BY_CODE.get(code)
+    if outcome is None:
+        return code
+    basis = "" if outcome.basis in ("", "—") else f"（{outcome.basis}）"
+    if outcome.label == outcome.group.label:
+        return outcome.label + basis
+    return f"{outcome.group.label} · {outcome.label}{basis}"
+
+
+def _value_text(spec: PayloadField, value: Any, names: Mapping[str, str]) -> str:
+    if spec.kind == "choice":
+        return spec.choice_label(str(value))
+    if spec.kind == "outcome":
+        return outcome_text(str(value))
+    if spec.kind == "approver":
+        return names.get(str(value), str(value))
+    if spec.kind == "int" and spec.name == "days":
+        return f"{value} 个工作日"
+    return str(value)
+
+
+def describe_payload(
+    trigger: str, payload: Mapping[str, Any], names: Mapping[str, str]
+) -> list[tuple[str, str]]:
+    """An event's payload in words, labelled as on the form it was entered with.
+
+    Keys the form does not know (older payloads, import extras) are still shown, so the
+    log never hides what was recorded; ``late`` is left out here and shown as a warning.
+    """
+    by_name: Mapping[str, PayloadField]
+    if trigger == "register":
+        by_name, order = _INTAKE_BY_NAME, _REGISTER_SHOWN
+    else:
+        spec = SPEC_BY_TRIGGER.get(trigger)
+        by_name = {f.name: f for f in (spec.fields if spec else ())}
+        order = (*by_name, *(k for k in payload if k not in by_name))
+    lines = []
+    for key in order:
+        if key == "late" or key not in payload:
+            continue
+        known = by_name.get(key)
+        if known is not None:
+            lines.append((known.label, _value_text(known, payload[key], names)))
+        else:
+            lines.append((_EXTRA_LABELS.get(key, key), str(payload[key])))
+    return lines
+
+
+@dataclass(frozen=True)
+class EventLine:
+    seq: int
+    label: str
+    change: str
+    effective_date: date
+    recorded: str
+    actor: str
+    details: list[tuple[str, str]]
+    late: str | None
+
+
+def timeline(events: Sequence[Event]) -> list[EventLine]:
+    """The event log as the detail page shows it, oldest first."""
+    usernames = {
+        str(v)
+        for e in events
+        for f in (SPEC_BY_TRIGGER[e.trigger].fields if e.trigger in SPEC_BY_TRIGGER else ())
+        if f.kind == "approver" and (v := e.payload.get(f.name))
+    }
+    names: dict[str, str] = {}
+    if usernames:
+        rows = db().execute(
+            select(User.username, User.display_name).where(User.username.in_(usernames))
+        )
+        names = {u: d for u, d in rows}
+    lines = []
+    for event in events:
+        spec = SPEC_BY_TRIGGER.get(event.trigger)
+        before = State(event.from_state).label if event.from_state else ""
+        after = State(event.to_state).label
+        late = event.payload.get("late")
+        lines.append(
+            EventLine(
+                seq=event.seq,
+                label=spec.label if spec else event.trigger,
+                change=f"{before} → {after}" if before and before != after else after,
+                effective_date=event.effective_date,
+                recorded=local_time(event.recorded_at),
+                actor=event.actor.display_name if event.actor else "系统",
+                details=describe_payload(event.trigger, event.payload, names),
+                late=str(late) if late else None,
+            )
+        )
+    return lines
+
+
+@dataclass(frozen=True)
+class ActionLine:
+    spec: TransitionSpec
+    reasons: list[str]
+    url: str
+
+
+@dataclass
+class ListRow:
+    request: Request
+    kind_label: str
+    state_label: str
+    reply: DeadlineLine
+    extra: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- routes
+
+
+@bp.get("/")
+def index() -> Response:
+    return redirect(url_for(".list_requests"))
+
+
+def _positive_int(text: str | None, default: int | None = None) -> int | None:
+    text = (text or "").strip()
+    return int(text) if text.isdigit() and 0 < len(text) < 7 and int(text) > 0 else default
+
+
+@bp.get("/requests")
+def list_requests() -> str:
+    """Visible requests, newest first, with the reply clock that staff look at first."""
+    me = _me()
+    session = db()
+    visible = visible_agency_ids(me)
+    states = list(STORED_STATES)
+    state = request.args.get("state", "")
+    state = state if state in {s.value for s in states} else ""
+    year = _positive_int(request.args.get("year"))
+    page = _positive_int(request.args.get("page"), 1) or 1
+
+    stmt = select(Request).where(Request.agency_id.in_(visible))
+    if state:
+        stmt = stmt.where(Request.state == state)
+    if year:
+        stmt = stmt.where(Request.year == year)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(page, pages)
+    found = list(
+        session.scalars(
+            stmt.order_by(Request.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+        )
+    )
+    years = list(
+        session.scalars(
+            select(Request.year)
+            .where(Request.agency_id.in_(visible))
+            .distinct()
+            .order_by(Request.year.desc())
+        )
+    )
+
+    by_request: dict[int, list[Event]] = defaultdict(list)
+    if found:
+        for event in session.scalars(
+            select(Event)
+            .where(Event.request_id.in_([r.id for r in found]))
+            .order_by(Event.request_id, Event.seq)
+        ):
+            by_request[event.request_id].append(event)
+    today = local_today(_now())
+    calendar = load_calendar(session)
+    rows = []
+    for req in found:
+        deadlines = deadlines_of(req, by_request[req.id], calendar, today)
+        kind = KIND_BY_CODE.get(req.applicant_kind)
+        rows.append(
+            ListRow(
+                request=req,
+                kind_label=kind.label if kind else req.applicant_kind,
+                state_label=State(req.state).label,
+                reply=reply_status(deadlines, today),
+            )
+        )
+    return render_template(
+        "requests/list.html",
+        rows=rows,
+        states=states,
+        state=state,
+        years=years,
+        year=year,
+        page=page,
+        pages=pages,
+        total=total,
+    )
+
+
+def _intake_form(today: date) -> PayloadForm:
+    rules = [(c.label, c.receipt_rule) for c in CHANNELS]
+    return build_form(INTAKE_FIELDS, descriptions={"channel": rules}, data={"submitted_on": today})
+
+
+def _intake_sections() -> list[tuple[str, list[str]]]:
+    """The sections of the register form; any intake field not placed lands in the last."""
+    placed = {n for _, names in INTAKE_SECTIONS for n in names}
+    sections = [
+        (title, [n for n in names if n in _INTAKE_BY_NAME]) for title, names in INTAKE_SECTIONS
+    ]
+    sections[-1][1].extend(f.name for f in INTAKE_FIELDS if f.name not in placed)
+    return sections
+
+
+@bp.route("/requests/new", methods=["GET", "POST"])
+@require_roles(*REGISTER_ROLES)
+def new_request() -> Response | tuple[str, int]:
+    """Register a request (登记); the receipt date and the clocks follow from the channel."""
+    me = _me()
+    now = _now()
+    form = _intake_form(local_today(now))
+    status = 200
+    if request.method == "POST":
+        try:
+            req = register(db(), Actor.of(me), now, form.raw(), agency=me.agency)
+            _commit(req)
+        except ValidationError as err:
+            db().rollback()
+            apply_errors(form, err.field_errors, [str(err)])
+            status = 400
+        except DomainError:
+            db().rollback()
+            raise
+        else:
+            flash(f"已登记，编号 {req.tracking_no}", "success")
+            return redirect(url_for(".detail", request_id=req.id))
+    return render_template(
+        "requests/new.html",
+        form=form,
+        sections=_intake_sections(),
+        rule=SPEC_BY_TRIGGER["register"].rule,
+    ), status
+
+
+@bp.get("/requests/<int:request_id>")
+def detail(request_id: int) -> str:
+    """Facts, clocks, the event log and what the current user may do next."""
+    me = _me()
+    req = load_request_for(me, request_id, write=False)
+    session = db()
+    today = local_today(_now())
+    events = history(session, req)
+    deadlines = deadlines_of(req, events, load_calendar(session), today)
+    own = req.agency_id == me.agency_id
+    read_only = not own or not (me.roles & ACTING_ROLES)
+    actions: list[ActionLine] = []
+    if not read_only:
+        actions = [
+            ActionLine(spec, reasons, url_for(".act", request_id=req.id, trigger=spec.trigger))
+            for spec, reasons in available_actions(
+                req.state, req.received_on, events, me.roles, today
+            )
+        ]
+    return render_template(
+        "requests/detail.html",
+        req=req,
+        facts=_facts(req),
+        deadlines=deadline_panel(req, deadlines, today),
+        provisional=deadlines.provisional,
+        events=timeline(events),
+        actions=actions,
+        read_only=read_only,
+        own=own,
+        state_label=State(req.state).label,
+    )
+
+
+def _facts(req: Request) -> list[tuple[str, str]]:
+    """The intake facts in words, empty ones left out."""
+
+    def label(name: str, value: str) -> str:
+        spec = _INTAKE_BY_NAME.get(name)
+        return spec.choice_label(value) if spec and value else value
+
+    kind = KIND_BY_CODE.get(req.applicant_kind)
+    rows = [
+        ("申请人", req.applicant_name),
+        ("申请人类型", kind.label if kind else req.applicant_kind),
+        ("证件", " ".join(x for x in (label("id_type", req.id_type), req.id_number) if x)),
+        ("联系电话", req.phone),
+        ("电子邮箱", req.email),
+        ("通信地址", req.address),
+        ("所需信息", req.subject),
+        ("文件名称、文号", req.doc_numbers),
+        ("获取方式", label("form_wanted", req.form_wanted)),
+        ("送达方式", label("delivery_wanted", req.delivery_wanted)),
+        ("提交方式", label("channel", req.channel)),
+        ("提交时间", local_time(req.submitted_at)),
+        ("收到申请日期", req.received_on.isoformat()),
+        ("承办机关", req.agency.name),
+        ("承办人", req.handler.display_name if req.handler else ""),
+    ]
+    return [(k, v) for k, v in rows if v]
+
+
+@bp.route("/requests/<int:request_id>/act/<trigger>", methods=["GET", "POST"])
+def act(request_id: int, trigger: str) -> Response | tuple[str, int]:
+    """One action's form; POST fires it with the version the user saw (else 409)."""
+    spec = SPEC_BY_TRIGGER.get(trigger)
+    if spec is None or trigger == "register":
+        raise NotFound("没有这项操作")
+    me = _me()
+    req = load_request_for(me, request_id, write=True)
+    now = _now()
+    today = local_today(now)
+    approvers = (
+        approver_choices(req.agency_id) if any(f.kind == "approver" for f in spec.fields) else []
+    )
+    form = build_form(
+        spec.fields,
+        date_label=spec.date_label,
+        approvers=approvers,
+        data=action_defaults(today, req.version),
+    )
+    status = 200
+    conflict = False
+    if request.method == "POST":
+        version = form.submitted_version()
+        if version is None:
+            apply_errors(form, {}, ["表单缺少版本信息，请刷新页面后重新操作"])
+            status = 400
+        else:
+            try:
+                event = fire(
+                    db(), req, trigger, Actor.of(me), now, form.raw(), expected_version=version
+                )
+                _commit(req)
+            except ConflictError as err:
+                db().rollback()
+                apply_errors(form, {}, [str(err)])
+                # The page now shows the current state; a deliberate resubmit may proceed.
+                form[VERSION_FIELD].data = str(req.version)
+                status, conflict = 409, True
+            except ValidationError as err:
+                db().rollback()
+                apply_errors(form, err.field_errors, [str(err)])
+                status = 400
+            except GuardError as err:
+                db().rollback()
+                apply_errors(form, err.field_errors, err.reasons)
+                status = 400
+            except DomainError:
+                db().rollback()
+                raise
+            else:
+                flash(f"已记录“{spec.label}”，当前状态：{State(req.state).label}", "success")
+                if event.payload.get("late"):
+                    flash(f"已标记逾期办理：{event.payload['late']}", "warning")
+                return redirect(url_for(".detail", request_id=req.id))
+    events = history(db(), req)
+    context = GuardContext(req.state, req.received_on, events, me.roles, today)
+    blocked = [r for r in blocking_reasons(spec, context) if r not in form.general_errors]
+    return render_template(
+        "requests/action.html",
+        req=req,
+        spec=spec,
+        form=form,
+        blocked=blocked,
+        conflict=conflict,
+        state_label=State(req.state).label,
+    ), status
