@@ -11,6 +11,7 @@ import click
 
 from commands.admin import create_agency, create_user, init
 from commands.demo import demo, serve
+from commands.stats import stats, stats_verify
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -18,7 +19,7 @@ def cli() -> None:
     """Gongkai 依申请公开办理系统 — 命令行工具。"""
 
 
-for command in (init, demo, serve, create_agency, create_user):
+for command in (init, demo, serve, create_agency, create_user, stats, stats_verify):
     cli.add_command(command)
 
 

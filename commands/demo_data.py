@@ -12,7 +12,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Agency, Request, User
+from models import Agency, Challenge, Request, User
+from workflow import challenge_ops
 from workflow import operations as ops
 from workflow.calendar import WorkingCalendar
 from workflow.catalog.applicants import KIND_CODES
@@ -265,18 +266,99 @@ def load(session: Session, now: datetime | None = None, seed: int = 2019) -> dic
     users = ensure_users(session, agency)
     calendar = ops.load_calendar(session)
     rng = random.Random(seed)
+    reference = []
     for received, steps in reference_year_2019():
         intake = _intake(rng, "natural_person", date.fromisoformat(received))
-        replay(session, users, agency, intake, steps, calendar, now)
+        reference.append(replay(session, users, agency, intake, steps, calendar, now))
+    _lawsuits_2019(session, users, reference, now)
     today = ops.local_today(now)
     current = 0
+    concluded_now: list[Request] = []
     for received, steps in current_year_plan(rng, today):
         kind = _kind_for(rng)
         intake = _intake(rng, kind, received)
         fixed = [_with_due(s, received, calendar) for s in steps]
-        replay(session, users, agency, intake, fixed, calendar, now)
+        made = replay(session, users, agency, intake, fixed, calendar, now)
         current += 1
+        if made.state == "concluded":
+            concluded_now.append(made)
+    _current_challenges(session, users, concluded_now, now)
     return {"reference_2019": 10, "current": current}
+
+
+def _file(
+    session: Session,
+    users: dict[str, User],
+    request: Request,
+    now: datetime,
+    filed: date,
+    **case: str,
+) -> Challenge:
+    actor = ops.Actor.of(users["fazhi"])
+    return challenge_ops.file_challenge(
+        session, actor, now, request, {"effective_date": filed.isoformat(), **case}
+    )
+
+
+def _conclude(
+    session: Session, users: dict[str, User], case: Challenge, now: datetime, on: date, result: str
+) -> None:
+    actor = ops.Actor.of(users["fazhi"])
+    payload = {"effective_date": on.isoformat(), "result": result}
+    challenge_ops.fire_challenge(session, case, "conclude", actor, now, payload)
+
+
+def _lawsuits_2019(
+    session: Session, users: dict[str, User], reference: list[Request], now: datetime
+) -> None:
+    """SPEC §10: two direct lawsuits in 2019, both dismissed at first instance (维持)."""
+    court = "南昌铁路运输法院"
+    for request, filed, judged, number in (
+        (reference[5], date(2019, 9, 20), date(2019, 12, 10), "（2019）赣7101行初112号"),
+        (reference[6], date(2019, 10, 28), date(2019, 12, 23), "（2019）赣7101行初135号"),
+    ):
+        case = _file(
+            session,
+            users,
+            request,
+            now,
+            filed,
+            kind="litigation",
+            route="direct",
+            body=court,
+            case_no=number,
+            instance="first",
+        )
+        _conclude(session, users, case, now, judged, "claims_dismissed")
+
+
+def _current_challenges(
+    session: Session, users: dict[str, User], concluded: list[Request], now: datetime
+) -> None:
+    """A few current cases: one pending, one ordering a new reply (which reopens)."""
+    replied = [r for r in concluded if r.received_on.year == ops.local_today(now).year]
+    today = ops.local_today(now)
+    if len(replied) < 2:
+        return
+    first, second = replied[0], replied[1]
+    body = "南昌市人民政府"
+    for request, number in ((first, "洪府复〔2026〕31号"), (second, "洪府复〔2026〕47号")):
+        replied_on = ops.history(session, request)[-1].effective_date
+        filed = max(replied_on + timedelta(days=10), today - timedelta(days=60))
+        if filed > today:
+            return
+        case = _file(
+            session,
+            users,
+            request,
+            now,
+            min(filed, today),
+            kind="reconsideration",
+            body=body,
+            case_no=number,
+        )
+        if request is second and filed + timedelta(days=30) <= today:
+            _conclude(session, users, case, now, filed + timedelta(days=30), "revoked_new_reply")
 
 
 def _with_due(step: Step, received: date, calendar: WorkingCalendar) -> Step:

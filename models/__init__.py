@@ -3,7 +3,8 @@
 from models.agency import Agency
 from models.base import Base
 from models.calendar import CalendarOverride, CalendarYear
-from models.event import Event
+from models.challenge import Challenge
+from models.event import ChallengeEvent, Event
 from models.request import Request, RequestFacts, TrackingCounter
 from models.user import User, UserRole
 
@@ -12,6 +13,8 @@ __all__ = [
     "Base",
     "CalendarOverride",
     "CalendarYear",
+    "Challenge",
+    "ChallengeEvent",
     "Event",
     "Request",
     "RequestFacts",

@@ -20,6 +20,9 @@ from models import Request, User
 from workflow.catalog.roles import ROLE_BY_CODE
 from workflow.errors import NotFound, PermissionDenied
 
+#: Largest primary key a URL may name (32-bit): beyond it the database errors, not 404s.
+MAX_ID = 2**31 - 1
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -31,6 +34,8 @@ def visible_agency_ids(user: User) -> set[int]:
 
 def load_request_for(user: User, request_id: int, *, write: bool) -> Request:
     """The request if ``user`` may see it (404 otherwise); writing needs the same agency."""
+    if not 0 < request_id <= MAX_ID:
+        raise NotFound("申请不存在，或您无权查看")
     request = db().get(Request, request_id)
     if request is None or request.agency_id not in visible_agency_ids(user):
         raise NotFound("申请不存在，或您无权查看")

@@ -76,7 +76,7 @@ class PayloadForm(FlaskForm):
     def submitted_version(self) -> int | None:
         """The version the user saw, or None if the hidden field is missing or garbage."""
         value = request.form.get(VERSION_FIELD, "").strip()
-        return int(value) if value.isdigit() and len(value) < 12 else None
+        return int(value) if value.isascii() and value.isdigit() and len(value) < 12 else None
 
 
 def outcome_option_label(outcome: Outcome) -> str:

@@ -10,19 +10,20 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError, StaleDataError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
 from app import db
 from models import Event, Request, User
-from views.access import load_request_for, require_roles, visible_agency_ids
+from views.access import MAX_ID, load_request_for, require_roles, visible_agency_ids
 from views.forms import (
     VERSION_FIELD,
     PayloadForm,
@@ -159,7 +160,9 @@ def deadline_panel(req: Request, deadlines: Deadlines, today: date) -> list[Dead
     notice_due = deadlines.supplement_notice_due
     notice = DeadlineLine("补正告知期限", notice_due, "收到申请后7个工作日" + provisional)
     if req.state == State.REGISTERED.value and today > notice_due:
-        notice = DeadlineLine("补正告知期限", notice_due, "已过期，不能再告知补正", "overdue")
+        notice = DeadlineLine(
+            "补正告知期限", notice_due, "已超过法定期限，此后告知补正将标记为逾期", "overdue"
+        )
     consult = DeadlineLine("征求意见期限", deadlines.consultation_due, "—")
     if deadlines.consultation_due:
         late = today > deadlines.consultation_due
@@ -187,6 +190,12 @@ def local_time(value: datetime | None) -> str:
         return ""
     aware = value if value.tzinfo else value.replace(tzinfo=UTC)
     return aware.astimezone(LOCAL_ZONE).strftime("%Y-%m-%d %H:%M")
+
+
+def _submitted_text(value: datetime) -> str:
+    """The submission time; a back-dated registration stores local midnight, so date only."""
+    text = local_time(value)
+    return text.removesuffix(" 00:00")
 
 
 def outcome_text(code: str) -> str:
@@ -239,6 +248,14 @@ def describe_payload(
     return lines
 
 
+def _state_label(value: str) -> str:
+    """Chinese state name; the raw value for anything unknown (the log is never hidden)."""
+    try:
+        return State(value).label
+    except ValueError:
+        return value
+
+
 @dataclass(frozen=True)
 class EventLine:
     seq: int
@@ -268,8 +285,8 @@ def timeline(events: Sequence[Event]) -> list[EventLine]:
     lines = []
     for event in events:
         spec = SPEC_BY_TRIGGER.get(event.trigger)
-        before = State(event.from_state).label if event.from_state else ""
-        after = State(event.to_state).label
+        before = _state_label(event.from_state) if event.from_state else ""
+        after = _state_label(event.to_state)
         late = event.payload.get("late")
         lines.append(
             EventLine(
@@ -299,7 +316,6 @@ class ListRow:
     kind_label: str
     state_label: str
     reply: DeadlineLine
-    extra: list[str] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- routes
@@ -311,8 +327,14 @@ def index() -> Response:
 
 
 def _positive_int(text: str | None, default: int | None = None) -> int | None:
+    """A small positive int from a query string, else ``default`` (never an exception).
+
+    ASCII digits only: ``"²".isdigit()`` is true but ``int("²")`` fails.
+    """
     text = (text or "").strip()
-    return int(text) if text.isdigit() and 0 < len(text) < 7 and int(text) > 0 else default
+    if text.isascii() and text.isdigit() and 0 < len(text) < 7 and int(text) > 0:
+        return int(text)
+    return default
 
 
 @bp.get("/requests")
@@ -381,6 +403,7 @@ def list_requests() -> str:
         page=page,
         pages=pages,
         total=total,
+        show_agency=len(visible) > 1,
     )
 
 
@@ -429,7 +452,7 @@ def new_request() -> Response | tuple[str, int]:
     ), status
 
 
-@bp.get("/requests/<int:request_id>")
+@bp.get(f"/requests/<int(max={MAX_ID}):request_id>")
 def detail(request_id: int) -> str:
     """Facts, clocks, the event log and what the current user may do next."""
     me = _me()
@@ -482,7 +505,7 @@ def _facts(req: Request) -> list[tuple[str, str]]:
         ("获取方式", label("form_wanted", req.form_wanted)),
         ("送达方式", label("delivery_wanted", req.delivery_wanted)),
         ("提交方式", label("channel", req.channel)),
-        ("提交时间", local_time(req.submitted_at)),
+        ("提交时间", _submitted_text(req.submitted_at)),
         ("收到申请日期", req.received_on.isoformat()),
         ("承办机关", req.agency.name),
         ("承办人", req.handler.display_name if req.handler else ""),
@@ -490,7 +513,7 @@ def _facts(req: Request) -> list[tuple[str, str]]:
     return [(k, v) for k, v in rows if v]
 
 
-@bp.route("/requests/<int:request_id>/act/<trigger>", methods=["GET", "POST"])
+@bp.route(f"/requests/<int(max={MAX_ID}):request_id>/act/<trigger>", methods=["GET", "POST"])
 def act(request_id: int, trigger: str) -> Response | tuple[str, int]:
     """One action's form; POST fires it with the version the user saw (else 409)."""
     spec = SPEC_BY_TRIGGER.get(trigger)

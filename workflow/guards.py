@@ -39,6 +39,10 @@ class GuardContext:
     effective_date: date | None = None
     payload: Mapping[str, Any] = field(default_factory=dict)
     deadlines: DeadlinesLike | None = None
+    #: Name of the date nothing may precede ("收到申请日期", "立案日期").
+    start_label: str = "收到申请日期"
+    #: Facts the operation looked up for guards that need them (linked cases …).
+    facts: Mapping[str, Any] = field(default_factory=dict)
 
 
 Guard = Callable[[GuardContext], str | None]
@@ -70,7 +74,7 @@ def date_not_future(ctx: GuardContext) -> str | None:
 def date_not_before_receipt(ctx: GuardContext) -> str | None:
     if ctx.effective_date and ctx.received_on and ctx.effective_date < ctx.received_on:
         return (
-            f"日期 {ctx.effective_date.isoformat()} 不能早于收到申请日期"
+            f"日期 {ctx.effective_date.isoformat()} 不能早于{ctx.start_label}"
             f"（{ctx.received_on.isoformat()}）"
         )
     return None

@@ -1,11 +1,11 @@
-"""The one state machine of every request, built once from ``workflow.spec``.
+"""State machines built from spec tables: one shared ``transitions.Machine`` per lifecycle.
 
 Following DESIGN.md, a single ``transitions.Machine`` with ``model=None`` serves every
-row: events are fired at the row (``MACHINE.events[name].trigger(row, ...)``) and the
-row's ``state`` attribute is the machine's model attribute. An ``after_state_change``
-callback hands the transition to a *sink* (supplied by the caller) that appends the
-event, so the state change and its log entry happen in one step and nothing here knows
-about databases.
+row of a lifecycle: events are fired at the row (``machine.events[name].trigger(row)``)
+and the row's ``state`` attribute is the model attribute. An ``after_state_change``
+callback hands the transition to a *sink* supplied by the caller that appends the event,
+so the state change and its log entry happen in one step and nothing here knows about
+databases. Requests and challenges (复议/诉讼) use the same machinery with their own table.
 """
 
 from __future__ import annotations
@@ -13,19 +13,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Protocol
+from enum import StrEnum
+from typing import Any
 
 from transitions import EventData, Machine, MachineError
 
 from workflow import guards as g
 from workflow.errors import GuardError
-from workflow.spec import SPEC_BY_TRIGGER, TRANSITIONS, TransitionSpec
+from workflow.spec import TRANSITIONS, TransitionSpec
 from workflow.states import State
-
-
-class Stateful(Protocol):
-    state: str
-    received_on: date | None
 
 
 @dataclass(frozen=True)
@@ -47,26 +43,116 @@ def _emit(event: EventData) -> None:
         sink(
             Transition(
                 trigger=event.event.name,
-                from_state=None if source == State.NEW.value else source,
+                from_state=None if source == "new" else source,
                 to_state=event.transition.dest,
             )
         )
     )
 
 
-MACHINE = Machine(
-    model=None,
-    states=[s.value for s in State],
-    transitions=[
-        {"trigger": t.trigger, "source": list(t.source_values), "dest": t.dest.value}
-        for t in TRANSITIONS
-    ],
-    initial=None,
-    auto_transitions=False,
-    send_event=True,
-    model_attribute="state",
-    after_state_change=[_emit],
-)
+class Lifecycle:
+    """A spec table, its one ``transitions.Machine`` and the guard evaluation around it.
+
+    ``start_attribute`` names the row's date before which nothing can happen (the legal
+    receipt date of a request, the filing date of a challenge); ``start_label`` is its
+    Chinese name in refusals. Every lifecycle starts in a virtual state ``new``.
+    """
+
+    def __init__(
+        self,
+        transitions: Sequence[TransitionSpec],
+        states: type[StrEnum],
+        *,
+        start_attribute: str,
+        start_label: str,
+    ) -> None:
+        self.transitions = tuple(transitions)
+        self.by_trigger = {t.trigger: t for t in self.transitions}
+        self.start_attribute = start_attribute
+        self.start_label = start_label
+        self.machine = Machine(
+            model=None,
+            states=[s.value for s in states],
+            transitions=[
+                {"trigger": t.trigger, "source": list(t.source_values), "dest": t.dest.value}
+                for t in self.transitions
+            ],
+            initial=None,
+            auto_transitions=False,
+            send_event=True,
+            model_attribute="state",
+            after_state_change=[_emit],
+        )
+
+    def context(
+        self,
+        record: Any,
+        history: Sequence[g.EventLike],
+        roles: frozenset[str],
+        today: date,
+        **kw: Any,
+    ) -> g.GuardContext:
+        return g.GuardContext(
+            state=record.state,
+            received_on=getattr(record, self.start_attribute),
+            history=history,
+            roles=roles,
+            today=today,
+            start_label=self.start_label,
+            **kw,
+        )
+
+    def available_actions(
+        self, record: Any, history: Sequence[g.EventLike], roles: frozenset[str], today: date
+    ) -> list[tuple[TransitionSpec, list[str]]]:
+        """Actions possible from the row's state (not the first one), with blocking reasons."""
+        ctx = self.context(record, history, roles, today)
+        return [
+            (spec, blocking_reasons(spec, ctx))
+            for spec in self.transitions
+            if "new" not in spec.source_values and record.state in spec.source_values
+        ]
+
+    def fire(
+        self,
+        record: Any,
+        trigger: str,
+        *,
+        sink: Sink,
+        roles: frozenset[str],
+        today: date,
+        effective_date: date,
+        payload: Mapping[str, Any],
+        history: Sequence[g.EventLike] = (),
+        deadlines: g.DeadlinesLike | None = None,
+        facts: Mapping[str, Any] | None = None,
+    ) -> Any:
+        """Check every guard, move ``record`` and return what the sink made of it.
+
+        Raises GuardError (with every reason) and leaves ``record`` untouched when refused.
+        """
+        spec = self.by_trigger.get(trigger)
+        if spec is None:
+            raise GuardError([f"未知操作“{trigger}”"])
+        ctx = self.context(
+            record,
+            history,
+            roles,
+            today,
+            effective_date=effective_date,
+            payload=payload,
+            deadlines=deadlines,
+            facts=facts or {},
+        )
+        reasons = blocking_reasons(spec, ctx)
+        if reasons:
+            raise GuardError(reasons)
+        result: list[Any] = []
+        try:
+            self.machine.events[trigger].trigger(record, sink=sink, result=result)
+        except MachineError as exc:  # blocking_reasons checks the state first
+            raise GuardError([f"当前状态下不能进行“{spec.label}”"]) from exc
+        return result[0]
 
 
 def blocking_reasons(spec: TransitionSpec, ctx: g.GuardContext) -> list[str]:
@@ -84,6 +170,17 @@ def blocking_reasons(spec: TransitionSpec, ctx: g.GuardContext) -> list[str]:
     return reasons
 
 
+@dataclass
+class _Row:
+    state: str
+    received_on: date | None
+
+
+REQUESTS = Lifecycle(TRANSITIONS, State, start_attribute="received_on", start_label="收到申请日期")
+MACHINE = REQUESTS.machine
+fire = REQUESTS.fire
+
+
 def available_actions(
     state: str,
     received_on: date | None,
@@ -91,50 +188,5 @@ def available_actions(
     roles: frozenset[str],
     today: date,
 ) -> list[tuple[TransitionSpec, list[str]]]:
-    """Actions possible from ``state`` (excluding register), each with why it is blocked."""
-    ctx = g.GuardContext(state, received_on, history, roles, today)
-    return [
-        (spec, blocking_reasons(spec, ctx))
-        for spec in TRANSITIONS
-        if spec.trigger != "register" and state in spec.source_values
-    ]
-
-
-def fire(
-    record: Stateful,
-    trigger: str,
-    *,
-    sink: Sink,
-    roles: frozenset[str],
-    today: date,
-    effective_date: date,
-    payload: Mapping[str, Any],
-    history: Sequence[g.EventLike] = (),
-    deadlines: g.DeadlinesLike | None = None,
-) -> Any:
-    """Check every guard, move ``record`` and return what the sink made of it.
-
-    Raises GuardError (with every reason) and leaves ``record`` untouched when refused.
-    """
-    spec = SPEC_BY_TRIGGER.get(trigger)
-    if spec is None:
-        raise GuardError([f"未知操作“{trigger}”"])
-    ctx = g.GuardContext(
-        state=record.state,
-        received_on=record.received_on,
-        history=history,
-        roles=roles,
-        today=today,
-        effective_date=effective_date,
-        payload=payload,
-        deadlines=deadlines,
-    )
-    reasons = blocking_reasons(spec, ctx)
-    if reasons:
-        raise GuardError(reasons)
-    result: list[Any] = []
-    try:
-        MACHINE.events[trigger].trigger(record, sink=sink, result=result)
-    except MachineError as exc:  # the spec check above makes this unreachable in practice
-        raise GuardError([f"当前状态下不能进行“{spec.label}”"]) from exc
-    return result[0]
+    """The request actions possible from ``state`` (not register), with blocking reasons."""
+    return REQUESTS.available_actions(_Row(state, received_on), history, roles, today)

@@ -14,8 +14,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
-from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from models import Agency, CalendarOverride, CalendarYear, Event, Request, RequestFacts, User
 from models.user import UserRole
@@ -52,7 +52,7 @@ def local_today(now: datetime) -> date:
     return aware.astimezone(LOCAL_ZONE).date()
 
 
-def _naive_utc(now: datetime) -> datetime:
+def naive_utc(now: datetime) -> datetime:
     return (now if now.tzinfo else now.replace(tzinfo=UTC)).astimezone(UTC).replace(tzinfo=None)
 
 
@@ -116,7 +116,7 @@ def register(
     year = intake.received_on.year
     serial = next_serial(session, agency.id, year)
     submitted_at = (
-        _naive_utc(now)
+        naive_utc(now)
         if intake.submitted_on == today
         else datetime.combine(intake.submitted_on, time(0), LOCAL_ZONE).astimezone(UTC)
     )
@@ -126,7 +126,7 @@ def register(
         year=year,
         serial=serial,
         external_ref=external_ref,
-        submitted_at=_naive_utc(submitted_at),
+        submitted_at=naive_utc(submitted_at),
         received_on=intake.received_on,
         state=State.NEW.value,
         last_seq=0,
@@ -213,7 +213,7 @@ def _apply(
             from_state=transition.from_state,
             to_state=transition.to_state,
             effective_date=action.effective_date,
-            recorded_at=_naive_utc(now),
+            recorded_at=naive_utc(now),
             actor_id=actor.user_id,
             payload=payload,
         )
@@ -236,12 +236,12 @@ def _apply(
         session.flush()
     except StaleDataError as exc:
         raise ConflictError(conflict_message(tracking_no)) from exc
-    _project(session, request, [*events, event])
+    project(session, request, [*events, event])
     session.flush()
     return event
 
 
-def _project(session: Session, request: Request, events: Sequence[Event]) -> None:
+def project(session: Session, request: Request, events: Sequence[Event]) -> None:
     """Rewrite the request's statistics projection from its complete history."""
     facts = facts_from_events(request.received_on, events)
     row = session.get(RequestFacts, request.id)

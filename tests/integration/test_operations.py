@@ -141,7 +141,7 @@ def test_crash_after_state_change_rolls_back_everything(
     def broken(*_a: object) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(ops, "_project", broken)
+    monkeypatch.setattr(ops, "project", broken)
     with pytest.raises(RuntimeError):
         ops.fire(
             session, req, "accept", actor(users["registrar"]), NOW, {"effective_date": "2026-09-25"}

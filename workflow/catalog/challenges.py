@@ -1,0 +1,70 @@
+"""Reconsideration and litigation (SPEC §5): kinds, routes, instances and results.
+
+Each detailed result maps to the table 四 column it is counted under (upheld /
+corrected / other) and says whether it orders the agency to reply again, which reopens
+the request. The three bare column codes are accepted for ledgers that only know them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+RECONSIDERATION = "reconsideration"
+LITIGATION = "litigation"
+KINDS: tuple[tuple[str, str], ...] = ((RECONSIDERATION, "行政复议"), (LITIGATION, "行政诉讼"))
+KIND_LABELS = dict(KINDS)
+
+DIRECT = "direct"
+AFTER_RECONSIDERATION = "after_reconsideration"
+ROUTES: tuple[tuple[str, str], ...] = (
+    (DIRECT, "未经复议直接起诉"),
+    (AFTER_RECONSIDERATION, "复议后起诉"),
+)
+ROUTE_LABELS = dict(ROUTES)
+
+INSTANCES: tuple[tuple[str, str], ...] = (
+    ("first", "一审"),
+    ("second", "二审"),
+    ("retrial", "再审"),
+    ("reconsideration", "复议"),
+)
+INSTANCE_LABELS = dict(INSTANCES)
+
+
+@dataclass(frozen=True)
+class ChallengeResult:
+    code: str
+    label: str
+    #: The table 四 column: upheld / corrected / other.
+    column: str
+    orders_new_reply: bool = False
+    #: None = both kinds; else the only kind this result can conclude.
+    kind: str | None = None
+
+
+RESULTS: tuple[ChallengeResult, ...] = (
+    ChallengeResult("maintained", "维持", "upheld", kind=RECONSIDERATION),
+    ChallengeResult("claims_dismissed", "判决驳回原告诉讼请求", "upheld", kind=LITIGATION),
+    ChallengeResult("revoked", "撤销", "corrected"),
+    ChallengeResult("revoked_new_reply", "撤销并责令重新答复", "corrected", orders_new_reply=True),
+    ChallengeResult("changed", "变更", "corrected"),
+    ChallengeResult("confirmed_illegal", "确认违法", "corrected"),
+    ChallengeResult("ordered_to_perform", "责令履行/重新答复", "corrected", orders_new_reply=True),
+    ChallengeResult("application_rejected", "驳回复议申请", "other", kind=RECONSIDERATION),
+    ChallengeResult("suit_rejected", "裁定驳回起诉", "other", kind=LITIGATION),
+    ChallengeResult("withdrawn", "申请人/原告撤回", "other"),
+    ChallengeResult("terminated", "终止", "other"),
+    ChallengeResult("mediated", "调解", "other"),
+    ChallengeResult("upheld", "结果维持", "upheld"),
+    ChallengeResult("corrected", "结果纠正", "corrected"),
+    ChallengeResult("other", "其他结果", "other"),
+)
+RESULT_BY_CODE: dict[str, ChallengeResult] = {r.code: r for r in RESULTS}
+
+
+#: Remedy periods (SPEC §5; Art. 51 of the Regulation, 行政复议法, 行政诉讼法).
+RECONSIDERATION_DAYS = 60
+LAWSUIT_MONTHS = 6
+LAWSUIT_AFTER_RECONSIDERATION_DAYS = 15
+#: From this date a refusal must go to reconsideration first (revised 行政复议法 Art. 23).
+RECONSIDERATION_FIRST_FROM = "2024-01-01"

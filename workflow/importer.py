@@ -1,0 +1,287 @@
+"""Replaying a ledger of requests through the workflow (SPEC §11): all or nothing.
+
+Each valid ledger row (``workflow.ledger``) is registered and its planned events are
+fired through ``workflow.operations`` — the same checks, guards, event log and
+statistics projection as in the UI, so an imported year counts exactly like a typed one.
+
+Transactions: the whole import runs inside one SAVEPOINT and each row inside its own
+nested SAVEPOINT. A refused row rolls back only itself, so the remaining rows are still
+tried and *every* problem is reported in one pass; at the end, if anything was refused
+(or on a dry run) the outer SAVEPOINT is rolled back, leaving the session exactly as it
+was. The caller therefore cannot store half a ledger even if it commits regardless, and
+nothing here commits (DESIGN: one transaction per user action, owned by the caller).
+The outer SAVEPOINT also matters on SQLite: without it the first row's SAVEPOINT would
+open the database transaction and releasing it would commit that row early.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import Agency, Request, User
+from models.user import UserRole
+from workflow import operations as ops
+from workflow.calendar import WorkingCalendar
+from workflow.errors import DomainError, NotFound, PermissionDenied
+from workflow.ledger import (
+    COLUMN_NAMES,
+    COLUMN_OF_TRIGGER,
+    LedgerRow,
+    PlanError,
+    RowError,
+    plan_events,
+)
+from workflow.spec import TRIGGER_LABELS
+from workflow.states import State
+
+#: Resolves who replays an agency's rows; raises DomainError (reported on each row of
+#: that agency) when nobody suitable exists.
+ActorForAgency = Callable[[Session, Agency], ops.Actor]
+Progress = Callable[[int, int], None]
+
+_REF_BATCH = 500
+
+
+@dataclass
+class ImportReport:
+    """What an import did (or, on a dry run or refusal, would have done)."""
+
+    rows: int
+    dry_run: bool
+    imported: int = 0
+    #: Final state of each imported row → count (``in_review``, ``concluded`` …).
+    by_state: Counter[str] = field(default_factory=Counter)
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def stored(self) -> bool:
+        """Whether the rows stay in the session for the caller to commit."""
+        return self.ok and not self.dry_run
+
+    @property
+    def refused_lines(self) -> list[int]:
+        return sorted({e.line for e in self.errors})
+
+    def state_summary(self) -> str:
+        """“已办结 3，办理中 1” in the order of the lifecycle."""
+        parts = [f"{s.label} {self.by_state[s.value]}" for s in State if self.by_state[s.value]]
+        return "，".join(parts)
+
+
+# --------------------------------------------------------------------------- actors
+
+
+def _first_with_role(session: Session, agency: Agency, role: str) -> User | None:
+    return session.scalar(
+        select(User)
+        .join(UserRole)
+        .where(User.agency_id == agency.id, User.active.is_(True), UserRole.role == role)
+        .order_by(User.id)
+        .limit(1)
+    )
+
+
+def default_actor(session: Session, agency: Agency) -> ops.Actor:
+    """An active approver of the agency (may do every step, including void), else a handler.
+
+    An approver is preferred because extensions must name one and only approvers (or
+    admins) may void. With only a handler, rows needing those steps are refused one by
+    one with the reason, while the others still import.
+    """
+    user = _first_with_role(session, agency, "approver") or _first_with_role(
+        session, agency, "handler"
+    )
+    if user is None:
+        raise PermissionDenied(
+            f"机关“{agency.code}”没有审核人或承办人账号，无法导入（延期、作废记录需要审核人）"
+        )
+    return ops.Actor.of(user)
+
+
+def actor_named(username: str) -> ActorForAgency:
+    """Replay as ``username`` (``--as``): the user must be active and of the row's agency."""
+
+    def resolve(session: Session, agency: Agency) -> ops.Actor:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise NotFound(f"用户“{username}”不存在")
+        if not user.active:
+            raise PermissionDenied(f"用户“{username}”已停用")
+        if user.agency_id != agency.id:
+            raise PermissionDenied(f"用户“{username}”不属于机关“{agency.code}”，不能为其导入")
+        return ops.Actor.of(user)
+
+    return resolve
+
+
+# --------------------------------------------------------------------------- import
+
+
+def import_ledger(
+    session: Session,
+    rows: Sequence[LedgerRow],
+    actor_for_agency: ActorForAgency,
+    now: datetime,
+    dry_run: bool = False,
+    *,
+    prior_errors: Iterable[RowError] = (),
+    total_rows: int | None = None,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Replay ``rows``; keep them in the session only if every row (and no prior error) passed.
+
+    ``prior_errors`` are the problems :func:`workflow.ledger.validate_rows` found (their
+    rows are not in ``rows``); any of them refuses the whole import, but the valid rows
+    are still replayed so the report lists every problem at once. ``total_rows`` is the
+    number of data rows in the file (default: ``rows`` plus the lines of ``prior_errors``).
+    ``progress(done, total)`` is called after each row.
+    """
+    errors = list(prior_errors)
+    total = total_rows if total_rows is not None else len(rows) + len({e.line for e in errors})
+    report = ImportReport(rows=total, dry_run=dry_run)
+    agencies = _agencies(session, {r.agency for r in rows})
+    existing = _existing_refs(session, rows, agencies)
+    calendar = ops.load_calendar(session)
+    actors: dict[str, ops.Actor | DomainError] = {}
+    approvers: dict[str, str] = {}
+
+    outer = session.begin_nested()
+    try:
+        for done, row in enumerate(rows, start=1):
+            state = _import_row(
+                session, row, agencies, existing, actors, approvers, actor_for_agency,
+                calendar, now, errors,
+            )  # fmt: skip
+            if state is not None:
+                report.imported += 1
+                report.by_state[state] += 1
+            if progress is not None:
+                progress(done, len(rows))
+        if errors or dry_run:
+            outer.rollback()
+        else:
+            outer.commit()
+    except BaseException:
+        if outer.is_active:
+            outer.rollback()
+        raise
+    report.errors = sorted(errors)
+    return report
+
+
+def _agencies(session: Session, codes: set[str]) -> dict[str, Agency]:
+    if not codes:
+        return {}
+    found = session.scalars(select(Agency).where(Agency.code.in_(sorted(codes))))
+    return {a.code: a for a in found}
+
+
+def _existing_refs(
+    session: Session, rows: Sequence[LedgerRow], agencies: dict[str, Agency]
+) -> set[tuple[str, str]]:
+    """(agency code, ref) pairs already stored: a ledger is imported once, never merged."""
+    wanted: dict[str, set[str]] = {}
+    for row in rows:
+        if row.agency in agencies:
+            wanted.setdefault(row.agency, set()).add(row.ref)
+    present: set[tuple[str, str]] = set()
+    for code, refs in wanted.items():
+        ordered = sorted(refs)
+        for start in range(0, len(ordered), _REF_BATCH):
+            batch = ordered[start : start + _REF_BATCH]
+            stmt = select(Request.external_ref).where(
+                Request.agency_id == agencies[code].id, Request.external_ref.in_(batch)
+            )
+            present.update((code, ref) for ref in session.scalars(stmt) if ref is not None)
+    return present
+
+
+def _import_row(
+    session: Session,
+    row: LedgerRow,
+    agencies: dict[str, Agency],
+    existing: set[tuple[str, str]],
+    actors: dict[str, ops.Actor | DomainError],
+    approvers: dict[str, str],
+    actor_for_agency: ActorForAgency,
+    calendar: WorkingCalendar,
+    now: datetime,
+    errors: list[RowError],
+) -> str | None:
+    """Replay one row in its own SAVEPOINT; return its final state, or None if refused."""
+    agency = agencies.get(row.agency)
+    if agency is None:
+        errors.append(RowError(row.line, "agency", f"机关代码“{row.agency}”不存在"))
+        return None
+    if (row.agency, row.ref) in existing:
+        errors.append(
+            RowError(row.line, "ref", f"编号“{row.ref}”已导入过（本机关已有该编号的申请）")
+        )
+        return None
+    if row.agency not in actors:
+        try:
+            actors[row.agency] = actor_for_agency(session, agency)
+        except DomainError as exc:
+            actors[row.agency] = exc
+    actor = actors[row.agency]
+    if isinstance(actor, DomainError):
+        errors.append(RowError(row.line, "agency", str(actor)))
+        return None
+    if row.agency not in approvers:
+        approvers[row.agency] = _approver_name(session, agency, actor)
+    try:
+        plan = plan_events(row, approver=approvers[row.agency], calendar=calendar)
+    except PlanError as exc:
+        errors.append(RowError(row.line, exc.column, exc.reason))
+        return None
+
+    savepoint = session.begin_nested()
+    trigger = "register"
+    try:
+        first, *rest = plan
+        request = ops.register(session, actor, now, first.payload, agency=agency, external_ref=row.ref)
+        for step in rest:
+            trigger = step.trigger
+            raw = {"effective_date": step.effective_date.isoformat(), **step.payload}
+            ops.fire(session, request, step.trigger, actor, now, raw)
+        savepoint.commit()
+    except DomainError as exc:
+        savepoint.rollback()
+        errors.extend(_row_errors(row.line, trigger, exc))
+        return None
+    except BaseException:
+        if savepoint.is_active:
+            savepoint.rollback()
+        raise
+    return request.state
+
+
+def _approver_name(session: Session, agency: Agency, actor: ops.Actor) -> str:
+    """Who is recorded as approving imported extensions: the actor if an approver."""
+    if "approver" in actor.roles:
+        return actor.username
+    user = _first_with_role(session, agency, "approver")
+    return user.username if user else ""
+
+
+def _row_errors(line: int, trigger: str, exc: DomainError) -> list[RowError]:
+    """A refusal as ledger errors: field errors on their column when the ledger has one."""
+    column = COLUMN_OF_TRIGGER.get(trigger, "—")
+    step = TRIGGER_LABELS.get(trigger, trigger)
+    field_errors: dict[str, str] = getattr(exc, "field_errors", {}) or {}
+    if field_errors:
+        return [
+            RowError(line, name if name in COLUMN_NAMES else column, f"{step}：{message}")
+            for name, message in field_errors.items()
+        ]
+    return [RowError(line, column, f"{step}：{exc}")]
