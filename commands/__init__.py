@@ -11,6 +11,7 @@ import click
 
 from commands.admin import create_agency, create_user, init
 from commands.demo import demo, serve
+from commands.ledger import import_ledger_command, ledger_template
 from commands.stats import stats, stats_verify
 
 
@@ -19,7 +20,17 @@ def cli() -> None:
     """Gongkai 依申请公开办理系统 — 命令行工具。"""
 
 
-for command in (init, demo, serve, create_agency, create_user, stats, stats_verify):
+for command in (
+    init,
+    demo,
+    serve,
+    create_agency,
+    create_user,
+    stats,
+    stats_verify,
+    import_ledger_command,
+    ledger_template,
+):
     cli.add_command(command)
 
 

@@ -159,6 +159,8 @@ def build_form(
         attrs[VERSION_FIELD] = HiddenField()
         names.append(EFFECTIVE_DATE)
     for spec in fields:
+        if hasattr(PayloadForm, spec.name):  # a field named "data" or "raw" would break the form
+            raise ValueError(f"payload field name {spec.name!r} collides with the form class")
         attrs[spec.name] = _field_for(spec, approvers)
         names.append(spec.name)
     attrs["payload_names"] = tuple(names)

@@ -90,6 +90,7 @@ def file_challenge(
     prior = _prior(session, request, payload.get("prior_case_no"))
     facts = {
         "request_state": request.state,
+        "request_received_on": request.received_on,
         "prior_status": None
         if prior is None
         else ("concluded" if prior.state == "concluded" else "open"),

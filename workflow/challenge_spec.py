@@ -71,6 +71,13 @@ def request_not_voided(ctx: g.GuardContext) -> str | None:
     return None
 
 
+def filed_after_receipt(ctx: g.GuardContext) -> str | None:
+    received = ctx.facts.get("request_received_on")
+    if received and ctx.effective_date and ctx.effective_date < received:
+        return f"立案日期不能早于该申请的收到日期（{received.isoformat()}）"
+    return None
+
+
 def result_fits_kind(ctx: g.GuardContext) -> str | None:
     result = RESULT_BY_CODE.get(ctx.payload.get("result", ""))
     if result is None:
@@ -111,7 +118,12 @@ CHALLENGE_TRANSITIONS: tuple[TransitionSpec, ...] = (
                 required=False,
             ),
         ),
-        payload_guards=(route_matches_kind, prior_reconsideration_concluded, request_not_voided),
+        payload_guards=(
+            route_matches_kind,
+            prior_reconsideration_concluded,
+            request_not_voided,
+            filed_after_receipt,
+        ),
     ),
     TransitionSpec(
         "appeal",

@@ -34,6 +34,7 @@ from workflow.ledger import (
     COLUMN_OF_TRIGGER,
     LedgerRow,
     PlanError,
+    PlannedEvent,
     RowError,
     plan_events,
 )
@@ -150,18 +151,19 @@ def import_ledger(
     total = total_rows if total_rows is not None else len(rows) + len({e.line for e in errors})
     report = ImportReport(rows=total, dry_run=dry_run)
     agencies = _agencies(session, {r.agency for r in rows})
-    existing = _existing_refs(session, rows, agencies)
-    calendar = ops.load_calendar(session)
-    actors: dict[str, ops.Actor | DomainError] = {}
-    approvers: dict[str, str] = {}
-
+    replay = _Replay(
+        session=session,
+        actor_for_agency=actor_for_agency,
+        now=now,
+        agencies=agencies,
+        existing=_existing_refs(session, rows, agencies),
+        calendar=ops.load_calendar(session),
+        errors=errors,
+    )
     outer = session.begin_nested()
     try:
         for done, row in enumerate(rows, start=1):
-            state = _import_row(
-                session, row, agencies, existing, actors, approvers, actor_for_agency,
-                calendar, now, errors,
-            )  # fmt: skip
+            state = replay.row(row)
             if state is not None:
                 report.imported += 1
                 report.by_state[state] += 1
@@ -206,64 +208,80 @@ def _existing_refs(
     return present
 
 
-def _import_row(
-    session: Session,
-    row: LedgerRow,
-    agencies: dict[str, Agency],
-    existing: set[tuple[str, str]],
-    actors: dict[str, ops.Actor | DomainError],
-    approvers: dict[str, str],
-    actor_for_agency: ActorForAgency,
-    calendar: WorkingCalendar,
-    now: datetime,
-    errors: list[RowError],
-) -> str | None:
-    """Replay one row in its own SAVEPOINT; return its final state, or None if refused."""
-    agency = agencies.get(row.agency)
-    if agency is None:
-        errors.append(RowError(row.line, "agency", f"机关代码“{row.agency}”不存在"))
-        return None
-    if (row.agency, row.ref) in existing:
-        errors.append(
-            RowError(row.line, "ref", f"编号“{row.ref}”已导入过（本机关已有该编号的申请）")
-        )
-        return None
-    if row.agency not in actors:
-        try:
-            actors[row.agency] = actor_for_agency(session, agency)
-        except DomainError as exc:
-            actors[row.agency] = exc
-    actor = actors[row.agency]
-    if isinstance(actor, DomainError):
-        errors.append(RowError(row.line, "agency", str(actor)))
-        return None
-    if row.agency not in approvers:
-        approvers[row.agency] = _approver_name(session, agency, actor)
-    try:
-        plan = plan_events(row, approver=approvers[row.agency], calendar=calendar)
-    except PlanError as exc:
-        errors.append(RowError(row.line, exc.column, exc.reason))
-        return None
+@dataclass
+class _Replay:
+    """What every row of one import shares; actors and approvers are looked up once."""
 
-    savepoint = session.begin_nested()
-    trigger = "register"
-    try:
-        first, *rest = plan
-        request = ops.register(session, actor, now, first.payload, agency=agency, external_ref=row.ref)
-        for step in rest:
-            trigger = step.trigger
-            raw = {"effective_date": step.effective_date.isoformat(), **step.payload}
-            ops.fire(session, request, step.trigger, actor, now, raw)
-        savepoint.commit()
-    except DomainError as exc:
-        savepoint.rollback()
-        errors.extend(_row_errors(row.line, trigger, exc))
-        return None
-    except BaseException:
-        if savepoint.is_active:
+    session: Session
+    actor_for_agency: ActorForAgency
+    now: datetime
+    agencies: dict[str, Agency]
+    existing: set[tuple[str, str]]
+    calendar: WorkingCalendar
+    errors: list[RowError]
+    actors: dict[str, ops.Actor | DomainError] = field(default_factory=dict)
+    approvers: dict[str, str] = field(default_factory=dict)
+
+    def refuse(self, line: int, column: str, reason: str) -> None:
+        self.errors.append(RowError(line, column, reason))
+
+    def actor(self, agency: Agency) -> ops.Actor | DomainError:
+        if agency.code not in self.actors:
+            try:
+                self.actors[agency.code] = self.actor_for_agency(self.session, agency)
+            except DomainError as exc:
+                self.actors[agency.code] = exc
+        return self.actors[agency.code]
+
+    def approver(self, agency: Agency, actor: ops.Actor) -> str:
+        if agency.code not in self.approvers:
+            self.approvers[agency.code] = _approver_name(self.session, agency, actor)
+        return self.approvers[agency.code]
+
+    def row(self, row: LedgerRow) -> str | None:
+        """Replay one row in its own SAVEPOINT; return its final state, or None if refused."""
+        agency = self.agencies.get(row.agency)
+        if agency is None:
+            self.refuse(row.line, "agency", f"机关代码“{row.agency}”不存在")
+            return None
+        if (row.agency, row.ref) in self.existing:
+            self.refuse(row.line, "ref", f"编号“{row.ref}”已导入过（本机关已有该编号的申请）")
+            return None
+        actor = self.actor(agency)
+        if isinstance(actor, DomainError):
+            self.refuse(row.line, "agency", str(actor))
+            return None
+        try:
+            plan = plan_events(row, approver=self.approver(agency, actor), calendar=self.calendar)
+        except PlanError as exc:
+            self.refuse(row.line, exc.column, exc.reason)
+            return None
+        return self._fire(row, agency, actor, plan)
+
+    def _fire(
+        self, row: LedgerRow, agency: Agency, actor: ops.Actor, plan: list[PlannedEvent]
+    ) -> str | None:
+        savepoint = self.session.begin_nested()
+        trigger = "register"
+        try:
+            first, *rest = plan
+            request = ops.register(
+                self.session, actor, self.now, first.payload, agency=agency, external_ref=row.ref
+            )
+            for step in rest:
+                trigger = step.trigger
+                raw = {"effective_date": step.effective_date.isoformat(), **step.payload}
+                ops.fire(self.session, request, step.trigger, actor, self.now, raw)
+            savepoint.commit()
+        except DomainError as exc:
             savepoint.rollback()
-        raise
-    return request.state
+            self.errors.extend(_row_errors(row.line, trigger, exc))
+            return None
+        except BaseException:
+            if savepoint.is_active:
+                savepoint.rollback()
+            raise
+        return request.state
 
 
 def _approver_name(session: Session, agency: Agency, actor: ops.Actor) -> str:

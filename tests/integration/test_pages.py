@@ -368,6 +368,19 @@ def test_blocked_action_form_shows_the_reason(app, session, users):
     assert 'aria-disabled="true"' in detail
 
 
+def test_every_action_form_renders(app, session, users):
+    from workflow.spec import TRANSITIONS
+
+    handler = client_for(app, "handler")
+    rid = register_via_page(handler)
+    for spec in TRANSITIONS:
+        if spec.trigger == "register":
+            continue
+        page = handler.get(f"/requests/{rid}/act/{spec.trigger}")
+        assert page.status_code == 200, spec.trigger
+        assert spec.label in page.text and spec.date_label in page.text
+
+
 def test_registrar_cannot_decide(app, session, users):
     registrar = client_for(app, "registrar")
     rid = register_via_page(registrar)
