@@ -83,11 +83,13 @@ def load_user(user_id: str) -> User | None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from views import navigation
     from views.auth import bp as auth_bp
     from views.requests import bp as requests_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(requests_bp)
+    navigation.init_app(app)
 
 
 def _register_errors(app: Flask) -> None:

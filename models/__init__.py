@@ -5,6 +5,7 @@ from models.base import Base
 from models.calendar import CalendarOverride, CalendarYear
 from models.challenge import Challenge
 from models.event import ChallengeEvent, Event
+from models.report import PublishedReport
 from models.request import Request, RequestFacts, TrackingCounter
 from models.user import User, UserRole
 
@@ -16,6 +17,7 @@ __all__ = [
     "Challenge",
     "ChallengeEvent",
     "Event",
+    "PublishedReport",
     "Request",
     "RequestFacts",
     "TrackingCounter",

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, relati
 
 from models.base import Base, utcnow
 from models.challenge import Challenge
+from models.report import PublishedReport
 from models.request import Request
 from models.user import User
 
@@ -64,11 +65,15 @@ class ChallengeEvent(EventColumns, Base):
     challenge: Mapped[Challenge] = relationship()
 
 
+#: Row classes that may only ever be inserted (the logs and what was published).
+APPEND_ONLY: tuple[type, ...] = (EventColumns, PublishedReport)
+
+
 @event.listens_for(Session, "before_flush")
 def forbid_event_changes(session: Session, _context: object, _instances: object) -> None:
     for obj in session.deleted:
-        if isinstance(obj, EventColumns):
-            raise AppendOnlyError("事件记录只能追加，不能删除")
+        if isinstance(obj, APPEND_ONLY):
+            raise AppendOnlyError("事件记录和已发布的报告只能追加，不能删除")
     for obj in session.dirty:
-        if isinstance(obj, EventColumns) and session.is_modified(obj):
-            raise AppendOnlyError("事件记录只能追加，不能修改")
+        if isinstance(obj, APPEND_ONLY) and session.is_modified(obj):
+            raise AppendOnlyError("事件记录和已发布的报告只能追加，不能修改")

@@ -86,13 +86,6 @@ def _login_first() -> None:
     """Every page of this blueprint needs a signed-in user (safe by default for new routes)."""
 
 
-@bp.app_context_processor
-def _navigation() -> dict[str, Any]:
-    """Whether to offer 登记申请 in the top bar (hidden rather than a 403 after a click)."""
-    user = current_user
-    return {"can_register": bool(user.is_authenticated and user.roles & set(REGISTER_ROLES))}
-
-
 def _me() -> User:
     """The signed-in user as the ORM row (not the proxy), for typed helpers."""
     user: User = current_user._get_current_object()  # type: ignore[attr-defined]

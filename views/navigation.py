@@ -1,0 +1,69 @@
+"""The top bar: one list of destinations, each shown only to the roles that may use it.
+
+Blueprints register their pages here by endpoint name; an entry whose endpoint is not
+registered (a feature not installed) is simply left out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, current_app, request
+from flask_login import current_user
+
+from workflow.spec import SPEC_BY_TRIGGER
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    endpoint: str
+    #: Roles that see the entry; None = every signed-in user.
+    roles: frozenset[str] | None = None
+    #: Other endpoints under which the entry counts as the current page.
+    also: tuple[str, ...] = ()
+
+
+NAV: tuple[NavItem, ...] = (
+    NavItem("工作台", "dashboard.home"),
+    NavItem("申请列表", "requests.list_requests", also=("requests.detail", "requests.act")),
+    NavItem("登记申请", "requests.new_request", SPEC_BY_TRIGGER["register"].roles),
+    NavItem(
+        "复议诉讼",
+        "challenges.list_cases",
+        also=("challenges.detail", "challenges.new_case", "challenges.act"),
+    ),
+    NavItem("年度统计", "statistics.page", also=("statistics.drill", "statistics.publish")),
+    NavItem("年度报告", "reports.editor", also=("reports.pdf",)),
+    NavItem("台账导入", "imports.ledger_upload", frozenset({"admin"})),
+    NavItem("系统管理", "admin.home", frozenset({"admin"})),
+)
+
+
+def _items() -> list[dict[str, Any]]:
+    if not current_user.is_authenticated:
+        return []
+    endpoints = current_app.view_functions
+    roles = current_user.roles
+    return [
+        {
+            "label": item.label,
+            "endpoint": item.endpoint,
+            "current": request.endpoint in (item.endpoint, *item.also),
+        }
+        for item in NAV
+        if item.endpoint in endpoints and (item.roles is None or roles & item.roles)
+    ]
+
+
+def init_app(app: Flask) -> None:
+    register_roles = SPEC_BY_TRIGGER["register"].roles
+    app.context_processor(
+        lambda: {
+            "nav_items": _items(),
+            "can_register": bool(
+                current_user.is_authenticated and current_user.roles & register_roles
+            ),
+        }
+    )
