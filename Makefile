@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test lint venv serve bench clean
+.PHONY: run test lint venv system-deps bench clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +26,12 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+## system-deps: Debian packages for tests (Chromium, pdftoppm, CJK font, PostgreSQL)
+system-deps:
+	bash tools/system-deps.sh
+
 ## make test: lint, the whole suite on SQLite, the integration suite on PostgreSQL
-test: venv lint
+test: venv system-deps lint
 	bash tools/run-tests.sh
 
 clean:

@@ -82,13 +82,24 @@ def load_user(user_id: str) -> User | None:
     return user if user is not None and user.active else None
 
 
-def _register_blueprints(app: Flask) -> None:
-    from views import navigation
-    from views.auth import bp as auth_bp
-    from views.requests import bp as requests_bp
+#: Every blueprint module exports ``bp``; one per feature (DESIGN.md).
+BLUEPRINTS = (
+    "views.auth",
+    "views.requests",
+    "views.challenges",
+    "views.statistics",
+    "views.reports",
+    "views.imports",
+)
 
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(requests_bp)
+
+def _register_blueprints(app: Flask) -> None:
+    import importlib
+
+    from views import navigation
+
+    for name in BLUEPRINTS:
+        app.register_blueprint(importlib.import_module(name).bp)
     navigation.init_app(app)
 
 

@@ -1,18 +1,24 @@
 """The command line: ``python app.py COMMAND``; ``DATABASE_URL`` selects the database.
 
 Each command opens one session, calls operations and commits once, exactly like a view.
+Every module listed in ``MODULES`` exports its click commands as ``COMMANDS``.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
 
-from commands.admin import create_agency, create_user, init
-from commands.demo import demo, serve
-from commands.ledger import import_ledger_command, ledger_template
-from commands.stats import stats, stats_verify
+MODULES = (
+    "commands.admin",
+    "commands.demo",
+    "commands.stats",
+    "commands.ledger",
+    "commands.challenge_import",
+    "commands.report",
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -20,18 +26,9 @@ def cli() -> None:
     """Gongkai 依申请公开办理系统 — 命令行工具。"""
 
 
-for command in (
-    init,
-    demo,
-    serve,
-    create_agency,
-    create_user,
-    stats,
-    stats_verify,
-    import_ledger_command,
-    ledger_template,
-):
-    cli.add_command(command)
+for _name in MODULES:
+    for _command in importlib.import_module(_name).COMMANDS:
+        cli.add_command(_command)
 
 
 def main() -> None:

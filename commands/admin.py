@@ -84,3 +84,6 @@ def create_user(
         user.set_roles(set(roles))
         session.add(user)
     click.echo(f"已创建用户 {username}（{agency_code}；{'、'.join(roles)}）")
+
+
+COMMANDS = (init, create_agency, create_user)

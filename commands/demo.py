@@ -32,3 +32,6 @@ def serve(host: str, port: int) -> None:
 
     click.echo(f"Gongkai 已启动：http://{host}:{port}/")
     create_app().run(host=host, port=port, debug=False)
+
+
+COMMANDS = (demo, serve)

@@ -126,3 +126,6 @@ def ledger_template(path: Path) -> None:
     """写出申请台账模板（UTF-8 CSV，含表头和两行示例）。"""
     write_template_csv(path)
     click.echo(f"已写出台账模板：{path}")
+
+
+COMMANDS = (import_ledger_command, ledger_template)

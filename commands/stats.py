@@ -77,3 +77,6 @@ def stats_verify(agency_code: str | None, year: int | None, repair: bool) -> Non
     if problems:
         raise click.ClickException(f"发现 {problems} 处不一致")
     click.echo("统计一致：事件日志与快速统计完全相同")
+
+
+COMMANDS = (stats, stats_verify)

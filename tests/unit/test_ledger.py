@@ -76,7 +76,8 @@ def test_csv_with_bom_reads_rows_keyed_by_column() -> None:
 
 
 def test_blank_lines_are_skipped_but_still_counted() -> None:
-    data = csv_bytes([BASE]) + b",,,,,\r\n" + csv_bytes([{**BASE, "ref": "R9"}]).split(b"\r\n", 1)[1]
+    second = csv_bytes([{**BASE, "ref": "R9"}]).split(b"\r\n", 1)[1]
+    data = csv_bytes([BASE]) + b",,,,,\r\n" + second
     rows = read_ledger_bytes(data)
     assert [(r.line, r.cells["ref"]) for r in rows] == [(2, "R1"), (4, "R9")]
 
@@ -119,7 +120,8 @@ def test_xlsx_cells_dates_and_numbers(tmp_path: Path) -> None:
     book = Workbook()
     sheet = book.active
     sheet.append([*BASE, "concluded_on", "outcome", "voided"])
-    sheet.append(["a", 1001, "张三", "自然人", datetime(2026, 3, 2), "x", date(2026, 3, 20), "予以公开", True])
+    received, concluded = datetime(2026, 3, 2), date(2026, 3, 20)
+    sheet.append(["a", 1001, "张三", "自然人", received, "x", concluded, "予以公开", True])
     book.create_sheet("ignored").append(["nothing"])
     path = tmp_path / "ledger.xlsx"
     book.save(path)
@@ -134,7 +136,9 @@ def test_xlsx_cells_dates_and_numbers(tmp_path: Path) -> None:
 
 
 def test_valid_row_with_labels() -> None:
-    rows, errors = check(applicant_kind="商业企业", outcome="（二）部分公开", concluded_on="2026-03-20")
+    rows, errors = check(
+        applicant_kind="商业企业", outcome="（二）部分公开", concluded_on="2026-03-20"
+    )
     assert not errors
     assert rows[0].applicant_kind == "commercial_enterprise"
     assert rows[0].outcome == "partially_disclosed"
@@ -311,7 +315,7 @@ def test_plan_late_supplement_moves_the_deadline() -> None:
 
 
 def test_plan_lapse_needs_two_days() -> None:
-    rows, errors = check(
+    _rows, errors = check(
         supplement_requested_on="2026-03-03",
         concluded_on="2026-03-04",
         outcome="other.supplement_lapsed",
@@ -336,9 +340,7 @@ def test_plan_extension_needs_an_approver() -> None:
 
 def test_plan_fee_lapse_respects_the_payment_deadline() -> None:
     calendar = WorkingCalendar()
-    ok = plan_events(
-        row(concluded_on="2026-04-15", outcome="other.fee_lapsed"), calendar=calendar
-    )
+    ok = plan_events(row(concluded_on="2026-04-15", outcome="other.fee_lapsed"), calendar=calendar)
     assert triggers(ok) == ["register", "accept", "issue_fee_notice", "fee_lapsed"]
     assert ok[2].effective_date == date(2026, 3, 2)
     with pytest.raises(PlanError, match="缴费期限至2026-03-30"):
