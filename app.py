@@ -34,6 +34,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=os.environ.get("GONGKAI_SECURE_COOKIES") == "1",
         WTF_CSRF_TIME_LIMIT=None,
+        MAX_CONTENT_LENGTH=64 * 1024 * 1024,
         JSON_AS_ASCII=False,
     )
     app.config.update(config or {})
