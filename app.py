@@ -91,6 +91,8 @@ BLUEPRINTS = (
     "views.statistics",
     "views.reports",
     "views.imports",
+    "views.admin",
+    "views.dashboard",
 )
 
 

@@ -123,10 +123,11 @@ def replay(
     steps: list[Step],
     calendar: WorkingCalendar,
     now: datetime,
+    registrar: str = "dengji",
 ) -> Request:
     """Register and fire ``steps`` in order; stop at the first step that lies in the future."""
     today = ops.local_today(now)
-    request = ops.register(session, _actor_for(users, "register"), now, intake, agency=agency)
+    request = ops.register(session, ops.Actor.of(users[registrar]), now, intake, agency=agency)
     day = request.received_on
     for step in steps:
         day = calendar.add_working_days(day, step.after).day if step.after else day
@@ -278,7 +279,9 @@ def load(session: Session, now: datetime | None = None, seed: int = 2019) -> dic
         kind = _kind_for(rng)
         intake = _intake(rng, kind, received)
         fixed = [_with_due(s, received, calendar) for s in steps]
-        made = replay(session, users, agency, intake, fixed, calendar, now)
+        # About a third is registered by the handler, who then owns the case.
+        registrar = "chengban" if rng.random() < 0.35 else "dengji"
+        made = replay(session, users, agency, intake, fixed, calendar, now, registrar)
         current += 1
         if made.state == "concluded":
             concluded_now.append(made)

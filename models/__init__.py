@@ -5,6 +5,7 @@ from models.base import Base
 from models.calendar import CalendarOverride, CalendarYear
 from models.challenge import Challenge
 from models.event import ChallengeEvent, Event
+from models.notice import Notice, NoticeCounter
 from models.report import PublishedReport
 from models.request import Request, RequestFacts, TrackingCounter
 from models.user import User, UserRole
@@ -17,6 +18,8 @@ __all__ = [
     "Challenge",
     "ChallengeEvent",
     "Event",
+    "Notice",
+    "NoticeCounter",
     "PublishedReport",
     "Request",
     "RequestFacts",

@@ -46,7 +46,7 @@ def safe_next(target: str | None) -> str | None:
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Response | tuple[str, int] | str:
     if current_user.is_authenticated:
-        return redirect(url_for("requests.list_requests"))
+        return redirect(url_for("dashboard.home"))
     form = LoginForm()
     error: str | None = None
     if form.validate_on_submit():
@@ -56,7 +56,7 @@ def login() -> Response | tuple[str, int] | str:
             login_user(user)
             flash(f"欢迎，{user.display_name}", "success")
             return redirect(
-                safe_next(request.args.get("next")) or url_for("requests.list_requests")
+                safe_next(request.args.get("next")) or url_for("dashboard.home")
             )
         if user is None:
             check_password_hash(_DUMMY_HASH, form.password.data or "")

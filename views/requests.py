@@ -316,7 +316,7 @@ class ListRow:
 
 @bp.get("/")
 def index() -> Response:
-    return redirect(url_for(".list_requests"))
+    return redirect(url_for("dashboard.home"))
 
 
 def _positive_int(text: str | None, default: int | None = None) -> int | None:

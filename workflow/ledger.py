@@ -24,7 +24,7 @@ import csv
 import io
 import re
 import zipfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -141,26 +141,32 @@ _OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 _ZIP_MAGIC = b"PK\x03\x04"
 
 
-def read_ledger(path: str | Path) -> list[RawRow]:
+def read_ledger(
+    path: str | Path, columns: Sequence[LedgerColumn] = LEDGER_COLUMNS
+) -> list[RawRow]:
     """Read a ledger file from disk; see :func:`read_ledger_bytes`."""
     path = Path(path)
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise LedgerFileError(f"无法读取文件“{path.name}”：{exc.strerror or exc}") from exc
-    return read_ledger_bytes(data, path.name)
+    return read_ledger_bytes(data, path.name, columns)
 
 
-def read_ledger_bytes(data: bytes, filename: str = "") -> list[RawRow]:
+def read_ledger_bytes(
+    data: bytes, filename: str = "", columns: Sequence[LedgerColumn] = LEDGER_COLUMNS
+) -> list[RawRow]:
     """Read CSV or XLSX bytes (sniffed from the content, not trusted from the name).
 
     Rows whose cells are all empty are skipped (spreadsheets keep trailing blank rows),
     but line numbers still count them so they match what the user sees in Excel.
+    ``columns`` is the contract the header is checked against: the ledger of requests
+    by default, or another ledger's (the challenges ledger reads through the same code).
     """
     if data.startswith(_OLE_MAGIC) or filename.lower().endswith(".xls"):
         raise LedgerFileError("不支持旧版 Excel（.xls）文件，请另存为 .xlsx 或 UTF-8 CSV")
     table = _xlsx_table(data) if data.startswith(_ZIP_MAGIC) else _csv_table(data)
-    return _rows_from_table(table)
+    return _rows_from_table(table, columns)
 
 
 def _csv_table(data: bytes) -> list[list[str]]:
@@ -212,17 +218,19 @@ def _normalise_header(cell: str) -> str:
     return cell.replace("\ufeff", "").strip().lower()
 
 
-def _rows_from_table(table: list[list[str]]) -> list[RawRow]:
+def _rows_from_table(table: list[list[str]], columns: Sequence[LedgerColumn]) -> list[RawRow]:
     if not table or not any(c.strip() for c in table[0]):
-        raise LedgerFileError("文件是空的，或第1行不是表头（第1行应为列名，如 agency、ref …）")
+        example = "、".join(c.name for c in columns[:2])
+        raise LedgerFileError(f"文件是空的，或第1行不是表头（第1行应为列名，如 {example} …）")
     header = [_normalise_header(c) for c in table[0]]
     body = table[1:]
-    _check_header(header, body)
+    _check_header(header, body, columns)
+    names = [c.name for c in columns]
     rows: list[RawRow] = []
     for index, record in enumerate(body, start=2):
         if not any(cell.strip() for cell in record):
             continue
-        cells = dict.fromkeys(COLUMN_NAMES, "")
+        cells = dict.fromkeys(names, "")
         for name, value in zip(header, record, strict=False):
             if name:
                 cells[name] = value.strip()
@@ -232,16 +240,19 @@ def _rows_from_table(table: list[list[str]]) -> list[RawRow]:
     return rows
 
 
-def _check_header(header: list[str], body: list[list[str]]) -> None:
+def _check_header(
+    header: list[str], body: list[list[str]], columns: Sequence[LedgerColumn]
+) -> None:
     problems: list[str] = []
     named = [h for h in header if h]
-    missing = [c for c in REQUIRED_COLUMNS if c not in named]
+    names = [c.name for c in columns]
+    missing = [c.name for c in columns if c.required and c.name not in named]
     if missing:
         problems.append("缺少必填列：" + "、".join(missing))
-    unknown = [h for h in named if h not in COLUMN_BY_NAME]
+    unknown = [h for h in named if h not in names]
     if unknown:
         problems.append(
-            "无法识别的列：" + "、".join(unknown) + "（可用的列：" + "、".join(COLUMN_NAMES) + "）"
+            "无法识别的列：" + "、".join(unknown) + "（可用的列：" + "、".join(names) + "）"
         )
     duplicated = sorted({h for h in named if named.count(h) > 1})
     if duplicated:

@@ -17,7 +17,17 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from models import Agency, CalendarOverride, CalendarYear, Event, Request, RequestFacts, User
+from models import (
+    Agency,
+    CalendarOverride,
+    CalendarYear,
+    Event,
+    NoticeCounter,
+    Request,
+    RequestFacts,
+    TrackingCounter,
+    User,
+)
 from models.user import UserRole
 from workflow import machine
 from workflow.calendar import WorkingCalendar
@@ -68,25 +78,44 @@ def history(session: Session, request: Request) -> list[Event]:
     )
 
 
+def histories(session: Session, request_ids: Sequence[int]) -> dict[int, list[Event]]:
+    """The events of many requests in one query, each list in sequence order."""
+    found: dict[int, list[Event]] = {rid: [] for rid in request_ids}
+    if request_ids:
+        for event in session.scalars(
+            select(Event)
+            .where(Event.request_id.in_(list(request_ids)))
+            .order_by(Event.request_id, Event.seq)
+        ):
+            found[event.request_id].append(event)
+    return found
+
+
 def deadlines_of(
     request: Request, events: Sequence[Event], calendar: WorkingCalendar, today: date
 ) -> Deadlines:
     return compute_deadlines(request.received_on, events, calendar, today)
 
 
-def next_serial(session: Session, agency_id: int, year: int) -> int:
-    """Hand out the next tracking serial atomically (UPDATE … RETURNING, no max() race)."""
-    from models import TrackingCounter
+def next_serial(
+    session: Session,
+    agency_id: int,
+    year: int,
+    counter: type[TrackingCounter] | type[NoticeCounter] = TrackingCounter,
+) -> int:
+    """Hand out the next serial atomically (UPDATE … RETURNING, no max() race).
 
+    ``counter`` is the per-agency-year table: tracking numbers, or notice numbers (文号).
+    """
     stmt = (
-        update(TrackingCounter)
-        .where(TrackingCounter.agency_id == agency_id, TrackingCounter.year == year)
-        .values(last=TrackingCounter.last + 1)
-        .returning(TrackingCounter.last)
+        update(counter)
+        .where(counter.agency_id == agency_id, counter.year == year)
+        .values(last=counter.last + 1)
+        .returning(counter.last)
     )
     serial = session.execute(stmt).scalar()
     if serial is None:
-        session.add(TrackingCounter(agency_id=agency_id, year=year, last=1))
+        session.add(counter(agency_id=agency_id, year=year, last=1))
         session.flush()
         serial = 1
     return serial

@@ -34,14 +34,21 @@ class RemedyDeadlines:
     lawsuit_by: date
 
 
-def reply_remedies(events: Sequence[EventLike]) -> RemedyDeadlines | None:
-    """Deadlines from the latest reply (decide) of a request, or None before any reply."""
+def reply_remedies(
+    events: Sequence[EventLike], served_on: date | None = None
+) -> RemedyDeadlines | None:
+    """Deadlines from the latest reply (decide) of a request, or None before any reply.
+
+    ``served_on`` is the service date recorded later on the reply notice: the decide
+    event is append-only, so the date the applicant received the reply lives there and
+    takes precedence over a ``served_on`` carried in the event's payload (imports).
+    """
     replies = [e for e in events if e.trigger == "decide"]
     if not replies:
         return None
     reply = replies[-1]
     served = reply.payload.get("served_on")
-    learned = date.fromisoformat(served) if served else reply.effective_date
+    learned = served_on or (date.fromisoformat(served) if served else reply.effective_date)
     return RemedyDeadlines(
         learned,
         learned + timedelta(days=RECONSIDERATION_DAYS),

@@ -125,7 +125,7 @@ def test_login_refuses_open_redirect(client, users, target):
         "/login", query_string={"next": target}, data={"username": "viewer", "password": PASSWORD}
     )
     assert page.status_code == 302
-    assert page.headers["Location"] == "/requests"
+    assert page.headers["Location"] == "/dashboard"
 
 
 def test_logout_needs_csrf_token(db_url, engine, users):
@@ -546,7 +546,7 @@ def test_static_stylesheet_is_served(client):
     page.close()
 
 
-def test_root_redirects_to_list(app, users):
+def test_root_redirects_to_the_workbench(app, users):
     client = client_for(app, "viewer")
-    assert client.get("/").headers["Location"] == "/requests"
+    assert client.get("/").headers["Location"] == "/dashboard"
     assert isinstance(TODAY, date)
