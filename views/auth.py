@@ -55,9 +55,7 @@ def login() -> Response | tuple[str, int] | str:
         if user is not None and user.active and user.check_password(form.password.data or ""):
             login_user(user)
             flash(f"欢迎，{user.display_name}", "success")
-            return redirect(
-                safe_next(request.args.get("next")) or url_for("dashboard.home")
-            )
+            return redirect(safe_next(request.args.get("next")) or url_for("dashboard.home"))
         if user is None:
             check_password_hash(_DUMMY_HASH, form.password.data or "")
         error = BAD_CREDENTIALS

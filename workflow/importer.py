@@ -17,9 +17,11 @@ open the database transaction and releasing it would commit that row early.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -59,6 +61,8 @@ class ImportReport:
     #: Final state of each imported row → count (``in_review``, ``concluded`` …).
     by_state: Counter[str] = field(default_factory=Counter)
     errors: list[RowError] = field(default_factory=list)
+    #: The lifecycle whose states ``by_state`` counts (requests, or challenges' importer).
+    states: type[StrEnum] = State
 
     @property
     def ok(self) -> bool:
@@ -75,14 +79,19 @@ class ImportReport:
 
     def state_summary(self) -> str:
         """“已办结 3，办理中 1” in the order of the lifecycle."""
-        parts = [f"{s.label} {self.by_state[s.value]}" for s in State if self.by_state[s.value]]
+        parts = [
+            f"{s.label} {self.by_state[s.value]}"  # type: ignore[attr-defined]
+            for s in self.states
+            if self.by_state[s.value]
+        ]
         return "，".join(parts)
 
 
 # --------------------------------------------------------------------------- actors
 
 
-def _first_with_role(session: Session, agency: Agency, role: str) -> User | None:
+def first_with_role(session: Session, agency: Agency, role: str) -> User | None:
+    """The agency's longest-standing active user with ``role`` (a stable default actor)."""
     return session.scalar(
         select(User)
         .join(UserRole)
@@ -99,7 +108,7 @@ def default_actor(session: Session, agency: Agency) -> ops.Actor:
     admins) may void. With only a handler, rows needing those steps are refused one by
     one with the reason, while the others still import.
     """
-    user = _first_with_role(session, agency, "approver") or _first_with_role(
+    user = first_with_role(session, agency, "approver") or first_with_role(
         session, agency, "handler"
     )
     if user is None:
@@ -150,7 +159,7 @@ def import_ledger(
     errors = list(prior_errors)
     total = total_rows if total_rows is not None else len(rows) + len({e.line for e in errors})
     report = ImportReport(rows=total, dry_run=dry_run)
-    agencies = _agencies(session, {r.agency for r in rows})
+    agencies = agencies_by_code(session, {r.agency for r in rows})
     replay = _Replay(
         session=session,
         actor_for_agency=actor_for_agency,
@@ -160,8 +169,7 @@ def import_ledger(
         calendar=ops.load_calendar(session),
         errors=errors,
     )
-    outer = session.begin_nested()
-    try:
+    with all_or_nothing(session, errors, dry_run):
         for done, row in enumerate(rows, start=1):
             state = replay.row(row)
             if state is not None:
@@ -169,6 +177,20 @@ def import_ledger(
                 report.by_state[state] += 1
             if progress is not None:
                 progress(done, len(rows))
+    report.errors = sorted(errors)
+    return report
+
+
+@contextmanager
+def all_or_nothing(session: Session, errors: Sequence[RowError], dry_run: bool) -> Iterator[None]:
+    """Run a whole import in one SAVEPOINT, kept only if ``errors`` is empty at the end.
+
+    ``errors`` is read when the block finishes, so rows may append to it as they go;
+    a dry run is always rolled back. See the module docstring for why a SAVEPOINT.
+    """
+    outer = session.begin_nested()
+    try:
+        yield
         if errors or dry_run:
             outer.rollback()
         else:
@@ -177,11 +199,25 @@ def import_ledger(
         if outer.is_active:
             outer.rollback()
         raise
-    report.errors = sorted(errors)
-    return report
 
 
-def _agencies(session: Session, codes: set[str]) -> dict[str, Agency]:
+@contextmanager
+def row_savepoint(session: Session) -> Iterator[None]:
+    """One row's SAVEPOINT: released on success, rolled back on any exception (re-raised).
+
+    A refused row then leaves nothing behind, and the next row starts clean.
+    """
+    savepoint = session.begin_nested()
+    try:
+        yield
+        savepoint.commit()
+    except BaseException:
+        if savepoint.is_active:
+            savepoint.rollback()
+        raise
+
+
+def agencies_by_code(session: Session, codes: set[str]) -> dict[str, Agency]:
     if not codes:
         return {}
     found = session.scalars(select(Agency).where(Agency.code.in_(sorted(codes))))
@@ -261,26 +297,27 @@ class _Replay:
     def _fire(
         self, row: LedgerRow, agency: Agency, actor: ops.Actor, plan: list[PlannedEvent]
     ) -> str | None:
-        savepoint = self.session.begin_nested()
         trigger = "register"
         try:
-            first, *rest = plan
-            request = ops.register(
-                self.session, actor, self.now, first.payload, agency=agency, external_ref=row.ref
-            )
-            for step in rest:
-                trigger = step.trigger
-                raw = {"effective_date": step.effective_date.isoformat(), **step.payload}
-                ops.fire(self.session, request, step.trigger, actor, self.now, raw)
-            savepoint.commit()
+            with row_savepoint(self.session):
+                first, *rest = plan
+                request = ops.register(
+                    self.session, actor, self.now, first.payload, agency=agency, external_ref=row.ref
+                )
+                for step in rest:
+                    trigger = step.trigger
+                    raw = {"effective_date": step.effective_date.isoformat(), **step.payload}
+                    ops.fire(self.session, request, step.trigger, actor, self.now, raw)
         except DomainError as exc:
-            savepoint.rollback()
-            self.errors.extend(_row_errors(row.line, trigger, exc))
+            self.errors.extend(
+                row_errors(
+                    row.line,
+                    exc,
+                    column=COLUMN_OF_TRIGGER.get(trigger, "—"),
+                    step=TRIGGER_LABELS.get(trigger, trigger),
+                )
+            )
             return None
-        except BaseException:
-            if savepoint.is_active:
-                savepoint.rollback()
-            raise
         return request.state
 
 
@@ -288,18 +325,28 @@ def _approver_name(session: Session, agency: Agency, actor: ops.Actor) -> str:
     """Who is recorded as approving imported extensions: the actor if an approver."""
     if "approver" in actor.roles:
         return actor.username
-    user = _first_with_role(session, agency, "approver")
+    user = first_with_role(session, agency, "approver")
     return user.username if user else ""
 
 
-def _row_errors(line: int, trigger: str, exc: DomainError) -> list[RowError]:
-    """A refusal as ledger errors: field errors on their column when the ledger has one."""
-    column = COLUMN_OF_TRIGGER.get(trigger, "—")
-    step = TRIGGER_LABELS.get(trigger, trigger)
+def row_errors(
+    line: int,
+    exc: DomainError,
+    *,
+    column: str,
+    step: str,
+    columns: Collection[str] = COLUMN_NAMES,
+) -> list[RowError]:
+    """A refusal of the replayed ``step`` as ledger errors.
+
+    Field errors land on their own column when the ledger has one of that name (payload
+    fields and ledger columns share names on purpose), everything else on ``column``,
+    the column the step was planned from.
+    """
     field_errors: dict[str, str] = getattr(exc, "field_errors", {}) or {}
     if field_errors:
         return [
-            RowError(line, name if name in COLUMN_NAMES else column, f"{step}：{message}")
+            RowError(line, name if name in columns else column, f"{step}：{message}")
             for name, message in field_errors.items()
         ]
     return [RowError(line, column, f"{step}：{exc}")]
