@@ -93,6 +93,7 @@ BLUEPRINTS = (
     "views.imports",
     "views.admin",
     "views.dashboard",
+    "views.audit",
 )
 
 

@@ -18,6 +18,7 @@ MODULES = (
     "commands.ledger",
     "commands.challenge_import",
     "commands.report",
+    "commands.maintenance",
 )
 
 

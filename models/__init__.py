@@ -7,6 +7,7 @@ from models.challenge import Challenge
 from models.event import ChallengeEvent, Event
 from models.notice import Notice, NoticeCounter
 from models.report import PublishedReport
+from models.report_draft import PublishedReportPdf, ReportDraft
 from models.request import Request, RequestFacts, TrackingCounter
 from models.user import User, UserRole
 
@@ -21,6 +22,8 @@ __all__ = [
     "Notice",
     "NoticeCounter",
     "PublishedReport",
+    "PublishedReportPdf",
+    "ReportDraft",
     "Request",
     "RequestFacts",
     "TrackingCounter",

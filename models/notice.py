@@ -47,7 +47,6 @@ class Notice(Base):
         CheckConstraint(
             "outcome IS NULL OR " + in_list("outcome", tuple(OUTCOME_BY_CODE)), name="outcome"
         ),
-        CheckConstraint("served_on IS NULL OR served_by_id IS NOT NULL", name="served_by"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -65,9 +64,11 @@ class Notice(Base):
     dated_on: Mapped[date] = mapped_column(Date)
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    content: Mapped[bytes] = mapped_column(LargeBinary)
+    #: The PDF as issued; deferred so that listing notices does not load every file.
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     content_hash: Mapped[str] = mapped_column(String(64))
     served_on: Mapped[date | None] = mapped_column(Date)
+    #: Who recorded the service (None when a command or an import did).
     served_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     served_recorded_at: Mapped[datetime | None]
 

@@ -1,7 +1,531 @@
-"""Placeholder blueprint: its pages are being written (see the open issue)."""
+"""System administration pages: accounts and roles, agencies, the working-day calendar.
+
+Admins only (checked once for the whole blueprint, so a new route cannot forget it), and
+only within their own branch of the agency tree: every account or agency is loaded or
+offered through ``workflow.admin_ops``, which applies that scope; another branch's
+accounts answer 404. Each POST parses the form into plain strings, calls one operation
+of ``workflow.admin_ops`` (the same the CLI calls), commits once and redirects; a refusal
+is rolled back and shown inline on the form it came from, with status 400.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, TypeVar
 
-bp = Blueprint("admin", __name__)
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.wrappers import Response
+from wtforms import (
+    DateField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from app import db
+from models import Agency, CalendarOverride, User
+from views.access import MAX_ID, require_roles
+from views.forms import PayloadForm, apply_errors
+from workflow import admin_ops
+from workflow.admin_ops import DAY_KINDS, LineErrors
+from workflow.catalog.roles import ROLES
+from workflow.errors import ConflictError, DomainError, NotFound, ValidationError
+from workflow.operations import local_today
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+T = TypeVar("T")
+_PLACEHOLDER = "— 请选择 —"
+_ROLE_CHOICES = [(r.code, r.label) for r in ROLES]
+_PASSWORD_HELP = f"至少{admin_ops.MIN_PASSWORD}位；请通过安全方式告知本人，并提醒其妥善保管"
+
+
+@bp.before_request
+@login_required
+@require_roles("admin")
+def _admins_only() -> None:
+    """Every admin page, GET or POST, needs a signed-in admin (safe by default)."""
+
+
+def _me() -> User:
+    user: User = current_user._get_current_object()  # type: ignore[attr-defined]
+    return user
+
+
+def _today() -> date:
+    return local_today(datetime.now(UTC))
+
+
+# --------------------------------------------------------------------------- forms
+
+
+class AdminForm(PayloadForm):
+    """A render-only form: CSRF token and inputs; the rules are ``admin_ops``'s."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.general_errors = []
+
+
+class RoleChecks(SelectMultipleField):
+    """Roles as checkboxes with their Chinese labels (several roles per account)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _roles_field() -> RoleChecks:
+    return RoleChecks("角色", choices=_ROLE_CHOICES, validate_choice=False)
+
+
+def _password_fields() -> tuple[PasswordField, PasswordField]:
+    attrs = {"autocomplete": "new-password", "maxlength": admin_ops.MAX_PASSWORD}
+    return (
+        PasswordField("初始密码", description=_PASSWORD_HELP, render_kw=attrs),
+        PasswordField("再次输入密码", render_kw=attrs),
+    )
+
+
+class UserForm(AdminForm):
+    payload_names = ("username", "display_name", "agency", "roles", "password", "confirm")
+    username = StringField(
+        "用户名",
+        description="2–64位字母、数字、下划线、点或连字符，用于登录",
+        render_kw={"maxlength": 64, "autocomplete": "off"},
+    )
+    display_name = StringField(
+        "姓名", description="显示在办理记录中；不填则同用户名", render_kw={"maxlength": 100}
+    )
+    agency = SelectField("所属机关", validate_choice=False)
+    roles = _roles_field()
+    password, confirm = _password_fields()
+
+
+class RolesForm(AdminForm):
+    payload_names = ("roles",)
+    roles = _roles_field()
+
+
+class PasswordForm(AdminForm):
+    payload_names = ("password", "confirm")
+    password, confirm = _password_fields()
+
+
+class ActiveForm(AdminForm):
+    active = HiddenField()
+
+
+class AgencyForm(AdminForm):
+    payload_names = ("code", "name", "parent")
+    code = StringField(
+        "机关代码",
+        description="小写字母、数字和连字符，如 county-edu；创建后不能修改",
+        render_kw={"maxlength": 63, "autocomplete": "off"},
+    )
+    name = StringField("机关名称", render_kw={"maxlength": admin_ops.MAX_AGENCY_NAME})
+    parent = SelectField("上级机关", validate_choice=False)
+
+
+class OverrideForm(AdminForm):
+    payload_names = ("day", "kind", "note")
+    day = DateField("日期")
+    kind = SelectField(
+        "类型",
+        choices=[("", _PLACEHOLDER)] + [(k, label) for k, (_, label) in DAY_KINDS.items()],
+        validate_choice=False,
+    )
+    note = StringField(
+        "说明",
+        description="如：地方调整、文件文号",
+        render_kw={"maxlength": admin_ops.MAX_OVERRIDE_NOTE},
+    )
+
+
+class YearForm(AdminForm):
+    payload_names = ("year", "holidays", "workdays", "note")
+    year = StringField("年份", render_kw={"inputmode": "numeric", "maxlength": 4})
+    holidays = TextAreaField(
+        "放假日期（含周末）",
+        description="每行一个日期或区间：2027-02-06 或 2027-02-06~2027-02-14（也可用“至”）",
+        render_kw={"rows": 10, "maxlength": admin_ops.MAX_ARRANGEMENT_TEXT},
+    )
+    workdays = TextAreaField(
+        "调休上班日期",
+        description="每行一个日期或区间；须为周六或周日",
+        render_kw={"rows": 10, "maxlength": admin_ops.MAX_ARRANGEMENT_TEXT},
+    )
+    note = StringField(
+        "依据",
+        description="如：国务院办公厅关于2027年部分节假日安排的通知（国办发明电〔2026〕x号）",
+        render_kw={"maxlength": admin_ops.MAX_YEAR_NOTE},
+    )
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _commit() -> None:
+    """Commit the action; a concurrent duplicate (same username or code) becomes a 409."""
+    try:
+        db().commit()
+    except IntegrityError as exc:
+        db().rollback()
+        raise ConflictError("保存时与他人的操作冲突（例如同名记录刚被创建），请刷新后重试") from exc
+
+
+def _attempt(form: AdminForm, action: Callable[[], T]) -> T | None:
+    """Run one operation and commit; a refusal is rolled back and shown on ``form``.
+
+    Returns None when refused. Permission and not-found refusals are not form problems:
+    they propagate to the error page (403 / 404).
+    """
+    try:
+        result = action()
+        _commit()
+    except LineErrors as err:
+        db().rollback()
+        apply_errors(form, {}, [str(err)])
+        for field, messages in err.messages.items():
+            if field in form.payload_names:
+                form[field].errors = list(messages)
+            else:
+                form.general_errors.extend(messages)
+        return None
+    except ValidationError as err:
+        db().rollback()
+        apply_errors(form, err.field_errors, [str(err)])
+        return None
+    except DomainError:
+        db().rollback()
+        raise
+    return result
+
+
+def _agency_choices(agencies: Iterable[Agency], root: Agency) -> list[tuple[str, str]]:
+    """Manageable agencies as select options, indented to show the tree."""
+    return [
+        (a.code, f"{'　' * _depth(a, root)}{a.name}（{a.code}）")
+        for a in agencies  # descendants() order: parents before their children
+    ]
+
+
+def _depth(agency: Agency, root: Agency) -> int:
+    depth = 0
+    while agency.id != root.id and agency.parent is not None:
+        agency, depth = agency.parent, depth + 1
+    return depth
+
+
+def _role_checks_data() -> list[str]:
+    """The ticked roles exactly as sent (a box not ticked is simply absent)."""
+    return request.form.getlist("roles")
+
+
+# --------------------------------------------------------------------------- overview
+
+
+@bp.get("")
+def home() -> str:
+    """Overview: what there is to manage, and whether a coming year is still provisional."""
+    me = _me()
+    agencies = admin_ops.manageable_agencies(me)
+    ids = [a.id for a in agencies]
+    accounts = list(db().scalars(select(User).where(User.agency_id.in_(ids))))
+    years = admin_ops.calendar_years(db(), _today())
+    return render_template(
+        "admin/home.html",
+        agency_count=len(agencies),
+        user_count=len(accounts),
+        inactive_count=sum(1 for u in accounts if not u.active),
+        provisional=[y for y in years if y.source == "provisional"],
+        can_edit_calendar=admin_ops.can_edit_calendar(me),
+    )
+
+
+# --------------------------------------------------------------------------- users
+
+
+@dataclass(frozen=True)
+class UserRow:
+    user: User
+    roles: list[str]
+
+
+@bp.get("/users")
+def users() -> str:
+    """Every account of the admin's branch, grouped by agency."""
+    me = _me()
+    agencies = admin_ops.manageable_agencies(me)
+    order = {a.id: i for i, a in enumerate(agencies)}
+    found = db().scalars(select(User).where(User.agency_id.in_(order)))
+    rows = [
+        UserRow(u, admin_ops.role_labels(u.roles))
+        for u in sorted(found, key=lambda u: (order[u.agency_id], u.username.lower()))
+    ]
+    return render_template("admin/users.html", rows=rows, me=me)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def new_user() -> Response | tuple[str, int]:
+    """Open an account in one of the admin's agencies."""
+    me = _me()
+    form = UserForm()
+    form.agency.choices = [("", _PLACEHOLDER), *_agency_choices(_managed(me), me.agency)]
+    if request.method == "GET":
+        form.agency.data = me.agency.code
+    status = 200
+    if request.method == "POST":
+        raw = form.raw()
+        user = _attempt(
+            form,
+            lambda: admin_ops.create_user(
+                db(),
+                raw["username"],
+                raw["display_name"],
+                raw["agency"],
+                _role_checks_data(),
+                raw["password"],
+                confirmation=raw["confirm"],
+                by=me,
+            ),
+        )
+        if user is not None:
+            flash(f"已创建用户 {user.username}（{user.display_name}）", "success")
+            return redirect(url_for(".users"))
+        status = 400
+    return render_template("admin/user_new.html", form=form, roles=ROLES), status
+
+
+def _managed(me: User) -> list[Agency]:
+    return admin_ops.manageable_agencies(me)
+
+
+def _user_page(
+    user: User,
+    *,
+    roles_form: RolesForm | None = None,
+    password_form: PasswordForm | None = None,
+    active_form: ActiveForm | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
+    if roles_form is None:
+        roles_form = RolesForm(formdata=None)
+        roles_form.roles.data = sorted(user.roles)
+    return render_template(
+        "admin/user_edit.html",
+        account=user,
+        role_names=admin_ops.role_labels(user.roles),
+        roles_form=roles_form,
+        password_form=password_form or PasswordForm(formdata=None),
+        active_form=active_form or ActiveForm(formdata=None),
+        is_self=user.id == _me().id,
+        roles=ROLES,
+    ), status
+
+
+def _account(user_id: int) -> User:
+    return admin_ops.load_managed_user(db(), user_id, _me())
+
+
+@bp.get(f"/users/<int(max={MAX_ID}):user_id>")
+def user_detail(user_id: int) -> tuple[str, int]:
+    """One account: roles, sign-in allowed or not, password reset."""
+    return _user_page(_account(user_id))
+
+
+@bp.post(f"/users/<int(max={MAX_ID}):user_id>/roles")
+def user_roles(user_id: int) -> Response | tuple[str, int]:
+    me, user = _me(), _account(user_id)
+    form = RolesForm()
+    roles = _role_checks_data()
+    if _attempt(form, lambda: admin_ops.set_user_roles(db(), user, roles, by=me)) is None and (
+        form.general_errors
+    ):
+        return _user_page(user, roles_form=form, status=400)
+    flash(f"已更新 {user.username} 的角色：{'、'.join(admin_ops.role_labels(roles))}", "success")
+    return redirect(url_for(".user_detail", user_id=user.id))
+
+
+@bp.post(f"/users/<int(max={MAX_ID}):user_id>/active")
+def user_active(user_id: int) -> Response | tuple[str, int]:
+    me, user = _me(), _account(user_id)
+    form = ActiveForm()
+    active = request.form.get("active") == "1"
+    _attempt(form, lambda: admin_ops.set_user_active(db(), user, active, by=me))
+    if form.general_errors:
+        return _user_page(user, active_form=form, status=400)
+    flash(f"已{'启用' if active else '停用'}账号 {user.username}", "success")
+    return redirect(url_for(".user_detail", user_id=user.id))
+
+
+@bp.post(f"/users/<int(max={MAX_ID}):user_id>/password")
+def user_password(user_id: int) -> Response | tuple[str, int]:
+    me, user = _me(), _account(user_id)
+    form = PasswordForm()
+    raw = form.raw()
+    _attempt(
+        form,
+        lambda: admin_ops.reset_password(
+            db(), user, raw["password"], confirmation=raw["confirm"], by=me
+        ),
+    )
+    if form.general_errors:
+        return _user_page(user, password_form=form, status=400)
+    flash(f"已重置 {user.username} 的密码", "success")
+    return redirect(url_for(".user_detail", user_id=user.id))
+
+
+# --------------------------------------------------------------------------- agencies
+
+
+@dataclass(frozen=True)
+class AgencyRow:
+    agency: Agency
+    depth: int
+    users: int
+
+
+@bp.route("/agencies", methods=["GET", "POST"])
+def agencies() -> Response | tuple[str, int]:
+    """The admin's branch of the agency tree, and a form to add an agency to it."""
+    me = _me()
+    managed = _managed(me)
+    form = AgencyForm()
+    form.parent.choices = [("", _PLACEHOLDER), *_agency_choices(managed, me.agency)]
+    if request.method == "GET":
+        form.parent.data = me.agency.code
+    status = 200
+    if request.method == "POST":
+        raw = form.raw()
+        made = _attempt(
+            form,
+            lambda: admin_ops.create_agency(db(), raw["code"], raw["name"], raw["parent"], by=me),
+        )
+        if made is not None:
+            flash(f"已创建机关 {made.code}（{made.name}）", "success")
+            return redirect(url_for(".agencies"))
+        status = 400
+    counts = Counter(
+        db().scalars(select(User.agency_id).where(User.agency_id.in_([a.id for a in managed])))
+    )
+    rows = [AgencyRow(a, _depth(a, me.agency), counts[a.id]) for a in managed]
+    return render_template("admin/agencies.html", rows=rows, form=form), status
+
+
+# --------------------------------------------------------------------------- calendar
+
+
+def _calendar_page(
+    *,
+    override_form: OverrideForm | None = None,
+    year_form: YearForm | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
+    """The calendar page; a form passed in (after a refusal) keeps what was typed."""
+    session = db()
+    today = _today()
+    years = admin_ops.calendar_years(session, today)
+    if year_form is None:
+        year_form = YearForm(formdata=None)
+        chosen = _year_arg(years)
+        year_form.year.data = str(chosen)
+        holidays, workdays, note = admin_ops.stored_arrangement(session, chosen)
+        year_form.holidays.data, year_form.workdays.data, year_form.note.data = (
+            holidays,
+            workdays,
+            note,
+        )
+    overrides = list(session.scalars(select(CalendarOverride).order_by(CalendarOverride.day)))
+    return render_template(
+        "admin/calendar.html",
+        years=years,
+        overrides=overrides,
+        override_form=override_form or OverrideForm(formdata=None),
+        year_form=year_form,
+        can_edit=admin_ops.can_edit_calendar(_me()),
+        weekdays="一二三四五六日",
+    ), status
+
+
+def _year_arg(years: list[admin_ops.YearStatus]) -> int:
+    """The year the arrangement form starts on: ``?year=`` if listed, else the first
+    provisional year (the one that needs entering), else next year."""
+    listed = {y.year for y in years}
+    text = request.args.get("year", "")
+    if text.isascii() and text.isdigit() and int(text) in listed:
+        return int(text)
+    provisional = [y.year for y in years if y.source == "provisional"]
+    return provisional[0] if provisional else _today().year + 1
+
+
+@bp.get("/calendar")
+def calendar() -> tuple[str, int]:
+    """Where each year's working days come from, the overrides, and the two entry forms."""
+    return _calendar_page()
+
+
+@bp.post("/calendar/overrides")
+def add_override() -> Response | tuple[str, int]:
+    me = _me()
+    form = OverrideForm()
+    raw = form.raw()
+    row = _attempt(
+        form,
+        lambda: admin_ops.add_calendar_override(
+            db(), raw["day"], raw["kind"], raw["note"], by=me
+        ),
+    )
+    if row is None:
+        return _calendar_page(override_form=form, status=400)
+    kind = "工作日" if row.is_workday else "休息日"
+    flash(f"已将 {row.day.isoformat()} 设为{kind}；各申请的期限已按新日历计算", "success")
+    return redirect(url_for(".calendar"))
+
+
+@bp.post("/calendar/overrides/<day>/delete")
+def delete_override(day: str) -> Response:
+    me = _me()
+    try:
+        admin_ops.remove_calendar_override(db(), day, by=me)
+    except ValidationError as exc:  # a malformed date in the URL names no override
+        db().rollback()
+        raise NotFound("该日期没有调整记录") from exc
+    except DomainError:
+        db().rollback()
+        raise
+    _commit()
+    flash(f"已删除 {day} 的调整记录", "success")
+    return redirect(url_for(".calendar"))
+
+
+@bp.post("/calendar/years")
+def enter_year() -> Response | tuple[str, int]:
+    me = _me()
+    form = YearForm()
+    raw = form.raw()
+    summary = _attempt(
+        form,
+        lambda: admin_ops.enter_year_arrangement(
+            db(), raw["year"], raw["holidays"], raw["workdays"], raw["note"], by=me
+        ),
+    )
+    if summary is None:
+        return _calendar_page(year_form=form, status=400)
+    replaced = f"，替换原有调整 {summary.replaced} 天" if summary.replaced else ""
+    flash(
+        f"已录入{summary.year}年放假安排：放假 {summary.holidays} 天、调休上班 "
+        f"{summary.workdays} 天{replaced}。各申请的期限已按新安排重新计算。",
+        "success",
+    )
+    return redirect(url_for(".calendar", year=summary.year))

@@ -38,6 +38,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("年度报告", "reports.editor", also=("reports.pdf",)),
     NavItem("台账导入", "imports.ledger_upload", frozenset({"admin"})),
     NavItem("系统管理", "admin.home", frozenset({"admin"})),
+    NavItem("审计", "audit.home", frozenset({"admin", "approver", "viewer"})),
 )
 
 

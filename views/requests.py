@@ -9,10 +9,11 @@ allows — the buttons, the reasons and the form fields all come from ``workflow
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -23,6 +24,7 @@ from werkzeug.wrappers import Response
 
 from app import db
 from models import Event, Request, User
+from models.event import EventColumns
 from views.access import MAX_ID, load_request_for, require_roles, visible_agency_ids
 from views.forms import (
     VERSION_FIELD,
@@ -55,6 +57,7 @@ from workflow.spec import SPEC_BY_TRIGGER, TRANSITIONS, PayloadField, Transition
 from workflow.states import STORED_STATES, State
 
 bp = Blueprint("requests", __name__)
+T = TypeVar("T")
 
 PAGE_SIZE = 50
 #: Working days left at which a reply deadline is highlighted as due soon.
@@ -78,6 +81,9 @@ _INTAKE_BY_NAME: dict[str, PayloadField] = {f.name: f for f in INTAKE_FIELDS}
 #: The register event repeats the intake; the timeline shows only how receipt was fixed.
 _REGISTER_SHOWN = ("channel", "submitted_on", "received_on", "receipt_rule")
 _EXTRA_LABELS = {"receipt_rule": "收到日期认定"}
+#: Payload keys shown as a notice above an event's details, not as one of them:
+#: ``late`` (逾期办理, red) and ``warning`` (a rule the legal officer should check, yellow).
+_NOTICE_KEYS = ("late", "warning")
 
 
 @bp.before_request
@@ -96,13 +102,62 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _commit(req: Request) -> None:
+def commit_or_conflict(message: str) -> None:
     """Commit the one transaction of the action; a lost race becomes a conflict (409)."""
     try:
         db().commit()
     except (StaleDataError, IntegrityError) as exc:
         db().rollback()
-        raise ConflictError(conflict_message(req)) from exc
+        raise ConflictError(message) from exc
+
+
+def _commit(req: Request) -> None:
+    commit_or_conflict(conflict_message(req.tracking_no))
+
+
+def submit_form(form: PayloadForm, operation: Callable[[], T]) -> tuple[T | None, int]:
+    """Run a form's one operation (which commits); domain refusals go back onto the form.
+
+    Returns ``(result, 200)``, or ``(None, status)`` after a rollback with the messages on
+    the form: 400 for bad input or a guard's refusal, 409 for a conflict. Any other
+    refusal (permission, not found) is rolled back and re-raised for the error page.
+    """
+    try:
+        return operation(), 200
+    except ConflictError as err:
+        db().rollback()
+        apply_errors(form, {}, [str(err)])
+        return None, 409
+    except ValidationError as err:
+        db().rollback()
+        apply_errors(form, err.field_errors, [str(err)])
+        return None, 400
+    except GuardError as err:
+        db().rollback()
+        apply_errors(form, err.field_errors, err.reasons)
+        return None, 400
+    except DomainError:
+        db().rollback()
+        raise
+
+
+def submit_action(
+    form: PayloadForm, row: Any, operation: Callable[[int], T]
+) -> tuple[T | None, int]:
+    """:func:`submit_form` for an action on an existing ``row`` (request or case).
+
+    ``operation`` gets the version the user saw (the hidden field), so a decision taken
+    on a stale screen is refused (409). The form then carries the row's current version:
+    the page shows the current state, so a deliberate resubmit may proceed.
+    """
+    version = form.submitted_version()
+    if version is None:
+        apply_errors(form, {}, ["表单缺少版本信息，请刷新页面后重新操作"])
+        return None, 400
+    result, status = submit_form(form, lambda: operation(version))
+    if status == 409:
+        form[VERSION_FIELD].data = str(row.version)
+    return result, status
 
 
 # --------------------------------------------------------------------------- presenters
@@ -215,23 +270,27 @@ def _value_text(spec: PayloadField, value: Any, names: Mapping[str, str]) -> str
 
 
 def describe_payload(
-    trigger: str, payload: Mapping[str, Any], names: Mapping[str, str]
+    trigger: str,
+    payload: Mapping[str, Any],
+    names: Mapping[str, str],
+    specs: Mapping[str, TransitionSpec] = SPEC_BY_TRIGGER,
 ) -> list[tuple[str, str]]:
     """An event's payload in words, labelled as on the form it was entered with.
 
     Keys the form does not know (older payloads, import extras) are still shown, so the
-    log never hides what was recorded; ``late`` is left out here and shown as a warning.
+    log never hides what was recorded; ``late`` and ``warning`` are left out here and
+    shown as notices. ``specs`` is the lifecycle's table (requests, or challenges).
     """
     by_name: Mapping[str, PayloadField]
     if trigger == "register":
         by_name, order = _INTAKE_BY_NAME, _REGISTER_SHOWN
     else:
-        spec = SPEC_BY_TRIGGER.get(trigger)
+        spec = specs.get(trigger)
         by_name = {f.name: f for f in (spec.fields if spec else ())}
         order = (*by_name, *(k for k in payload if k not in by_name))
     lines = []
     for key in order:
-        if key == "late" or key not in payload:
+        if key in _NOTICE_KEYS or key not in payload:
             continue
         known = by_name.get(key)
         if known is not None:
@@ -241,10 +300,10 @@ def describe_payload(
     return lines
 
 
-def _state_label(value: str) -> str:
+def _state_label(value: str, states: type[StrEnum] = State) -> str:
     """Chinese state name; the raw value for anything unknown (the log is never hidden)."""
     try:
-        return State(value).label
+        return states(value).label  # type: ignore[attr-defined]
     except ValueError:
         return value
 
@@ -259,14 +318,23 @@ class EventLine:
     actor: str
     details: list[tuple[str, str]]
     late: str | None
+    warning: str | None = None
 
 
-def timeline(events: Sequence[Event]) -> list[EventLine]:
-    """The event log as the detail page shows it, oldest first."""
+def timeline(
+    events: Sequence[EventColumns],
+    specs: Mapping[str, TransitionSpec] = SPEC_BY_TRIGGER,
+    states: type[StrEnum] = State,
+) -> list[EventLine]:
+    """The event log as the detail page shows it, oldest first.
+
+    ``specs`` and ``states`` name the lifecycle: a request's by default, or a challenge's
+    (复议/诉讼) — both logs have the same columns and are read the same way.
+    """
     usernames = {
         str(v)
         for e in events
-        for f in (SPEC_BY_TRIGGER[e.trigger].fields if e.trigger in SPEC_BY_TRIGGER else ())
+        for f in (specs[e.trigger].fields if e.trigger in specs else ())
         if f.kind == "approver" and (v := e.payload.get(f.name))
     }
     names: dict[str, str] = {}
@@ -277,10 +345,10 @@ def timeline(events: Sequence[Event]) -> list[EventLine]:
         names = {u: d for u, d in rows}
     lines = []
     for event in events:
-        spec = SPEC_BY_TRIGGER.get(event.trigger)
-        before = _state_label(event.from_state) if event.from_state else ""
-        after = _state_label(event.to_state)
-        late = event.payload.get("late")
+        spec = specs.get(event.trigger)
+        before = _state_label(event.from_state, states) if event.from_state else ""
+        after = _state_label(event.to_state, states)
+        late, warning = event.payload.get("late"), event.payload.get("warning")
         lines.append(
             EventLine(
                 seq=event.seq,
@@ -289,8 +357,9 @@ def timeline(events: Sequence[Event]) -> list[EventLine]:
                 effective_date=event.effective_date,
                 recorded=local_time(event.recorded_at),
                 actor=event.actor.display_name if event.actor else "系统",
-                details=describe_payload(event.trigger, event.payload, names),
+                details=describe_payload(event.trigger, event.payload, names, specs),
                 late=str(late) if late else None,
+                warning=str(warning) if warning else None,
             )
         )
     return lines
@@ -526,40 +595,21 @@ def act(request_id: int, trigger: str) -> Response | tuple[str, int]:
         data=action_defaults(today, req.version),
     )
     status = 200
-    conflict = False
     if request.method == "POST":
-        version = form.submitted_version()
-        if version is None:
-            apply_errors(form, {}, ["表单缺少版本信息，请刷新页面后重新操作"])
-            status = 400
-        else:
-            try:
-                event = fire(
-                    db(), req, trigger, Actor.of(me), now, form.raw(), expected_version=version
-                )
-                _commit(req)
-            except ConflictError as err:
-                db().rollback()
-                apply_errors(form, {}, [str(err)])
-                # The page now shows the current state; a deliberate resubmit may proceed.
-                form[VERSION_FIELD].data = str(req.version)
-                status, conflict = 409, True
-            except ValidationError as err:
-                db().rollback()
-                apply_errors(form, err.field_errors, [str(err)])
-                status = 400
-            except GuardError as err:
-                db().rollback()
-                apply_errors(form, err.field_errors, err.reasons)
-                status = 400
-            except DomainError:
-                db().rollback()
-                raise
-            else:
-                flash(f"已记录“{spec.label}”，当前状态：{State(req.state).label}", "success")
-                if event.payload.get("late"):
-                    flash(f"已标记逾期办理：{event.payload['late']}", "warning")
-                return redirect(url_for(".detail", request_id=req.id))
+
+        def operation(version: int) -> Event:
+            event = fire(
+                db(), req, trigger, Actor.of(me), now, form.raw(), expected_version=version
+            )
+            _commit(req)
+            return event
+
+        event, status = submit_action(form, req, operation)
+        if event is not None:
+            flash(f"已记录“{spec.label}”，当前状态：{State(req.state).label}", "success")
+            if event.payload.get("late"):
+                flash(f"已标记逾期办理：{event.payload['late']}", "warning")
+            return redirect(url_for(".detail", request_id=req.id))
     events = history(db(), req)
     context = GuardContext(req.state, req.received_on, events, me.roles, today)
     blocked = [r for r in blocking_reasons(spec, context) if r not in form.general_errors]
@@ -569,6 +619,6 @@ def act(request_id: int, trigger: str) -> Response | tuple[str, int]:
         spec=spec,
         form=form,
         blocked=blocked,
-        conflict=conflict,
+        conflict=status == 409,
         state_label=State(req.state).label,
     ), status

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date
 from itertools import groupby
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,8 +19,18 @@ from sqlalchemy.orm import Session
 from models import Challenge, ChallengeEvent
 from workflow.catalog.challenges import RESULT_BY_CODE
 from workflow.guards import EventLike
+from workflow.report_layouts.table4 import TOTAL as T4_TOTAL
 from workflow.report_layouts.table4 import group_for
-from workflow.statistics import ChallengeFacts, Table4Counts, table4, year_bounds
+from workflow.statistics import (
+    ChallengeFacts,
+    Table4Counts,
+    challenge_column,
+    table4,
+    year_bounds,
+)
+
+if TYPE_CHECKING:
+    from workflow.stats_queries import Scope
 
 
 def facts_at(group: str, events: Sequence[EventLike], as_of: date) -> ChallengeFacts | None:
@@ -62,20 +73,38 @@ def case_facts(
     return found
 
 
-def table4_for(session: Session, scope: object, year: int) -> Table4Counts:
-    """Table 四 for the agencies of ``scope`` (a ``stats_queries.Scope``)."""
-    agency_ids = scope.agency_ids  # type: ignore[attr-defined]
+def _cases(session: Session, scope: Scope) -> list[tuple[Challenge, list[ChallengeEvent]]]:
+    """Every case of the scope's agencies with its events in sequence order."""
     challenges = {
         c.id: c
-        for c in session.scalars(select(Challenge).where(Challenge.agency_id.in_(agency_ids)))
+        for c in session.scalars(select(Challenge).where(Challenge.agency_id.in_(scope.agency_ids)))
     }
     events = session.scalars(
         select(ChallengeEvent)
         .where(ChallengeEvent.challenge_id.in_(list(challenges)))
         .order_by(ChallengeEvent.challenge_id, ChallengeEvent.seq)
     )
-    cases = [
-        (challenges[cid].kind, challenges[cid].route, list(evs))
-        for cid, evs in groupby(events, key=lambda e: e.challenge_id)
+    return [
+        (challenges[cid], list(evs)) for cid, evs in groupby(events, key=lambda e: e.challenge_id)
     ]
+
+
+def table4_for(session: Session, scope: Scope, year: int) -> Table4Counts:
+    """Table 四 for the agencies of ``scope``."""
+    cases = [(c.kind, c.route, evs) for c, evs in _cases(session, scope)]
     return table4(case_facts(cases, year), year)
+
+
+def cell_challenge_ids(
+    session: Session, scope: Scope, year: int, group: str, column: str
+) -> list[int]:
+    """The cases behind one cell of table 四 (the drill-down), in filing order."""
+    found = []
+    for case, events in _cases(session, scope):
+        facts = case_facts([(case.kind, case.route, events)], year)
+        if not facts or facts[0].group != group:
+            continue
+        where = challenge_column(facts[0], year)
+        if where is not None and column in (T4_TOTAL, where):
+            found.append((facts[0].filed_on, case.id))
+    return [cid for _, cid in sorted(found)]

@@ -302,7 +302,12 @@ class _Replay:
             with row_savepoint(self.session):
                 first, *rest = plan
                 request = ops.register(
-                    self.session, actor, self.now, first.payload, agency=agency, external_ref=row.ref
+                    self.session,
+                    actor,
+                    self.now,
+                    first.payload,
+                    agency=agency,
+                    external_ref=row.ref,
                 )
                 for step in rest:
                     trigger = step.trigger

@@ -141,9 +141,7 @@ _OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 _ZIP_MAGIC = b"PK\x03\x04"
 
 
-def read_ledger(
-    path: str | Path, columns: Sequence[LedgerColumn] = LEDGER_COLUMNS
-) -> list[RawRow]:
+def read_ledger(path: str | Path, columns: Sequence[LedgerColumn] = LEDGER_COLUMNS) -> list[RawRow]:
     """Read a ledger file from disk; see :func:`read_ledger_bytes`."""
     path = Path(path)
     try:

@@ -12,15 +12,25 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from itertools import groupby
+from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from models import Agency, Event, Request, RequestFacts
+from workflow.errors import NotFound
 from workflow.operations import project
 from workflow.report_layouts import format_for_year
-from workflow.report_layouts.table3 import CARRIED_FORWARD, CARRIED_OVER, NEW_RECEIVED
+from workflow.report_layouts.table3 import (
+    CARRIED_FORWARD,
+    CARRIED_OVER,
+    NEW_RECEIVED,
+    TOTAL,
+    TOTAL_CONCLUDED,
+    table3_layout,
+)
 from workflow.request_facts import facts_from_events
 from workflow.statistics import (
     Cell,
@@ -95,41 +105,69 @@ def fold_counts(session: Session, scope: Scope, year: int, fmt: str) -> Counter[
     return counts
 
 
-def fast_counts(session: Session, scope: Scope, year: int) -> Counter[Cell]:
-    """The same base cells from the projection, aggregated in SQL (outcome codes as rows)."""
+def _row_conditions(year: int) -> dict[str, Any]:
+    """SQL for the non-outcome rows of table 三 over ``request_facts`` (SPEC §6).
+
+    The same expressions drive the fast path's ``GROUP BY`` and the drill-down lists,
+    so a number and the list behind it cannot disagree.
+    """
     start, end = year_bounds(year)
     f = RequestFacts
-    live = and_(f.agency_id.in_(scope.agency_ids), f.voided.is_(False))
-    open_at = lambda day: or_(f.concluded_on.is_(None), f.concluded_on > day)  # noqa: E731
+    concluded_after = lambda day: or_(f.concluded_on.is_(None), f.concluded_on > day)  # noqa: E731
+    return {
+        NEW_RECEIVED: f.received_on.between(start, end),
+        CARRIED_OVER: and_(f.received_on < start, concluded_after(start - timedelta(days=1))),
+        CARRIED_FORWARD: and_(f.received_on <= end, concluded_after(end)),
+        TOTAL_CONCLUDED: and_(f.concluded_on.between(start, end), f.outcome.is_not(None)),
+    }
 
-    def flag(condition: object) -> object:
-        return func.sum(case((condition, 1), else_=0))
 
+def _live(scope: Scope) -> Any:
+    f = RequestFacts
+    return and_(f.agency_id.in_(scope.agency_ids), f.voided.is_(False))
+
+
+def fast_counts(session: Session, scope: Scope, year: int) -> Counter[Cell]:
+    """The same base cells from the projection, aggregated in SQL (outcome codes as rows)."""
+    f = RequestFacts
+    rows_sql = _row_conditions(year)
+    flat = (NEW_RECEIVED, CARRIED_OVER, CARRIED_FORWARD)
     counts: Counter[Cell] = Counter()
-    rows = session.execute(
-        select(
-            f.applicant_kind,
-            flag(f.received_on.between(start, end)),
-            flag(
-                and_(f.received_on < start, or_(f.concluded_on.is_(None), f.concluded_on >= start))
-            ),
-            flag(and_(f.received_on <= end, open_at(end))),
-        )
-        .where(live, f.received_on <= end)
+    result = session.execute(
+        select(f.applicant_kind, *(func.sum(case((rows_sql[r], 1), else_=0)) for r in flat))
+        .where(_live(scope), f.received_on <= year_bounds(year)[1])
         .group_by(f.applicant_kind)
     )
-    for kind, new, over, forward in rows:
-        counts[(NEW_RECEIVED, kind)] += int(new or 0)
-        counts[(CARRIED_OVER, kind)] += int(over or 0)
-        counts[(CARRIED_FORWARD, kind)] += int(forward or 0)
+    for kind, *values in result:
+        for row, value in zip(flat, values, strict=True):
+            counts[(row, kind)] += int(value or 0)
     concluded = session.execute(
         select(f.applicant_kind, f.outcome, func.count())
-        .where(live, f.concluded_on.between(start, end), f.outcome.is_not(None))
+        .where(_live(scope), rows_sql[TOTAL_CONCLUDED])
         .group_by(f.applicant_kind, f.outcome)
     )
     for kind, outcome, n in concluded:
         counts[(outcome, kind)] += int(n)
     return +counts
+
+
+def cell_request_ids(
+    session: Session, scope: Scope, year: int, fmt: str, row: str, column: str, limit: int = 500
+) -> list[int]:
+    """The requests behind one cell of table 三 (the drill-down), oldest first."""
+    layout = table3_layout(fmt)
+    f = RequestFacts
+    if row not in layout.row_keys or column not in layout.column_keys:
+        raise NotFound("统计表中没有这个单元格")
+    conditions = _row_conditions(year)
+    if row in conditions:
+        where = conditions[row]
+    else:
+        where = and_(conditions[TOTAL_CONCLUDED], f.outcome.in_(layout.row(row).outcome_codes))
+    stmt = select(f.request_id).where(_live(scope), where)
+    if column != TOTAL:
+        stmt = stmt.where(f.applicant_kind == column)
+    return list(session.scalars(stmt.order_by(f.received_on, f.request_id).limit(limit)))
 
 
 def table3_for(

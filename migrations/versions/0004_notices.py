@@ -59,9 +59,6 @@ def upgrade() -> None:
             "outcome IS NULL OR outcome IN ('disclosed', 'partially_disclosed', 'withheld.state_secret', 'withheld.prohibited_by_law', 'withheld.security_stability', 'withheld.third_party', 'withheld.internal_affairs', 'withheld.process_information', 'withheld.enforcement_file', 'withheld.administrative_query', 'unavailable.not_held', 'unavailable.needs_creation', 'unavailable.still_unclear', 'not_processed.petition', 'not_processed.duplicate', 'not_processed.publication', 'not_processed.excessive', 'not_processed.confirmation', 'other.supplement_lapsed', 'other.fee_lapsed', 'other.other')",
             name=op.f("ck_notices_outcome"),
         ),
-        sa.CheckConstraint(
-            "served_on IS NULL OR served_by_id IS NOT NULL", name=op.f("ck_notices_served_by")
-        ),
         sa.ForeignKeyConstraint(
             ["agency_id"], ["agencies.id"], name=op.f("fk_notices_agency_id_agencies")
         ),
