@@ -24,11 +24,37 @@ login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.login_message = "请先登录"
 
+#: Shortest ``GONGKAI_SECRET_KEY`` accepted in production (it signs the session cookies).
+MIN_SECRET_KEY = 16
+
+
+def production_mode() -> bool:
+    """``GONGKAI_ENV=production``: a real secret key is required and demo data is refused."""
+    return os.environ.get("GONGKAI_ENV", "").strip().lower() == "production"
+
+
+def _secret_key() -> str:
+    """The cookie-signing key; outside production a random one (sessions end on restart).
+
+    In production a random key would sign every clerk out at each restart and differ
+    between gunicorn workers (so every other request would be "not logged in"), and a
+    guessable one lets anyone forge a session: refuse to start instead.
+    """
+    key = os.environ.get("GONGKAI_SECRET_KEY", "")
+    if production_mode() and len(key) < MIN_SECRET_KEY:
+        problem = "未设置" if not key else f"过短（至少{MIN_SECRET_KEY}个字符）"
+        raise RuntimeError(
+            f"生产模式（GONGKAI_ENV=production）下环境变量 GONGKAI_SECRET_KEY {problem}，"
+            "拒绝启动。请设置一个随机密钥，例如："
+            "python -c 'import secrets; print(secrets.token_hex(32))'"
+        )
+    return key or secrets.token_hex(32)
+
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(
-        SECRET_KEY=os.environ.get("GONGKAI_SECRET_KEY") or secrets.token_hex(32),
+        SECRET_KEY=_secret_key(),
         DATABASE_URL=None,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -94,6 +120,7 @@ BLUEPRINTS = (
     "views.admin",
     "views.dashboard",
     "views.audit",
+    "views.notices",
 )
 
 

@@ -12,6 +12,11 @@ from workflow.catalog.roles import ROLE_BY_CODE
 @click.command()
 def demo() -> None:
     """加载演示数据：南昌经开区2019年参考数据和本年度约150件申请（演示账号仅用于演示）。"""
+    from app import production_mode
+
+    if production_mode():
+        # The demo accounts share a published password: they must never reach production.
+        raise click.ClickException("演示数据只能在演示模式下加载（当前 GONGKAI_ENV=production）")
     with unit_of_work() as session:
         loaded, message = safe_load(session)
     click.echo(message)

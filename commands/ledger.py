@@ -55,17 +55,26 @@ def import_ledger_command(path: Path, dry_run: bool, username: str | None) -> No
         raise click.ClickException(str(exc)) from exc
     rows, problems = validate_rows(raw, local_today(now))
     with unit_of_work() as session:
-        actor_for: ActorForAgency = default_actor
-        if username:
-            if session.scalar(select(User.id).where(User.username == username)) is None:
-                raise click.ClickException(f"用户“{username}”不存在")
-            actor_for = actor_named(username)
+        actor_for = actor_option(session, username, default_actor)
         report = _run(session, rows, problems, len(raw), actor_for, now, dry_run)
         if not report.stored:
             session.rollback()  # already rolled back inside; explicit for the reader
-    _print_report(report)
+    print_report(report)
     if not report.ok:
         sys.exit(1)
+
+
+def actor_option(session: Session, username: str | None, default: ActorForAgency) -> ActorForAgency:
+    """Who replays the rows: ``--as USERNAME`` if given (it must exist), else ``default``.
+
+    An unknown user stops the command before any row is replayed, rather than refusing
+    every row with the same message.
+    """
+    if not username:
+        return default
+    if session.scalar(select(User.id).where(User.username == username)) is None:
+        raise click.ClickException(f"用户“{username}”不存在")
+    return actor_named(username)
 
 
 def _run(
@@ -102,7 +111,8 @@ def _run(
         )
 
 
-def _print_report(report: ImportReport) -> None:
+def print_report(report: ImportReport) -> None:
+    """Errors to stderr with the refusal summary, or the one-line success to stdout."""
     if not report.ok:
         for error in report.errors:
             click.echo(str(error), err=True)

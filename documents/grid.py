@@ -54,6 +54,9 @@ class GridCell:
     col_span: int = 1
     role: Role = Role.HEADER
     key: str | None = None
+    #: For a value cell, its row and column in words ("（一）予以公开·自然人"): the
+    #: accessible name of an input or link, and the name a check detail uses.
+    label: str = ""
 
     @property
     def is_value(self) -> bool:
@@ -72,6 +75,11 @@ class Grid:
     cells: tuple[GridCell, ...]
     #: Relative column widths (they sum to 1); the PDF and XLSX scale them.
     widths: tuple[float, ...]
+    #: Label columns one character wide, set vertically (三、本年度办理结果).
+    vertical_cols: tuple[int, ...] = ()
+
+    def is_vertical(self, cell: GridCell) -> bool:
+        return cell.role == Role.LABEL and cell.col_span == 1 and cell.col in self.vertical_cols
 
     def rows(self) -> list[list[GridCell]]:
         """Cells by the row they start in, left to right (the HTML ``<tr>`` order)."""
@@ -92,7 +100,12 @@ class Grid:
 
 
 def _grid(
-    name: str, title: str, header_rows: int, widths: list[float], cells: list[GridCell]
+    name: str,
+    title: str,
+    header_rows: int,
+    widths: list[float],
+    cells: list[GridCell],
+    vertical_cols: tuple[int, ...] = (),
 ) -> Grid:
     """Assemble a grid, refusing one where a position is covered twice or not at all."""
     n_cols = len(widths)
@@ -108,7 +121,14 @@ def _grid(
         raise AssertionError(f"{name}: {n_rows * n_cols - len(covered)} positions uncovered")
     total = sum(widths)
     return Grid(
-        name, title, n_rows, n_cols, header_rows, tuple(cells), tuple(w / total for w in widths)
+        name,
+        title,
+        n_rows,
+        n_cols,
+        header_rows,
+        tuple(cells),
+        tuple(w / total for w in widths),
+        vertical_cols,
     )
 
 
@@ -131,7 +151,7 @@ def _runs(labels: Sequence[T | None]) -> list[tuple[int, int, T | None]]:
 
 #: Label columns of table 三: the narrow section column (三、本年度办理结果 set vertically),
 #: the group column ((三)不予公开), the item column; then the data columns.
-_T3_LABEL_WIDTHS = (0.045, 0.125, 0.31)
+_T3_LABEL_WIDTHS = (0.045, 0.15, 0.295)
 
 
 def table3_grid(fmt: str, counts: Mapping[str, Mapping[str, int]]) -> Grid:
@@ -149,14 +169,13 @@ def table3_grid(fmt: str, counts: Mapping[str, Mapping[str, int]]) -> Grid:
             cells.append(GridCell(1, col, layout.columns[start].label, header_rows - 1))
             continue
         cells.append(GridCell(1, col, group, col_span=length))
-        cells.extend(
-            GridCell(2, col + i, layout.columns[start + i].label) for i in range(length)
-        )
+        cells.extend(GridCell(2, col + i, layout.columns[start + i].label) for i in range(length))
     cells.extend(
         GridCell(header_rows + lc.row, lc.column, lc.text, lc.row_span, lc.col_span, Role.LABEL)
         for lc in layout.label_cells()
     )
     for i, row in enumerate(layout.rows):
+        row_name = "·".join(row.path[1:]) or row.label
         for j, column in enumerate(layout.columns):
             value = int(counts.get(row.key, {}).get(column.key, 0))
             cells.append(
@@ -166,11 +185,12 @@ def table3_grid(fmt: str, counts: Mapping[str, Mapping[str, int]]) -> Grid:
                     str(value),
                     role=Role.VALUE,
                     key=f"{row.key}.{column.key}",
+                    label=f"{row_name}·{column.full_label}",
                 )
             )
     data_width = (1 - sum(_T3_LABEL_WIDTHS)) / len(layout.columns)
     widths = [*_T3_LABEL_WIDTHS, *([data_width] * len(layout.columns))]
-    return _grid("table3", layout.title, header_rows, widths, cells)
+    return _grid("table3", layout.title, header_rows, widths, cells, vertical_cols=(0,))
 
 
 # --------------------------------------------------------------------------- table 四
@@ -198,7 +218,12 @@ def table4_grid(counts: Mapping[str, Mapping[str, int]]) -> Grid:
             value = int(counts.get(group.key, {}).get(column.key, 0))
             cells.append(
                 GridCell(
-                    header_rows, col, str(value), role=Role.VALUE, key=f"{group.key}.{column.key}"
+                    header_rows,
+                    col,
+                    str(value),
+                    role=Role.VALUE,
+                    key=f"{group.key}.{column.key}",
+                    label=f"{group.label}·{column.label}",
                 )
             )
     return _grid("table4", layout.title, header_rows, [1.0] * (len(groups) * width), cells)
@@ -235,7 +260,17 @@ def table2_grid(fmt: str, values: Mapping[str, Table2Value]) -> Grid:
             for column, span in zip(section.columns, spans, strict=True):
                 key = f"{item.key}.{column.key}"
                 text = display(column.kind, values.get(key))
-                cells.append(GridCell(r, col, text, col_span=span, role=Role.VALUE, key=key))
+                cells.append(
+                    GridCell(
+                        r,
+                        col,
+                        text,
+                        col_span=span,
+                        role=Role.VALUE,
+                        key=key,
+                        label=f"{item.label}·{column.label}",
+                    )
+                )
                 col += span
         row += 2 + len(section.items)
     widths = [_T2_LABEL_WIDTH, *([(1 - _T2_LABEL_WIDTH) / widest] * widest)]

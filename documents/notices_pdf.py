@@ -31,7 +31,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from reportlab.lib import colors
+from reportlab.lib import colors, textsplit
 from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
@@ -46,6 +46,7 @@ from reportlab.platypus import (
     Table,
     TableStyle,
 )
+from reportlab.platypus import paragraph as rl_paragraph
 
 from documents.fonts import pdf_font
 
@@ -79,6 +80,17 @@ def _environment() -> Environment:
 
 ENVIRONMENT = _environment()
 
+#: Chinese punctuation that must not begin a line (标点禁则). reportlab's CJK wrapping
+#: knows the Japanese set but not the full-width comma, colon, semicolon, closing quotes…,
+#: so "，本机关决定" could start a line; adding them lets the mark hang at the line's end.
+NO_LINE_START = "，；：！？、。”’》〉」』】〗）"
+for _module in (textsplit, rl_paragraph):  # both keep a copy of the list
+    _module.ALL_CANNOT_START += "".join(  # type: ignore[attr-defined]
+        c
+        for c in NO_LINE_START
+        if c not in _module.ALL_CANNOT_START  # type: ignore[attr-defined]
+    )
+
 
 def notice_text(template: str, context: Mapping[str, Any]) -> str:
     """The notice's wording: ``templates/notices/<template>.txt`` rendered with ``context``."""
@@ -110,10 +122,12 @@ def parse_notice(text: str) -> ParsedNotice:
     title, rest = lines[0], lines[1:]
     chunks: list[list[str]] = [[]]
     for line in rest:
+        # A blank line ends a block; so does a switch between table rows and text, so
+        # a template tag that swallowed a blank line cannot pull text into a table.
+        if not line or (chunks[-1] and chunks[-1][-1].startswith("|") != line.startswith("|")):
+            chunks.append([])
         if line:
             chunks[-1].append(line)
-        elif chunks[-1]:
-            chunks.append([])
     blocks = [_block(chunk) for chunk in chunks if chunk]
     return ParsedNotice(title, tuple(blocks))
 
@@ -220,9 +234,7 @@ def _table(rows: tuple[tuple[str, str], ...], style: ParagraphStyle, width: floa
 def _signature(doc: NoticeDocument, style: ParagraphStyle) -> KeepTogether:
     """Agency, seal and date, right-aligned, kept on one page with a little air above."""
     lines = [doc.agency_name, "（印章）", cn_date(doc.dated_on)]
-    return KeepTogether(
-        [Spacer(1, 10 * mm), *(Paragraph(escape(line), style) for line in lines)]
-    )
+    return KeepTogether([Spacer(1, 10 * mm), *(Paragraph(escape(line), style) for line in lines)])
 
 
 def _page_number(canvas: Canvas, _doc: SimpleDocTemplate) -> None:

@@ -5,6 +5,7 @@ from models.base import Base
 from models.calendar import CalendarOverride, CalendarYear
 from models.challenge import Challenge
 from models.event import ChallengeEvent, Event
+from models.login_session import LoginSession
 from models.notice import Notice, NoticeCounter
 from models.report import PublishedReport
 from models.report_draft import PublishedReportPdf, ReportDraft
@@ -19,6 +20,7 @@ __all__ = [
     "Challenge",
     "ChallengeEvent",
     "Event",
+    "LoginSession",
     "Notice",
     "NoticeCounter",
     "PublishedReport",

@@ -16,9 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
@@ -31,12 +30,14 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app import db
 from models import Agency, CalendarOverride, User
 from views.access import MAX_ID, require_roles
 from views.forms import PayloadForm, apply_errors
+from views.requests import local_time
 from workflow import admin_ops
 from workflow.admin_ops import DAY_KINDS, LineErrors
 from workflow.catalog.roles import ROLES
@@ -47,7 +48,11 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 T = TypeVar("T")
 _PLACEHOLDER = "— 请选择 —"
-_ROLE_CHOICES = [(r.code, r.label) for r in ROLES]
+#: ``is_workday`` → its label, from the same data as the form's choices.
+KIND_LABELS: dict[bool, str] = dict(DAY_KINDS.values())
+#: The single-day form shares the calendar page with the year form (both have a "note").
+OVERRIDE_PREFIX = "override"
+_ROLE_CHOICES = [SelectChoice(r.code, r.label) for r in ROLES]
 _PASSWORD_HELP = f"至少{admin_ops.MIN_PASSWORD}位；请通过安全方式告知本人，并提醒其妥善保管"
 
 
@@ -77,6 +82,14 @@ class AdminForm(PayloadForm):
         super().__init__(*args, **kwargs)
         self.general_errors = []
 
+    def raw(self) -> dict[str, str]:
+        """As :meth:`PayloadForm.raw`, but honouring a form prefix (two forms, one page)."""
+        return {name: request.form.get(self[name].name, "") for name in self.payload_names}
+
+    def ticked(self, name: str) -> list[str]:
+        """A checkbox group's values exactly as sent (an unticked box is simply absent)."""
+        return request.form.getlist(self[name].name)
+
 
 class RoleChecks(SelectMultipleField):
     """Roles as checkboxes with their Chinese labels (several roles per account)."""
@@ -89,10 +102,10 @@ def _roles_field() -> RoleChecks:
     return RoleChecks("角色", choices=_ROLE_CHOICES, validate_choice=False)
 
 
-def _password_fields() -> tuple[PasswordField, PasswordField]:
+def _password_fields(label: str) -> tuple[PasswordField, PasswordField]:
     attrs = {"autocomplete": "new-password", "maxlength": admin_ops.MAX_PASSWORD}
     return (
-        PasswordField("初始密码", description=_PASSWORD_HELP, render_kw=attrs),
+        PasswordField(label, description=_PASSWORD_HELP, render_kw=attrs),
         PasswordField("再次输入密码", render_kw=attrs),
     )
 
@@ -109,7 +122,7 @@ class UserForm(AdminForm):
     )
     agency = SelectField("所属机关", validate_choice=False)
     roles = _roles_field()
-    password, confirm = _password_fields()
+    password, confirm = _password_fields("初始密码")
 
 
 class RolesForm(AdminForm):
@@ -119,10 +132,12 @@ class RolesForm(AdminForm):
 
 class PasswordForm(AdminForm):
     payload_names = ("password", "confirm")
-    password, confirm = _password_fields()
+    password, confirm = _password_fields("新密码")
 
 
 class ActiveForm(AdminForm):
+    """Only the CSRF token and the wanted state (``active`` = "1" or "0")."""
+
     active = HiddenField()
 
 
@@ -142,7 +157,8 @@ class OverrideForm(AdminForm):
     day = DateField("日期")
     kind = SelectField(
         "类型",
-        choices=[("", _PLACEHOLDER)] + [(k, label) for k, (_, label) in DAY_KINDS.items()],
+        choices=[SelectChoice("", _PLACEHOLDER)]
+        + [SelectChoice(k, label) for k, (_, label) in DAY_KINDS.items()],
         validate_choice=False,
     )
     note = StringField(
@@ -212,24 +228,20 @@ def _attempt(form: AdminForm, action: Callable[[], T]) -> T | None:
     return result
 
 
-def _agency_choices(agencies: Iterable[Agency], root: Agency) -> list[tuple[str, str]]:
-    """Manageable agencies as select options, indented to show the tree."""
-    return [
-        (a.code, f"{'　' * _depth(a, root)}{a.name}（{a.code}）")
+def _agency_choices(agencies: Iterable[Agency], root: Agency) -> list[SelectChoice]:
+    """Manageable agencies as select options (placeholder first), indented as a tree."""
+    return [SelectChoice("", _PLACEHOLDER)] + [
+        SelectChoice(a.code, f"{'　' * _depth(a, root)}{a.name}（{a.code}）")
         for a in agencies  # descendants() order: parents before their children
     ]
 
 
 def _depth(agency: Agency, root: Agency) -> int:
+    """Levels below ``root`` (the admin's own agency), for indenting the tree."""
     depth = 0
     while agency.id != root.id and agency.parent is not None:
         agency, depth = agency.parent, depth + 1
     return depth
-
-
-def _role_checks_data() -> list[str]:
-    """The ticked roles exactly as sent (a box not ticked is simply absent)."""
-    return request.form.getlist("roles")
 
 
 # --------------------------------------------------------------------------- overview
@@ -281,7 +293,7 @@ def new_user() -> Response | tuple[str, int]:
     """Open an account in one of the admin's agencies."""
     me = _me()
     form = UserForm()
-    form.agency.choices = [("", _PLACEHOLDER), *_agency_choices(_managed(me), me.agency)]
+    form.agency.choices = _agency_choices(admin_ops.manageable_agencies(me), me.agency)
     if request.method == "GET":
         form.agency.data = me.agency.code
     status = 200
@@ -294,7 +306,7 @@ def new_user() -> Response | tuple[str, int]:
                 raw["username"],
                 raw["display_name"],
                 raw["agency"],
-                _role_checks_data(),
+                form.ticked("roles"),
                 raw["password"],
                 confirmation=raw["confirm"],
                 by=me,
@@ -305,10 +317,6 @@ def new_user() -> Response | tuple[str, int]:
             return redirect(url_for(".users"))
         status = 400
     return render_template("admin/user_new.html", form=form, roles=ROLES), status
-
-
-def _managed(me: User) -> list[Agency]:
-    return admin_ops.manageable_agencies(me)
 
 
 def _user_page(
@@ -325,6 +333,7 @@ def _user_page(
     return render_template(
         "admin/user_edit.html",
         account=user,
+        created=local_time(user.created_at),
         role_names=admin_ops.role_labels(user.roles),
         roles_form=roles_form,
         password_form=password_form or PasswordForm(formdata=None),
@@ -335,6 +344,7 @@ def _user_page(
 
 
 def _account(user_id: int) -> User:
+    """The account if it is in the admin's branch, else 404 (see ``load_managed_user``)."""
     return admin_ops.load_managed_user(db(), user_id, _me())
 
 
@@ -346,12 +356,11 @@ def user_detail(user_id: int) -> tuple[str, int]:
 
 @bp.post(f"/users/<int(max={MAX_ID}):user_id>/roles")
 def user_roles(user_id: int) -> Response | tuple[str, int]:
+    """Replace the roles; takes effect on the user's next page (roles are read per request)."""
     me, user = _me(), _account(user_id)
     form = RolesForm()
-    roles = _role_checks_data()
-    if _attempt(form, lambda: admin_ops.set_user_roles(db(), user, roles, by=me)) is None and (
-        form.general_errors
-    ):
+    roles = form.ticked("roles")
+    if _attempt(form, lambda: admin_ops.set_user_roles(db(), user, roles, by=me)) is None:
         return _user_page(user, roles_form=form, status=400)
     flash(f"已更新 {user.username} 的角色：{'、'.join(admin_ops.role_labels(roles))}", "success")
     return redirect(url_for(".user_detail", user_id=user.id))
@@ -359,11 +368,14 @@ def user_roles(user_id: int) -> Response | tuple[str, int]:
 
 @bp.post(f"/users/<int(max={MAX_ID}):user_id>/active")
 def user_active(user_id: int) -> Response | tuple[str, int]:
+    """Allow or stop sign-in; a stopped account's open sessions end at their next request."""
     me, user = _me(), _account(user_id)
     form = ActiveForm()
-    active = request.form.get("active") == "1"
-    _attempt(form, lambda: admin_ops.set_user_active(db(), user, active, by=me))
-    if form.general_errors:
+    wanted = request.form.get("active")
+    if wanted not in ("0", "1"):
+        abort(400)  # a forged or truncated form: do nothing rather than guess
+    active = wanted == "1"
+    if _attempt(form, lambda: admin_ops.set_user_active(db(), user, active, by=me)) is None:
         return _user_page(user, active_form=form, status=400)
     flash(f"已{'启用' if active else '停用'}账号 {user.username}", "success")
     return redirect(url_for(".user_detail", user_id=user.id))
@@ -371,16 +383,17 @@ def user_active(user_id: int) -> Response | tuple[str, int]:
 
 @bp.post(f"/users/<int(max={MAX_ID}):user_id>/password")
 def user_password(user_id: int) -> Response | tuple[str, int]:
+    """Set a password the admin chose (for a user who forgot theirs)."""
     me, user = _me(), _account(user_id)
     form = PasswordForm()
     raw = form.raw()
-    _attempt(
+    done = _attempt(
         form,
         lambda: admin_ops.reset_password(
             db(), user, raw["password"], confirmation=raw["confirm"], by=me
         ),
     )
-    if form.general_errors:
+    if done is None:
         return _user_page(user, password_form=form, status=400)
     flash(f"已重置 {user.username} 的密码", "success")
     return redirect(url_for(".user_detail", user_id=user.id))
@@ -400,9 +413,9 @@ class AgencyRow:
 def agencies() -> Response | tuple[str, int]:
     """The admin's branch of the agency tree, and a form to add an agency to it."""
     me = _me()
-    managed = _managed(me)
+    managed = admin_ops.manageable_agencies(me)
     form = AgencyForm()
-    form.parent.choices = [("", _PLACEHOLDER), *_agency_choices(managed, me.agency)]
+    form.parent.choices = _agency_choices(managed, me.agency)
     if request.method == "GET":
         form.parent.data = me.agency.code
     status = 200
@@ -440,21 +453,18 @@ def _calendar_page(
         year_form = YearForm(formdata=None)
         chosen = _year_arg(years)
         year_form.year.data = str(chosen)
-        holidays, workdays, note = admin_ops.stored_arrangement(session, chosen)
-        year_form.holidays.data, year_form.workdays.data, year_form.note.data = (
-            holidays,
-            workdays,
-            note,
-        )
+        stored = admin_ops.stored_arrangement(session, chosen)
+        year_form.holidays.data, year_form.workdays.data, year_form.note.data = stored
     overrides = list(session.scalars(select(CalendarOverride).order_by(CalendarOverride.day)))
     return render_template(
         "admin/calendar.html",
         years=years,
         overrides=overrides,
-        override_form=override_form or OverrideForm(formdata=None),
+        override_form=override_form or OverrideForm(formdata=None, prefix=OVERRIDE_PREFIX),
         year_form=year_form,
         can_edit=admin_ops.can_edit_calendar(_me()),
-        weekdays="一二三四五六日",
+        weekdays=admin_ops.WEEKDAYS,
+        kind_labels=KIND_LABELS,
     ), status
 
 
@@ -463,7 +473,7 @@ def _year_arg(years: list[admin_ops.YearStatus]) -> int:
     provisional year (the one that needs entering), else next year."""
     listed = {y.year for y in years}
     text = request.args.get("year", "")
-    if text.isascii() and text.isdigit() and int(text) in listed:
+    if len(text) == 4 and text.isascii() and text.isdigit() and int(text) in listed:
         return int(text)
     provisional = [y.year for y in years if y.source == "provisional"]
     return provisional[0] if provisional else _today().year + 1
@@ -477,24 +487,24 @@ def calendar() -> tuple[str, int]:
 
 @bp.post("/calendar/overrides")
 def add_override() -> Response | tuple[str, int]:
+    """Set one day's status (local deviation or correction)."""
     me = _me()
-    form = OverrideForm()
+    form = OverrideForm(prefix=OVERRIDE_PREFIX)
     raw = form.raw()
     row = _attempt(
         form,
-        lambda: admin_ops.add_calendar_override(
-            db(), raw["day"], raw["kind"], raw["note"], by=me
-        ),
+        lambda: admin_ops.add_calendar_override(db(), raw["day"], raw["kind"], raw["note"], by=me),
     )
     if row is None:
         return _calendar_page(override_form=form, status=400)
-    kind = "工作日" if row.is_workday else "休息日"
+    kind = KIND_LABELS[row.is_workday]
     flash(f"已将 {row.day.isoformat()} 设为{kind}；各申请的期限已按新日历计算", "success")
     return redirect(url_for(".calendar"))
 
 
 @bp.post("/calendar/overrides/<day>/delete")
 def delete_override(day: str) -> Response:
+    """Drop one day's override; the day falls back to the package or the weekend rule."""
     me = _me()
     try:
         admin_ops.remove_calendar_override(db(), day, by=me)
@@ -511,6 +521,7 @@ def delete_override(day: str) -> Response:
 
 @bp.post("/calendar/years")
 def enter_year() -> Response | tuple[str, int]:
+    """Save a year's State Council notice; every bad line is listed and nothing is saved."""
     me = _me()
     form = YearForm()
     raw = form.raw()

@@ -21,8 +21,16 @@ class NavItem:
     endpoint: str
     #: Roles that see the entry; None = every signed-in user.
     roles: frozenset[str] | None = None
-    #: Other endpoints under which the entry counts as the current page.
+    #: Other endpoints under which the entry counts as the current page
+    #: ("admin." = every endpoint of that blueprint).
     also: tuple[str, ...] = ()
+
+    def is_current(self, endpoint: str | None) -> bool:
+        if endpoint is None:
+            return False
+        return endpoint == self.endpoint or any(
+            endpoint.startswith(a) if a.endswith(".") else endpoint == a for a in self.also
+        )
 
 
 NAV: tuple[NavItem, ...] = (
@@ -32,13 +40,18 @@ NAV: tuple[NavItem, ...] = (
     NavItem(
         "复议诉讼",
         "challenges.list_cases",
-        also=("challenges.detail", "challenges.new_case", "challenges.act"),
+        also=("challenges.",),
     ),
-    NavItem("年度统计", "statistics.page", also=("statistics.drill", "statistics.publish")),
-    NavItem("年度报告", "reports.editor", also=("reports.pdf",)),
+    NavItem("年度统计", "statistics.page", also=("statistics.",)),
+    NavItem("年度报告", "reports.editor", also=("reports.",)),
     NavItem("台账导入", "imports.ledger_upload", frozenset({"admin"})),
-    NavItem("系统管理", "admin.home", frozenset({"admin"})),
-    NavItem("审计", "audit.home", frozenset({"admin", "approver", "viewer"})),
+    NavItem(
+        "系统管理",
+        "admin.home",
+        frozenset({"admin"}),
+        also=("admin.",),
+    ),
+    NavItem("审计", "audit.home", frozenset({"admin", "approver", "viewer"}), also=("audit.",)),
 )
 
 
@@ -51,7 +64,7 @@ def _items() -> list[dict[str, Any]]:
         {
             "label": item.label,
             "endpoint": item.endpoint,
-            "current": request.endpoint in (item.endpoint, *item.also),
+            "current": item.is_current(request.endpoint),
         }
         for item in NAV
         if item.endpoint in endpoints and (item.roles is None or roles & item.roles)

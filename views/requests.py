@@ -533,8 +533,14 @@ def detail(request_id: int) -> str:
                 req.state, req.received_on, events, me.roles, today
             )
         ]
+    # Imported here: views.challenges builds on this module's presenters (import cycle).
+    from views.challenges import case_panel
+    from views.notices import documents_panel
+
     return render_template(
         "requests/detail.html",
+        challenge_panel=case_panel(session, req, events, me, today),
+        documents=documents_panel(session, req, events, me, today, read_only=read_only),
         req=req,
         facts=_facts(req),
         deadlines=deadline_panel(req, deadlines, today),

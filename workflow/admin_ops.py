@@ -55,7 +55,8 @@ DAY_KINDS: dict[str, tuple[bool, str]] = {
     "workday": (True, "工作日（上班）"),
 }
 _RANGE_SEPARATOR = re.compile(r"\s*(?:~|～|至|到)\s*")
-_WEEKDAYS = "一二三四五六日"
+#: Chinese weekday names, Monday first (``date.weekday()`` order).
+WEEKDAYS = "一二三四五六日"
 FIX_FIELDS = "请更正标出的内容"
 
 
@@ -241,7 +242,7 @@ def _is_self(user: User, by: User | None) -> bool:
 
 def set_user_roles(
     session: Session, user: User, roles: Collection[str], *, by: User | None = None
-) -> None:
+) -> User:
     """Replace the account's roles; an admin cannot drop their own admin role."""
     errors = _role_errors(roles)
     if not errors and _is_self(user, by) and "admin" in user.roles and "admin" not in roles:
@@ -249,14 +250,16 @@ def set_user_roles(
     _refuse(errors)
     user.set_roles(set(roles))
     session.flush()
+    return user
 
 
-def set_user_active(session: Session, user: User, active: bool, *, by: User | None = None) -> None:
+def set_user_active(session: Session, user: User, active: bool, *, by: User | None = None) -> User:
     """Enable or disable sign-in; a disabled account keeps its history (events name it)."""
     if not active and _is_self(user, by):
         raise ValidationError("不能停用自己的账号，请由其他管理员操作")
     user.active = active
     session.flush()
+    return user
 
 
 def reset_password(
@@ -266,12 +269,13 @@ def reset_password(
     *,
     confirmation: str | None = None,
     by: User | None = None,
-) -> None:
+) -> User:
     """Set a new password chosen by the admin (only its scrypt hash is stored)."""
     del by  # scope was checked when the account was loaded; kept for a uniform signature
     _refuse(_password_errors(password, confirmation))
     user.set_password(password)
     session.flush()
+    return user
 
 
 # --------------------------------------------------------------------------- calendar
@@ -424,7 +428,7 @@ def _day_problem(day: date, year: int, is_workday: bool, known: dict[date, bool]
     if day.year != year:
         return f"{day.isoformat()} 不在{year}年内"
     if is_workday and day.weekday() < 5:
-        weekday = _WEEKDAYS[day.weekday()]
+        weekday = WEEKDAYS[day.weekday()]
         return f"{day.isoformat()} 是周{weekday}，调休上班日应为周六或周日"
     if known.get(day, is_workday) != is_workday:
         return f"{day.isoformat()} 已列为放假日期"

@@ -17,7 +17,7 @@ open the database transaction and releasing it would commit that row early.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -244,19 +244,20 @@ def _existing_refs(
     return present
 
 
-@dataclass
-class _Replay:
-    """What every row of one import shares; actors and approvers are looked up once."""
+@dataclass(kw_only=True)
+class Replay:
+    """What every row of one import shares (any ledger): who acts is looked up once an agency.
+
+    An agency without a suitable actor is remembered as its refusal, which is then
+    reported on each of its rows.
+    """
 
     session: Session
     actor_for_agency: ActorForAgency
     now: datetime
-    agencies: dict[str, Agency]
-    existing: set[tuple[str, str]]
-    calendar: WorkingCalendar
+    agencies: Mapping[str, Agency]
     errors: list[RowError]
     actors: dict[str, ops.Actor | DomainError] = field(default_factory=dict)
-    approvers: dict[str, str] = field(default_factory=dict)
 
     def refuse(self, line: int, column: str, reason: str) -> None:
         self.errors.append(RowError(line, column, reason))
@@ -268,6 +269,15 @@ class _Replay:
             except DomainError as exc:
                 self.actors[agency.code] = exc
         return self.actors[agency.code]
+
+
+@dataclass(kw_only=True)
+class _Replay(Replay):
+    """The request ledger's replay; approvers are looked up once too."""
+
+    existing: set[tuple[str, str]]
+    calendar: WorkingCalendar
+    approvers: dict[str, str] = field(default_factory=dict)
 
     def approver(self, agency: Agency, actor: ops.Actor) -> str:
         if agency.code not in self.approvers:

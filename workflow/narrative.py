@@ -71,7 +71,7 @@ def _cell(table: Table, row: str, column: str) -> int:
 
 
 def group_name(label: str) -> str:
-    """"（三）不予公开" → "不予公开"; "（二）部分公开（区分处理的…）" → "部分公开"."""
+    """ "（三）不予公开" → "不予公开"; "（二）部分公开（区分处理的…）" → "部分公开"."""
     return re.sub(r"（[^）]*）$", "", re.sub(r"^（[一二三四五六七八九十]+）", "", label))
 
 
@@ -291,4 +291,3 @@ def narrative_checks(texts: Mapping[str, str], figures: Sequence[Figure]) -> lis
     order = list(texts)
     found.sort(key=lambda item: (order.index(item[0]), item[1]))
     return [check for _, _, check in found]
-

@@ -90,9 +90,16 @@ def parse_fields(
                 errors[field.name] = f"请填写{field.label}"
             continue
         try:
-            values[field.name] = _parse_field(field, value)
+            parsed = _parse_field(field, value)
         except ValueError as exc:
             errors[field.name] = f"{field.label}：{exc}"
+            continue
+        if parsed == "":
+            # Text that was only control characters is empty once cleaned: as if blank.
+            if field.required:
+                errors[field.name] = f"请填写{field.label}"
+            continue
+        values[field.name] = parsed
     return values
 
 

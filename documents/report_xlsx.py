@@ -1,0 +1,91 @@
+"""Tables 二, 三 and 四 of the annual report as an XLSX workbook.
+
+Offices paste the tables into the provincial template or a web form, so each table is a
+sheet laid out like the printed one: the same merged header cells and row labels (from
+the same ``documents.grid``), thin borders on every cell of a merged range, counts as
+numbers so a spreadsheet can sum them. 本年增/减 keeps the printed form ("减8"), as in
+the official table. The creation date is fixed (the data, not the moment of export, is
+what the workbook is about); openpyxl still stamps the modification time on saving.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from decimal import Decimal
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from documents.grid import Grid, Role, report_grids
+from workflow.annual_report import AnnualReport
+
+#: Sheet names (at most 31 characters, no ``[]:*?/\``).
+SHEET_NAMES: dict[str, str] = {
+    "table2": "二、主动公开政府信息情况",
+    "table3": "三、收到和处理申请情况",
+    "table4": "四、行政复议行政诉讼情况",
+}
+#: Rows above each table: the report title and the table title.
+TABLE_TOP = 3
+#: Width in characters of the whole table (scaled by the grid's relative widths).
+TABLE_WIDTH = 120
+FIXED_TIME = datetime(2000, 1, 1)
+
+_SIDE = Side(style="thin", color="000000")
+_BORDER = Border(left=_SIDE, right=_SIDE, top=_SIDE, bottom=_SIDE)
+
+
+def _value(cell_text: str, role: Role) -> int | Decimal | str:
+    """Numbers as numbers (so a spreadsheet can sum them), text as text."""
+    if role == Role.VALUE and cell_text:
+        if cell_text.isdigit():
+            return int(cell_text)
+        try:
+            return Decimal(cell_text)
+        except ArithmeticError:
+            return cell_text
+    return cell_text
+
+
+def _write_grid(sheet: Worksheet, grid: Grid, title: str) -> None:
+    sheet.cell(1, 1, title).font = Font(bold=True, size=14)
+    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=grid.n_cols)
+    sheet.cell(2, 1, grid.title).font = Font(bold=True, size=12)
+    sheet.merge_cells(start_row=2, start_column=1, end_row=2, end_column=grid.n_cols)
+    for cell in grid.cells:
+        row, col = TABLE_TOP + cell.row, 1 + cell.col
+        target = sheet.cell(row, col, _value(cell.text, cell.role))
+        left = cell.role in (Role.LABEL, Role.NOTE) and cell.col_span > 1
+        target.alignment = Alignment(
+            horizontal="left" if left else "center", vertical="center", wrap_text=True
+        )
+        for r in range(row, row + cell.row_span):
+            for c in range(col, col + cell.col_span):
+                sheet.cell(r, c).border = _BORDER
+        if cell.row_span > 1 or cell.col_span > 1:
+            sheet.merge_cells(
+                start_row=row,
+                start_column=col,
+                end_row=row + cell.row_span - 1,
+                end_column=col + cell.col_span - 1,
+            )
+    for i, width in enumerate(grid.widths, start=1):
+        sheet.column_dimensions[get_column_letter(i)].width = max(4.0, round(width * TABLE_WIDTH))
+    sheet.freeze_panes = sheet.cell(TABLE_TOP + grid.header_rows, 1)
+
+
+def render_report_xlsx(report: AnnualReport) -> bytes:
+    """The three tables of ``report`` as XLSX bytes (one sheet per table)."""
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for grid in report_grids(report.fmt, report.table2, report.table3, report.table4):
+        _write_grid(workbook.create_sheet(SHEET_NAMES[grid.name]), grid, report.title)
+    workbook.properties.title = report.title
+    workbook.properties.creator = "Gongkai 依申请公开办理系统"
+    workbook.properties.created = FIXED_TIME
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,81 @@
+"""Fixtures for the annual-report tests: the demo data set (SPEC §10) on a real database.
+
+Loading the demo replays some 160 requests through the workflow (seconds), so on SQLite
+it is loaded once into a template file that each test copies; on PostgreSQL it is
+loaded into each test's fresh schema.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session
+
+from commands.demo_data import AGENCY_CODE, DEMO_PASSWORD, load
+from models import Agency
+from models.db import make_engine, make_session_factory
+from tests.conftest import NOW, PG_URL, login
+
+
+def _load_demo(url: str) -> None:
+    engine = make_engine(url)
+    session = make_session_factory(engine)()
+    load(session, NOW)
+    session.commit()
+    session.close()
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_template(migrated: str, tmp_path_factory: pytest.TempPathFactory) -> str | None:
+    if PG_URL:
+        return None
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    shutil.copyfile(migrated, path)
+    _load_demo(f"sqlite:///{path}")
+    return str(path)
+
+
+@pytest.fixture
+def demo_url(demo_template: str | None, db_url: str, tmp_path: Path) -> str:
+    if demo_template is None:
+        _load_demo(db_url)
+        return db_url
+    target = tmp_path / "demo.db"
+    shutil.copyfile(demo_template, target)
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture
+def demo_session(demo_url: str) -> Iterator[Session]:
+    engine = make_engine(demo_url)
+    session = make_session_factory(engine)()
+    yield session
+    session.rollback()
+    session.close()
+    engine.dispose()
+
+
+@pytest.fixture
+def demo_agency(demo_session: Session) -> Agency:
+    return demo_session.query(Agency).filter_by(code=AGENCY_CODE).one()
+
+
+@pytest.fixture
+def demo_app(demo_url: str):
+    from app import create_app
+
+    app = create_app({"TESTING": True, "DATABASE_URL": demo_url, "WTF_CSRF_ENABLED": False})
+    yield app
+    app.extensions["db_engine"].dispose()
+
+
+def client_as(app, username: str):
+    """A test client signed in as a demo user (dengji, chengban, shenhe, chayue, admin…)."""
+    client = app.test_client()
+    page = login(client, username, DEMO_PASSWORD)
+    assert page.status_code == 200, page.text
+    return client

@@ -1,0 +1,191 @@
+"""The notices (文书): issue one, download the stored PDF, record its service date.
+
+Handlers follow the request pages' shape: load and check access, call one operation
+from ``workflow.notice_ops``, commit once. A refusal the clerk can act on (already
+issued, a date out of range) is flashed on the request page the buttons live on;
+access problems are 403 / 404 pages. The download serves the stored bytes, so a reprint
+is identical to what was sent, and the content hash doubles as the ETag.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from urllib.parse import quote
+
+from flask import Blueprint, flash, redirect, request, url_for
+from flask_login import login_required
+from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
+
+from app import db
+from models import Event, Notice, Request, User
+from views.access import MAX_ID, load_request_for, require_roles
+from views.requests import _me, _now, commit_or_conflict, local_time
+from workflow.catalog.notices import NOTICE_KIND_BY_CODE, NoticeKind
+from workflow.catalog.outcomes import OUTCOME_BY_CODE
+from workflow.errors import ConflictError, GuardError, NotFound, ValidationError
+from workflow.notice_ops import (
+    NOTICE_ROLES,
+    issuable_notices,
+    issue_notice,
+    notices_of,
+    record_service,
+    remedy_deadlines,
+    reply_served_on,
+)
+from workflow.operations import Actor
+from workflow.remedies import RemedyDeadlines
+
+bp = Blueprint("notices", __name__)
+
+#: Refusals shown as a message on the request page rather than an error page.
+_FLASHED = (ConflictError, GuardError, ValidationError)
+
+
+@bp.before_request
+@login_required
+def _login_first() -> None:
+    """Every page of this blueprint needs a signed-in user."""
+
+
+def _back(req_id: int) -> Response:
+    """Back to the request page's documents panel (303: the POST is done)."""
+    return redirect(url_for("requests.detail", request_id=req_id) + "#documents", 303)
+
+
+def _load_notice(user: User, notice_id: int, *, write: bool) -> tuple[Notice, Request]:
+    """The notice if ``user`` may see its request (404 otherwise, as for requests)."""
+    notice = db().get(Notice, notice_id) if 0 < notice_id <= MAX_ID else None
+    if notice is None:
+        raise NotFound("文书不存在，或您无权查看")
+    return notice, load_request_for(user, notice.request_id, write=write)
+
+
+def notice_label(notice: Notice) -> str:
+    """The kind's name, and for a reply the outcome it states: 答复书（不予公开·…）."""
+    kind = NOTICE_KIND_BY_CODE[notice.kind]
+    outcome = OUTCOME_BY_CODE.get(notice.outcome or "")
+    return f"{kind.label}（{outcome.short}）" if outcome else kind.label
+
+
+def _run(operation: Callable[[], str]) -> None:
+    """Run one operation and commit once; a refusal the clerk can act on is flashed."""
+    try:
+        message = operation()
+        commit_or_conflict("文书刚刚已由他人更新，请刷新页面后查看")
+    except _FLASHED as err:
+        db().rollback()
+        flash(str(err), "error")
+    else:
+        flash(message, "success")
+
+
+@bp.post(f"/requests/<int(max={MAX_ID}):request_id>/notices")
+@require_roles(*sorted(NOTICE_ROLES))
+def issue(request_id: int) -> Response:
+    """Issue the notice of the posted kind for the request's latest fitting event."""
+    me = _me()
+    req = load_request_for(me, request_id, write=True)
+
+    def operation() -> str:
+        notice = issue_notice(db(), Actor.of(me), _now(), req, request.form.get("kind", ""))
+        return f"已出具{notice_label(notice)}，文号 {notice.number}"
+
+    _run(operation)
+    return _back(req.id)
+
+
+@bp.get(f"/notices/<int(max={MAX_ID}):notice_id>.pdf")
+def download(notice_id: int) -> Response:
+    """The PDF exactly as issued (anyone who may read the request may read its notices)."""
+    notice, _req = _load_notice(_me(), notice_id, write=False)
+    name = f"{notice.number}{NOTICE_KIND_BY_CODE[notice.kind].label}.pdf"
+    fallback = f"notice-{notice.year}-{notice.serial}.pdf"
+    response = Response(notice.content, mimetype="application/pdf")
+    # RFC 6266 / RFC 5987: an ASCII name for old clients, the Chinese one for the rest.
+    response.headers["Content-Disposition"] = (
+        f"inline; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
+    )
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.set_etag(notice.content_hash)
+    return response.make_conditional(request)
+
+
+@bp.post(f"/notices/<int(max={MAX_ID}):notice_id>/served")
+@require_roles(*sorted(NOTICE_ROLES))
+def served(notice_id: int) -> Response:
+    """Record the day the notice reached its addressee (once; the remedy clock starts)."""
+    me = _me()
+    notice, req = _load_notice(me, notice_id, write=True)
+
+    def operation() -> str:
+        served_on = request.form.get("served_on", "")
+        record_service(db(), Actor.of(me), _now(), notice, served_on)
+        return f"已记录{notice.number}的送达日期：{notice.served_on}"
+
+    _run(operation)
+    return _back(req.id)
+
+
+# --------------------------------------------------------------------------- the panel
+
+
+@dataclass(frozen=True)
+class NoticeRow:
+    notice: Notice
+    label: str
+    issued: str
+    issuer: str
+    url: str
+    #: Where to post the service date; None when already served or the user only reads.
+    serve_url: str | None
+
+
+@dataclass(frozen=True)
+class DocumentsPanel:
+    """The request page's 文书 card: issued notices, what may be issued, remedy dates."""
+
+    rows: list[NoticeRow]
+    issuable: list[tuple[NoticeKind, Event]]
+    issue_url: str
+    remedies: RemedyDeadlines | None
+    #: Whether ``remedies`` counts from a recorded service date (else the reply date).
+    served: bool
+    today: date
+
+
+def documents_panel(
+    session: Session,
+    req: Request,
+    events: list[Event],
+    user: User,
+    today: date,
+    *,
+    read_only: bool,
+) -> DocumentsPanel:
+    """Everything the panel shows; buttons only for staff who may act on the request."""
+    notices = notices_of(session, req)
+    can_act = not read_only and bool(user.roles & NOTICE_ROLES)
+    rows = [
+        NoticeRow(
+            notice=n,
+            label=notice_label(n),
+            issued=local_time(n.issued_at),
+            issuer=n.issued_by.display_name if n.issued_by else "系统",
+            url=url_for("notices.download", notice_id=n.id),
+            serve_url=url_for("notices.served", notice_id=n.id)
+            if can_act and n.served_on is None
+            else None,
+        )
+        for n in notices
+    ]
+    return DocumentsPanel(
+        rows=rows,
+        issuable=issuable_notices(req, events, notices, user.roles) if can_act else [],
+        issue_url=url_for("notices.issue", request_id=req.id),
+        remedies=remedy_deadlines(events, notices),
+        served=reply_served_on(events, notices) is not None,
+        today=today,
+    )
