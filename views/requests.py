@@ -53,6 +53,7 @@ from workflow.operations import (
     local_today,
     register,
 )
+from workflow.similar_requests import likely_duplicates
 from workflow.spec import SPEC_BY_TRIGGER, TRANSITIONS, PayloadField, TransitionSpec
 from workflow.states import STORED_STATES, State
 
@@ -492,7 +493,10 @@ def new_request() -> Response | tuple[str, int]:
     now = _now()
     form = _intake_form(local_today(now))
     status = 200
-    if request.method == "POST":
+    duplicates: list[Request] = []
+    if request.method == "POST" and request.form.get("confirm_duplicate") != "1":
+        duplicates = likely_duplicates(db(), me.agency_id, form.raw(), local_today(now))
+    if request.method == "POST" and not duplicates:
         try:
             req = register(db(), Actor.of(me), now, form.raw(), agency=me.agency)
             _commit(req)
@@ -511,6 +515,7 @@ def new_request() -> Response | tuple[str, int]:
         form=form,
         sections=_intake_sections(),
         rule=SPEC_BY_TRIGGER["register"].rule,
+        duplicates=duplicates,
     ), status
 
 
