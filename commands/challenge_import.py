@@ -32,7 +32,7 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from commands.ledger import actor_option, print_report
+from commands.ledger import actor_option, import_options, print_report, read_or_fail
 from commands.session import unit_of_work
 from models import Agency, Challenge, Request
 from workflow import operations as ops
@@ -67,11 +67,10 @@ from workflow.importer import (
 from workflow.ledger import (
     IMPORT_NOTE,
     LedgerColumn,
-    LedgerFileError,
     RawRow,
     RowError,
     parse_ledger_date,
-    read_ledger,
+    shape_errors,
 )
 
 FILE = CHALLENGES.by_trigger["file"]
@@ -181,16 +180,10 @@ def validate_challenge_rows(
 def validate_challenge_row(raw: RawRow, today: date) -> tuple[ChallengeRow | None, list[RowError]]:
     """One row's cells and cross-column rules; the row is ``None`` when anything is wrong."""
     cells = {k: v.strip() for k, v in raw.cells.items()}
-    errors: list[RowError] = []
+    errors: list[RowError] = shape_errors(raw, CHALLENGE_COLUMNS)
 
     def fail(column: str, reason: str) -> None:
         errors.append(RowError(raw.line, column, reason))
-
-    if cells.get("__extra__"):
-        fail("—", "本行的单元格比表头多，多出的内容没有列名")
-    for column in CHALLENGE_COLUMNS:
-        if column.required and not cells.get(column.name):
-            fail(column.name, f"{column.label}为必填项，不能为空")
 
     codes: dict[str, str | None] = {}
     for name, pairs in (("kind", KINDS), ("route", ROUTES), ("instance", INSTANCES)):
@@ -449,21 +442,11 @@ class _Replay(Replay):
 
 
 @click.command("import-challenges")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--dry-run", is_flag=True, help="只检查，不写入数据库")
-@click.option(
-    "--as",
-    "username",
-    metavar="USERNAME",
-    help="以该用户身份登记（默认：每行所属机关的法制员）",
-)
+@import_options("以该用户身份登记（默认：每行所属机关的法制员）")
 def import_challenges_command(path: Path, dry_run: bool, username: str | None) -> None:
     """导入复议诉讼台账（CSV 或 XLSX 第一个工作表）：全部成功才写入，逐行报告错误。"""
     now = datetime.now(UTC)
-    try:
-        raw = read_ledger(path, CHALLENGE_COLUMNS)
-    except LedgerFileError as exc:
-        raise click.ClickException(str(exc)) from exc
+    raw = read_or_fail(path, CHALLENGE_COLUMNS)
     rows, problems = validate_challenge_rows(raw, ops.local_today(now))
     with unit_of_work() as session:
         actor_for = actor_option(session, username, default_legal_actor)

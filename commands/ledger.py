@@ -7,8 +7,10 @@ status is non-zero when anything was refused, in which case nothing is stored.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 from sqlalchemy import select
@@ -24,8 +26,11 @@ from workflow.importer import (
     import_ledger,
 )
 from workflow.ledger import (
+    LEDGER_COLUMNS,
+    LedgerColumn,
     LedgerFileError,
     LedgerRow,
+    RawRow,
     RowError,
     read_ledger,
     validate_rows,
@@ -33,26 +38,34 @@ from workflow.ledger import (
 )
 from workflow.operations import local_today
 
+F = TypeVar("F", bound=Callable[..., Any])
+
 #: Below this many rows the import finishes before a progress bar would be any use.
 PROGRESS_THRESHOLD = 50
 
 
+def import_options(as_help: str) -> Callable[[F], F]:
+    """``PATH [--dry-run] [--as USERNAME]``: the interface every ledger import shares.
+
+    One definition keeps ``import-ledger`` and ``import-challenges`` alike (SPEC §11);
+    ``as_help`` says whom each replays as by default.
+    """
+
+    def decorate(command: F) -> F:
+        command = click.option("--as", "username", metavar="USERNAME", help=as_help)(command)
+        command = click.option("--dry-run", is_flag=True, help="只检查，不写入数据库")(command)
+        path = click.Path(exists=True, dir_okay=False, path_type=Path)
+        return click.argument("path", type=path)(command)
+
+    return decorate
+
+
 @click.command("import-ledger")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--dry-run", is_flag=True, help="只检查，不写入数据库")
-@click.option(
-    "--as",
-    "username",
-    metavar="USERNAME",
-    help="以该用户身份办理（默认：每行所属机关的审核人）",
-)
+@import_options("以该用户身份办理（默认：每行所属机关的审核人）")
 def import_ledger_command(path: Path, dry_run: bool, username: str | None) -> None:
     """导入申请台账（CSV 或 XLSX 第一个工作表）：全部成功才写入，逐行报告错误。"""
     now = datetime.now(UTC)
-    try:
-        raw = read_ledger(path)
-    except LedgerFileError as exc:
-        raise click.ClickException(str(exc)) from exc
+    raw = read_or_fail(path)
     rows, problems = validate_rows(raw, local_today(now))
     with unit_of_work() as session:
         actor_for = actor_option(session, username, default_actor)
@@ -62,6 +75,14 @@ def import_ledger_command(path: Path, dry_run: bool, username: str | None) -> No
     print_report(report)
     if not report.ok:
         sys.exit(1)
+
+
+def read_or_fail(path: Path, columns: Sequence[LedgerColumn] = LEDGER_COLUMNS) -> list[RawRow]:
+    """The file's rows, or the command stops with why the file as a whole is unusable."""
+    try:
+        return read_ledger(path, columns)
+    except LedgerFileError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 def actor_option(session: Session, username: str | None, default: ActorForAgency) -> ActorForAgency:

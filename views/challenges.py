@@ -45,6 +45,7 @@ from workflow.catalog.challenges import (
     LITIGATION,
     RECONSIDERATION,
     RECONSIDERATION_DAYS,
+    RECONSIDERATION_DECISION_DAYS,
     RESULT_BY_CODE,
     ROUTE_LABELS,
     ChallengeResult,
@@ -73,9 +74,7 @@ CASE_ROLES: frozenset[str] = frozenset().union(
 CASE_STATES: tuple[ChallengeState, ...] = tuple(
     s for s in ChallengeState if s is not ChallengeState.NEW
 )
-#: 《行政复议法》第六十二条: the 复议机关 usually decides within 60 days of accepting the
-#: application (extendable by 30). Shown for reference only; the law binds the 复议机关.
-RECONSIDERATION_DECISION_DAYS = 60
+
 #: Days left at which the reference decision deadline is highlighted.
 DUE_SOON_DAYS = 7
 #: Closed cases listed under the open ones (most recently closed first).

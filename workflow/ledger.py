@@ -384,19 +384,25 @@ def validate_rows(
     return rows, sorted(errors)
 
 
+def shape_errors(raw: RawRow, columns: Sequence[LedgerColumn] = LEDGER_COLUMNS) -> list[RowError]:
+    """What is wrong with a row before any value is read: cells beyond the header's last
+    column, and required cells left empty (any ledger: ``columns`` is its contract)."""
+    errors = []
+    if raw.cells.get("__extra__"):
+        errors.append(RowError(raw.line, "—", "本行的单元格比表头多，多出的内容没有列名"))
+    for column in columns:
+        if column.required and not raw.cells.get(column.name, "").strip():
+            errors.append(RowError(raw.line, column.name, f"{column.label}为必填项，不能为空"))
+    return errors
+
+
 def validate_row(raw: RawRow, today: date | None = None) -> tuple[LedgerRow | None, list[RowError]]:
     """One row's cells and cross-column rules; the row is ``None`` when anything is wrong."""
     cells = raw.cells
-    errors: list[RowError] = []
+    errors: list[RowError] = shape_errors(raw)
 
     def fail(column: str, reason: str) -> None:
         errors.append(RowError(raw.line, column, reason))
-
-    if cells.get("__extra__"):
-        fail("—", "本行的单元格比表头多，多出的内容没有列名")
-    for name in REQUIRED_COLUMNS:
-        if not cells.get(name, "").strip():
-            fail(name, f"{COLUMN_BY_NAME[name].label}为必填项，不能为空")
 
     ref = cells.get("ref", "").strip()
     if len(ref) > MAX_REF:

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from models import Agency, Challenge, ChallengeEvent, Request
-from tests.conftest import make_user
+from tests.conftest import PASSWORD, make_user
 from tests.integration.test_pages import client_for, count, days_ago, intake, reload
 from workflow import challenge_ops as cops
 from workflow.operations import Actor, fire, register
@@ -378,3 +378,24 @@ def test_garbage_never_gives_500(app, session, users, replied):
         page = legal.get("/challenges" + query)
         assert page.status_code == 200, query
         assert "<script>" not in page.text
+
+
+def test_forms_need_csrf_token(db_url, engine, session, users, replied):
+    from app import create_app
+
+    app = create_app({"TESTING": True, "DATABASE_URL": db_url})
+    try:
+        client = app.test_client()
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', client.get("/login").text)
+        assert token
+        client.post(
+            "/login",
+            data={"username": "legal", "password": PASSWORD, "csrf_token": token.group(1)},
+        )
+        form = client.get(f"/requests/{replied.id}/challenges/new")
+        assert form.status_code == 200 and 'name="csrf_token"' in form.text
+        refused = client.post(f"/requests/{replied.id}/challenges/new", data=LAWSUIT)
+        assert refused.status_code == 400 and "安全令牌" in refused.text
+        assert count(session, Challenge) == 0
+    finally:
+        app.extensions["db_engine"].dispose()

@@ -66,5 +66,8 @@ RESULT_BY_CODE: dict[str, ChallengeResult] = {r.code: r for r in RESULTS}
 RECONSIDERATION_DAYS = 60
 LAWSUIT_MONTHS = 6
 LAWSUIT_AFTER_RECONSIDERATION_DAYS = 15
+#: 《行政复议法》第六十二条: the 复议机关 usually decides within 60 days of accepting the
+#: application (extendable by 30). Shown for reference only; the law binds the 复议机关.
+RECONSIDERATION_DECISION_DAYS = 60
 #: From this date a refusal must go to reconsideration first (revised 行政复议法 Art. 23).
 RECONSIDERATION_FIRST_FROM = "2024-01-01"
