@@ -54,9 +54,11 @@ TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates" / "notices"
 #: The red of an official letterhead (版头).
 HEADER_RED = colors.HexColor("#C8161D")
 BODY_SIZE = 13
-BODY_LEADING = 24
+BODY_LEADING = 22
 MARGINS = {"leftMargin": 26 * mm, "rightMargin": 24 * mm, "topMargin": 22 * mm}
 BOTTOM_MARGIN = 24 * mm
+#: reportlab's default padding inside a page frame (each side).
+FRAME_PADDING = 6
 
 
 def cn_date(value: date) -> str:
@@ -165,7 +167,7 @@ class _Letterhead(Flowable):
     def __init__(self, agency: str, number: str, font: str, width: float) -> None:
         super().__init__()
         self.agency, self.number, self.font = agency, number, font
-        self.width, self.height = width, 30 * mm
+        self.width, self.height = width, 28 * mm
 
     def draw(self) -> None:
         canvas: Canvas = self.canv
@@ -210,7 +212,9 @@ def _styles(font: str) -> dict[str, ParagraphStyle]:
             "note", parent=base, fontSize=10.5, leading=17, textColor=colors.HexColor("#333333")
         ),
         "cell": ParagraphStyle("cell", parent=base, fontSize=12, leading=18, firstLineIndent=0),
-        "sign": ParagraphStyle("sign", parent=base, alignment=TA_RIGHT, firstLineIndent=0),
+        "sign": ParagraphStyle(
+            "sign", parent=base, alignment=TA_RIGHT, firstLineIndent=0, leading=20, spaceAfter=0
+        ),
     }
 
 
@@ -231,10 +235,15 @@ def _table(rows: tuple[tuple[str, str], ...], style: ParagraphStyle, width: floa
     return table
 
 
-def _signature(doc: NoticeDocument, style: ParagraphStyle) -> KeepTogether:
-    """Agency, seal and date, right-aligned, kept on one page with a little air above."""
+def _signature(doc: NoticeDocument, style: ParagraphStyle, closing: list[Flowable]) -> KeepTogether:
+    """Agency, seal and date, right-aligned, on one page with the closing lines above.
+
+    A page holding only the seal would be a signature without a text (official
+    documents avoid it), so the last body blocks move along with the signature.
+    """
     lines = [doc.agency_name, "（印章）", cn_date(doc.dated_on)]
-    return KeepTogether([Spacer(1, 10 * mm), *(Paragraph(escape(line), style) for line in lines)])
+    signature = [Paragraph(escape(line), style) for line in lines]
+    return KeepTogether([*closing, Spacer(1, 6 * mm), *signature])
 
 
 def _page_number(canvas: Canvas, _doc: SimpleDocTemplate) -> None:
@@ -262,7 +271,7 @@ def render_notice(doc: NoticeDocument) -> bytes:
         invariant=1,
         **MARGINS,
     )
-    width = pdf.width
+    width = pdf.width - 2 * FRAME_PADDING  # what a flowable may fill inside the frame
     story: list[Flowable] = [
         _Letterhead(doc.agency_name, doc.number, font, width),
         Paragraph(escape(parsed.title), styles["title"]),
@@ -272,6 +281,9 @@ def render_notice(doc: NoticeDocument) -> bytes:
             story += [_table(block.rows, styles["cell"], width), Spacer(1, 4 * mm)]
         else:
             story.append(Paragraph(escape(block.text), styles[block.kind]))
-    story.append(_signature(doc, styles["sign"]))
+    # The closing formula (特此告知。) is short: the paragraph before it comes along too.
+    keep = min(2, len(story) - 2)
+    closing, story = story[len(story) - keep :], story[: len(story) - keep]
+    story.append(_signature(doc, styles["sign"], closing))
     pdf.build(story, onFirstPage=_page_number, onLaterPages=_page_number)
     return buffer.getvalue()

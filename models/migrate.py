@@ -15,7 +15,7 @@ def alembic_config() -> Config:
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "heads") -> None:
+def upgrade(engine: Engine, revision: str = "head") -> None:
     """Create or upgrade the schema; idempotent (already at head does nothing)."""
     cfg = alembic_config()
     with engine.begin() as conn:

@@ -60,8 +60,9 @@ from workflow.challenge_spec import CHALLENGES, ChallengeState
 from workflow.errors import NotFound, PermissionDenied
 from workflow.guards import EventLike, role_allowed
 from workflow.machine import blocking_reasons
+from workflow.notice_ops import notices_of, remedy_deadlines
 from workflow.operations import Actor, history, local_today
-from workflow.remedies import lawsuit_after_reconsideration_by, reply_remedies
+from workflow.remedies import RemedyDeadlines, lawsuit_after_reconsideration_by
 
 bp = Blueprint("challenges", __name__)
 
@@ -216,13 +217,12 @@ def case_rows(session: Session, cases: Sequence[Challenge], today: date) -> list
     return rows
 
 
-def remedy_lines(events: Sequence[EventLike], today: date) -> list[DeadlineLine]:
+def remedy_lines(found: RemedyDeadlines | None, today: date) -> list[DeadlineLine]:
     """The applicant's remedy periods after the latest reply (Art. 51), with days left.
 
     Empty before any reply. Informational: a late application is for the 复议机关 or the
     court to reject, not for the agency to refuse to record.
     """
-    found = reply_remedies(events)
     if found is None:
         return []
     learned = f"自知道答复之日（{found.learned_on.isoformat()}）起"
@@ -261,7 +261,8 @@ def case_panel(
             .order_by(Challenge.filed_on, Challenge.id)
         )
     )
-    remedies = remedy_lines(events, today)
+    # The service date of the reply notice, once recorded, starts the remedy periods.
+    remedies = remedy_lines(remedy_deadlines(events, notices_of(session, req)), today)
     return CasePanel(
         cases=case_rows(session, cases, today),
         remedies=remedies,

@@ -183,7 +183,7 @@ def record_service(
     try:
         day = parse_date(served_on)
     except ValueError as exc:
-        raise ValidationError("送达日期无效", {"served_on": str(exc)}) from None
+        raise ValidationError(f"送达日期无效：{exc}", {"served_on": str(exc)}) from None
     if day > local_today(now):
         raise ValidationError("送达日期不能晚于今天", {"served_on": "送达日期不能晚于今天"})
     if day < notice.dated_on:
@@ -223,9 +223,9 @@ class _Facts:
     events: Sequence[Event]
     calendar: WorkingCalendar
 
-    def deadlines(self, upto: int = 0) -> Deadlines:
-        """Deadlines as they stood at the event (``upto=-1``: just before it)."""
-        events = self.events[: len(self.events) + upto] if upto else self.events
+    def deadlines(self, *, before: bool = False) -> Deadlines:
+        """Deadlines as they stood right after the event (or just ``before`` it)."""
+        events = self.events[:-1] if before else self.events
         return deadlines_of(self.request, events, self.calendar, self.event.effective_date)
 
     def common(self) -> dict[str, Any]:
@@ -272,7 +272,7 @@ def _supplement(facts: _Facts) -> _Built:
 
 
 def _extension(facts: _Facts) -> _Built:
-    before, after = facts.deadlines(upto=-1), facts.deadlines()
+    before, after = facts.deadlines(before=True), facts.deadlines()
     payload = facts.event.payload
     context = {
         **facts.common(),

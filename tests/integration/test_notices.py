@@ -19,6 +19,7 @@ from pypdf import PdfReader
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
+from documents.notices_pdf import NoticeDocument, render_notice
 from models import Agency, Event, Notice, Request
 from models.notice import NoticeImmutableError
 from tests.conftest import NOW, login, make_user
@@ -161,13 +162,13 @@ def test_lapsed_requests_get_a_reply_too(
 ) -> None:
     req = register(session, agency, users)
     if trigger == "supplement_lapsed":
-        fire(session, users, req, "registrar", "request_supplement", "2026-09-25",
-             items="请写明地块位置", due_on="2026-10-09")  # fmt: skip
+        payload = {"items": "请写明地块位置", "due_on": "2026-10-09"}
+        fire(session, users, req, "registrar", "request_supplement", "2026-09-25", **payload)
         fire(session, users, req, "registrar", trigger, "2026-10-12")
     else:
         fire(session, users, req, "registrar", "accept", "2026-09-24")
-        fire(session, users, req, "handler", "issue_fee_notice", "2026-09-28",
-             method="per_page", amount=100)  # fmt: skip
+        payload = {"method": "per_page", "amount": 100}
+        fire(session, users, req, "handler", "issue_fee_notice", "2026-09-28", **payload)
         fire(session, users, req, "handler", trigger, "2026-11-10")
     notice = issue(session, users, req, "reply")
     assert notice.outcome == outcome
@@ -190,8 +191,8 @@ def test_receipt_states_the_legal_receipt_date_and_reply_deadline(session, agenc
 
 def test_supplement_notice_lists_items_deadline_and_consequence(session, agency, users) -> None:
     req = register(session, agency, users)
-    fire(session, users, req, "registrar", "request_supplement", "2026-09-28",
-         items="请写明所需文件的文号", due_on="2026-10-20")  # fmt: skip
+    payload = {"items": "请写明所需文件的文号", "due_on": "2026-10-20"}
+    fire(session, users, req, "registrar", "request_supplement", "2026-09-28", **payload)
     body = assert_common(issue(session, users, req, "supplement"), req, agency)
     assert "需要补正的事项：请写明所需文件的文号" in body
     assert "请于2026年10月20日前" in body
@@ -201,8 +202,8 @@ def test_supplement_notice_lists_items_deadline_and_consequence(session, agency,
 def test_extension_notice_gives_days_and_the_new_deadline(session, agency, users) -> None:
     req = register(session, agency, users)
     fire(session, users, req, "registrar", "accept", "2026-09-24")
-    fire(session, users, req, "approver", "extend", "2026-10-20",
-         days=10, reason="需要调取档案", approver="approver")  # fmt: skip
+    payload = {"days": 10, "reason": "需要调取档案", "approver": "approver"}
+    fire(session, users, req, "approver", "extend", "2026-10-20", **payload)
     body = assert_common(issue(session, users, req, "extension", role="approver"), req, agency)
     assert "答复期限延长10个工作日" in body
     assert "由原定的2026年10月29日延长至2026年11月12日" in body
@@ -227,6 +228,13 @@ def test_consultation_letters(session, agency, users, trigger, kind, sentence) -
     assert INTAKE["applicant_name"] not in body  # the third party is not told who asked
 
 
+def fee_notice_body(session, agency, users, req: Request, method: str, amount: int) -> str:
+    fire(session, users, req, "registrar", "accept", "2026-09-24")
+    fee = {"method": method, "amount": amount}
+    fire(session, users, req, "handler", "issue_fee_notice", "2026-09-28", **fee)
+    return assert_common(issue(session, users, req, "fee"), req, agency)
+
+
 def test_fee_notice_per_request_explains_the_tier(session, agency, users) -> None:
     """The 12th request of the applicant's month costs 100 元 (SPEC §8)."""
     for day in range(1, 12):
@@ -234,10 +242,7 @@ def test_fee_notice_per_request_explains_the_tier(session, agency, users) -> Non
     other = register(session, agency, users, submitted_on="2026-09-02", id_number="G999")
     req = register(session, agency, users, submitted_on="2026-09-24")
     assert other.id < req.id
-    fire(session, users, req, "registrar", "accept", "2026-09-24")
-    fire(session, users, req, "handler", "issue_fee_notice", "2026-09-28",
-         method="per_request", amount=100)  # fmt: skip
-    body = assert_common(issue(session, users, req, "fee"), req, agency)
+    body = fee_notice_body(session, agency, users, req, "per_request", 100)
     assert "第12件政府信息公开申请" in body
     assert "人民币100元（大写：壹佰元整）" in body
     assert "第12件每件100元，1件×100元=100元；合计100元" in body
@@ -246,10 +251,7 @@ def test_fee_notice_per_request_explains_the_tier(session, agency, users) -> Non
 
 def test_fee_notice_per_page_states_the_rule(session, agency, users) -> None:
     req = register(session, agency, users)
-    fire(session, users, req, "registrar", "accept", "2026-09-24")
-    fire(session, users, req, "handler", "issue_fee_notice", "2026-09-28",
-         method="per_page", amount=720)  # fmt: skip
-    body = assert_common(issue(session, users, req, "fee"), req, agency)
+    body = fee_notice_body(session, agency, users, req, "per_page", 720)
     assert "按量计收：1—30页免费；31—100页每页10元" in body
     assert "人民币720元（大写：柒佰贰拾元整）" in body
     assert "视为放弃申请" in body
@@ -268,8 +270,8 @@ def test_numbers_run_per_agency_and_year_across_kinds(session, agency, users) ->
         issue(session, users, last_year, "receipt").number,
     ]
     fire(session, users, first, "registrar", "accept", "2026-09-24")
-    fire(session, users, first, "approver", "extend", "2026-10-20",
-         days=5, reason="调档", approver="approver")  # fmt: skip
+    payload = {"days": 5, "reason": "调档", "approver": "approver"}
+    fire(session, users, first, "approver", "extend", "2026-10-20", **payload)
     numbers.append(issue(session, users, first, "extension").number)
     assert numbers == [
         "测试机关依申〔2026〕第1号",
@@ -386,6 +388,22 @@ def test_issued_notices_cannot_be_changed_or_deleted(session, engine, agency, us
     ):
         with pytest.raises(DBAPIError), engine.begin() as conn:
             conn.execute(text(statement))
+
+
+def test_rendering_is_deterministic(session, agency, users) -> None:
+    """Invariant mode: the same notice renders to the same bytes (no timestamps, no IDs)."""
+    context = {
+        "regulation": nops.REGULATION,
+        "applicant": "张三",
+        "tracking_no": "2026-0009",
+        "received_on": date(2026, 9, 24),
+        "items": "请写明文号",
+        "due_on": date(2026, 10, 20),
+    }
+    doc = NoticeDocument(
+        "测试机关", "测试机关依申〔2026〕第9号", date(2026, 10, 10), "supplement", context
+    )
+    assert render_notice(doc) == render_notice(doc)
 
 
 @pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="pdftoppm: bash tools/system-deps.sh")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from workflow.fees import PER_PAGE, PER_REQUEST, compute_fee, schedule_text
+from workflow.fees import PER_PAGE, PER_REQUEST, compute_fee, rmb_capital, schedule_text
 
 
 def test_spec_example_35_requests_in_a_month() -> None:
@@ -93,3 +93,21 @@ def test_schedules_state_the_rules() -> None:
 def test_nonsense_is_refused(method: str, quantity: int, already: int) -> None:
     with pytest.raises(ValueError):
         compute_fee(method, quantity, already=already)
+
+
+@pytest.mark.parametrize(
+    ("amount", "words"),
+    [
+        (0, "零元整"),
+        (100, "壹佰元整"),
+        (720, "柒佰贰拾元整"),
+        (1005, "壹仟零伍元整"),
+        (3000, "叁仟元整"),
+        (10010, "壹万零壹拾元整"),
+        (100000, "壹拾万元整"),
+        (100000001, "壹亿零壹元整"),
+        (12345678, "壹仟贰佰叁拾肆万伍仟陆佰柒拾捌元整"),
+    ],
+)
+def test_amount_in_capital_numerals(amount: int, words: str) -> None:
+    assert rmb_capital(amount) == words

@@ -1,9 +1,8 @@
 """The documents the system issues (SPEC §9): one kind per documented event.
 
 Each kind names the events it documents (a receipt documents ``register``, a reply the
-event that concluded the request), its Chinese name, and the text template it is
-written from. The notice model's CHECK constraint, the issue buttons, the numbering
-rules and the PDF renderer all read this table.
+event that concluded the request) and its Chinese name. The notice model's CHECK
+constraint, the issue buttons and ``workflow.notice_ops`` all read this table.
 """
 
 from __future__ import annotations
@@ -17,18 +16,14 @@ class NoticeKind:
     label: str
     #: Triggers of the events this kind documents (the latest such event by default).
     triggers: tuple[str, ...]
-    #: Who reads it: the applicant, or the party whose opinion is sought.
-    addressee: str = "applicant"
 
 
 NOTICE_KINDS: tuple[NoticeKind, ...] = (
     NoticeKind("receipt", "接收回执", ("register",)),
     NoticeKind("supplement", "补正告知书", ("request_supplement",)),
     NoticeKind("extension", "延期答复告知书", ("extend",)),
-    NoticeKind(
-        "consultation_third_party", "征求第三方意见书", ("consult_third_party",), "third_party"
-    ),
-    NoticeKind("consultation_agency", "征求相关机关意见书", ("consult_agency",), "agency"),
+    NoticeKind("consultation_third_party", "征求第三方意见书", ("consult_third_party",)),
+    NoticeKind("consultation_agency", "征求相关机关意见书", ("consult_agency",)),
     NoticeKind("fee", "收费通知书", ("issue_fee_notice",)),
     # A reply documents a decision, and also the 告知书 that a lapsed request is no
     # longer processed (Art. 30, Art. 42): both conclude with an outcome and remedies.
