@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Sequence
-from datetime import date
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -38,12 +36,15 @@ from reportlab.platypus import (
 
 from documents.fonts import PdfFont, pdf_font
 from documents.grid import Grid, Role, report_grids
+from documents.notices_pdf import cn_date
 from workflow.annual_report import AnnualReport
 from workflow.narrative import SECTIONS
 
 MARGIN_X = 22 * mm
 MARGIN_TOP = 25 * mm
 MARGIN_BOTTOM = 22 * mm
+#: reportlab's padding inside the page frame (each side): what a table may fill is less.
+FRAME_PADDING = 6
 BODY_SIZE = 11.5
 TABLE_SIZE = 8.5
 #: Printed for a narrative section left empty (a published report has no blank section).
@@ -153,19 +154,14 @@ def grid_table(grid: Grid, width: float, styles: _Styles) -> Table:
 def _signature(report: AnnualReport, styles: _Styles) -> list[Flowable]:
     lines = [report.issuer.strip() or report.agency_name]
     if report.issued_on is not None:
-        lines.append(chinese_date(report.issued_on))
+        lines.append(cn_date(report.issued_on))
     return [Spacer(1, 12 * mm), *(Paragraph(escape(line), styles.signature) for line in lines)]
-
-
-def chinese_date(day: date) -> str:
-    """2020年1月14日 — the way an official document dates itself."""
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def story(report: AnnualReport, font: PdfFont) -> list[Flowable]:
     """The flowables of the report, in order (exposed for tests and other documents)."""
     styles = _Styles(font.name)
-    width = A4[0] - 2 * MARGIN_X
+    width = A4[0] - 2 * MARGIN_X - 2 * FRAME_PADDING
     grids = report_grids(report.fmt, report.table2, report.table3, report.table4)
     parts: list[Flowable] = [Paragraph(escape(report.title), styles.title)]
 
@@ -207,8 +203,3 @@ def render_report_pdf(report: AnnualReport, font: PdfFont | None = None) -> byte
     )
     doc.build(story(report, font), canvasmaker=_numbered_canvas(font.name))
     return buffer.getvalue()
-
-
-def page_texts(flowables: Sequence[Flowable]) -> list[str]:
-    """Plain text of the paragraphs in ``flowables`` (a cheap check without a PDF parser)."""
-    return [f.getPlainText() for f in flowables if isinstance(f, Paragraph)]

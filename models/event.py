@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, relati
 from models.base import Base, utcnow
 from models.challenge import Challenge
 from models.report import PublishedReport
+from models.report_draft import PublishedReportPdf
 from models.request import Request
 from models.user import User
 
@@ -66,7 +67,7 @@ class ChallengeEvent(EventColumns, Base):
 
 
 #: Row classes that may only ever be inserted (the logs and what was published).
-APPEND_ONLY: tuple[type, ...] = (EventColumns, PublishedReport)
+APPEND_ONLY: tuple[type, ...] = (EventColumns, PublishedReport, PublishedReportPdf)
 
 
 @event.listens_for(Session, "before_flush")

@@ -33,11 +33,12 @@ from app import db
 from documents.archive import frozen_pdf, pdf_hash
 from documents.fonts import pdf_font
 from documents.grid import report_grids
-from documents.report_pdf import chinese_date, render_report_pdf
+from documents.notices_pdf import cn_date
+from documents.report_pdf import render_report_pdf
 from documents.report_xlsx import render_report_xlsx
-from models import Agency, User
+from models import Agency
 from views.access import visible_agency_ids
-from views.statistics import Selection, _selection
+from views.selection import Selection, parse_selection
 from workflow import table2_values
 from workflow.annual_report import (
     MAX_ISSUER,
@@ -73,11 +74,6 @@ NARRATIVE_HELP: dict[str, str] = {
 @login_required
 def _login_first() -> None:
     """Every page of this blueprint needs a signed-in user."""
-
-
-def _me() -> User:
-    user: User = current_user._get_current_object()  # type: ignore[attr-defined]
-    return user
 
 
 def _now() -> datetime:
@@ -191,7 +187,9 @@ def _commit() -> None:
 def _agencies() -> list[Agency]:
     return list(
         db().scalars(
-            select(Agency).where(Agency.id.in_(visible_agency_ids(_me()))).order_by(Agency.id)
+            select(Agency)
+            .where(Agency.id.in_(visible_agency_ids(current_user)))
+            .order_by(Agency.id)
         )
     )
 
@@ -199,9 +197,8 @@ def _agencies() -> list[Agency]:
 @bp.route("/reports", methods=["GET", "POST"])
 def editor() -> Response | tuple[str, int]:
     session = db()
-    sel = _selection()
-    me = _me()
-    actor = Actor.of(me)
+    sel = parse_selection()
+    actor = Actor.of(current_user)
     editable = can_edit(actor, sel.scope)
     posted = request.method == "POST"
     if posted and not editable:
@@ -268,7 +265,7 @@ def editor() -> Response | tuple[str, int]:
         narrative_fields=NARRATIVE_FIELDS,
         sections=SECTIONS,
         table2_prefix=TABLE2_PREFIX,
-        chinese_date=chinese_date,
+        cn_date=cn_date,
     ), status
 
 
@@ -287,7 +284,7 @@ def _download(content: bytes, filename: str, mimetype: str) -> Response:
 def pdf() -> Response:
     """The report as PDF, freshly rendered; ``frozen=1`` the one frozen at publication."""
     session = db()
-    sel = _selection()
+    sel = parse_selection()
     if request.args.get("frozen"):
         published = find_published(session, sel.scope, sel.year)
         frozen = frozen_pdf(session, published) if published else None
@@ -303,7 +300,7 @@ def pdf() -> Response:
 def xlsx() -> Response:
     """Tables 二 三 四 as a workbook, one sheet each."""
     session = db()
-    sel = _selection()
+    sel = parse_selection()
     data = load_report(session, sel.scope, sel.year, sel.fmt_override)
     return _download(
         render_report_xlsx(data.report),

@@ -7,9 +7,7 @@ the fold by ``stats-verify``) and the layouts in ``workflow.report_layouts``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -18,8 +16,11 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from app import db
+from documents.archive import freeze_pdf
+from documents.grid import table3_grid, table4_grid
 from models import Agency, Challenge, Request
 from views.access import visible_agency_ids
+from views.selection import parse_selection
 from workflow.catalog.applicants import KIND_BY_CODE
 from workflow.catalog.outcomes import FORMATS
 from workflow.challenge_stats import cell_challenge_ids
@@ -32,10 +33,10 @@ from workflow.publishing import (
     hash_intact,
     publish,
 )
-from workflow.report_layouts import format_for_year, table3_layout
+from workflow.report_layouts import table3_layout
 from workflow.report_layouts.table4 import TABLE4_LAYOUT
 from workflow.states import State
-from workflow.stats_queries import Scope, Statistics, cell_request_ids, derive
+from workflow.stats_queries import cell_request_ids, derive
 
 bp = Blueprint("statistics", __name__)
 
@@ -46,80 +47,6 @@ def _login_first() -> None:
     """Every page here needs a signed-in user."""
 
 
-@dataclass(frozen=True)
-class Selection:
-    """What the page shows: agency, year, format and whether subordinates are included."""
-
-    agency: Agency
-    year: int
-    fmt: str
-    fmt_override: str | None
-    with_subordinates: bool
-
-    @property
-    def scope(self) -> Scope:
-        return Scope.of(self.agency, self.with_subordinates)
-
-    def args(self, **extra: Any) -> dict[str, Any]:
-        base = {"agency": self.agency.code, "year": self.year}
-        if self.fmt_override:
-            base["format"] = self.fmt_override
-        if self.with_subordinates:
-            base["subs"] = 1
-        return {**base, **extra}
-
-
-def _selection() -> Selection:
-    """Parse the query string; unknown or invisible agencies are 404, bad years the default."""
-    session = db()
-    visible = visible_agency_ids(current_user)
-    code = request.args.get("agency") or current_user.agency.code
-    agency = session.scalar(select(Agency).where(Agency.code == code))
-    if agency is None or agency.id not in visible:
-        raise NotFound("机关不存在，或您无权查看其统计")
-    this_year = local_today(datetime.now(UTC)).year
-    text = request.args.get("year", "")
-    year = (
-        int(text)
-        if text.isascii() and text.isdigit() and 2000 <= int(text) <= 2100
-        else this_year - 1
-    )
-    override = request.args.get("format")
-    override = override if override in FORMATS else None
-    subs = request.args.get("subs") in ("1", "on", "y")
-    return Selection(agency, year, format_for_year(year, override), override, subs)
-
-
-def table3_rows(result: Statistics, sel: Selection) -> list[dict[str, Any]]:
-    """Rows for the table macro: label cells starting on the row, then linked numbers."""
-    layout = table3_layout(result.fmt)
-    labels: dict[int, list[Any]] = {}
-    for cell in layout.label_cells():
-        labels.setdefault(cell.row, []).append(cell)
-    rows = []
-    for i, row in enumerate(layout.rows):
-        cells = [
-            (
-                result.table3[row.key][col],
-                url_for(".drill", **sel.args(table="3", row=row.key, col=col)),
-            )
-            for col in layout.column_keys
-        ]
-        rows.append({"labels": labels.get(i, []), "cells": cells, "key": row.key})
-    return rows
-
-
-def table4_cells(result: Statistics, sel: Selection) -> list[tuple[int, str]]:
-    return [
-        (
-            result.table4[group][col],
-            url_for(".drill", **sel.args(table="4", row=group, col=col)),
-        )
-        for group in TABLE4_LAYOUT.group_keys
-        for col in TABLE4_LAYOUT.column_keys
-    ]
-
-
 class PublishForm(FlaskForm):
     """Only the CSRF token: what is published is what the page shows."""
 
@@ -127,9 +54,10 @@ class PublishForm(FlaskForm):
 @bp.route("/statistics")
 def page() -> str:
     session = db()
-    sel = _selection()
+    sel = parse_selection()
     result = derive(session, sel.scope, sel.year, sel.fmt_override)
     published = find_published(session, sel.scope, sel.year)
+    failed = [c for c in result.checks if not c.ok]
     agencies = list(
         session.scalars(
             select(Agency)
@@ -142,11 +70,12 @@ def page() -> str:
         "statistics/page.html",
         sel=sel,
         result=result,
-        layout=table3_layout(result.fmt),
-        t4=TABLE4_LAYOUT,
-        rows=table3_rows(result, sel),
-        t4_cells=table4_cells(result, sel),
-        failed=[c for c in result.checks if not c.ok],
+        grid3=table3_grid(result.fmt, result.table3),
+        grid4=table4_grid(result.table4),
+        link3=url_for(".drill", **sel.args(table="3", cell="__KEY__")),
+        link4=url_for(".drill", **sel.args(table="4", cell="__KEY__")),
+        failed=failed,
+        flagged={cell for check in failed for cell in check.cells},
         published=published,
         changes=frozen_differences(published, result) if published else [],
         intact=hash_intact(published) if published else True,
@@ -160,7 +89,7 @@ def page() -> str:
 
 @bp.route("/statistics/publish", methods=["POST"])
 def publish_view() -> Response:
-    sel = _selection()
+    sel = parse_selection()
     form = PublishForm()
     if not form.validate_on_submit():
         raise DomainError("表单已过期，请刷新后重试")
@@ -174,12 +103,17 @@ def publish_view() -> Response:
             sel.year,
             sel.fmt_override,
         )
+        frozen = freeze_pdf(session, report)
         session.commit()
     except DomainError as exc:
         session.rollback()
         flash(str(exc), "error")
     else:
-        flash(f"{sel.year}年度统计已发布，内容哈希 {report.content_hash[:16]}…", "success")
+        flash(
+            f"{sel.year}年度统计已发布：数字哈希 {report.content_hash[:16]}…，"
+            f"报告PDF哈希 {frozen.pdf_hash[:16]}…",
+            "success",
+        )
     return redirect(url_for(".page", **sel.args()))
 
 
@@ -187,12 +121,10 @@ def publish_view() -> Response:
 def drill() -> str:
     """The requests (table 三) or cases (table 四) behind one number."""
     session = db()
-    sel = _selection()
-    table, row, col = (
-        request.args.get("table"),
-        request.args.get("row", ""),
-        request.args.get("col", ""),
-    )
+    sel = parse_selection()
+    table = request.args.get("table")
+    # A cell key is "row.column"; outcome rows contain dots themselves.
+    row, _, col = request.args.get("cell", "").rpartition(".")
     if table == "4":
         if row not in TABLE4_LAYOUT.group_keys or col not in TABLE4_LAYOUT.column_keys:
             raise NotFound("统计表中没有这个单元格")

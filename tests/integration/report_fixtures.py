@@ -1,14 +1,15 @@
 """Fixtures for the annual-report tests: the demo data set (SPEC §10) on a real database.
 
+``db_url`` here overrides the shared one with a database that already holds the demo, so
+the shared ``engine``, ``session``, ``app`` and ``client`` fixtures work on it unchanged.
 Loading the demo replays some 160 requests through the workflow (seconds), so on SQLite
-it is loaded once into a template file that each test copies; on PostgreSQL it is
-loaded into each test's fresh schema.
+it is loaded once into a template file that each test copies; on PostgreSQL it is loaded
+into each test's fresh schema. A test module binds these names to use them.
 """
 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -40,7 +41,8 @@ def demo_template(migrated: str, tmp_path_factory: pytest.TempPathFactory) -> st
 
 
 @pytest.fixture
-def demo_url(demo_template: str | None, db_url: str, tmp_path: Path) -> str:
+def db_url(db_url: str, demo_template: str | None, tmp_path: Path) -> str:
+    """The shared fresh database (the parent fixture), with the demo loaded."""
     if demo_template is None:
         _load_demo(db_url)
         return db_url
@@ -50,27 +52,8 @@ def demo_url(demo_template: str | None, db_url: str, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def demo_session(demo_url: str) -> Iterator[Session]:
-    engine = make_engine(demo_url)
-    session = make_session_factory(engine)()
-    yield session
-    session.rollback()
-    session.close()
-    engine.dispose()
-
-
-@pytest.fixture
-def demo_agency(demo_session: Session) -> Agency:
-    return demo_session.query(Agency).filter_by(code=AGENCY_CODE).one()
-
-
-@pytest.fixture
-def demo_app(demo_url: str):
-    from app import create_app
-
-    app = create_app({"TESTING": True, "DATABASE_URL": demo_url, "WTF_CSRF_ENABLED": False})
-    yield app
-    app.extensions["db_engine"].dispose()
+def demo_agency(session: Session) -> Agency:
+    return session.query(Agency).filter_by(code=AGENCY_CODE).one()
 
 
 def client_as(app, username: str):

@@ -27,6 +27,7 @@ from models.report_draft import ReportDraft
 from tests.conftest import NOW
 from tests.integration import report_fixtures
 from tests.integration.test_cli import cli
+from tests.integration.test_statistics_db import SPEC_10
 from workflow.annual_report import load_report
 from workflow.errors import ConflictError
 from workflow.narrative import SECTIONS
@@ -36,27 +37,13 @@ from workflow.report_layouts import table2_layout, table3_layout
 from workflow.report_layouts.table4 import TABLE4_LAYOUT
 from workflow.stats_queries import Scope
 
-#: SPEC §10: table 三 of the reference year, natural persons (= 总计), by row.
-SPEC_10 = {
-    "new_received": 10,
-    "carried_over": 0,
-    "disclosed": 1,
-    "partially_disclosed": 4,
-    "withheld.third_party": 1,
-    "unavailable.not_held": 2,
-    "not_processed.duplicate": 1,
-    "other": 1,
-    "total_concluded": 10,
-    "carried_forward": 0,
-}
 WQY = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
 needs_truetype = pytest.mark.skipif(not WQY.is_file(), reason="fonts-wqy-zenhei not installed")
 needs_pdftoppm = pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="no pdftoppm")
 
 # The shared demo fixtures, bound here so pytest finds them.
 demo_template = report_fixtures.demo_template
-demo_url = report_fixtures.demo_url
-demo_session = report_fixtures.demo_session
+db_url = report_fixtures.db_url
 demo_agency = report_fixtures.demo_agency
 
 
@@ -80,8 +67,8 @@ def report_2019(session, agency, fmt: str | None = None):
     return load_report(session, Scope.of(agency), 2019, fmt)
 
 
-def test_2019_report_has_every_label_and_the_reference_numbers(demo_session, demo_agency):
-    data = report_2019(demo_session, demo_agency)
+def test_2019_report_has_every_label_and_the_reference_numbers(session, demo_agency):
+    data = report_2019(session, demo_agency)
     assert data.report.fmt == "2019"
     content = pdf_text(render_report_pdf(data.report))
 
@@ -108,8 +95,8 @@ def test_2019_report_has_every_label_and_the_reference_numbers(demo_session, dem
     assert re.search(r"第1页共(\d)页", content)
 
 
-def test_narrative_sections_in_order_with_fee_default(demo_session, demo_agency):
-    content = pdf_text(render_report_pdf(report_2019(demo_session, demo_agency).report))
+def test_narrative_sections_in_order_with_fee_default(session, demo_agency):
+    content = pdf_text(render_report_pdf(report_2019(session, demo_agency).report))
     positions = [content.index(squeeze(h)) for h in (SECTIONS["overview"], "二、主动公开")]
     positions += [content.index(h) for h in ("三、收到和处理", "四、政府信息公开行政复议")]
     positions += [content.index(SECTIONS["problems"]), content.index(SECTIONS["other_matters"])]
@@ -118,8 +105,8 @@ def test_narrative_sections_in_order_with_fee_default(demo_session, demo_agency)
 
 
 @needs_pdftoppm
-def test_every_page_renders_with_ink(demo_session, demo_agency, tmp_path):
-    pdf = render_report_pdf(report_2019(demo_session, demo_agency).report)
+def test_every_page_renders_with_ink(session, demo_agency, tmp_path):
+    pdf = render_report_pdf(report_2019(session, demo_agency).report)
     source = tmp_path / "report.pdf"
     source.write_bytes(pdf)
     subprocess.run(
@@ -143,18 +130,18 @@ def read_pgm(data: bytes) -> tuple[int, int, bytes]:
     return width, height, data[fields.end() : fields.end() + width * height]
 
 
-def test_same_data_same_bytes(demo_session, demo_agency):
-    first = render_report_pdf(report_2019(demo_session, demo_agency).report)
-    again = render_report_pdf(report_2019(demo_session, demo_agency).report)
+def test_same_data_same_bytes(session, demo_agency):
+    first = render_report_pdf(report_2019(session, demo_agency).report)
+    again = render_report_pdf(report_2019(session, demo_agency).report)
     assert first == again
-    assert render_report_pdf(report_2019(demo_session, demo_agency, "2021").report) != first
+    assert render_report_pdf(report_2019(session, demo_agency, "2021").report) != first
 
 
 @needs_truetype
-def test_truetype_font_is_embedded(demo_session, demo_agency):
+def test_truetype_font_is_embedded(session, demo_agency):
     font = pdf_font()
     assert font.embedded and font.source == str(WQY)
-    reader = PdfReader(io.BytesIO(render_report_pdf(report_2019(demo_session, demo_agency).report)))
+    reader = PdfReader(io.BytesIO(render_report_pdf(report_2019(session, demo_agency).report)))
     descriptors = [
         f.get_object()["/FontDescriptor"].get_object()
         for page in reader.pages
@@ -165,11 +152,11 @@ def test_truetype_font_is_embedded(demo_session, demo_agency):
     assert any("WenQuanYi" in str(d["/FontName"]) for d in descriptors)
 
 
-def test_builtin_cid_font_fallback_gives_a_valid_pdf(demo_session, demo_agency, monkeypatch):
+def test_builtin_cid_font_fallback_gives_a_valid_pdf(session, demo_agency, monkeypatch):
     monkeypatch.setenv(fonts.ENV_VAR, "builtin")
     font = pdf_font()
     assert font.name == fonts.CID_FONT and not font.embedded
-    pdf = render_report_pdf(report_2019(demo_session, demo_agency).report)
+    pdf = render_report_pdf(report_2019(session, demo_agency).report)
     reader = PdfReader(io.BytesIO(pdf))
     assert len(reader.pages) >= 2
     names = {
@@ -192,8 +179,8 @@ def test_unusable_configured_font_is_a_clear_error(monkeypatch, tmp_path):
         pdf_font()
 
 
-def test_2021_format_has_the_three_other_rows(demo_session, demo_agency):
-    data = load_report(demo_session, Scope.of(demo_agency), NOW.year)
+def test_2021_format_has_the_three_other_rows(session, demo_agency):
+    data = load_report(session, Scope.of(demo_agency), NOW.year)
     assert data.report.fmt == "2021"
     content = pdf_text(render_report_pdf(data.report))
     layout = table3_layout("2021")
@@ -205,8 +192,8 @@ def test_2021_format_has_the_three_other_rows(demo_session, demo_agency):
     assert squeeze(table2_layout("2021").cells[-1].column.label) in content  # 万元
 
 
-def test_xlsx_reads_back_with_labels_merges_and_numbers(demo_session, demo_agency):
-    data = report_2019(demo_session, demo_agency)
+def test_xlsx_reads_back_with_labels_merges_and_numbers(session, demo_agency):
+    data = report_2019(session, demo_agency)
     book = load_workbook(io.BytesIO(render_report_xlsx(data.report)))
     assert book.sheetnames == list(SHEET_NAMES.values())
     table2, table3, table4 = (book[name] for name in SHEET_NAMES.values())
@@ -244,95 +231,73 @@ def _a1(row: int, col: int) -> str:
     return f"{get_column_letter(col)}{row}"
 
 
-def test_freeze_pdf_at_publication(demo_session, demo_agency):
+def test_freeze_pdf_at_publication(session, demo_agency):
     from models import User
 
-    approver = demo_session.query(User).filter_by(username="shenhe").one()
+    approver = session.query(User).filter_by(username="shenhe").one()
     scope = Scope.of(demo_agency)
-    published = publish(demo_session, Actor.of(approver), NOW, scope, 2019)
-    frozen = freeze_pdf(demo_session, published)
-    demo_session.commit()
+    published = publish(session, Actor.of(approver), NOW, scope, 2019)
+    frozen = freeze_pdf(session, published)
+    session.commit()
     assert frozen.pdf.startswith(b"%PDF-")
     assert frozen.pdf_hash == hashlib.sha256(frozen.pdf).hexdigest() == pdf_hash(frozen.pdf)
-    assert frozen_pdf(demo_session, published) == frozen
+    assert frozen_pdf(session, published) == frozen
     # Nothing changed since: a fresh rendering is byte-identical.
-    fresh = render_report_pdf(load_report(demo_session, scope, 2019).report)
+    fresh = render_report_pdf(load_report(session, scope, 2019).report)
     assert pdf_hash(fresh) == frozen.pdf_hash
     with pytest.raises(ConflictError):
-        freeze_pdf(demo_session, published)
-    demo_session.rollback()
+        freeze_pdf(session, published)
+    session.rollback()
     # A narrative written after publication changes the fresh PDF, not the frozen one.
-    demo_session.add(
+    session.add(
         ReportDraft(
             agency_id=demo_agency.id, year=2019, with_subordinates=False, overview="补充说明。"
         )
     )
-    demo_session.commit()
-    fresh = render_report_pdf(load_report(demo_session, scope, 2019).report)
+    session.commit()
+    fresh = render_report_pdf(load_report(session, scope, 2019).report)
     assert pdf_hash(fresh) != frozen.pdf_hash
     # The frozen row is append-only in the database too.
     with pytest.raises(DBAPIError):
-        demo_session.execute(text("UPDATE published_report_pdfs SET pdf_hash = 'x'"))
-        demo_session.flush()
-    demo_session.rollback()
+        session.execute(text("UPDATE published_report_pdfs SET pdf_hash = 'x'"))
+        session.flush()
+    session.rollback()
 
 
-def test_freeze_pdf_accepts_given_bytes(demo_session, demo_agency):
+def test_freeze_pdf_accepts_given_bytes(session, demo_agency):
     from models import User
 
-    approver = demo_session.query(User).filter_by(username="shenhe").one()
-    published = publish(demo_session, Actor.of(approver), NOW, Scope.of(demo_agency), 2019)
-    frozen = freeze_pdf(demo_session, published, b"%PDF-1.4 given")
+    approver = session.query(User).filter_by(username="shenhe").one()
+    published = publish(session, Actor.of(approver), NOW, Scope.of(demo_agency), 2019)
+    frozen = freeze_pdf(session, published, b"%PDF-1.4 given")
     assert frozen.pdf == b"%PDF-1.4 given"
 
 
-def test_cli_report_writes_pdf_and_xlsx(demo_url, tmp_path):
+def report_cli(url: str, *args: str):
+    """``python app.py report`` for the demo agency's 2019 report."""
+    return cli(url, "report", "--agency", "nanchang-etdz", "--year", "2019", *args)
+
+
+def test_cli_report_writes_pdf_and_xlsx(db_url, tmp_path):
     out, sheet = tmp_path / "报告.pdf", tmp_path / "tables.xlsx"
-    done = cli(
-        demo_url,
-        "report",
-        "--agency",
-        "nanchang-etdz",
-        "--year",
-        "2019",
-        "--out",
-        str(out),
-        "--xlsx",
-        str(sheet),
-    )
+    done = report_cli(db_url, "--out", str(out), "--xlsx", str(sheet))
     assert done.returncode == 0, done.stderr
     assert out.read_bytes().startswith(b"%PDF-") and "已生成" in done.stdout
     assert "一、本年新收政府信息公开申请数量100000010" in pdf_text(out.read_bytes())
     assert load_workbook(sheet).sheetnames == list(SHEET_NAMES.values())
     again = tmp_path / "again.pdf"
-    cli(demo_url, "report", "--agency", "nanchang-etdz", "--year", "2019", "--out", str(again))
+    assert report_cli(db_url, "--out", str(again)).returncode == 0
     assert again.read_bytes() == out.read_bytes()  # deterministic across processes
-    wide = cli(
-        demo_url,
-        "report",
-        "--agency",
-        "nanchang-etdz",
-        "--year",
-        "2019",
-        "--format",
-        "2021",
-        "--with-subordinates",
-        "--out",
-        str(tmp_path / "wide.pdf"),
+    wide = report_cli(
+        db_url, "--format", "2021", "--with-subordinates", "--out", str(tmp_path / "w.pdf")
     )
     assert wide.returncode == 0, wide.stderr
     assert "2021年格式" in wide.stdout
 
 
-def test_cli_report_errors_are_clear(demo_url, tmp_path):
-    unknown = cli(demo_url, "report", "--agency", "nope", "--year", "2019", "--out", "x.pdf")
+def test_cli_report_errors_are_clear(db_url, tmp_path):
+    unknown = cli(db_url, "report", "--agency", "nope", "--year", "2019", "--out", "x.pdf")
     assert unknown.returncode != 0 and "机关“nope”不存在" in unknown.stderr
-    nowhere = tmp_path / "missing-dir" / "r.pdf"
-    bad = cli(
-        demo_url, "report", "--agency", "nanchang-etdz", "--year", "2019", "--out", str(nowhere)
-    )
-    assert bad.returncode != 0 and "输出目录不存在" in bad.stderr
-    into_dir = cli(
-        demo_url, "report", "--agency", "nanchang-etdz", "--year", "2019", "--out", str(tmp_path)
-    )
-    assert into_dir.returncode != 0
+    nowhere = report_cli(db_url, "--out", str(tmp_path / "missing-dir" / "r.pdf"))
+    assert nowhere.returncode != 0 and "输出目录不存在" in nowhere.stderr
+    assert report_cli(db_url, "--out", str(tmp_path)).returncode != 0
