@@ -1,0 +1,40 @@
+"""Constants and helpers shared by the browser tests (imported by conftest and tests)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+DEMO_PASSWORD = "gongkai-demo"
+DESKTOP = {"width": 1366, "height": 768}
+PHONE = {"width": 390, "height": 844}
+#: Seconds to wait for the server to answer before giving up.
+STARTUP_TIMEOUT = 30
+
+
+def local_today() -> date:
+    """Today where the agency is: the server refuses effective dates after this day."""
+    return datetime.now(ZoneInfo("Asia/Shanghai")).date()
+
+
+def login(page, base: str, username: str, password: str = DEMO_PASSWORD) -> None:
+    """Sign in through the real login form, as a person would."""
+    page.goto(f"{base}/login")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录", exact=True).click()
+    page.wait_for_url(re.compile(r"^(?!.*/login).*$"))
+
+
+def screenshot(page, name: str, *, full_page: bool = True) -> Path:
+    """Save a PNG of the page for a human to review (never committed)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=full_page)
+    return path
