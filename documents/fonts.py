@@ -68,6 +68,13 @@ class PdfFont:
         how = "嵌入TrueType字体" if self.embedded else "内置CID字体（未嵌入）"
         return f"{how}：{self.source}"
 
+    @property
+    def short(self) -> str:
+        """For staff pages: which font, without server paths."""
+        if not self.embedded:
+            return "内置宋体（STSong-Light，未嵌入）"
+        return f"已嵌入中文字体（{os.path.basename(self.source)}）"
+
 
 def pdf_font() -> PdfFont:
     """The font for PDFs under the current ``GONGKAI_PDF_FONT`` setting (registered)."""

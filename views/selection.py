@@ -47,7 +47,7 @@ class Selection:
         return {**base, **extra}
 
 
-def parse_selection() -> Selection:
+def parse_selection(*, live_year: bool = False) -> Selection:
     """Parse the query string; unknown or invisible agencies are 404, bad years the default."""
     session = db()
     visible = visible_agency_ids(current_user)
@@ -55,12 +55,16 @@ def parse_selection() -> Selection:
     agency = session.scalar(select(Agency).where(Agency.code == code))
     if agency is None or agency.id not in visible:
         raise NotFound("机关不存在，或您无权查看其统计")
-    this_year = local_today(datetime.now(UTC)).year
+    today = local_today(datetime.now(UTC))
+    # The annual report is about last year; live statistics show the running year once
+    # last year's reports are due (31 March).
+    running = live_year and (today.month, today.day) > (3, 31)
+    default = today.year if running else today.year - 1
     text = request.args.get("year", "")
     year = (
         int(text)
         if text.isascii() and text.isdigit() and 2000 <= int(text) <= 2100
-        else this_year - 1
+        else default
     )
     override = request.args.get("format")
     override = override if override in FORMATS else None

@@ -54,7 +54,7 @@ class PublishForm(FlaskForm):
 @bp.route("/statistics")
 def page() -> str:
     session = db()
-    sel = parse_selection()
+    sel = parse_selection(live_year=True)
     result = derive(session, sel.scope, sel.year, sel.fmt_override)
     published = find_published(session, sel.scope, sel.year)
     failed = [c for c in result.checks if not c.ok]
