@@ -61,11 +61,7 @@ def parse_selection(*, live_year: bool = False) -> Selection:
     running = live_year and (today.month, today.day) > (3, 31)
     default = today.year if running else today.year - 1
     text = request.args.get("year", "")
-    year = (
-        int(text)
-        if text.isascii() and text.isdigit() and 2000 <= int(text) <= 2100
-        else default
-    )
+    year = int(text) if text.isascii() and text.isdigit() and 2000 <= int(text) <= 2100 else default
     override = request.args.get("format")
     override = override if override in FORMATS else None
     subs = request.args.get("subs") in ("1", "on", "y")

@@ -27,9 +27,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("token_hash", name=op.f("pk_login_sessions")),
     )
-    op.create_index(
-        op.f("ix_login_sessions_user_id"), "login_sessions", ["user_id"], unique=False
-    )
+    op.create_index(op.f("ix_login_sessions_user_id"), "login_sessions", ["user_id"], unique=False)
 
 
 def downgrade() -> None:
