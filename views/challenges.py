@@ -51,6 +51,7 @@ from workflow.catalog.challenges import (
     ChallengeResult,
 )
 from workflow.challenge_ops import (
+    case_conflict_message,
     challenge_history,
     file_challenge,
     fire_challenge,
@@ -100,10 +101,6 @@ def load_case_for(user: User, case_id: int, *, write: bool) -> Challenge:
     if write and case.agency_id != user.agency_id:
         raise PermissionDenied("只能办理本机关的复议或诉讼案件，上级机关只能查阅")
     return case
-
-
-def _conflict_message(case: Challenge) -> str:
-    return f"案件 {case.case_no} 刚刚已被他人更新，您的操作没有保存。请查看最新情况后重新操作。"
 
 
 # --------------------------------------------------------------------------- presenters
@@ -445,7 +442,7 @@ def act(challenge_id: int, trigger: str) -> Response | tuple[str, int]:
             event = fire_challenge(
                 session, case, trigger, Actor.of(me), now, form.raw(), expected_version=version
             )
-            commit_or_conflict(_conflict_message(case))
+            commit_or_conflict(case_conflict_message(case.case_no))
             return event
 
         event, status = submit_action(form, case, operation)

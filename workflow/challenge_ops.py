@@ -13,7 +13,6 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from models import Challenge, ChallengeEvent, Request
 from workflow import operations as ops
@@ -27,8 +26,11 @@ from workflow.catalog.challenges import (
 from workflow.catalog.outcomes import OUTCOME_BY_CODE, REFUSAL_GROUP
 from workflow.challenge_spec import CHALLENGES, ChallengeState
 from workflow.errors import ConflictError, NotFound, PermissionDenied
-from workflow.machine import Transition
 from workflow.payload import ParsedAction, parse_action
+
+
+def case_conflict_message(case_no: str) -> str:
+    return f"案件 {case_no} 刚刚已被他人更新，您的操作没有保存。请查看最新情况后重新操作。"
 
 
 def challenge_history(session: Session, challenge: Challenge) -> list[ChallengeEvent]:
@@ -142,7 +144,7 @@ def fire_challenge(
     if actor.agency_id != challenge.agency_id:
         raise PermissionDenied("只能办理本机关的复议或诉讼案件")
     if expected_version is not None and expected_version != challenge.version:
-        raise ConflictError(f"案件 {challenge.case_no} 刚刚已被他人更新，您的操作没有保存。")
+        raise ConflictError(case_conflict_message(challenge.case_no))
     action = raw if isinstance(raw, ParsedAction) else parse_action(spec, raw)
     event = _apply(
         session,
@@ -191,26 +193,13 @@ def _apply(
     events: list[ChallengeEvent],
     facts: Mapping[str, Any],
 ) -> ChallengeEvent:
-    def sink(transition: Transition) -> ChallengeEvent:
-        challenge.last_seq += 1
-        event = ChallengeEvent(
-            challenge=challenge,
-            seq=challenge.last_seq,
-            trigger=transition.trigger,
-            from_state=transition.from_state,
-            to_state=transition.to_state,
-            effective_date=action.effective_date,
-            recorded_at=ops.naive_utc(now),
-            actor_id=actor.user_id,
-            payload=dict(action.payload),
-        )
-        session.add(event)
-        return event
-
+    payload = dict(action.payload)
     event = CHALLENGES.fire(
         challenge,
         trigger,
-        sink=sink,
+        sink=ops.log_sink(
+            session, challenge, ChallengeEvent, "challenge", action, actor, now, payload
+        ),
         roles=actor.roles,
         today=ops.local_today(now),
         effective_date=action.effective_date,
@@ -218,9 +207,5 @@ def _apply(
         history=events,
         facts=facts,
     )
-    case_no = challenge.case_no
-    try:
-        session.flush()
-    except StaleDataError as exc:
-        raise ConflictError(f"案件 {case_no} 刚刚已被他人更新，您的操作没有保存。") from exc
+    ops.flush_or_conflict(session, case_conflict_message(challenge.case_no))
     return event

@@ -28,6 +28,7 @@ from models import (
     TrackingCounter,
     User,
 )
+from models.event import EventColumns
 from models.user import UserRole
 from workflow import machine
 from workflow.calendar import WorkingCalendar
@@ -106,12 +107,16 @@ def next_serial(
     """Hand out the next serial atomically (UPDATE … RETURNING, no max() race).
 
     ``counter`` is the per-agency-year table: tracking numbers, or notice numbers (文号).
+    No session synchronisation: nothing reads counter rows through the ORM, and the
+    default ("evaluate") would scan the whole identity map on every call, which made a
+    long import (one session for the whole ledger) quadratic in its number of rows.
     """
     stmt = (
         update(counter)
         .where(counter.agency_id == agency_id, counter.year == year)
         .values(last=counter.last + 1)
         .returning(counter.last)
+        .execution_options(synchronize_session=False)
     )
     serial = session.execute(stmt).scalar()
     if serial is None:
@@ -214,6 +219,48 @@ def _check_approver(session: Session, agency_id: int, username: str) -> None:
         )
 
 
+def log_sink(
+    session: Session,
+    row: Any,
+    event_class: type[EventColumns],
+    owner: str,
+    action: ParsedAction,
+    actor: Actor,
+    now: datetime,
+    payload: dict[str, Any],
+) -> machine.Sink:
+    """The sink that appends ``row``'s next event (requests and challenges alike)."""
+
+    def sink(transition: machine.Transition) -> EventColumns:
+        row.last_seq += 1
+        event = event_class(
+            **{owner: row},
+            seq=row.last_seq,
+            trigger=transition.trigger,
+            from_state=transition.from_state,
+            to_state=transition.to_state,
+            effective_date=action.effective_date,
+            recorded_at=naive_utc(now),
+            actor_id=actor.user_id,
+            payload=payload,
+        )
+        session.add(event)
+        return event
+
+    return sink
+
+
+def flush_or_conflict(session: Session, message: str) -> None:
+    """Flush; a version clash (someone else changed the row first) becomes a ConflictError.
+
+    ``message`` is built before the flush: after a failed flush the row can't be read.
+    """
+    try:
+        session.flush()
+    except StaleDataError as exc:
+        raise ConflictError(message) from exc
+
+
 def _apply(
     session: Session,
     request: Request,
@@ -233,26 +280,10 @@ def _apply(
     if late:
         payload["late"] = late
 
-    def sink(transition: machine.Transition) -> Event:
-        request.last_seq += 1
-        event = Event(
-            request=request,
-            seq=request.last_seq,
-            trigger=transition.trigger,
-            from_state=transition.from_state,
-            to_state=transition.to_state,
-            effective_date=action.effective_date,
-            recorded_at=naive_utc(now),
-            actor_id=actor.user_id,
-            payload=payload,
-        )
-        session.add(event)
-        return event
-
     event = machine.fire(
         request,
         trigger,
-        sink=sink,
+        sink=log_sink(session, request, Event, "request", action, actor, now, payload),
         roles=actor.roles,
         today=today,
         effective_date=action.effective_date,
@@ -260,11 +291,7 @@ def _apply(
         history=events,
         deadlines=deadlines,
     )
-    tracking_no = request.tracking_no
-    try:
-        session.flush()
-    except StaleDataError as exc:
-        raise ConflictError(conflict_message(tracking_no)) from exc
+    flush_or_conflict(session, conflict_message(request.tracking_no))
     project(session, request, [*events, event])
     session.flush()
     return event
