@@ -68,6 +68,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["db_engine"] = engine
     app.extensions["db_sessions"] = make_session_factory(engine)
 
+    if os.environ.get("GONGKAI_BEHIND_PROXY") == "1":
+        # One trusted reverse proxy in front: take the client address and scheme from it
+        # (login throttling is keyed by the client address).
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
     csrf.init_app(app)
     login_manager.init_app(app)
     _register_blueprints(app)
@@ -159,6 +165,11 @@ def _register_errors(app: Flask) -> None:
     @app.errorhandler(500)
     def server_error(_err: Exception) -> tuple[str, int]:
         return page(500, "系统内部错误，操作未保存。请稍后重试或联系管理员。")
+
+
+def wsgi() -> Flask:
+    """Entry point for gunicorn: ``gunicorn 'app:wsgi()'``."""
+    return create_app()
 
 
 if __name__ == "__main__":

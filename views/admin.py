@@ -36,6 +36,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from app import db
 from models import Agency, CalendarOverride, User
 from views.access import MAX_ID, require_roles
+from views.auth import end_sessions
 from views.forms import PayloadForm, apply_errors
 from views.requests import local_time
 from workflow import admin_ops
@@ -389,14 +390,21 @@ def user_password(user_id: int) -> Response | tuple[str, int]:
     raw = form.raw()
     done = _attempt(
         form,
-        lambda: admin_ops.reset_password(
-            db(), user, raw["password"], confirmation=raw["confirm"], by=me
-        ),
+        lambda: _reset_and_sign_out(user, raw, me),
     )
     if done is None:
         return _user_page(user, password_form=form, status=400)
     flash(f"已重置 {user.username} 的密码", "success")
     return redirect(url_for(".user_detail", user_id=user.id))
+
+
+def _reset_and_sign_out(user: User, raw: dict[str, str], me: User) -> User:
+    """A reset password also ends the account's sessions (someone may know the old one)."""
+    changed = admin_ops.reset_password(
+        db(), user, raw["password"], confirmation=raw["confirm"], by=me
+    )
+    end_sessions(user.id)
+    return changed
 
 
 # --------------------------------------------------------------------------- agencies

@@ -35,6 +35,7 @@ from workflow.challenge_spec import CHALLENGES, ChallengeState
 from workflow.csv_safe import write_csv
 from workflow.errors import NotFound, ValidationError
 from workflow.operations import history
+from workflow.payload import clean_text
 
 bp = Blueprint("audit", __name__)
 
@@ -227,7 +228,7 @@ def _all_user_lines(user: User) -> Iterator[AuditLine]:
 @bp.get("/audit")
 def home() -> str:
     """Search by tracking number (part of it) or by username / name."""
-    query = (request.args.get("q") or "").strip()[:MAX_QUERY]
+    query = clean_text((request.args.get("q") or "")[:MAX_QUERY], MAX_QUERY)
     requests_found: list[Request] = []
     users_found: list[User] = []
     if query:

@@ -43,6 +43,7 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import delete, select
+from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from werkzeug.security import check_password_hash, generate_password_hash
 from werkzeug.wrappers import Response
 from wtforms import PasswordField
@@ -201,6 +202,31 @@ def _end_current_session() -> None:
     session.clear()
 
 
+def _without_nul(values: MultiDict[str, str]) -> ImmutableMultiDict[str, str] | None:
+    """A copy of ``values`` with every NUL character removed; None when there is none."""
+    pairs = list(values.items(multi=True))
+    if not any("\x00" in key or "\x00" in value for key, value in pairs):
+        return None
+    return ImmutableMultiDict([(k.replace("\x00", ""), v.replace("\x00", "")) for k, v in pairs])
+
+
+@bp.before_app_request
+def _strip_nul_characters() -> None:
+    """Remove NUL characters from the query string and the form before any view runs.
+
+    No keyboard types one and no text may hold one: PostgreSQL refuses even to compare a
+    text with it, so a ``?agency=%00`` would be a 500 wherever a page looks a value up.
+    Removing it is what the domain's text cleaning does with every control character,
+    done once for every page (this module already screens every request).
+    """
+    req = request._get_current_object()  # type: ignore[attr-defined]
+    for name in ("args", "form"):
+        cleaned = _without_nul(getattr(req, name))
+        if cleaned is not None:
+            setattr(req, name, cleaned)
+            req.__dict__.pop("values", None)  # recombined from the cleaned parts
+
+
 @bp.before_app_request
 def _session_still_valid() -> None:
     """Treat a cookie whose server-side session is gone (or too old) as signed out."""
@@ -253,7 +279,9 @@ def login() -> Response | tuple[str, int] | str:
         if production_mode() and password == DEMO_PASSWORD:
             # The demo password is published in the README: never a way in for real.
             return render_template("auth/login.html", form=form, error=DEMO_PASSWORD_REFUSED), 401
-        user = db().scalar(select(User).where(User.username == username)) if username else None
+        # A name no account can have (control characters, 10k characters …) is not looked up.
+        known = admin_ops.USERNAME.fullmatch(username) is not None
+        user = db().scalar(select(User).where(User.username == username)) if known else None
         if user is not None and user.active and user.check_password(password):
             throttle().succeeded(key)
             start_session(user)

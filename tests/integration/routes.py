@@ -1,0 +1,188 @@
+"""Calling any route of the app as any role: shared by the authorization, CSRF and header tests.
+
+``CALLS`` says, per endpoint, how to fill its URL (and query string, and a form body for
+POST) from the ``World``; anything not named there is filled by parameter name from
+``by_name``. A route with a parameter nobody knows fails with a message saying what to add.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.routing import Rule
+
+from models import LoginSession, Notice, Request, User
+from tests.integration.world import OVERRIDE_DAY, World
+
+#: Every role of SPEC §1, someone signed out, and a user of another agency with every role.
+ROLES = ("anonymous", "registrar", "handler", "approver", "legal", "admin", "viewer", "other")
+METHODS = ("GET", "POST")
+
+
+@dataclass(frozen=True)
+class Call:
+    """How to call one route: values for the URL rule, a query string, a form body."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    query: dict[str, Any] = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def _version(session: Session, request_id: int) -> str:
+    session.expire_all()
+    return str(session.get(Request, request_id).version)
+
+
+def _notice_id(session: Session, world: World) -> int:
+    """The world's one notice (issued on demand: rendering a PDF takes a moment)."""
+    found = session.scalar(select(Notice.id).where(Notice.request_id == world.concluded.id))
+    if found is not None:
+        return found
+    from tests.conftest import NOW
+    from workflow import operations as ops
+    from workflow.notice_ops import issue_notice
+
+    handler = session.scalar(select(User).where(User.username == "handler"))
+    notice = issue_notice(session, ops.Actor.of(handler), NOW, world.concluded, "reply")
+    session.commit()
+    return notice.id
+
+
+STATS_QUERY = {"agency": "test-agency", "year": 2026}
+
+#: Per endpoint: (world, session) -> Call. Endpoints not listed get values by name.
+CALLS: dict[str, Callable[[World, Session], Call]] = {
+    "requests.act": lambda w, s: Call(
+        {"request_id": w.registered.id, "trigger": "accept"},
+        data={"expected_version": _version(s, w.registered.id), "effective_date": "2026-11-03"},
+    ),
+    "challenges.act": lambda w, s: Call(
+        {"challenge_id": w.challenge.id, "trigger": "conclude"},
+        data={
+            "expected_version": str(w.challenge.version),
+            "effective_date": "2026-11-20",
+            "result": "maintained",
+        },
+    ),
+    "challenges.new_case": lambda w, s: Call({"request_id": w.concluded.id}),
+    "notices.issue": lambda w, s: Call({"request_id": w.registered.id}, data={"kind": "receipt"}),
+    "notices.download": lambda w, s: Call({"notice_id": _notice_id(s, w)}),
+    "notices.served": lambda w, s: Call(
+        {"notice_id": _notice_id(s, w)}, data={"served_on": "2026-11-20"}
+    ),
+    "audit.export": lambda w, s: Call(query={"request": w.concluded.id}),
+    "statistics.page": lambda w, s: Call(query=STATS_QUERY),
+    "statistics.drill": lambda w, s: Call(
+        query={**STATS_QUERY, "table": "3", "cell": "new_received.total"}
+    ),
+    "statistics.publish_view": lambda w, s: Call(query=STATS_QUERY),
+    "reports.editor": lambda w, s: Call(query={**STATS_QUERY, "year": 2025}),
+    "reports.pdf": lambda w, s: Call(query={**STATS_QUERY, "year": 2025}),
+    "reports.xlsx": lambda w, s: Call(query={**STATS_QUERY, "year": 2025}),
+    "static": lambda w, s: Call({"filename": "app.css"}),
+}
+
+
+def by_name(world: World, name: str) -> Any:
+    values = {
+        "request_id": world.concluded.id,
+        "challenge_id": world.challenge.id,
+        "user_id": world.target.id,
+        "day": OVERRIDE_DAY.isoformat(),
+    }
+    if name not in values:
+        raise LookupError(name)
+    return values[name]
+
+
+def call_for(rule: Rule, world: World, session: Session) -> Call:
+    """The call of ``rule``, every URL parameter filled (or a clear failure)."""
+    made = CALLS[rule.endpoint](world, session) if rule.endpoint in CALLS else Call()
+    values = dict(made.values)
+    for name in rule.arguments:
+        if name not in values:
+            try:
+                values[name] = by_name(world, name)
+            except LookupError:
+                raise AssertionError(
+                    f"add a URL value for <{name}> of {rule.endpoint} "
+                    "(CALLS or by_name in tests/integration/routes.py)"
+                ) from None
+    return Call(values, made.query, made.data)
+
+
+def rules(app: Flask) -> list[Rule]:
+    return sorted(app.url_map.iter_rules(), key=lambda r: (r.endpoint, r.rule))
+
+
+def methods_of(rule: Rule) -> list[str]:
+    methods = sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})
+    unknown = set(methods) - set(METHODS)
+    assert not unknown, f"{rule.endpoint}: teach the tests about {sorted(unknown)}"
+    return methods
+
+
+def url_of(app: Flask, rule: Rule, call: Call) -> str:
+    adapter = app.url_map.bind("localhost")
+    return adapter.build(rule.endpoint, {**call.values, **call.query})
+
+
+def signed_in(app: Flask, session: Session, user: User) -> FlaskClient:
+    """A client signed in as ``user`` without the (deliberately slow) password check."""
+    from views.auth import SESSION_TOKEN
+
+    client = app.test_client()
+    token = secrets.token_urlsafe(16)
+    session.add(
+        LoginSession(token_hash=hashlib.sha256(token.encode()).hexdigest(), user_id=user.id)
+    )
+    session.commit()
+    with client.session_transaction() as cookie:
+        cookie["_user_id"] = str(user.id)
+        cookie["_fresh"] = True
+        cookie[SESSION_TOKEN] = token
+    return client
+
+
+def client_for_role(
+    app: Flask, session: Session, world: World, users: dict[str, User], role: str
+) -> FlaskClient:
+    if role == "anonymous":
+        return app.test_client()
+    return signed_in(app, session, world.outsider if role == "other" else users[role])
+
+
+def snapshot(session: Session) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table (except sign-in bookkeeping), to prove nothing changed."""
+    from models import Base
+
+    session.expire_all()
+    found = {}
+    for table in Base.metadata.sorted_tables:
+        if table.name == "login_sessions":
+            continue
+        rows = session.execute(select(table)).all()
+        found[table.name] = sorted(tuple(map(repr, r)) for r in rows)
+    session.rollback()
+    return found
+
+
+def html_responses(
+    app: Flask, session: Session, world: World, users: dict[str, User], roles: tuple[str, ...]
+) -> Iterator[tuple[str, str, Any]]:
+    """(role, url, response) for a GET of every GET route, as each of ``roles``."""
+    for role in roles:
+        client = client_for_role(app, session, world, users, role)
+        for rule in rules(app):
+            if "GET" not in methods_of(rule):
+                continue
+            url = url_of(app, rule, call_for(rule, world, session))
+            yield role, url, client.get(url)
