@@ -52,6 +52,8 @@ class Event(EventColumns, Base):
     __table_args__ = (
         UniqueConstraint("request_id", "seq"),
         Index("ix_events_effective", "effective_date"),
+        # Fees of a year for the annual report's section 六 (bench/RESULTS.md).
+        Index("ix_events_trigger_effective", "trigger", "effective_date"),
     )
 
     request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"))

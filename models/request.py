@@ -32,6 +32,8 @@ class Request(Base):
         CheckConstraint(in_list("channel", tuple(CHANNEL_BY_CODE)), name="channel"),
         Index("ix_requests_agency_state", "agency_id", "state"),
         Index("ix_requests_agency_received", "agency_id", "received_on"),
+        # Keyset pages of a province-wide list ordered by receipt (bench/RESULTS.md).
+        Index("ix_requests_received_id", "received_on", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -94,6 +96,16 @@ class RequestFacts(Base):
         ),
         Index("ix_request_facts_agency_received", "agency_id", "received_on"),
         Index("ix_request_facts_agency_concluded", "agency_id", "concluded_on"),
+        # Covers the fast path's GROUP BY (SQLite answers it from the index alone).
+        Index(
+            "ix_request_facts_covering",
+            "agency_id",
+            "received_on",
+            "concluded_on",
+            "applicant_kind",
+            "outcome",
+            "voided",
+        ),
     )
 
     request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), primary_key=True)
