@@ -34,5 +34,9 @@ system-deps:
 test: venv system-deps lint
 	bash tools/run-tests.sh
 
+## make bench: reduced benchmarks (10k/100k requests, SQLite + PostgreSQL), bounded; see bench/RESULTS.md
+bench: venv
+	bash bench/run.sh
+
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache .hypothesis test-artifacts

@@ -126,15 +126,17 @@ def find_draft(session: Session, scope: Scope, year: int) -> ReportDraft | None:
 
 
 def fee_histories(session: Session, scope: Scope, year: int) -> list[list[Event]]:
-    """The event histories of the scope's requests that had a fee notice by year end."""
-    _, end = year_bounds(year)
+    """The whole event histories of the scope's requests with a fee notice or a payment
+    in the year (the only ones ``fee_summary`` counts; a payment's amount comes from its
+    notice, which may lie in an earlier year and is part of the history)."""
+    start, end = year_bounds(year)
     with_fee = (
         select(Event.request_id)
         .join(Request, Request.id == Event.request_id)
         .where(
             Request.agency_id.in_(scope.agency_ids),
-            Event.trigger == "issue_fee_notice",
-            Event.effective_date <= end,
+            Event.trigger.in_(("issue_fee_notice", "fee_paid")),
+            Event.effective_date.between(start, end),
         )
     )
     events = session.scalars(

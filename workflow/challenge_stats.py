@@ -13,7 +13,7 @@ from datetime import date
 from itertools import groupby
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from models import Challenge, ChallengeEvent
@@ -73,15 +73,38 @@ def case_facts(
     return found
 
 
-def _cases(session: Session, scope: Scope) -> list[tuple[Challenge, list[ChallengeEvent]]]:
-    """Every case of the scope's agencies with its events in sequence order."""
+def _cases(
+    session: Session, scope: Scope, year: int
+) -> list[tuple[Challenge, list[ChallengeEvent]]]:
+    """The scope's cases that can count in ``year``, each with its events in sequence order.
+
+    Left out in SQL, because ``case_facts`` would drop them anyway: cases filed after the
+    year, and cases whose log ended with a ``conclude`` before the year began (closed and
+    reported earlier). At the scale of a province that is most cases of earlier years.
+    """
+    start, end = year_bounds(year)
+    ce = ChallengeEvent
+    last_trigger = (
+        select(ce.trigger)
+        .where(ce.challenge_id == Challenge.id)
+        .order_by(ce.seq.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    wanted = select(Challenge.id).where(
+        Challenge.agency_id.in_(scope.agency_ids),
+        Challenge.filed_on <= end,
+        or_(
+            exists().where(ce.challenge_id == Challenge.id, ce.effective_date >= start),
+            last_trigger != "conclude",
+        ),
+    )
     challenges = {
-        c.id: c
-        for c in session.scalars(select(Challenge).where(Challenge.agency_id.in_(scope.agency_ids)))
+        c.id: c for c in session.scalars(select(Challenge).where(Challenge.id.in_(wanted)))
     }
     events = session.scalars(
         select(ChallengeEvent)
-        .where(ChallengeEvent.challenge_id.in_(list(challenges)))
+        .where(ChallengeEvent.challenge_id.in_(wanted))
         .order_by(ChallengeEvent.challenge_id, ChallengeEvent.seq)
     )
     return [
@@ -91,7 +114,7 @@ def _cases(session: Session, scope: Scope) -> list[tuple[Challenge, list[Challen
 
 def table4_for(session: Session, scope: Scope, year: int) -> Table4Counts:
     """Table 四 for the agencies of ``scope``."""
-    cases = [(c.kind, c.route, evs) for c, evs in _cases(session, scope)]
+    cases = [(c.kind, c.route, evs) for c, evs in _cases(session, scope, year)]
     return table4(case_facts(cases, year), year)
 
 
@@ -100,7 +123,7 @@ def cell_challenge_ids(
 ) -> list[int]:
     """The cases behind one cell of table 四 (the drill-down), in filing order."""
     found = []
-    for case, events in _cases(session, scope):
+    for case, events in _cases(session, scope, year):
         facts = case_facts([(case.kind, case.route, events)], year)
         if not facts or facts[0].group != group:
             continue
