@@ -86,3 +86,12 @@ def test_csv_export_matches_the_filter_and_neutralises_formulas(app, session, us
     rows = list(csv.reader(io.StringIO(export.data.decode("utf-8-sig"))))
     assert rows[0][:3] == ["编号", "申请人", "申请人类型"]
     assert len(rows) == 2 and rows[1][1].startswith("'=")
+
+
+def test_count_stops_at_the_cap(app, session, monkeypatch) -> None:
+    import views.requests as list_view
+
+    client = demo(app, session)
+    monkeypatch.setattr(list_view, "COUNT_CAP", 100)
+    assert "共 100+ 件" in client.get("/requests").text
+    assert "共 10 件" in client.get("/requests?year=2019").text
