@@ -67,13 +67,9 @@ from workflow import challenge_ops, machine
 from workflow import operations as ops
 from workflow.calendar import WorkdayResult, WorkingCalendar
 from workflow.catalog.challenges import (
-    DIRECT,
-    LITIGATION,
     RECONSIDERATION,
-    RECONSIDERATION_FIRST_FROM,
     RESULT_BY_CODE,
 )
-from workflow.catalog.outcomes import OUTCOME_BY_CODE, REFUSAL_GROUP
 from workflow.challenge_spec import CHALLENGES, ChallengeState
 from workflow.deadlines import compute_deadlines, lateness
 from workflow.errors import ValidationError
@@ -402,7 +398,7 @@ class MemoryReplay:
             if prior is None
             else ("concluded" if cases[prior].row.state == "concluded" else "open"),
         }
-        warning = _refusal_warning(request_events, payload)
+        warning = challenge_ops.refusal_warning(request_events, payload)
         if warning:
             payload["warning"] = warning
         case = MemCase(
@@ -474,26 +470,6 @@ class MemoryReplay:
             facts=facts,
         )
         case.events.append(event)
-
-
-def _refusal_warning(events: Sequence[MemEvent], payload: dict[str, Any]) -> str | None:
-    """Mirror of ``challenge_ops.refusal_warning`` over in-memory events."""
-    if payload.get("kind") != LITIGATION or payload.get("route") != DIRECT:
-        return None
-    decisions = [e for e in events if e.trigger == "decide"]
-    if not decisions:
-        return None
-    last = decisions[-1]
-    outcome = OUTCOME_BY_CODE.get(last.payload.get("outcome", ""))
-    if outcome is None or outcome.group.code != REFUSAL_GROUP:
-        return None
-    if last.effective_date < date.fromisoformat(RECONSIDERATION_FIRST_FROM):
-        return None
-    return (
-        f"该申请于{last.effective_date.isoformat()}作出不予公开决定；自2024年1月1日起，"
-        "对不予公开决定不服的应当先申请行政复议（《行政复议法》第二十三条），"
-        "请核实是否属于直接起诉。"
-    )
 
 
 #: Column defaults the ORM fills in for a new request (``models.request.Request``).

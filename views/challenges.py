@@ -414,7 +414,9 @@ def new_case(request_id: int) -> Response | tuple[str, int]:
         form=form,
         challenge_panel=case_panel(session, req, events, me, today),
         # Said before saving too: whether a direct lawsuit would meet the 2024 rule.
-        direct_suit_warning=refusal_warning(session, req, {"kind": LITIGATION, "route": DIRECT}),
+        direct_suit_warning=refusal_warning(
+            history(session, req), {"kind": LITIGATION, "route": DIRECT}
+        ),
     ), status
 
 

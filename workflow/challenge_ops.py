@@ -7,7 +7,7 @@ conclusion), see docs/counting-rules.md.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -26,6 +26,7 @@ from workflow.catalog.challenges import (
 from workflow.catalog.outcomes import OUTCOME_BY_CODE, REFUSAL_GROUP
 from workflow.challenge_spec import CHALLENGES, ChallengeState
 from workflow.errors import ConflictError, NotFound, PermissionDenied
+from workflow.guards import EventLike
 from workflow.payload import ParsedAction, parse_action
 
 
@@ -43,11 +44,14 @@ def challenge_history(session: Session, challenge: Challenge) -> list[ChallengeE
     )
 
 
-def refusal_warning(session: Session, request: Request, payload: Mapping[str, Any]) -> str | None:
-    """Since 2024 a refusal (不予公开) goes to reconsideration before court: warn, not refuse."""
+def refusal_warning(events: Sequence[EventLike], payload: Mapping[str, Any]) -> str | None:
+    """Since 2024 a refusal (不予公开) goes to reconsideration before court: warn, not refuse.
+
+    ``events`` is the request's history (any event objects: the bench's in-memory ones too).
+    """
     if payload.get("kind") != LITIGATION or payload.get("route") != DIRECT:
         return None
-    decisions = [e for e in ops.history(session, request) if e.trigger == "decide"]
+    decisions = [e for e in events if e.trigger == "decide"]
     if not decisions:
         return None
     last = decisions[-1]
@@ -97,7 +101,7 @@ def file_challenge(
         if prior is None
         else ("concluded" if prior.state == "concluded" else "open"),
     }
-    warning = refusal_warning(session, request, payload)
+    warning = refusal_warning(ops.history(session, request), payload)
     if warning:
         payload["warning"] = warning
     challenge = Challenge(
