@@ -29,12 +29,20 @@ from typing import Any
 from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session
 
-from bench.common import ensure_dataset, label, pg_version, postgres, save, sizes
+from bench.common import (
+    ROOT,
+    ensure_dataset,
+    label,
+    pg_version,
+    postgres,
+    save,
+    sizes,
+    visible_agencies,
+)
 from bench.plans import BENCH_PASSWORD, VIEWER, username
 from bench.server import get, gunicorn, login, wrk
 from models import Agency, Request, User
 from models.db import make_engine, make_session_factory
-from views.access import visible_agency_ids
 from workflow.request_query import ListFilter, cursor_of
 
 DEPARTMENT = "nc-zrzy"
@@ -52,7 +60,7 @@ def pages_for(session: Session, reader: str) -> list[Page]:
     """The measured pages, with real ids and keyset cursors from the data set."""
     user = session.scalar(select(User).where(User.username == reader))
     assert user is not None
-    visible = sorted(visible_agency_ids(user))
+    visible = sorted(visible_agencies(session, user.agency_id))
     base = select(Request).where(Request.agency_id.in_(visible))
     order = (Request.received_on.desc(), Request.id.desc())
     count = session.scalar(select(func.count()).where(Request.agency_id.in_(visible))) or 0
@@ -156,9 +164,13 @@ def measure(base: str, cookie: str, page: Page, seconds: int) -> dict[str, Any]:
     return found
 
 
-def run(dialect: str, n: int, pg: str | None, seconds: int) -> dict[str, Any]:
+def run(
+    dialect: str, n: int, pg: str | None, seconds: int, only: str = "", root: Path | None = None
+) -> dict[str, Any]:
     url = ensure_dataset(dialect, n, pg)
     found: dict[str, Any] = {"dialect": dialect, "requests": n, "readers": {}}
+    if root is not None:
+        found["app_root"] = str(root)
     if dialect == "postgresql":
         found["server"] = pg_version(url)
     engine = make_engine(url)
@@ -167,18 +179,22 @@ def run(dialect: str, n: int, pg: str | None, seconds: int) -> dict[str, Any]:
         dept = session.scalar(select(Agency).where(Agency.code == DEPARTMENT))
         assert dept is not None
     engine.dispose()
-    with gunicorn(url) as served:
+    with gunicorn(url, root=root or ROOT) as served:
         base = served.base
         for reader, user in READERS.items():
             cookie = login(base, user, BENCH_PASSWORD)
             results = {}
             for page in plan[reader]:
+                if only and only not in page.name:
+                    continue
                 print(f"  {dialect} {label(n)} {reader}: {page.name} …", file=sys.stderr)
                 results[page.name] = measure(base, cookie, page, seconds)
                 print_row(dialect, n, reader, page.name, results[page.name])
             found["readers"][reader] = {"user": user, "pages": results}
-    for reader, user in READERS.items():
-        found["readers"][reader]["profile"] = profile(url, user, plan[reader])
+    if root is None:  # the in-process profile runs this checkout's code
+        for reader, user in READERS.items():
+            pages = [p for p in plan[reader] if only in p.name]
+            found["readers"][reader]["profile"] = profile(url, user, pages)
     return found
 
 
@@ -203,6 +219,10 @@ def main() -> None:
     parser.add_argument("--dialects", default="sqlite,postgresql")
     parser.add_argument("--seconds", type=int, default=8, help="per wrk run")
     parser.add_argument("--name", default="pages")
+    parser.add_argument("--only", default="", help="only pages whose name contains this")
+    parser.add_argument(
+        "--app-root", type=Path, help="serve another checkout (a before/after comparison)"
+    )
     args = parser.parse_args()
     results = []
     with postgres() as pg:
@@ -210,7 +230,7 @@ def main() -> None:
             if dialect == "postgresql" and pg is None:
                 continue
             for n in sizes(args.size):
-                results.append(run(dialect, n, pg, args.seconds))
+                results.append(run(dialect, n, pg, args.seconds, args.only, args.app_root))
     save(args.name, {"results": results})
 
 

@@ -139,6 +139,23 @@ def analyze(engine: Engine) -> None:
         conn.execute(text("ANALYZE"))
 
 
+def visible_agencies(session: Any, agency_id: int) -> set[int]:
+    """``agency_id`` and every agency below it (what ``views.access.visible_agency_ids``
+    answers inside a request), from one read of the agency table."""
+    from models import Agency
+
+    children: dict[int | None, list[int]] = {}
+    for child, parent in session.execute(select(Agency.id, Agency.parent_id)):
+        children.setdefault(parent, []).append(child)
+    found, todo = set(), [agency_id]
+    while todo:
+        current = todo.pop()
+        if current not in found:
+            found.add(current)
+            todo.extend(children.get(current, ()))
+    return found
+
+
 # --------------------------------------------------------------------------- figures
 
 

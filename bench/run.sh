@@ -32,6 +32,7 @@ if [ "$mode" = full ]; then
   $PY bench/bench_stats.py --sizes 1m --dialects "$dialects" --name stats-1m
   $PY bench/bench_pages.py --size 1m --dialects "$dialects" --seconds 8 --name pages-1m
   $PY bench/bench_pages.py --size 100k --dialects "$dialects" --seconds 8 --name pages-100k
+  $PY bench/bench_queries.py --size 1m --dialects "$dialects" --name queries-1m
   $PY bench/bench_writes.py --base 100k --clients 2,4 --dialects "$dialects" --seconds 20
   $PY bench/bench_import.py --rows 10k,100k --dialects "$dialects"
   $PY bench/bench_documents.py --size 1m --dialects "$dialects" --notices 1000

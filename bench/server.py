@@ -63,8 +63,14 @@ class Served:
 
 
 @contextmanager
-def gunicorn(database_url: str, workers: int = 2, threads: int = 1) -> Iterator[Served]:
-    """Serve the bench app; yields its base URL and pid. The server is stopped on exit."""
+def gunicorn(
+    database_url: str, workers: int = 2, threads: int = 1, root: Path = ROOT
+) -> Iterator[Served]:
+    """Serve the bench app; yields its base URL and pid. The server is stopped on exit.
+
+    ``root`` is the checkout whose code is served (another revision, for a before/after
+    comparison under the same conditions); its ``bench/wsgi.py`` must exist.
+    """
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "GONGKAI_SECRET_KEY": "bench-secret"}
     log = tempfile.NamedTemporaryFile(prefix="gunicorn-", suffix=".log", delete=False)  # noqa: SIM115
@@ -81,7 +87,7 @@ def gunicorn(database_url: str, workers: int = 2, threads: int = 1) -> Iterator[
         "bench.wsgi:app",
     ]
     proc = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=log, stderr=log, start_new_session=True
+        command, cwd=root, env=env, stdout=log, stderr=log, start_new_session=True
     )
     base = f"http://127.0.0.1:{port}"
     try:
