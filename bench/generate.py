@@ -71,7 +71,7 @@ from workflow.catalog.challenges import (
     RESULT_BY_CODE,
 )
 from workflow.challenge_spec import CHALLENGES, ChallengeState
-from workflow.deadlines import compute_deadlines, lateness
+from workflow.deadlines import compute_deadlines, lateness, stored_clock
 from workflow.errors import ValidationError
 from workflow.intake import parse_intake
 from workflow.payload import ParsedAction, parse_action
@@ -231,7 +231,7 @@ class MemRequest:
     year: int
     columns: dict[str, Any]
     events: list[MemEvent]
-    facts: tuple[date, date | None, str | None, bool]
+    facts: tuple[date, date | None, str | None, bool, date | None, bool]
     cases: list[MemCase]
 
 
@@ -293,6 +293,7 @@ class MemoryReplay:
             else:
                 self._fire_case(row, events, cases[act.case], act, who, raw, agency_id)
         facts = facts_from_events(intake.received_on, events)
+        clock = stored_clock(intake.received_on, events, self.calendar)
         columns["state"] = row.state
         columns["last_seq"] = len(events)
         columns["version"] = len(events)
@@ -301,7 +302,14 @@ class MemoryReplay:
             intake.received_on.year,
             columns,
             events,
-            (facts.received_on, facts.concluded_on, facts.outcome, facts.voided),
+            (
+                facts.received_on,
+                facts.concluded_on,
+                facts.outcome,
+                facts.voided,
+                clock.reply_due,
+                clock.paused,
+            ),
             cases,
         )
 
@@ -552,7 +560,7 @@ class Encoder:
             "serial": None,
             "created_at": self.created_at,
         }
-        received, concluded, outcome, voided = mem.facts
+        received, concluded, outcome, voided, reply_due, paused = mem.facts
         facts = {
             "request_id": None,
             "agency_id": mem.agency_id,
@@ -561,6 +569,8 @@ class Encoder:
             "concluded_on": concluded,
             "outcome": outcome,
             "voided": voided,
+            "reply_due": reply_due,
+            "paused": paused,
         }
         cases = []
         for case in mem.cases:

@@ -17,7 +17,9 @@ from models.db import database_url, make_engine
 from models.migrate import upgrade
 from workflow import admin_ops
 from workflow.catalog.roles import ROLE_BY_CODE, ROLE_CODES
+from workflow.clocks import refresh_open_clocks
 from workflow.errors import ValidationError
+from workflow.operations import load_calendar
 
 
 @click.command()
@@ -26,6 +28,12 @@ def init() -> None:
     engine = make_engine()
     upgrade(engine)
     engine.dispose()
+    # The stored reply deadlines follow the calendar, and an upgrade may have brought a
+    # newer chinesecalendar package (a new year's arrangement): recompute the open ones.
+    with unit_of_work(migrate=False) as session:
+        moved = refresh_open_clocks(session, load_calendar(session))
+    if moved:
+        click.echo(f"已按当前工作日历更新 {moved} 件在办申请的答复期限")
     click.echo(f"数据库已就绪：{database_url()}")
 
 

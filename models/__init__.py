@@ -2,7 +2,7 @@
 
 from models.agency import Agency
 from models.base import Base
-from models.calendar import CalendarOverride, CalendarYear
+from models.calendar import CalendarOverride, CalendarRevision, CalendarYear
 from models.challenge import Challenge
 from models.event import ChallengeEvent, Event
 from models.login_session import LoginSession
@@ -16,6 +16,7 @@ __all__ = [
     "Agency",
     "Base",
     "CalendarOverride",
+    "CalendarRevision",
     "CalendarYear",
     "Challenge",
     "ChallengeEvent",

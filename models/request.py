@@ -10,7 +10,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import ClassVar
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.agency import Agency
@@ -83,10 +92,14 @@ class TrackingCounter(Base):
 
 
 class RequestFacts(Base):
-    """Statistics projection: one row per request, rewritten with every event.
+    """Projection: one row per request, rewritten with every event.
 
     Holds exactly ``workflow.request_facts.RequestFacts`` plus the grouping keys, so the
-    annual tables can be aggregated in SQL; ``stats-verify`` recomputes it from the log.
+    annual tables can be aggregated in SQL, and the ``today``-independent part of the
+    reply clock (``workflow.deadlines.StoredClock``), so the workbench and the "overdue"
+    filter select by deadline in SQL instead of replaying every open request. The clock
+    depends on the calendar too: a calendar change recomputes it for every open request
+    (``workflow.clocks``). ``stats-verify`` recomputes the whole row from the log.
     """
 
     __tablename__ = "request_facts"
@@ -106,6 +119,17 @@ class RequestFacts(Base):
             "outcome",
             "voided",
         ),
+        # The workbench's outcome chart and table 三's concluded rows, index-only.
+        Index(
+            "ix_request_facts_agency_concluded_outcome",
+            "agency_id",
+            "concluded_on",
+            "outcome",
+            "voided",
+        ),
+        # Overdue / due-soon selection by the stored reply clock (workflow.deadlines).
+        Index("ix_request_facts_agency_due", "agency_id", "reply_due"),
+        Index("ix_request_facts_agency_paused", "agency_id", "paused"),
     )
 
     request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), primary_key=True)
@@ -115,3 +139,6 @@ class RequestFacts(Base):
     concluded_on: Mapped[date | None] = mapped_column(Date)
     outcome: Mapped[str | None] = mapped_column(String(40))
     voided: Mapped[bool] = mapped_column(default=False)
+    #: ``workflow.deadlines.StoredClock``: the running reply deadline, or paused.
+    reply_due: Mapped[date | None] = mapped_column(Date)
+    paused: Mapped[bool] = mapped_column(default=False, server_default=false())

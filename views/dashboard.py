@@ -8,11 +8,11 @@ as server-side SVG, and the annual-report deadlines of Art. 49.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from flask import Blueprint, render_template
 from flask_login import current_user, login_required
-from sqlalchemy import extract, func, select
+from sqlalchemy import func, select
 
 from app import db
 from models import PublishedReport, Request, RequestFacts
@@ -20,13 +20,16 @@ from views.access import visible_agency_ids
 from views.charts import month_bars, share_bar
 from views.requests import DeadlineLine, reply_status
 from workflow.catalog.outcomes import GROUPS, OUTCOME_BY_CODE
+from workflow.clocks import running_due
 from workflow.operations import deadlines_of, histories, load_calendar, local_today
-from workflow.states import OPEN_STATES, STORED_STATES, State
+from workflow.states import OPEN_STATES, STORED_STATES
 
 bp = Blueprint("dashboard", __name__)
 
 #: Working days ahead that count as "due soon" on the workbench.
 DUE_WITHIN = 5
+#: Rows shown per list; the rest are counted (and the overdue ones are one click away).
+SHOWN = 20
 
 
 @bp.before_request
@@ -39,7 +42,14 @@ def _login_first() -> None:
 class Attention:
     request: Request
     reply: DeadlineLine
-    days_left: int
+
+
+@dataclass(frozen=True)
+class Shortlist:
+    """The most urgent rows of one list, and how many there are in all."""
+
+    items: list[Attention]
+    total: int
 
 
 @dataclass(frozen=True)
@@ -50,25 +60,51 @@ class Reminder:
     days_left: int
 
 
-def _attention(
-    open_requests: list[Request], today: date
-) -> tuple[list[Attention], list[Attention]]:
-    """Open requests that are overdue, and those due within ``DUE_WITHIN`` working days."""
+def _shortlist(total: int, ids: list[int], today: date) -> Shortlist:
+    """The rows behind ``ids`` (selected by the stored clock), each deadline computed
+    from its own events as the request page shows it."""
     session = db()
+    rows = {r.id: r for r in session.scalars(select(Request).where(Request.id.in_(ids)))}
     calendar = load_calendar(session)
-    events = histories(session, [r.id for r in open_requests])
-    overdue, soon = [], []
-    for req in open_requests:
-        deadlines = deadlines_of(req, events[req.id], calendar, today)
-        left = deadlines.days_left(today)
-        if left is None or deadlines.paused:
-            continue
-        item = Attention(req, reply_status(deadlines, today), left)
-        if left < 0:
-            overdue.append(item)
-        elif left <= DUE_WITHIN:
-            soon.append(item)
-    return sorted(overdue, key=lambda a: a.days_left), sorted(soon, key=lambda a: a.days_left)
+    events = histories(session, ids)
+    items = [
+        Attention(
+            rows[rid], reply_status(deadlines_of(rows[rid], events[rid], calendar, today), today)
+        )
+        for rid in ids
+    ]
+    return Shortlist(items, total)
+
+
+def _attention(visible: list[int], today: date) -> tuple[Shortlist, Shortlist]:
+    """Overdue requests, and those due within ``DUE_WITHIN`` working days (running
+    clocks only: a paused clock is waiting on someone else), most urgent first."""
+    session = db()
+    yesterday = today - timedelta(days=1)
+    soon_until = load_calendar(session).add_working_days(today, DUE_WITHIN).day
+    overdue = _shortlist(*running_due(session, visible, None, yesterday, SHOWN), today)
+    soon = _shortlist(*running_due(session, visible, yesterday, soon_until, SHOWN), today)
+    return overdue, soon
+
+
+def _monthly(visible: list[int], year: int) -> list[int]:
+    """Requests received in each month of ``year``: twelve index-only range counts
+    (cheaper than grouping by an extracted month on a whole province's year)."""
+    f = RequestFacts
+    counts = []
+    for month in range(1, 13):
+        first = date(year, month, 1)
+        last = date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
+        counts.append(
+            db().scalar(
+                select(func.count())
+                .select_from(f)
+                .where(f.agency_id.in_(visible), f.received_on.between(first, last))
+                .where(f.voided.is_(False))
+            )
+            or 0
+        )
+    return counts
 
 
 def _reminders(agency_id: int, today: date) -> list[Reminder]:
@@ -100,35 +136,30 @@ def _short(label: str) -> str:
 @bp.route("/dashboard")
 def home() -> str:
     session = db()
-    visible = visible_agency_ids(current_user)
+    visible = sorted(visible_agency_ids(current_user))
     today = local_today(datetime.now(UTC))
     open_values = [s.value for s in OPEN_STATES]
-    open_requests = list(
+    overdue, soon = _attention(visible, today)
+    mine_where = (
+        Request.agency_id.in_(visible),
+        Request.state.in_(open_values),
+        Request.handler_id == current_user.id,
+    )
+    mine = list(
         session.scalars(
-            select(Request)
-            .where(Request.agency_id.in_(visible), Request.state.in_(open_values))
-            .order_by(Request.received_on)
+            select(Request).where(*mine_where).order_by(Request.received_on).limit(SHOWN)
         )
     )
-    overdue, soon = _attention(open_requests, today)
-    mine = [r for r in open_requests if r.handler_id == current_user.id]
+    mine_total = session.scalar(select(func.count()).select_from(Request).where(*mine_where))
     by_state = dict(
         session.execute(
             select(Request.state, func.count())
-            .where(Request.agency_id.in_(visible))
+            .where(Request.agency_id.in_(visible), Request.state.in_(open_values))
             .group_by(Request.state)
         ).all()
     )
     f = RequestFacts
     year_start, year_end = date(today.year, 1, 1), date(today.year, 12, 31)
-    monthly = dict(
-        session.execute(
-            select(extract("month", f.received_on), func.count())
-            .where(f.agency_id.in_(visible), f.voided.is_(False))
-            .where(f.received_on.between(year_start, year_end))
-            .group_by(extract("month", f.received_on))
-        ).all()
-    )
     outcomes = session.execute(
         select(f.outcome, func.count())
         .where(f.agency_id.in_(visible), f.voided.is_(False))
@@ -144,14 +175,15 @@ def home() -> str:
         overdue=overdue,
         soon=soon,
         mine=mine,
-        states=[(State(s).label, by_state.get(s.value, 0)) for s in STORED_STATES],
-        month_chart=month_bars(
-            [monthly.get(m, 0) for m in range(1, 13)], f"{today.year}年各月收到申请数"
-        ),
+        mine_total=mine_total or 0,
+        states=[(s.label, by_state.get(s.value, 0)) for s in STORED_STATES if s in OPEN_STATES],
+        open_total=sum(by_state.values()),
+        month_chart=month_bars(_monthly(visible, today.year), f"{today.year}年各月收到申请数"),
         outcome_chart=share_bar(
             [(_short(g.label), by_group[g.code]) for g in GROUPS],
             f"{today.year}年办理结果构成",
         ),
         reminders=_reminders(current_user.agency_id, today),
         due_within=DUE_WITHIN,
+        shown=SHOWN,
     )

@@ -26,7 +26,9 @@ from models import Agency, CalendarOverride, CalendarYear, User
 from models.base import utcnow
 from workflow.calendar import DEFAULT_CALENDAR
 from workflow.catalog.roles import ROLE_BY_CODE, ROLE_CODES
+from workflow.clocks import refresh_open_clocks
 from workflow.errors import NotFound, PermissionDenied, ValidationError
+from workflow.operations import load_calendar
 from workflow.payload import clean_text, parse_date
 
 AGENCY_CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -337,7 +339,7 @@ def add_calendar_override(
         session.add(row)
     row.is_workday = is_workday
     row.note = text
-    session.flush()
+    calendar_changed(session)
     return row
 
 
@@ -348,7 +350,15 @@ def remove_calendar_override(session: Session, day: date | str, *, by: User | No
     if row is None:
         raise NotFound("该日期没有调整记录")
     session.delete(row)
+    calendar_changed(session)
+
+
+def calendar_changed(session: Session) -> int:
+    """After a calendar edit: write it (which gives the calendar a new token, see
+    ``models.calendar``) and move the stored reply deadline of every open request in the
+    same transaction. Returns how many deadlines moved."""
     session.flush()
+    return refresh_open_clocks(session, load_calendar(session))
 
 
 def _year_overrides(session: Session, year: int) -> list[CalendarOverride]:
@@ -505,7 +515,7 @@ def enter_year_arrangement(
     marker.note = text
     marker.entered_at = utcnow()
     session.add(marker)
-    session.flush()
+    calendar_changed(session)
     return ArrangementSummary(
         year=number,
         holidays=sum(1 for w in overrides.values() if not w),

@@ -238,6 +238,33 @@ def compute_deadlines(
     )
 
 
+@dataclass(frozen=True)
+class StoredClock:
+    """The part of the reply clock that does not depend on ``today``, for the projection.
+
+    ``reply_due`` is set only while the clock runs (open, not awaiting a supplement, not
+    paused): then it is fixed by the events and the calendar alone, so SQL can select
+    overdue and due-soon requests with it. A paused clock slides every day, so it is
+    stored as ``paused`` without a date and its few requests are computed when asked.
+    """
+
+    reply_due: date | None
+    paused: bool = False
+
+
+def stored_clock(
+    received_on: date, events: Sequence[EventLike], calendar: WorkingCalendar
+) -> StoredClock:
+    """What ``request_facts`` keeps of the reply clock (see :class:`StoredClock`)."""
+    clock = _replay(received_on, events, calendar)
+    if clock.concluded or clock.voided or clock.awaiting_supplement:
+        return StoredClock(None)
+    if clock.pause_start is not None:
+        return StoredClock(None, paused=True)
+    due = _reply_due(clock, calendar, received_on)
+    return StoredClock(due.day if due else None)
+
+
 def lateness(trigger: str, effective_date: date, deadlines: Deadlines) -> str | None:
     """Why an action came after its legal deadline, in Chinese; ``None`` if on time.
 

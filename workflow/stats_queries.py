@@ -20,8 +20,9 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from models import Agency, Event, Request, RequestFacts
+from workflow.deadlines import stored_clock
 from workflow.errors import NotFound
-from workflow.operations import project
+from workflow.operations import load_calendar, project
 from workflow.report_layouts import format_for_year
 from workflow.report_layouts.table3 import (
     CARRIED_FORWARD,
@@ -242,10 +243,13 @@ def years_with_data(session: Session, scope: Scope) -> list[int]:
 
 
 def verify_projection(session: Session, scope: Scope, *, repair: bool = False) -> list[int]:
-    """Ids of requests whose projection row differs from their events (rebuilt if asked)."""
+    """Ids of requests whose projection row (facts and stored clock) differs from their
+    events under today's calendar; rebuilt if asked."""
+    calendar = load_calendar(session)
     stale: list[int] = []
     for request, events in _histories(session, scope):
         facts = facts_from_events(request.received_on, events)
+        clock = stored_clock(request.received_on, events, calendar)
         row = session.get(RequestFacts, request.id)
         expected = (
             request.applicant_kind,
@@ -253,16 +257,26 @@ def verify_projection(session: Session, scope: Scope, *, repair: bool = False) -
             facts.concluded_on,
             facts.outcome,
             facts.voided,
+            clock.reply_due,
+            clock.paused,
         )
         actual = (
             None
             if row is None
-            else (row.applicant_kind, row.received_on, row.concluded_on, row.outcome, row.voided)
+            else (
+                row.applicant_kind,
+                row.received_on,
+                row.concluded_on,
+                row.outcome,
+                row.voided,
+                row.reply_due,
+                row.paused,
+            )
         )
         if actual != expected:
             stale.append(request.id)
             if repair:
-                project(session, request, events)
+                project(session, request, events, calendar)
     if repair:
         session.flush()
     return stale

@@ -17,7 +17,7 @@ def test_workbench_on_the_demo(client, session) -> None:
         "已逾期",
         "个工作日内到期",
         "我承办的在办申请",
-        "各状态申请数",
+        "在办申请",
         "本年各月收到申请",
     ):
         assert heading in page.text

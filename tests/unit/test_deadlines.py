@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from workflow.calendar import DEFAULT_CALENDAR, WorkingCalendar
-from workflow.deadlines import Deadlines, EventLike, compute_deadlines, lateness
+from workflow.deadlines import Deadlines, EventLike, compute_deadlines, lateness, stored_clock
 
 CAL = DEFAULT_CALENDAR
 FEB_10 = date(2026, 2, 10)  # receipt: notice due 02-26, reply due 03-16
@@ -280,3 +282,57 @@ def test_lateness(trigger: str, on: str, expected: str | None) -> None:
 def test_decision_is_not_late_when_no_reply_clock_runs() -> None:
     awaiting = deadlines(FEB_10, ev("request_supplement", "2026-02-12"))
     assert lateness("decide", date(2026, 12, 31), awaiting) is None
+
+
+# -- the clock the projection stores (workflow.clocks selects by it in SQL) -------------
+
+_CLOCK_TRIGGERS = (
+    "request_supplement",
+    "receive_supplement",
+    "extend",
+    "consult_third_party",
+    "third_party_replied",
+    "consult_agency",
+    "agency_replied",
+    "issue_fee_notice",
+    "fee_paid",
+    "decide",
+    "withdraw",
+    "reopen",
+    "void",
+    "note",
+)
+
+
+@st.composite
+def _histories(draw: st.DrawFn) -> tuple[date, list[Event]]:
+    received = draw(st.dates(date(2025, 12, 1), date(2027, 1, 31)))
+    day, events = received, []
+    for trigger in draw(st.lists(st.sampled_from(_CLOCK_TRIGGERS), max_size=8)):
+        day = day + timedelta(days=draw(st.integers(0, 20)))
+        payload: dict[str, Any] = {"days": draw(st.integers(1, 20))} if trigger == "extend" else {}
+        events.append(Event(trigger, day, payload))
+    return received, events
+
+
+@settings(max_examples=300, deadline=None)
+@given(_histories(), st.integers(0, 120))
+def test_stored_clock_agrees_with_the_full_computation(
+    history: tuple[date, list[Event]], offset: int
+) -> None:
+    """A stored date is the deadline on every later day; paused means the clock slides.
+
+    This is what lets the workbench and the "overdue" filter trust the stored date
+    without replaying the events (workflow.clocks).
+    """
+    received, events = history
+    log = [ev("register", received.isoformat()), *events]
+    today = (events[-1].effective_date if events else received) + timedelta(days=offset)
+    full = compute_deadlines(received, log, CAL, today)
+    stored = stored_clock(received, log, CAL)
+    running = full.days_left(today) is not None and not full.paused
+    assert stored.reply_due == (full.reply_due if running else None)
+    if stored.paused:
+        assert full.paused and stored.reply_due is None
+    else:  # the SQL selection by stored date is the whole answer
+        assert full.overdue(today) == (stored.reply_due is not None and stored.reply_due < today)

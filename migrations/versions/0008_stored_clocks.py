@@ -1,0 +1,62 @@
+"""The reply clock in the projection, the calendar token, the workbench's indexes.
+
+``request_facts.reply_due`` / ``paused`` let the workbench and the "overdue" filter select
+by deadline in SQL (``workflow.clocks``); ``calendar_revision`` lets each process keep
+its working calendar until an admin changes it. Existing open requests get their
+clocks computed here, from their events and the calendar as stored.
+
+Revision ID: 0008
+Revises: 0007
+"""
+
+from collections.abc import Sequence
+from uuid import uuid4
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.orm import Session
+
+revision: str = "0008"
+down_revision: str | None = "0007"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+INDEXES = {
+    "ix_request_facts_agency_concluded_outcome": ["agency_id", "concluded_on", "outcome", "voided"],
+    "ix_request_facts_agency_due": ["agency_id", "reply_due"],
+    "ix_request_facts_agency_paused": ["agency_id", "paused"],
+}
+
+
+def upgrade() -> None:
+    op.add_column("request_facts", sa.Column("reply_due", sa.Date(), nullable=True))
+    op.add_column(
+        "request_facts",
+        sa.Column("paused", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
+    for name, columns in INDEXES.items():
+        op.create_index(name, "request_facts", columns)
+    revision_table = op.create_table(
+        "calendar_revision",
+        sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("token", sa.String(length=32), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_calendar_revision")),
+    )
+    op.bulk_insert(revision_table, [{"id": 1, "token": uuid4().hex}])
+
+    # Domain code, but only pure functions and explicitly named columns (safe to call
+    # from a migration): the clocks of every open request, as the app would store them.
+    from workflow.clocks import refresh_open_clocks
+    from workflow.operations import load_calendar
+
+    session = Session(bind=op.get_bind())
+    refresh_open_clocks(session, load_calendar(session))
+    session.close()
+
+
+def downgrade() -> None:
+    op.drop_table("calendar_revision")
+    for name in INDEXES:
+        op.drop_index(name, table_name="request_facts")
+    op.drop_column("request_facts", "paused")
+    op.drop_column("request_facts", "reply_due")
