@@ -13,7 +13,7 @@ from typing import Any
 from flask import Flask, g, render_template
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from models import User
 from models.db import make_engine, make_session_factory
@@ -111,7 +111,11 @@ def db() -> Session:
 def load_user(user_id: str) -> User | None:
     if not user_id.isdigit():
         return None
-    user = db().get(User, int(user_id))
+    # Roles and agency come with the user in one statement: every page reads both, and
+    # lazy loading them was two more round trips on every request (bench/RESULTS.md).
+    user = db().get(
+        User, int(user_id), options=[joinedload(User.role_rows), joinedload(User.agency)]
+    )
     return user if user is not None and user.active else None
 
 

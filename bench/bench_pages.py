@@ -85,6 +85,8 @@ def pages_for(session: Session, reader: str) -> list[Page]:
         Page("list, state = in review", ("/requests?state=in_review",)),
         Page(f"list, year = {year - 1}", (f"/requests?year={year - 1}",)),
         Page("list, search 征收", ("/requests?q=%E5%BE%81%E6%94%B6",)),
+        # A word no request contains: the worst case of a search (every row examined).
+        Page("list, search rare word", ("/requests?q=%E9%BA%92%E9%BA%9F%E5%B2%9B",)),
         Page("list, overdue only", ("/requests?overdue=1",)),
         Page("request page (50 ids)", tuple(f"/requests/{i}" for i in sample[::step][:50])),
     ]

@@ -15,7 +15,8 @@ from alembic import command
 from sqlalchemy import select, update
 
 from commands.demo_data import load
-from models import Agency, Request, RequestFacts
+from models import Agency, CalendarOverride, Request, RequestFacts
+from models.db import make_session_factory
 from models.migrate import alembic_config, upgrade
 from tests.conftest import NOW
 from views import dashboard
@@ -203,3 +204,19 @@ def test_the_migration_computes_the_clocks_of_existing_requests(engine, demo) ->
     with engine.connect() as conn:
         after = dict(conn.execute(select(RequestFacts.request_id, RequestFacts.reply_due)).all())
     assert after == before and any(after.values())
+
+
+def test_the_cached_calendar_follows_a_change_made_elsewhere(engine, session) -> None:
+    """Another process's calendar edit reaches this one at its next transaction."""
+    day = date(2027, 3, 1)  # a Monday
+    assert ops.load_calendar(session).is_workday(day)
+    session.commit()
+    other = make_session_factory(engine)()
+    admin_ops.add_calendar_override(other, day, "restday", "地方调整")
+    other.commit()
+    other.close()
+    assert not ops.load_calendar(session).is_workday(day)
+    # A direct write (no admin function) renews the token as well.
+    session.add(CalendarOverride(day=date(2027, 3, 2), is_workday=False))
+    session.flush()
+    assert not ops.load_calendar(session).is_workday(date(2027, 3, 2))
