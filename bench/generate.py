@@ -71,11 +71,10 @@ from workflow.catalog.challenges import (
     RESULT_BY_CODE,
 )
 from workflow.challenge_spec import CHALLENGES, ChallengeState
-from workflow.deadlines import compute_deadlines, lateness, stored_clock
+from workflow.deadlines import compute_deadlines, lateness
 from workflow.errors import ValidationError
 from workflow.intake import parse_intake
 from workflow.payload import ParsedAction, parse_action
-from workflow.request_facts import facts_from_events
 from workflow.spec import SPEC_BY_TRIGGER
 from workflow.states import State
 
@@ -231,7 +230,7 @@ class MemRequest:
     year: int
     columns: dict[str, Any]
     events: list[MemEvent]
-    facts: tuple[date, date | None, str | None, bool, date | None, bool]
+    facts: dict[str, Any]
     cases: list[MemCase]
 
 
@@ -292,8 +291,6 @@ class MemoryReplay:
                 cases.append(self._file(row, events, who, raw, cases))
             else:
                 self._fire_case(row, events, cases[act.case], act, who, raw, agency_id)
-        facts = facts_from_events(intake.received_on, events)
-        clock = stored_clock(intake.received_on, events, self.calendar)
         columns["state"] = row.state
         columns["last_seq"] = len(events)
         columns["version"] = len(events)
@@ -302,14 +299,7 @@ class MemoryReplay:
             intake.received_on.year,
             columns,
             events,
-            (
-                facts.received_on,
-                facts.concluded_on,
-                facts.outcome,
-                facts.voided,
-                clock.reply_due,
-                clock.paused,
-            ),
+            ops.projection_values(intake.received_on, events, self.calendar),
             cases,
         )
 
@@ -560,17 +550,11 @@ class Encoder:
             "serial": None,
             "created_at": self.created_at,
         }
-        received, concluded, outcome, voided, reply_due, paused = mem.facts
         facts = {
             "request_id": None,
             "agency_id": mem.agency_id,
             "applicant_kind": mem.columns["applicant_kind"],
-            "received_on": received,
-            "concluded_on": concluded,
-            "outcome": outcome,
-            "voided": voided,
-            "reply_due": reply_due,
-            "paused": paused,
+            **mem.facts,
         }
         cases = []
         for case in mem.cases:

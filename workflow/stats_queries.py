@@ -20,9 +20,8 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from models import Agency, Event, Request, RequestFacts
-from workflow.deadlines import stored_clock
 from workflow.errors import NotFound
-from workflow.operations import load_calendar, project
+from workflow.operations import load_calendar, project, projection_values
 from workflow.report_layouts import format_for_year
 from workflow.report_layouts.table3 import (
     CARRIED_FORWARD,
@@ -248,31 +247,12 @@ def verify_projection(session: Session, scope: Scope, *, repair: bool = False) -
     calendar = load_calendar(session)
     stale: list[int] = []
     for request, events in _histories(session, scope):
-        facts = facts_from_events(request.received_on, events)
-        clock = stored_clock(request.received_on, events, calendar)
+        expected = {
+            "applicant_kind": request.applicant_kind,
+            **projection_values(request.received_on, events, calendar),
+        }
         row = session.get(RequestFacts, request.id)
-        expected = (
-            request.applicant_kind,
-            facts.received_on,
-            facts.concluded_on,
-            facts.outcome,
-            facts.voided,
-            clock.reply_due,
-            clock.paused,
-        )
-        actual = (
-            None
-            if row is None
-            else (
-                row.applicant_kind,
-                row.received_on,
-                row.concluded_on,
-                row.outcome,
-                row.voided,
-                row.reply_due,
-                row.paused,
-            )
-        )
+        actual = None if row is None else {c: getattr(row, c) for c in expected}
         if actual != expected:
             stale.append(request.id)
             if repair:
