@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
@@ -54,8 +54,7 @@ from workflow.operations import (
     local_today,
     register,
 )
-from workflow.request_query import SORTS, ListFilter, filtered, ordered
-from workflow.request_query import page as page_of
+from workflow.request_query import SORTS, ListFilter, filtered, list_page, ordered
 from workflow.similar_requests import likely_duplicates
 from workflow.spec import SPEC_BY_TRIGGER, TRANSITIONS, PayloadField, TransitionSpec
 from workflow.states import STORED_STATES, State
@@ -414,11 +413,11 @@ def list_requests() -> str:
     flt = ListFilter.parse(request.args)
     today = local_today(_now())
     calendar = load_calendar(session)
-    stmt = filtered(session, visible, flt, calendar, today)
     # Counting stops at COUNT_CAP: "1000+" is as useful to a clerk as the exact number,
     # and counting a whole province's requests on every page was the slowest statement.
-    total = session.scalar(select(func.count()).select_from(stmt.limit(COUNT_CAP + 1).subquery()))
-    found, next_page = page_of(session, stmt, flt, PAGE_SIZE)
+    # A search examines at most SEARCH_WINDOW requests per page (workflow.request_query).
+    result = list_page(session, visible, flt, calendar, today, size=PAGE_SIZE, count_cap=COUNT_CAP)
+    found = result.rows
     events = histories(session, [r.id for r in found])
     rows = [
         ListRow(
@@ -448,9 +447,11 @@ def list_requests() -> str:
         "requests/list.html",
         rows=rows,
         flt=flt,
-        total=total,
+        total=result.total,
         count_cap=COUNT_CAP,
-        next_args=next_page.args() if next_page else None,
+        next_args=result.next.args() if result.next else None,
+        more_args=result.more.args() if result.more else None,
+        window=result.window,
         number=_positive_int(request.args.get("n"), 1) or 1,
         states=list(STORED_STATES),
         years=list(years),
@@ -484,7 +485,12 @@ EXPORT_LIMIT = 50_000
 
 @bp.get("/requests/export.csv")
 def export_csv() -> Response:
-    """The filtered list as CSV (UTF-8 with BOM, formulas neutralised)."""
+    """The filtered list as CSV (UTF-8 with BOM, formulas neutralised).
+
+    A search here is not windowed (unlike the list page, which examines at most
+    ``SEARCH_WINDOW`` requests per page): an export holds every match, up to
+    ``EXPORT_LIMIT`` rows, however far back they are.
+    """
     me = _me()
     session = db()
     flt = replace(ListFilter.parse(request.args), after="")

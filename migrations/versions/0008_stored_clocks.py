@@ -1,4 +1,4 @@
-"""The reply clock in the projection, the calendar token, the workbench's indexes.
+"""The reply clock in the projection, the calendar token, the workbench's and list's indexes.
 
 ``request_facts.reply_due`` / ``paused`` let the workbench and the "overdue" filter select
 by deadline in SQL (``workflow.clocks``); ``calendar_revision`` lets each process keep
@@ -36,6 +36,7 @@ def upgrade() -> None:
     )
     for name, columns in INDEXES.items():
         op.create_index(name, "request_facts", columns)
+    op.create_index("ix_requests_tracking_id", "requests", ["tracking_no", "id"])
     revision_table = op.create_table(
         "calendar_revision",
         sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
@@ -56,6 +57,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("calendar_revision")
+    op.drop_index("ix_requests_tracking_id", table_name="requests")
     for name in INDEXES:
         op.drop_index(name, table_name="request_facts")
     op.drop_column("request_facts", "paused")
