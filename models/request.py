@@ -45,6 +45,8 @@ class Request(Base):
         Index("ix_requests_received_id", "received_on", "id"),
         # The same for the list sorted by tracking number (1.4 s a provincial page without).
         Index("ix_requests_tracking_id", "tracking_no", "id"),
+        # "My open requests, oldest first" on the workbench (and the handler filter).
+        Index("ix_requests_handler_state", "handler_id", "state", "received_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -74,7 +76,7 @@ class Request(Base):
     state: Mapped[str] = mapped_column(String(32))
     last_seq: Mapped[int] = mapped_column(default=0)
     version: Mapped[int] = mapped_column(default=1)
-    handler_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    handler_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     agency: Mapped[Agency] = relationship()

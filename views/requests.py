@@ -22,7 +22,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
 from app import db
-from models import Event, Request, RequestFacts, TrackingCounter, User, UserRole
+from models import Agency, Event, Request, RequestFacts, TrackingCounter, User, UserRole
 from models.event import EventColumns
 from views.access import MAX_ID, load_request_for, require_roles, visible_agency_ids
 from views.forms import (
@@ -418,6 +418,12 @@ def list_requests() -> str:
     # A search examines at most SEARCH_WINDOW requests per page (workflow.request_query).
     result = list_page(session, visible, flt, calendar, today, size=PAGE_SIZE, count_cap=COUNT_CAP)
     found = result.rows
+    # The rows' agency names in one statement (``r.agency`` would lazy-load one a row).
+    agency_names = dict(
+        session.execute(
+            select(Agency.id, Agency.name).where(Agency.id.in_({r.agency_id for r in found}))
+        ).all()
+    )
     events = histories(session, [r.id for r in found])
     rows = [
         ListRow(
@@ -462,6 +468,7 @@ def list_requests() -> str:
         handlers=list(handlers),
         sorts=SORTS,
         show_agency=len(visible) > 1,
+        agency_names=agency_names,
     )
 
 

@@ -37,6 +37,9 @@ def upgrade() -> None:
     for name, columns in INDEXES.items():
         op.create_index(name, "request_facts", columns)
     op.create_index("ix_requests_tracking_id", "requests", ["tracking_no", "id"])
+    # Replaces the single-column handler index (its prefix): the workbench's "mine".
+    op.create_index("ix_requests_handler_state", "requests", ["handler_id", "state", "received_on"])
+    op.drop_index("ix_requests_handler_id", table_name="requests")
     revision_table = op.create_table(
         "calendar_revision",
         sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
@@ -58,6 +61,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("calendar_revision")
     op.drop_index("ix_requests_tracking_id", table_name="requests")
+    op.create_index("ix_requests_handler_id", "requests", ["handler_id"])
+    op.drop_index("ix_requests_handler_state", table_name="requests")
     for name in INDEXES:
         op.drop_index(name, table_name="request_facts")
     op.drop_column("request_facts", "paused")
