@@ -19,7 +19,7 @@ from datetime import date, datetime
 from itertools import groupby
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from models import Agency, Event, PublishedReport, Request
@@ -125,10 +125,15 @@ def find_draft(session: Session, scope: Scope, year: int) -> ReportDraft | None:
     )
 
 
-def fee_histories(session: Session, scope: Scope, year: int) -> list[list[Event]]:
-    """The whole event histories of the scope's requests with a fee notice or a payment
-    in the year (the only ones ``fee_summary`` counts; a payment's amount comes from its
-    notice, which may lie in an earlier year and is part of the history)."""
+#: The only events ``fee_summary`` looks at (the others it passes over).
+FEE_TRIGGERS = ("issue_fee_notice", "fee_paid", "void")
+
+
+def fee_histories(session: Session, scope: Scope, year: int) -> list[list[Row[Any]]]:
+    """The fee events (``FEE_TRIGGERS``, in order) of the scope's requests with a fee
+    notice or a payment in the year: the only ones ``fee_summary`` counts (a payment's
+    amount comes from its notice, which may lie in an earlier year and is read too).
+    Plain rows of the columns it reads, not ORM objects, and no other events."""
     start, end = year_bounds(year)
     with_fee = (
         select(Event.request_id)
@@ -139,8 +144,10 @@ def fee_histories(session: Session, scope: Scope, year: int) -> list[list[Event]
             Event.effective_date.between(start, end),
         )
     )
-    events = session.scalars(
-        select(Event).where(Event.request_id.in_(with_fee)).order_by(Event.request_id, Event.seq)
+    events = session.execute(
+        select(Event.request_id, Event.trigger, Event.effective_date, Event.payload)
+        .where(Event.request_id.in_(with_fee), Event.trigger.in_(FEE_TRIGGERS))
+        .order_by(Event.request_id, Event.seq)
     )
     return [list(group) for _, group in groupby(events, key=lambda e: e.request_id)]
 

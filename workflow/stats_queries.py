@@ -12,11 +12,24 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
-from itertools import groupby
+from datetime import date, timedelta
+from itertools import groupby, pairwise
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import (
+    Date,
+    and_,
+    case,
+    false,
+    func,
+    literal,
+    not_,
+    null,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from models import Agency, Event, Request, RequestFacts
@@ -105,14 +118,15 @@ def fold_counts(session: Session, scope: Scope, year: int, fmt: str) -> Counter[
     return counts
 
 
-def _row_conditions(year: int) -> dict[str, Any]:
+def _row_conditions(year: int, f: Any = RequestFacts) -> dict[str, Any]:
     """SQL for the non-outcome rows of table 三 over ``request_facts`` (SPEC §6).
 
     The same expressions drive the fast path's ``GROUP BY`` and the drill-down lists,
-    so a number and the list behind it cannot disagree.
+    so a number and the list behind it cannot disagree. ``f`` holds the columns
+    ``received_on``, ``concluded_on`` and ``outcome``: the table's, or the grouped rows
+    of ``fast_counts_of``.
     """
     start, end = year_bounds(year)
-    f = RequestFacts
     concluded_after = lambda day: or_(f.concluded_on.is_(None), f.concluded_on > day)  # noqa: E731
     return {
         NEW_RECEIVED: f.received_on.between(start, end),
@@ -127,28 +141,117 @@ def _live(scope: Scope) -> Any:
     return and_(f.agency_id.in_(scope.agency_ids), f.voided.is_(False))
 
 
+#: The rows of table 三 given by a condition of ``_row_conditions`` (the others are outcomes).
+_CONDITION_ROWS = (NEW_RECEIVED, CARRIED_OVER, CARRIED_FORWARD, TOTAL_CONCLUDED)
+
+
+def _opaque(condition: Any) -> Any:
+    """``condition`` as a CASE (NULL is false): the same test, hidden from SQLite's
+    planner, which would otherwise answer a test of ``concluded_on`` from a
+    ``concluded_on`` index and look every row of those years up in the table, instead of
+    filtering the range of the covering index that it scans anyway."""
+    return case((condition, true()), else_=false())
+
+
+def _day_class(column: Any, bounds: Sequence[date]) -> Any:
+    """A date replaced by the first day of the stretch between ``bounds`` it lies in.
+
+    ``bounds`` are the dates the conditions of the years compare with (1 January of
+    each year and of the year after), and every such comparison is ``day < bound`` or
+    its negation (``day <= 31 December`` is ``day < 1 January``): it comes out the same
+    for a day and for its stretch's first day. Days before the first bound become the
+    day before it; NULL (still open) stays NULL.
+    """
+    whens: list[tuple[Any, Any]] = [(column.is_(None), null())]
+    first_days = [bounds[0] - timedelta(days=1), *bounds[:-1]]
+    for bound, first_day in zip(bounds, first_days, strict=True):
+        whens.append((column < bound, literal(first_day, Date)))
+    return case(*whens, else_=literal(bounds[-1], Date))
+
+
+def _counted_groups(scope: Scope, bounds: Sequence[date]) -> Any:
+    """The rows that can be in a cell of the years from ``bounds[0]`` to the day before
+    ``bounds[-1]``, counted (``n``) by ``kind``, ``outcome`` and the stretches between
+    ``bounds`` their dates lie in (``received_on``, ``concluded_on``; see ``_day_class``).
+
+    Those rows: received in the years; received before, and open or concluded since
+    (carried over); received after, and concluded in the years (the workflow's date
+    guards rule that out, but the conditions would count it). Any other row is in no
+    cell of these years: leaving it out changes no number, and spares the ``GROUP BY``
+    the rows of all earlier years. Each part reads one range of
+    ``ix_request_facts_covering`` (agency, receipt date, …); of the earlier years' rows
+    only their index entries are scanned. Most rows were received and concluded in the
+    same stretch: those are grouped by kind and outcome alone, their stretch a constant
+    (SQLite sorts every row it groups, faster on a shorter key).
+    """
+    f = RequestFacts
+    first, after = bounds[0], bounds[-1]
+    kind, outcome = f.applicant_kind.label("kind"), f.outcome.label("outcome")
+    grouped = []
+    others = [
+        and_(f.received_on < first, not_(_opaque(f.concluded_on < first))),
+        and_(
+            f.received_on >= after, _opaque(and_(f.concluded_on >= first, f.concluded_on < after))
+        ),
+    ]
+    for lo, hi in pairwise(bounds):
+        received = and_(f.received_on >= lo, f.received_on < hi)
+        same = _opaque(and_(f.concluded_on >= lo, f.concluded_on < hi))
+        grouped.append(
+            select(
+                kind,
+                outcome,
+                literal(lo, Date).label("received_on"),
+                literal(lo, Date).label("concluded_on"),
+                func.count().label("n"),
+            )
+            .where(_live(scope), received, same)
+            .group_by(f.applicant_kind, f.outcome)
+        )
+        others.append(and_(received, not_(same)))
+    columns = (
+        kind,
+        outcome,
+        _day_class(f.received_on, bounds).label("received_on"),
+        _day_class(f.concluded_on, bounds).label("concluded_on"),
+    )
+    rows = union_all(*(select(*columns).where(_live(scope), o) for o in others)).subquery()
+    keys = (rows.c.kind, rows.c.outcome, rows.c.received_on, rows.c.concluded_on)
+    grouped.append(select(*keys, func.count().label("n")).group_by(*keys))
+    return union_all(*grouped).subquery()
+
+
+def fast_counts_of(
+    session: Session, scope: Scope, years: Sequence[int]
+) -> dict[int, Counter[Cell]]:
+    """The base cells of several years from the projection, in one statement.
+
+    The rows that can count are reduced to their applicant kind, outcome and the
+    stretches their two dates lie in, and counted per such group in SQL
+    (``_counted_groups``); the conditions of ``_row_conditions`` then decide over those
+    few hundred groups which cells each adds to, so the numbers are those of the
+    conditions over every row. Outcome codes stand for their rows, as in
+    ``table3_from_counts``.
+    """
+    years = sorted(set(years))
+    bounds = sorted({date(y, 1, 1) for y in years} | {date(y + 1, 1, 1) for y in years})
+    groups = _counted_groups(scope, bounds)
+    cells = [(year, row) for year in years for row in _CONDITION_ROWS]
+    conditions = {year: _row_conditions(year, groups.c) for year in years}
+    hits = [case((conditions[year][row], 1), else_=0) for year, row in cells]
+    found: dict[int, Counter[Cell]] = {year: Counter() for year in years}
+    for kind, outcome, n, *hit in session.execute(
+        select(groups.c.kind, groups.c.outcome, groups.c.n, *hits)
+    ):
+        for (year, row), on in zip(cells, hit, strict=True):
+            if on:
+                found[year][(outcome if row == TOTAL_CONCLUDED else row, kind)] += int(n)
+    return {year: +counts for year, counts in found.items()}
+
+
 def fast_counts(session: Session, scope: Scope, year: int) -> Counter[Cell]:
     """The same base cells from the projection, aggregated in SQL (outcome codes as rows)."""
-    f = RequestFacts
-    rows_sql = _row_conditions(year)
-    flat = (NEW_RECEIVED, CARRIED_OVER, CARRIED_FORWARD)
-    counts: Counter[Cell] = Counter()
-    result = session.execute(
-        select(f.applicant_kind, *(func.sum(case((rows_sql[r], 1), else_=0)) for r in flat))
-        .where(_live(scope), f.received_on <= year_bounds(year)[1])
-        .group_by(f.applicant_kind)
-    )
-    for kind, *values in result:
-        for row, value in zip(flat, values, strict=True):
-            counts[(row, kind)] += int(value or 0)
-    concluded = session.execute(
-        select(f.applicant_kind, f.outcome, func.count())
-        .where(_live(scope), rows_sql[TOTAL_CONCLUDED])
-        .group_by(f.applicant_kind, f.outcome)
-    )
-    for kind, outcome, n in concluded:
-        counts[(outcome, kind)] += int(n)
-    return +counts
+    return fast_counts_of(session, scope, [year])[year]
 
 
 def cell_request_ids(
@@ -190,9 +293,15 @@ def derive(
     from workflow.challenge_stats import table4_for
 
     fmt = format_for_year(year, fmt)
-    t3 = table3_for(session, scope, year, fmt, fast=fast)
+    previous_fmt = format_for_year(year - 1)
+    if fast:  # both years from one statement
+        counts = fast_counts_of(session, scope, (year - 1, year))
+        t3 = table3_from_counts(counts[year], fmt)
+        previous = table3_from_counts(counts[year - 1], previous_fmt)
+    else:
+        t3 = table3_for(session, scope, year, fmt, fast=False)
+        previous = table3_for(session, scope, year - 1, previous_fmt, fast=False)
     t4 = table4 if table4 is not None else table4_for(session, scope, year)
-    previous = table3_for(session, scope, year - 1, format_for_year(year - 1), fast=fast)
     return Statistics(scope, year, fmt, t3, t4, checks(t3, t4, fmt, previous))
 
 

@@ -10,13 +10,26 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from commands.demo_data import AGENCY_CODE, load
-from models import Agency
+from models import Agency, RequestFacts
 from tests.conftest import NOW
 from tests.integration.test_cli import cli
 from workflow import operations as ops
+from workflow.annual_report import fee_histories, load_report
 from workflow.calendar import DEFAULT_CALENDAR
-from workflow.statistics import stats_json
-from workflow.stats_queries import Scope, derive, table3_for, verify, verify_projection
+from workflow.catalog.outcomes import OUTCOME_BY_CODE
+from workflow.narrative import FeeSummary, fee_summary
+from workflow.report_layouts import format_for_year
+from workflow.statistics import stats_json, table3_from_counts
+from workflow.stats_queries import (
+    Scope,
+    cell_request_ids,
+    derive,
+    fast_counts_of,
+    fold_counts,
+    table3_for,
+    verify,
+    verify_projection,
+)
 
 KINDS = [
     "natural_person",
@@ -26,6 +39,7 @@ KINDS = [
     "legal_service_org",
     "other_org",
 ]
+OUTCOMES = sorted(OUTCOME_BY_CODE)
 SPEC_10 = {
     "new_received": 10,
     "carried_over": 0,
@@ -189,4 +203,142 @@ def test_random_histories_across_new_year_fold_equals_fast(
             assert result.table3["carried_over"] == previous["carried_forward"]
         previous = table3_for(session, scope, year, "2021")
         stats_json(agency.code, year, result.fmt, result.table3, result.table4, result.checks)
+    session.rollback()
+
+
+def _register(session, users, agency, received: date, kind: str, decided: date | None = None):
+    clerk, handler = ops.Actor.of(users["registrar"]), ops.Actor.of(users["handler"])
+    raw = {
+        "applicant_name": "甲",
+        "applicant_kind": kind,
+        "subject": "某文件",
+        "channel": "online",
+        "submitted_on": received.isoformat(),
+    }
+    req = ops.register(session, clerk, NOW, raw, agency=agency)
+    assert req.received_on == received
+    if decided is not None:
+        ops.fire(session, req, "accept", clerk, NOW, {"effective_date": received.isoformat()})
+        decide = {"effective_date": decided.isoformat(), "outcome": "disclosed", "delivery": "post"}
+        ops.fire(session, req, "decide", handler, NOW, decide)
+    return req
+
+
+def test_requests_carried_across_new_year_count_in_every_year_they_stay_open(
+    session, agency, users
+) -> None:
+    """Received in 2024 and still open, or concluded in 2026: carried over into 2025 and
+    2026. Concluded in 2024: into neither. The fast path finds the requests received
+    before the years it counts in a part of their own: checked against the fold for
+    single years, pairs (what ``derive`` asks for) and several years at once."""
+    _register(session, users, agency, date(2024, 3, 4), "natural_person")  # still open
+    _register(session, users, agency, date(2024, 6, 3), "commercial_enterprise", date(2026, 2, 2))
+    _register(session, users, agency, date(2024, 5, 6), "research_institution", date(2024, 5, 20))
+    _register(session, users, agency, date(2024, 12, 30), "social_welfare_org", date(2025, 1, 6))
+    _register(session, users, agency, date(2025, 12, 29), "legal_service_org", date(2026, 1, 5))
+    session.flush()
+    scope = Scope.of(agency)
+    fold = {year: fold_counts(session, scope, year, "2021") for year in range(2023, 2028)}
+    for years in ([2025], [2026], [2024, 2025], [2025, 2026], [2024, 2026], range(2023, 2028)):
+        assert fast_counts_of(session, scope, years) == {y: fold[y] for y in years}, years
+
+    def kinds(year: int, row: str) -> set[str]:
+        return {kind for (r, kind), n in fold[year].items() if r == row and n}
+
+    assert kinds(2025, "carried_over") == {
+        "natural_person",
+        "commercial_enterprise",
+        "social_welfare_org",
+    }
+    assert kinds(2026, "carried_over") == {
+        "natural_person",
+        "commercial_enterprise",
+        "legal_service_org",
+    }
+    assert kinds(2025, "carried_forward") == kinds(2026, "carried_over")
+    assert kinds(2024, "carried_forward") == kinds(2025, "carried_over")
+    for year in (2025, 2026):
+        fast, reference = derive(session, scope, year), derive(session, scope, year, fast=False)
+        assert fast.table3 == reference.table3 and fast.checks == reference.checks
+        assert all(c.ok for c in fast.checks), [c for c in fast.checks if not c.ok]
+    assert derive(session, scope, 2026).table3["carried_over"]["total"] == 3
+    session.rollback()
+
+
+def test_every_number_of_the_fast_path_is_the_length_of_its_list(session, agency, users) -> None:
+    """Projection rows with every receipt and conclusion day around the years' bounds,
+    including what the workflow never writes (concluded before received, concluded
+    without an outcome) and voided rows: each cell of ``fast_counts_of``, for any
+    selection of years, counts exactly the requests its drill-down lists, i.e. the rows
+    its condition selects among all rows."""
+    days = [
+        date(2022, 6, 1),
+        date(2023, 12, 31),
+        date(2024, 1, 1),
+        date(2024, 12, 31),
+        date(2025, 1, 1),
+        date(2025, 6, 30),
+        date(2025, 12, 31),
+        date(2026, 1, 1),
+        date(2027, 3, 1),
+    ]
+    combos = [(r, c) for r in days for c in [None, *days]]
+    for i, (received, concluded) in enumerate(combos):
+        req = _register(session, users, agency, date(2022, 1, 3), KINDS[i % len(KINDS)])
+        session.flush()
+        facts = session.get(RequestFacts, req.id)
+        facts.received_on, facts.concluded_on = received, concluded
+        facts.outcome = None if concluded is None or i % 7 == 3 else OUTCOMES[i % len(OUTCOMES)]
+        facts.voided = i % 11 == 5
+    session.flush()
+    scope = Scope.of(agency)
+    for years in ([2024], [2025], [2024, 2025], [2025, 2026], [2023, 2025], range(2022, 2028)):
+        counts = fast_counts_of(session, scope, years)
+        for year in years:
+            fmt = format_for_year(year)
+            table = table3_from_counts(counts[year], fmt)
+            for row, cells in table.items():
+                for column, value in cells.items():
+                    listed = cell_request_ids(session, scope, year, fmt, row, column, limit=10_000)
+                    assert value == len(listed), (years, year, row, column)
+            live = [r for i, (r, _) in enumerate(combos) if i % 11 != 5]
+            assert table["new_received"]["total"] == sum(1 for r in live if r.year == year)
+    session.rollback()
+
+
+def test_fee_figures_read_only_fee_events_and_leave_voided_requests_out(
+    session, agency, users
+) -> None:
+    """``fee_histories`` reads only the fee events and voids: a request voided after its
+    fee notice counts nowhere, a payment in January counts at its December notice's
+    amount. Equal to the fee fold over every request's whole history."""
+    clerk, handler = ops.Actor.of(users["registrar"]), ops.Actor.of(users["handler"])
+    approver = ops.Actor.of(users["approver"])
+
+    def fire(req, trigger, actor, day: date, **payload) -> None:
+        ops.fire(session, req, trigger, actor, NOW, {"effective_date": day.isoformat(), **payload})
+
+    fee = {"method": "per_request"}
+    paid = _register(session, users, agency, date(2025, 3, 3), "natural_person")
+    fire(paid, "accept", clerk, date(2025, 3, 3))
+    fire(paid, "issue_fee_notice", handler, date(2025, 3, 5), amount="100", **fee)
+    fire(paid, "fee_paid", handler, date(2025, 3, 10))
+    voided = _register(session, users, agency, date(2025, 4, 1), "natural_person")
+    fire(voided, "accept", clerk, date(2025, 4, 1))
+    fire(voided, "issue_fee_notice", handler, date(2025, 4, 2), amount="50", **fee)
+    fire(voided, "fee_paid", handler, date(2025, 4, 8))
+    fire(voided, "void", approver, date(2025, 5, 6), reason="登记错误")
+    december = _register(session, users, agency, date(2024, 12, 16), "natural_person")
+    fire(december, "accept", clerk, date(2024, 12, 16))
+    fire(december, "issue_fee_notice", handler, date(2024, 12, 18), amount="30", **fee)
+    fire(december, "fee_paid", handler, date(2025, 1, 6))
+    session.flush()
+    scope = Scope.of(agency)
+    every = list(ops.histories(session, [paid.id, voided.id, december.id]).values())
+    for year in (2024, 2025, 2026):
+        assert fee_summary(fee_histories(session, scope, year), year) == fee_summary(every, year)
+    assert fee_summary(fee_histories(session, scope, 2025), 2025) == FeeSummary(
+        2025, notices=1, charged=100, paid=2, collected=130
+    )
+    assert load_report(session, scope, 2025).fees.collected == 130
     session.rollback()
