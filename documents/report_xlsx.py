@@ -4,8 +4,10 @@ Offices paste the tables into the provincial template or a web form, so each tab
 sheet laid out like the printed one: the same merged header cells and row labels (from
 the same ``documents.grid``), thin borders on every cell of a merged range, counts as
 numbers so a spreadsheet can sum them. 本年增/减 keeps the printed form ("减8"), as in
-the official table. The creation date is fixed (the data, not the moment of export, is
-what the workbook is about); openpyxl still stamps the modification time on saving.
+the official table. The same report gives the same bytes every time: creation and
+modification dates are fixed (the data, not the moment of export, is what the workbook
+is about), and so are the time stamps of the zip entries, so an export can be
+fingerprinted like the PDFs.
 """
 
 from __future__ import annotations
@@ -13,11 +15,14 @@ from __future__ import annotations
 import io
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
+from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.writer.excel import ExcelWriter
 
 from documents.grid import Grid, Role, report_grids
 from workflow.annual_report import AnnualReport
@@ -86,6 +91,32 @@ def render_report_xlsx(report: AnnualReport) -> bytes:
     workbook.properties.title = report.title
     workbook.properties.creator = "Gongkai 依申请公开办理系统"
     workbook.properties.created = FIXED_TIME
+    # ``Workbook.save`` would stamp "now" as the modification time: write it ourselves.
+    workbook.properties.modified = FIXED_TIME
     buffer = io.BytesIO()
-    workbook.save(buffer)
+    with _FixedTimeZip(buffer, "w", ZIP_DEFLATED) as archive:
+        ExcelWriter(workbook, archive).save()
     return buffer.getvalue()
+
+
+class _FixedTimeZip(ZipFile):
+    """A zip whose entries carry ``FIXED_TIME`` instead of the moment they were written
+    (openpyxl adds entries three ways: ``writestr``, ``open(name, "w")`` and, for the
+    sheets, ``write`` from a temporary file, which would carry the file's mtime)."""
+
+    def _entry(self, name: str | ZipInfo) -> str | ZipInfo:
+        if not isinstance(name, str):
+            return name
+        entry = ZipInfo(name, FIXED_TIME.timetuple()[:6])
+        entry.compress_type = self.compression
+        return entry
+
+    def writestr(self, zinfo_or_arcname: str | ZipInfo, data: Any, *args: Any, **kw: Any) -> None:
+        super().writestr(self._entry(zinfo_or_arcname), data, *args, **kw)
+
+    def write(self, filename: Any, arcname: str | None = None, *args: Any, **kw: Any) -> None:
+        with open(filename, "rb") as source:
+            self.writestr(arcname or str(filename), source.read())
+
+    def open(self, name: str | ZipInfo, mode: str = "r", *args: Any, **kw: Any) -> Any:
+        return super().open(self._entry(name) if mode == "w" else name, mode, *args, **kw)

@@ -9,6 +9,9 @@ import io
 import re
 import shutil
 import subprocess
+import time
+import zipfile
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -190,6 +193,18 @@ def test_2021_format_has_the_three_other_rows(session, demo_agency):
         assert squeeze(row.label) in content
     assert "（六）其他处理" in content
     assert squeeze(table2_layout("2021").cells[-1].column.label) in content  # 万元
+
+
+def test_xlsx_is_byte_identical_on_every_export(session, demo_agency):
+    """Like the PDFs: the same report gives the same bytes, whatever the clock says."""
+    data = report_2019(session, demo_agency)
+    first = render_report_xlsx(data.report)
+    time.sleep(2.1)  # zip entries carry a time stamp to the (even) second
+    assert render_report_xlsx(data.report) == first
+    with zipfile.ZipFile(io.BytesIO(first)) as archive:
+        assert {i.date_time for i in archive.infolist()} == {(2000, 1, 1, 0, 0, 0)}
+        core = archive.read("docProps/core.xml").decode()
+    assert "2000-01-01T00:00:00Z" in core and str(datetime.now().year) not in core
 
 
 def test_xlsx_reads_back_with_labels_merges_and_numbers(session, demo_agency):
