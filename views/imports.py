@@ -33,6 +33,11 @@ bp = Blueprint("imports", __name__)
 
 #: Uploads above this size are refused (a 100k-row ledger is about 20 MB as CSV).
 MAX_UPLOAD = 50 * 1024 * 1024
+#: Rows one upload may hold. The replay runs inside the request at 80–170 rows/s
+#: (bench/RESULTS.md), and gunicorn ends a request after 30 s by default: a bigger
+#: ledger would be cut off (nothing stored, but a gateway error instead of an answer).
+#: Bigger ledgers go through ``python app.py import-ledger`` (progress bar with ETA).
+WEB_MAX_ROWS = 2000
 
 
 class LedgerForm(FlaskForm):
@@ -68,6 +73,12 @@ def ledger_upload() -> tuple[str, int] | str:
             if len(data) > MAX_UPLOAD:
                 raise LedgerFileError("文件超过50MB，请分批导入或使用命令行 import-ledger")
             raw = read_ledger_bytes(data, request.files["file"].filename or "")
+            if len(raw) > WEB_MAX_ROWS:
+                raise LedgerFileError(
+                    f"本文件有{len(raw)}行，网页导入每次最多{WEB_MAX_ROWS}行（约半分钟）。"
+                    "请分批上传，或由系统管理员在服务器上运行 python app.py import-ledger "
+                    "导入整个文件（显示进度和剩余时间，同样全部成功或全部不写入）"
+                )
         except LedgerFileError as exc:
             file_error, status = str(exc), 400
         else:

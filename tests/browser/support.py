@@ -10,7 +10,15 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+#: ``--lang``: the browser's own UI language, which decides how date inputs are shown
+#: (年/月/日 as a Chinese clerk sees them, not mm/dd/yyyy); the context's ``locale`` only
+#: sets what pages are told.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--lang=zh-CN",
+]
 DEMO_PASSWORD = "gongkai-demo"
 DESKTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}

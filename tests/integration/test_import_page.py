@@ -68,3 +68,20 @@ def test_missing_file_and_non_admins(client, users) -> None:
     login(client, "handler")
     assert client.get("/imports/ledger").status_code == 403
     assert upload(client, GOOD.encode()).status_code == 403
+
+
+def test_a_ledger_too_big_for_one_request_is_sent_to_the_command_line(
+    client, session, users, monkeypatch
+) -> None:
+    """Refused before any replay (a request cut off by the server's timeout would be a
+    gateway error), with the way out named."""
+    from views import imports
+
+    monkeypatch.setattr(imports, "WEB_MAX_ROWS", 1)
+    login(client, "admin")
+    page = upload(client, GOOD.encode())
+    assert page.status_code == 400
+    assert "本文件有2行" in page.text and "import-ledger" in page.text
+    assert count(session) == 0
+    monkeypatch.setattr(imports, "WEB_MAX_ROWS", 2)
+    assert "已导入 2 行" in upload(client, GOOD.encode()).text
