@@ -28,6 +28,7 @@ from sqlalchemy import func, select
 from bench.common import (
     SEED,
     bench_dir,
+    dialects,
     drop_pg_database,
     ensure_dataset,
     label,
@@ -173,9 +174,7 @@ def main() -> None:
     args = parser.parse_args()
     reports, issued = [], []
     with postgres() as pg:
-        for dialect in args.dialects.split(","):
-            if dialect == "postgresql" and pg is None:
-                continue
+        for dialect in dialects(args.dialects, pg):
             for n in sizes(args.size):
                 reports.append(annual_report(dialect, n, pg))
             if args.notices:

@@ -27,6 +27,7 @@ from typing import Any
 from bench.common import (
     SEED,
     bench_dir,
+    dialects,
     drop_pg_database,
     label,
     pg_database,
@@ -165,9 +166,7 @@ def main() -> None:
             ledger = bench_dir() / f"ledger-{rows}.csv"
             if not ledger.exists():
                 write_ledger(ledger, rows, local_today(datetime.now(UTC)))
-            for dialect in args.dialects.split(","):
-                if dialect == "postgresql" and pg is None:
-                    continue
+            for dialect in dialects(args.dialects, pg):
                 results.append(run(dialect, rows, pg, ledger))
     save(args.name, {"results": results})
 

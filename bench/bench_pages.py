@@ -31,17 +31,18 @@ from sqlalchemy.orm import Session
 
 from bench.common import (
     ROOT,
+    dialects,
     ensure_dataset,
     label,
     pg_version,
     postgres,
     save,
     sizes,
-    visible_agencies,
 )
 from bench.plans import BENCH_PASSWORD, VIEWER, username
 from bench.server import get, gunicorn, login, wrk
 from models import Agency, Request, User
+from models.agency import subtree_ids
 from models.db import make_engine, make_session_factory
 from workflow.request_query import ListFilter, cursor_of
 
@@ -60,7 +61,7 @@ def pages_for(session: Session, reader: str) -> list[Page]:
     """The measured pages, with real ids and keyset cursors from the data set."""
     user = session.scalar(select(User).where(User.username == reader))
     assert user is not None
-    visible = sorted(visible_agencies(session, user.agency_id))
+    visible = sorted(subtree_ids(session, user.agency_id))
     base = select(Request).where(Request.agency_id.in_(visible))
     order = (Request.received_on.desc(), Request.id.desc())
     count = session.scalar(select(func.count()).where(Request.agency_id.in_(visible))) or 0
@@ -228,9 +229,7 @@ def main() -> None:
     args = parser.parse_args()
     results = []
     with postgres() as pg:
-        for dialect in args.dialects.split(","):
-            if dialect == "postgresql" and pg is None:
-                continue
+        for dialect in dialects(args.dialects, pg):
             for n in sizes(args.size):
                 results.append(run(dialect, n, pg, args.seconds, args.only, args.app_root))
     save(args.name, {"results": results})

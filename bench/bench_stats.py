@@ -27,7 +27,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bench import indexes
-from bench.common import ensure_dataset, label, pg_version, postgres, save, sizes, timed
+from bench.common import dialects, ensure_dataset, label, pg_version, postgres, save, sizes, timed
 from bench.plans import ROOT
 from models import Agency, Event, RequestFacts
 from models.db import make_engine, make_session_factory
@@ -141,9 +141,7 @@ def main() -> None:
     args = parser.parse_args()
     results = []
     with postgres() as pg:
-        for dialect in args.dialects.split(","):
-            if dialect == "postgresql" and pg is None:
-                continue
+        for dialect in dialects(args.dialects, pg):
             for n in sizes(args.sizes):
                 results.append(run(dialect, n, pg, fold=not args.no_fold))
                 print_row(results[-1])

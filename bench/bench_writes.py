@@ -36,6 +36,7 @@ from sqlalchemy import func, select
 from bench.common import (
     SEED,
     bench_dir,
+    dialects,
     drop_pg_database,
     label,
     percentile,
@@ -284,9 +285,7 @@ def main() -> None:
     args = parser.parse_args()
     results = []
     with postgres() as pg:
-        for dialect in args.dialects.split(","):
-            if dialect == "postgresql" and pg is None:
-                continue
+        for dialect in dialects(args.dialects, pg):
             for clients in sizes(args.clients):
                 results.append(run(dialect, sizes(args.base)[0], pg, clients, args.seconds))
     save(args.name, {"results": results})

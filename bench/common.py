@@ -139,23 +139,6 @@ def analyze(engine: Engine) -> None:
         conn.execute(text("ANALYZE"))
 
 
-def visible_agencies(session: Any, agency_id: int) -> set[int]:
-    """``agency_id`` and every agency below it (what ``views.access.visible_agency_ids``
-    answers inside a request), from one read of the agency table."""
-    from models import Agency
-
-    children: dict[int | None, list[int]] = {}
-    for child, parent in session.execute(select(Agency.id, Agency.parent_id)):
-        children.setdefault(parent, []).append(child)
-    found, todo = set(), [agency_id]
-    while todo:
-        current = todo.pop()
-        if current not in found:
-            found.add(current)
-            todo.extend(children.get(current, ()))
-    return found
-
-
 # --------------------------------------------------------------------------- figures
 
 
@@ -250,6 +233,11 @@ def save(name: str, payload: dict[str, Any]) -> Path:
     path.write_text(json.dumps({"machine": machine(), **payload}, ensure_ascii=False, indent=1))
     print(f"wrote {path.relative_to(ROOT)}", file=sys.stderr)
     return path
+
+
+def dialects(requested: str, pg: str | None) -> list[str]:
+    """The requested dialects (comma-separated) that can run: PostgreSQL only with a server."""
+    return [d for d in requested.split(",") if d != "postgresql" or pg is not None]
 
 
 def sizes(arg: str) -> list[int]:

@@ -13,7 +13,7 @@ if not __package__:  # run as ``python bench/NAME.py``: import from the reposito
 
 import argparse
 
-from bench.common import ensure_dataset, label, postgres, sizes
+from bench.common import dialects, ensure_dataset, label, postgres, sizes
 
 
 def main() -> None:
@@ -21,11 +21,8 @@ def main() -> None:
     parser.add_argument("--sizes", default="10k,100k")
     parser.add_argument("--dialects", default="sqlite,postgresql")
     args = parser.parse_args()
-    dialects = args.dialects.split(",")
     with postgres() as pg:
-        for dialect in dialects:
-            if dialect == "postgresql" and pg is None:
-                continue
+        for dialect in dialects(args.dialects, pg):
             for n in sizes(args.sizes):
                 print(dialect, label(n), ensure_dataset(dialect, n, pg))
 

@@ -14,10 +14,10 @@ from functools import wraps
 from typing import ParamSpec, TypeVar
 
 from flask_login import current_user
-from sqlalchemy import select
 
 from app import db
-from models import Agency, Request, User
+from models import Request, User
+from models.agency import subtree_ids
 from workflow.catalog.roles import ROLE_BY_CODE
 from workflow.errors import NotFound, PermissionDenied
 
@@ -29,21 +29,8 @@ R = TypeVar("R")
 
 
 def visible_agency_ids(user: User) -> set[int]:
-    """The agencies whose requests ``user`` may read: their own and every descendant.
-
-    One query for the whole tree, walked in memory: lazy-loading each agency's children
-    cost a query per agency on every page for a provincial reader (bench/RESULTS.md).
-    """
-    children: dict[int | None, list[int]] = {}
-    for agency_id, parent_id in db().execute(select(Agency.id, Agency.parent_id)):
-        children.setdefault(parent_id, []).append(agency_id)
-    found, todo = set(), [user.agency_id]
-    while todo:
-        current = todo.pop()
-        if current not in found:
-            found.add(current)
-            todo.extend(children.get(current, ()))
-    return found
+    """The agencies whose requests ``user`` may read: their own and every descendant."""
+    return set(subtree_ids(db(), user.agency_id))
 
 
 def load_request_for(user: User, request_id: int, *, write: bool) -> Request:

@@ -21,13 +21,12 @@ from views.charts import month_bars, share_bar
 from views.requests import DeadlineLine, reply_status
 from workflow.catalog.outcomes import GROUPS, OUTCOME_BY_CODE
 from workflow.clocks import running_due
+from workflow.deadlines import DUE_SOON_DAYS
 from workflow.operations import deadlines_of, histories, load_calendar, local_today
 from workflow.states import OPEN_STATES, STORED_STATES
 
 bp = Blueprint("dashboard", __name__)
 
-#: Working days ahead that count as "due soon" on the workbench.
-DUE_WITHIN = 5
 #: Rows shown per list; the rest are counted (and the overdue ones are one click away).
 SHOWN = 20
 
@@ -77,11 +76,13 @@ def _shortlist(total: int, ids: list[int], today: date) -> Shortlist:
 
 
 def _attention(visible: list[int], today: date) -> tuple[Shortlist, Shortlist]:
-    """Overdue requests, and those due within ``DUE_WITHIN`` working days (running
+    """Overdue requests, and those due within ``DUE_SOON_DAYS`` working days (running
     clocks only: a paused clock is waiting on someone else), most urgent first."""
     session = db()
     yesterday = today - timedelta(days=1)
-    soon_until = load_calendar(session).add_working_days(today, DUE_WITHIN).day
+    # A due date is a working day, so "at most N working days left" (Deadlines.days_left)
+    # is "due no later than the N-th working day after today".
+    soon_until = load_calendar(session).add_working_days(today, DUE_SOON_DAYS).day
     overdue = _shortlist(*running_due(session, visible, None, yesterday, SHOWN), today)
     soon = _shortlist(*running_due(session, visible, yesterday, soon_until, SHOWN), today)
     return overdue, soon
@@ -182,6 +183,6 @@ def home() -> str:
             f"{today.year}年办理结果构成",
         ),
         reminders=_reminders(current_user.agency_id, today),
-        due_within=DUE_WITHIN,
+        due_within=DUE_SOON_DAYS,
         shown=SHOWN,
     )

@@ -37,7 +37,7 @@ from workflow.catalog.applicants import APPLICANT_KINDS, KIND_BY_CODE
 from workflow.catalog.channels import CHANNEL_BY_CODE, CHANNELS
 from workflow.catalog.outcomes import GROUPS, OUTCOME_BY_CODE, OUTCOMES
 from workflow.csv_safe import write_csv
-from workflow.deadlines import Deadlines
+from workflow.deadlines import DUE_SOON_DAYS, Deadlines
 from workflow.errors import ConflictError, DomainError, GuardError, NotFound, ValidationError
 from workflow.guards import GuardContext
 from workflow.intake import INTAKE_FIELDS
@@ -65,8 +65,6 @@ T = TypeVar("T")
 PAGE_SIZE = 50
 #: The list counts matching requests up to this many and then shows "1000+".
 COUNT_CAP = 1000
-#: Working days left at which a reply deadline is highlighted as due soon.
-DUE_SOON_DAYS = 3
 #: Roles that can fire at least one action; anyone else only reads.
 ACTING_ROLES: frozenset[str] = frozenset().union(
     *(t.roles for t in TRANSITIONS if t.trigger != "register")

@@ -27,6 +27,9 @@ SUPPLEMENT_NOTICE_DAYS = 7  # Art. 30
 REPLY_DAYS = 20  # Art. 33
 CONSULTATION_DAYS = 15  # Art. 32 (third party), Art. 34 (other agency)
 FEE_PAYMENT_DAYS = 20  # 2020 fee measures
+#: Working days left at which a running reply deadline counts as due soon: highlighted on
+#: the list and the request page, listed on the workbench (one rule for all three).
+DUE_SOON_DAYS = 5
 
 #: Pausing triggers → the days the other side has to answer, from the pause date.
 PAUSE_TRIGGERS: dict[str, int] = {

@@ -25,12 +25,29 @@ from workflow.catalog.outcomes import GROUP_BY_CODE, OUTCOME_BY_CODE
 from workflow.clocks import overdue_condition
 from workflow.states import STORED_STATES
 
-#: Sort orders: key → (column, descending).
-SORTS: dict[str, tuple[str, str, bool]] = {
-    "received_desc": ("收到日期（新→旧）", "received_on", True),
-    "received_asc": ("收到日期（旧→新）", "received_on", False),
-    "tracking_desc": ("编号（大→小）", "tracking_no", True),
-    "tracking_asc": ("编号（小→大）", "tracking_no", False),
+
+@dataclass(frozen=True)
+class Sort:
+    """One order of the list, with every word the page says about it."""
+
+    label: str
+    column: str
+    descending: bool
+    #: What the search-window note calls the sort key ("收到日期 X 至 Y").
+    key_label: str
+    #: The link that searches on after a window.
+    continue_label: str
+
+
+SORTS: dict[str, Sort] = {
+    "received_desc": Sort(
+        "收到日期（新→旧）", "received_on", True, "收到日期", "继续搜索更早的申请"
+    ),
+    "received_asc": Sort(
+        "收到日期（旧→新）", "received_on", False, "收到日期", "继续搜索更晚的申请"
+    ),
+    "tracking_desc": Sort("编号（大→小）", "tracking_no", True, "编号", "继续搜索编号更小的申请"),
+    "tracking_asc": Sort("编号（小→大）", "tracking_no", False, "编号", "继续搜索编号更大的申请"),
 }
 DEFAULT_SORT = "received_desc"
 MAX_QUERY = 100
@@ -162,8 +179,8 @@ def filtered(
 
 def _sort_key(flt: ListFilter) -> tuple[Any, bool]:
     """The column ``flt`` sorts by (before the id, which breaks ties) and its direction."""
-    _, column, descending = SORTS[flt.sort]
-    return getattr(Request, column), descending
+    sort = SORTS[flt.sort]
+    return getattr(Request, sort.column), sort.descending
 
 
 def ordered(stmt: S, flt: ListFilter) -> S:
