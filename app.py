@@ -6,7 +6,6 @@ the caller commits once. Nothing under ``workflow/`` commits.
 
 from __future__ import annotations
 
-import os
 import secrets
 from typing import Any
 
@@ -15,9 +14,10 @@ from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.orm import Session, joinedload
 
+import settings
 from models import User
 from models.db import make_engine, make_session_factory
-from workflow.errors import DomainError
+from workflow.kernel.errors import DomainError
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -30,7 +30,7 @@ MIN_SECRET_KEY = 16
 
 def production_mode() -> bool:
     """``GONGKAI_ENV=production``: a real secret key is required and demo data is refused."""
-    return os.environ.get("GONGKAI_ENV", "").strip().lower() == "production"
+    return settings.production_mode()
 
 
 def _secret_key() -> str:
@@ -40,7 +40,7 @@ def _secret_key() -> str:
     between gunicorn workers (so every other request would be "not logged in"), and a
     guessable one lets anyone forge a session: refuse to start instead.
     """
-    key = os.environ.get("GONGKAI_SECRET_KEY", "")
+    key = settings.secret_key()
     if production_mode() and len(key) < MIN_SECRET_KEY:
         problem = "未设置" if not key else f"过短（至少{MIN_SECRET_KEY}个字符）"
         raise RuntimeError(
@@ -58,7 +58,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         DATABASE_URL=None,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=os.environ.get("GONGKAI_SECURE_COOKIES") == "1",
+        SESSION_COOKIE_SECURE=settings.secure_cookies(),
         WTF_CSRF_TIME_LIMIT=None,
         MAX_CONTENT_LENGTH=64 * 1024 * 1024,
         JSON_AS_ASCII=False,
@@ -68,7 +68,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["db_engine"] = engine
     app.extensions["db_sessions"] = make_session_factory(engine)
 
-    if os.environ.get("GONGKAI_BEHIND_PROXY") == "1":
+    if settings.behind_proxy():
         # One trusted reverse proxy in front: take the client address and scheme from it
         # (login throttling is keyed by the client address).
         from werkzeug.middleware.proxy_fix import ProxyFix

@@ -6,7 +6,7 @@
   report`` derives) and ``render_report_pdf``, timed separately, for one department and
   for the whole province, on a generated data set.
 * Notices: on a fresh database of generated requests, 1,000 notices (half 答复书, half
-  接收回执) issued one per transaction through ``workflow.notice_ops.issue_notice`` —
+  接收回执) issued one per transaction through ``workflow.notices.operations.issue_notice`` —
   numbering, rendering the PDF, hashing and storing it — as the request page does.
 """
 
@@ -42,13 +42,14 @@ from bench.common import (
 from bench.generate import generate_bulk, prepare, seeds_for
 from bench.plans import ROOT, username
 from documents.fonts import pdf_font
+from documents.notices_pdf import render_notice
 from documents.report_pdf import render_report_pdf
 from models import Agency, Event, Notice, Request, User
 from models.db import make_engine, make_session_factory
-from workflow.annual_report import load_report
-from workflow.notice_ops import issue_notice
-from workflow.operations import Actor, local_today
-from workflow.stats_queries import Scope
+from workflow.annual_report.report import load_report
+from workflow.kernel.actor import Actor, local_today
+from workflow.notices.operations import issue_notice
+from workflow.statistics.scope import Scope
 
 DEPARTMENT = "nc-zrzy"
 
@@ -139,7 +140,7 @@ def notices(dialect: str, pg: str | None, count: int) -> dict[str, Any]:
         with sessions() as session:
             request = session.get(Request, rid)
             assert request is not None
-            notice = issue_notice(session, actor, now, request, kind)
+            notice = issue_notice(session, actor, now, request, kind, render=render_notice)
             sizes_.append(len(notice.content))
             session.commit()
         runs.append(time.perf_counter() - begun)

@@ -5,7 +5,7 @@
 A CSV ledger is written from the generator's plans (the same province, receipt dates,
 supplements, extensions, outcomes and voids; challenges and pauses are not ledger
 columns), then imported into a fresh database exactly as ``python app.py import-ledger``
-does — read, validate every row, replay each through ``workflow.operations`` inside one
+does — read, validate every row, replay each through ``workflow.requests.operations`` inside one
 all-or-nothing transaction, commit. Each phase is timed; the replay's rate is sampled
 every tenth of the file to show whether it holds up as the transaction grows.
 """
@@ -39,10 +39,10 @@ from bench.common import (
 from bench.generate import ensure_province, prepare, seeds_for
 from bench.plans import Plan, plan_for
 from models.db import make_session_factory
-from workflow.calendar import WorkingCalendar
-from workflow.importer import default_actor, import_ledger
-from workflow.ledger import COLUMN_NAMES, read_ledger, validate_rows
-from workflow.operations import local_today
+from workflow.kernel.actor import local_today
+from workflow.kernel.calendar import WorkingCalendar
+from workflow.ledger.importer import default_actor, import_ledger
+from workflow.ledger.reader import COLUMN_NAMES, read_ledger, validate_rows
 
 CONCLUDING = {
     "supplement_lapsed": "other.supplement_lapsed",

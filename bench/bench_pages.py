@@ -44,7 +44,7 @@ from bench.server import get, gunicorn, login, wrk
 from models import Agency, Request, User
 from models.agency import subtree_ids
 from models.db import make_engine, make_session_factory
-from workflow.request_query import ListFilter, cursor_of
+from workflow.requests.query import ListFilter, cursor_of
 
 DEPARTMENT = "nc-zrzy"
 READERS = {"department": username(DEPARTMENT, "chengban"), "province": VIEWER}

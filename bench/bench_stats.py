@@ -31,8 +31,9 @@ from bench.common import dialects, ensure_dataset, label, pg_version, postgres, 
 from bench.plans import ROOT
 from models import Agency, Event, RequestFacts
 from models.db import make_engine, make_session_factory
-from workflow.report_layouts import format_for_year
-from workflow.stats_queries import Scope, derive, fast_counts, fold_counts
+from workflow.statistics.layouts import format_for_year
+from workflow.statistics.queries import derive, fast_counts, fold_counts
+from workflow.statistics.scope import Scope
 
 DEPARTMENT = "nc-zrzy"
 #: The fold reads every event of the scope; above this many requests it runs once.

@@ -51,8 +51,9 @@ from bench.plans import BENCH_PASSWORD, province, username
 from bench.server import Served, cpu_seconds, gunicorn, login, postmaster_pid
 from models import Agency, Event, Request
 from models.db import make_session_factory
-from workflow.operations import local_today
-from workflow.stats_queries import Scope, verify
+from workflow.kernel.actor import local_today
+from workflow.statistics.queries import verify
+from workflow.statistics.scope import Scope
 
 #: Departments whose officers act (one client thread each, round robin).
 DEPARTMENTS = tuple(a.code for a in province() if a.code.endswith("-zrzy"))

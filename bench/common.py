@@ -114,7 +114,7 @@ def ensure_dataset(dialect: str, n: int, pg_url: str | None = None, workers: int
     """A database holding exactly ``n`` generated requests (made with the bulk path once)."""
     from bench.generate import generate_bulk, prepare, seeds_for
     from models import Request
-    from workflow.operations import local_today
+    from workflow.kernel.actor import local_today
 
     url = dataset_url(dialect, n, pg_url)
     engine = prepare(url)

@@ -3,7 +3,7 @@
     .venv/bin/python bench/generate.py --requests 100000 --database-url URL [--bulk]
 
 * **operations** (default): every plan of ``bench/plans.py`` is replayed through
-  ``workflow.operations`` / ``workflow.challenge_ops`` exactly as a clerk's actions are —
+  ``workflow.requests.operations`` / ``workflow.challenges.operations`` exactly as a clerk's actions are —
   one ``register`` or ``fire`` per action, with the deadlines, guards, late flags and the
   ``request_facts`` projection maintained by the real code. Slow (40–100 requests a
   second on a 2-core machine) but it *is* the product.
@@ -63,20 +63,23 @@ from models import (
 )
 from models.db import make_engine, make_session_factory
 from models.migrate import upgrade
-from workflow import challenge_ops, machine
-from workflow import operations as ops
-from workflow.calendar import WorkdayResult, WorkingCalendar
 from workflow.catalog.challenges import (
     RECONSIDERATION,
     RESULT_BY_CODE,
 )
-from workflow.challenge_spec import CHALLENGES, ChallengeState
-from workflow.deadlines import compute_deadlines, lateness
-from workflow.errors import ValidationError
-from workflow.intake import parse_intake
-from workflow.payload import ParsedAction, parse_action
-from workflow.spec import SPEC_BY_TRIGGER
-from workflow.states import State
+from workflow.catalog.states import State
+from workflow.challenges import operations as challenge_ops
+from workflow.challenges.spec import CHALLENGES, ChallengeState
+from workflow.kernel.actor import LOCAL_ZONE, Actor, local_today, naive_utc
+from workflow.kernel.calendar import WorkdayResult, WorkingCalendar
+from workflow.kernel.errors import ValidationError
+from workflow.kernel.lifecycle import Transition
+from workflow.kernel.payload import ParsedAction, parse_action
+from workflow.requests import machine
+from workflow.requests import operations as ops
+from workflow.requests.deadlines import compute_deadlines, lateness
+from workflow.requests.intake import parse_intake
+from workflow.requests.spec import SPEC_BY_TRIGGER
 
 FIRST_YEAR = 2021
 #: Requests per unit of work handed to a bulk worker (and per COPY batch).
@@ -91,9 +94,9 @@ class Province:
 
     agency_ids: dict[str, int]
     #: (agency code, ROLE_USERS key) → actor.
-    actors: dict[tuple[str, str], ops.Actor]
+    actors: dict[tuple[str, str], Actor]
 
-    def actor(self, agency: str, user: str) -> ops.Actor:
+    def actor(self, agency: str, user: str) -> Actor:
         return self.actors[(agency, user)]
 
 
@@ -126,9 +129,7 @@ def ensure_province(session: Session) -> Province:
         users[name] = user
     session.flush()
     actors = {
-        (s.code, key): ops.Actor.of(users[username(s.code, key)])
-        for s in specs
-        for key in ROLE_USERS
+        (s.code, key): Actor.of(users[username(s.code, key)]) for s in specs for key in ROLE_USERS
     }
     return Province({s.code: agencies[s.code].id for s in specs}, actors)
 
@@ -167,7 +168,7 @@ def generate_operations(
     commit_every: int = 200,
     progress: Callable[[int], None] | None = None,
 ) -> int:
-    """Replay ``plans`` through ``workflow.operations``, committing every ``commit_every``."""
+    """Replay ``plans`` through ``workflow.requests.operations``, committing every ``commit_every``."""
     done = 0
     with make_session_factory(engine)() as session:
         prov = ensure_province(session)
@@ -245,7 +246,7 @@ class MemoryReplay:
     def __init__(self, prov: Province, now: datetime, calendar: WorkingCalendar) -> None:
         self.prov = prov
         self.now = now
-        self.today = ops.local_today(now)
+        self.today = local_today(now)
         self.calendar = calendar
         self.approvers = {
             (prov.agency_ids[code], actor.username)
@@ -261,14 +262,14 @@ class MemoryReplay:
         values.pop("submitted_on", None)
         values.pop("received_on", None)
         submitted_at = (
-            ops.naive_utc(self.now)
+            naive_utc(self.now)
             if intake.submitted_on == self.today
-            else datetime.combine(intake.submitted_on, time(0), ops.LOCAL_ZONE).astimezone(UTC)
+            else datetime.combine(intake.submitted_on, time(0), LOCAL_ZONE).astimezone(UTC)
         )
         columns = {
             **REQUEST_DEFAULTS,
             **values,
-            "submitted_at": ops.naive_utc(submitted_at),
+            "submitted_at": naive_utc(submitted_at),
             "received_on": intake.received_on,
             "handler_id": actor.user_id if "handler" in actor.roles else None,
         }
@@ -309,7 +310,7 @@ class MemoryReplay:
         self,
         row: _Row,
         trigger: str,
-        actor: ops.Actor,
+        actor: Actor,
         raw: dict[str, Any],
         events: list[MemEvent],
         agency_id: int,
@@ -324,7 +325,7 @@ class MemoryReplay:
         self,
         row: _Row,
         trigger: str,
-        actor: ops.Actor,
+        actor: Actor,
         action: ParsedAction,
         events: list[MemEvent],
         agency_id: int,
@@ -341,7 +342,7 @@ class MemoryReplay:
         if late:
             payload["late"] = late
 
-        def sink(transition: machine.Transition) -> MemEvent:
+        def sink(transition: Transition) -> MemEvent:
             return MemEvent(
                 len(events) + 1,
                 transition.trigger,
@@ -371,7 +372,7 @@ class MemoryReplay:
         self,
         request: _Row,
         request_events: list[MemEvent],
-        actor: ops.Actor,
+        actor: Actor,
         raw: dict[str, Any],
         cases: list[MemCase],
     ) -> MemCase:
@@ -418,7 +419,7 @@ class MemoryReplay:
         request_events: list[MemEvent],
         case: MemCase,
         act: Act,
-        actor: ops.Actor,
+        actor: Actor,
         raw: dict[str, Any],
         agency_id: int,
     ) -> None:
@@ -441,11 +442,11 @@ class MemoryReplay:
         self,
         case: MemCase,
         trigger: str,
-        actor: ops.Actor,
+        actor: Actor,
         action: ParsedAction,
         facts: dict[str, Any],
     ) -> None:
-        def sink(transition: machine.Transition) -> MemEvent:
+        def sink(transition: Transition) -> MemEvent:
             return MemEvent(
                 len(case.events) + 1,
                 transition.trigger,
@@ -536,8 +537,8 @@ class Encoder:
 
     def __init__(self, dialect: str, now: datetime) -> None:
         self.value: Callable[[Any], Any] = _sqlite_value if dialect == "sqlite" else _same
-        self.recorded_at = self.value(ops.naive_utc(now))
-        self.created_at = self.value(ops.naive_utc(datetime.now(UTC)))
+        self.recorded_at = self.value(naive_utc(now))
+        self.created_at = self.value(naive_utc(datetime.now(UTC)))
 
     def encode(self, mem: MemRequest) -> Encoded:
         v = self.value
@@ -841,7 +842,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     now = datetime.fromisoformat(args.now).replace(tzinfo=UTC) if args.now else datetime.now(UTC)
     engine = prepare(args.database_url)
-    seeds = seeds_for(args.requests, args.seed, ops.local_today(now), args.first_year)
+    seeds = seeds_for(args.requests, args.seed, local_today(now), args.first_year)
     started = clock.perf_counter()
 
     def progress(done: int) -> None:
@@ -852,7 +853,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         generate_bulk(engine, seeds, now, workers=args.workers, progress=progress)
     else:
         calendar = WorkingCalendar()
-        today = ops.local_today(now)
+        today = local_today(now)
         plans = (plan_for(s, calendar, today) for s in seeds)
         generate_operations(engine, plans, now, progress=progress)
     elapsed = clock.perf_counter() - started

@@ -2,7 +2,7 @@
 
 A *plan* is everything one request will go through — its intake and a chronological list
 of actions with absolute effective dates — decided up front from a seed. Both write
-paths of ``bench/generate.py`` replay the same plans (through ``workflow.operations``, or
+paths of ``bench/generate.py`` replay the same plans (through ``workflow.requests.operations``, or
 in memory and bulk-inserted), which is what makes their results comparable row by row.
 
 Shares follow published city-wide annual reports: most applicants are natural persons;
@@ -22,9 +22,9 @@ from datetime import date, timedelta
 from itertools import accumulate
 from typing import Any, Literal
 
-from commands.demo_data import SUBJECTS, _intake
-from workflow.calendar import WorkingCalendar
+from workflow.admin.demo import SUBJECTS, _intake
 from workflow.catalog.applicants import KIND_CODES
+from workflow.kernel.calendar import WorkingCalendar
 
 # --------------------------------------------------------------------------- the province
 

@@ -1,25 +1,25 @@
 """Setup commands: init, create-agency, create-user.
 
 The rules (code and username formats, password length, duplicates) live in
-``workflow.admin_ops``, shared with the admin pages; this module only reads arguments
+``workflow.admin.operations``, shared with the admin pages; this module only reads arguments
 and turns refusals into click errors.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 
 import click
 
+import settings
 from commands.session import unit_of_work
 from models.db import database_url, make_engine
 from models.migrate import upgrade
-from workflow import admin_ops
+from workflow.admin import operations as admin_ops
 from workflow.catalog.roles import ROLE_BY_CODE, ROLE_CODES
-from workflow.clocks import refresh_open_clocks
-from workflow.errors import ValidationError
-from workflow.operations import load_calendar
+from workflow.kernel.errors import ValidationError
+from workflow.requests.clocks import refresh_open_clocks
+from workflow.store.calendar import load_calendar
 
 
 @click.command()
@@ -91,7 +91,7 @@ def create_user(
     """新增用户；密码取自环境变量 GONGKAI_PASSWORD，否则提示输入。"""
     _check_argument(admin_ops.validate_username, username)  # before the password prompt
     try:
-        password = os.environ.get("GONGKAI_PASSWORD") or click.prompt(
+        password = settings.password() or click.prompt(
             "密码", hide_input=True, confirmation_prompt=True
         )
         with unit_of_work() as session:

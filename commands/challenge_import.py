@@ -1,13 +1,13 @@
 """``import-challenges``: the ledger of reconsideration and litigation cases (SPEC §11).
 
 Agencies keep their 复议/诉讼 cases in a spreadsheet beside the request ledger. Each row
-is replayed through ``workflow.challenge_ops`` exactly as a legal officer would record
+is replayed through ``workflow.challenges.operations`` exactly as a legal officer would record
 it on the pages — file, then conclude when a conclusion date is given — so the same
 guards apply, the same log is written, a result ordering a new reply reopens the request,
 and table 四 counts imported cases like typed ones.
 
 The reading, header check, error type, transaction handling and report are the request
-ledger's (``workflow.ledger`` / ``workflow.importer`` / ``commands.ledger``), so both
+ledger's (``workflow.ledger.reader`` / ``workflow.ledger.importer`` / ``commands.ledger``), so both
 imports behave the same: all or nothing, every bad row printed as ``第N行 [column]
 reason``, non-zero exit when anything was refused, ``--dry-run`` stores nothing.
 
@@ -35,7 +35,6 @@ from sqlalchemy.orm import Session
 from commands.ledger import actor_option, import_options, print_report, read_or_fail
 from commands.session import unit_of_work
 from models import Agency, Challenge, Request
-from workflow import operations as ops
 from workflow.catalog.challenges import (
     AFTER_RECONSIDERATION,
     INSTANCES,
@@ -45,16 +44,17 @@ from workflow.catalog.challenges import (
     RESULTS,
     ROUTES,
 )
-from workflow.challenge_ops import challenge_history, file_challenge, fire_challenge
-from workflow.challenge_spec import (
+from workflow.challenges.operations import challenge_history, file_challenge, fire_challenge
+from workflow.challenges.spec import (
     CHALLENGES,
     ChallengeState,
     result_fits_kind,
     route_matches_kind,
 )
-from workflow.errors import DomainError, PermissionDenied
-from workflow.guards import Guard, GuardContext
-from workflow.importer import (
+from workflow.kernel.actor import Actor, local_today
+from workflow.kernel.errors import DomainError, PermissionDenied
+from workflow.kernel.guards import Guard, GuardContext
+from workflow.ledger.importer import (
     ActorForAgency,
     ImportReport,
     Replay,
@@ -64,7 +64,7 @@ from workflow.importer import (
     row_errors,
     row_savepoint,
 )
-from workflow.ledger import (
+from workflow.ledger.reader import (
     IMPORT_NOTE,
     LedgerColumn,
     RawRow,
@@ -141,7 +141,7 @@ def result_from_cell(text: str, kind: str) -> str | None:
 def _guard_reason(guard: Guard, today: date, **context: Any) -> str | None:
     """Ask one of the lifecycle's payload guards about a row before replaying it.
 
-    The rule stays defined once (``workflow.challenge_spec``), and its refusal is
+    The rule stays defined once (``workflow.challenges.spec``), and its refusal is
     reported on the ledger column it is about instead of on the step's date.
     """
     ctx = GuardContext("new", None, (), frozenset(), today, **context)
@@ -259,7 +259,7 @@ def validate_challenge_row(raw: RawRow, today: date) -> tuple[ChallengeRow | Non
 # --------------------------------------------------------------------------- replay
 
 
-def default_legal_actor(session: Session, agency: Agency) -> ops.Actor:
+def default_legal_actor(session: Session, agency: Agency) -> Actor:
     """A legal officer of the row's agency: only they record cases (SPEC §1)."""
     user = first_with_role(session, agency, "legal")
     if user is None:
@@ -267,7 +267,7 @@ def default_legal_actor(session: Session, agency: Agency) -> ops.Actor:
             f"机关“{agency.code}”没有法制员（legal）账号，无法导入复议或诉讼记录；"
             "请先为该机关创建法制员账号，或用 --as 指定本机关的法制员"
         )
-    return ops.Actor.of(user)
+    return Actor.of(user)
 
 
 @dataclass
@@ -360,7 +360,7 @@ class _Replay(Replay):
                 return
         self._replay(row, request, actor, prior)
 
-    def _replay(self, row: ChallengeRow, request: Request, actor: ops.Actor, prior: str) -> None:
+    def _replay(self, row: ChallengeRow, request: Request, actor: Actor, prior: str) -> None:
         step = "file"
         state_before = request.state
         try:
@@ -447,7 +447,7 @@ def import_challenges_command(path: Path, dry_run: bool, username: str | None) -
     """导入复议诉讼台账（CSV 或 XLSX 第一个工作表）：全部成功才写入，逐行报告错误。"""
     now = datetime.now(UTC)
     raw = read_or_fail(path, CHALLENGE_COLUMNS)
-    rows, problems = validate_challenge_rows(raw, ops.local_today(now))
+    rows, problems = validate_challenge_rows(raw, local_today(now))
     with unit_of_work() as session:
         actor_for = actor_option(session, username, default_legal_actor)
         report = import_challenges(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from commands.demo_data import DEMO_PASSWORD, DEMO_USERS, safe_load
 from commands.session import unit_of_work
+from workflow.admin.demo import DEMO_PASSWORD, DEMO_USERS, safe_load
 from workflow.catalog.roles import ROLE_BY_CODE
 
 

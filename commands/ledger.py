@@ -18,14 +18,15 @@ from sqlalchemy.orm import Session
 
 from commands.session import unit_of_work
 from models import User
-from workflow.importer import (
+from workflow.kernel.actor import local_today
+from workflow.ledger.importer import (
     ActorForAgency,
     ImportReport,
     actor_named,
     default_actor,
     import_ledger,
 )
-from workflow.ledger import (
+from workflow.ledger.reader import (
     LEDGER_COLUMNS,
     LedgerColumn,
     LedgerFileError,
@@ -36,7 +37,6 @@ from workflow.ledger import (
     validate_rows,
     write_template_csv,
 )
-from workflow.operations import local_today
 
 F = TypeVar("F", bound=Callable[..., Any])
 

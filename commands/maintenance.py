@@ -25,7 +25,7 @@ from sqlalchemy.engine import URL, make_url
 
 from commands.session import unit_of_work
 from models.db import database_url
-from workflow.log_check import verify_log
+from workflow.admin.log_check import verify_log
 
 CLEAN = "事件日志完整"
 

@@ -15,10 +15,10 @@ from commands.stats import YEAR, agency_by_code
 from documents.fonts import pdf_font
 from documents.report_pdf import render_report_pdf
 from documents.report_xlsx import render_report_xlsx
-from workflow.annual_report import load_report
+from workflow.annual_report.report import load_report
 from workflow.catalog.outcomes import FORMATS
-from workflow.errors import DomainError
-from workflow.stats_queries import Scope
+from workflow.kernel.errors import DomainError
+from workflow.statistics.scope import Scope
 
 
 def _write(path: Path, content: bytes) -> None:

@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 from commands.session import unit_of_work
 from models import Agency
 from workflow.catalog.outcomes import FORMATS
-from workflow.statistics import render_text, stats_json
-from workflow.stats_queries import Scope, derive, verify, verify_projection, years_with_data
+from workflow.statistics.fold import render_text, stats_json
+from workflow.statistics.queries import derive, verify, verify_projection, years_with_data
+from workflow.statistics.scope import Scope
 
 YEAR = click.IntRange(2000, 2100)
 

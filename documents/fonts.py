@@ -29,9 +29,10 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfbase.ttfonts import TTFError, TTFont
 
-from workflow.errors import DomainError
+import settings
+from workflow.kernel.errors import DomainError
 
-ENV_VAR = "GONGKAI_PDF_FONT"
+ENV_VAR = settings.PDF_FONT
 #: The value of ``GONGKAI_PDF_FONT`` that forces the built-in CID font.
 BUILTIN = "builtin"
 CID_FONT = "STSong-Light"
@@ -78,7 +79,7 @@ class PdfFont:
 
 def pdf_font() -> PdfFont:
     """The font for PDFs under the current ``GONGKAI_PDF_FONT`` setting (registered)."""
-    return _resolve(os.environ.get(ENV_VAR, "").strip())
+    return _resolve(settings.pdf_font())
 
 
 @functools.cache

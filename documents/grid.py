@@ -1,6 +1,6 @@
 """Report tables as grids of merged cells: the one geometry HTML, PDF and XLSX share.
 
-The layouts (``workflow.report_layouts``) say *what* the official tables contain; a
+The layouts (``workflow.statistics.layouts``) say *what* the official tables contain; a
 ``Grid`` says *where*: every cell with its row, column, spans and text, header rows
 first. Building it once, here, is what makes the three renderers agree: each of them
 only walks ``Grid.cells`` and draws a box per cell (``<td rowspan colspan>``, a
@@ -29,11 +29,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TypeVar
 
-from workflow.report_layouts.table2 import table2_layout
-from workflow.report_layouts.table3 import LABEL_DEPTH, table3_layout
-from workflow.report_layouts.table4 import TABLE4_LAYOUT
-from workflow.statistics import Table2Value
-from workflow.table2_values import display
+from workflow.annual_report.table2_values import display
+from workflow.statistics.fold import Table2Value
+from workflow.statistics.layouts.table2 import table2_layout
+from workflow.statistics.layouts.table3 import LABEL_DEPTH, table3_layout
+from workflow.statistics.layouts.table4 import TABLE4_LAYOUT
 
 
 class Role(StrEnum):

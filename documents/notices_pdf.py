@@ -49,6 +49,7 @@ from reportlab.platypus import (
 from reportlab.platypus import paragraph as rl_paragraph
 
 from documents.fonts import pdf_font
+from workflow.notices.document import NoticeDocument
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates" / "notices"
 #: The red of an official letterhead (版头).
@@ -147,18 +148,6 @@ def _block(lines: list[str]) -> Block:
             text = "".join([first.removeprefix(marker).strip(), *lines[1:]])
             return Block(marker[1:], text)
     return Block("paragraph", "".join(lines))
-
-
-@dataclass(frozen=True)
-class NoticeDocument:
-    """Everything printed on a notice besides the template's own wording."""
-
-    agency_name: str
-    number: str
-    dated_on: date
-    #: Template name under ``templates/notices`` without ``.txt``.
-    template: str
-    context: Mapping[str, Any]
 
 
 class _Letterhead(Flowable):

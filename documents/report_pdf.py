@@ -37,8 +37,9 @@ from reportlab.platypus import (
 from documents.fonts import PdfFont, pdf_font
 from documents.grid import Grid, Role, report_grids
 from documents.notices_pdf import cn_date
-from workflow.annual_report import AnnualReport
-from workflow.narrative import SECTIONS
+from workflow.annual_report.archive import RenderedReport
+from workflow.annual_report.narrative import SECTIONS
+from workflow.annual_report.report import AnnualReport
 
 MARGIN_X = 22 * mm
 MARGIN_TOP = 25 * mm
@@ -203,3 +204,9 @@ def render_report_pdf(report: AnnualReport, font: PdfFont | None = None) -> byte
     )
     doc.build(story(report, font), canvasmaker=_numbered_canvas(font.name))
     return buffer.getvalue()
+
+
+def rendered_report(report: AnnualReport) -> RenderedReport:
+    """The renderer the domain's publishing is given: the PDF in the configured font."""
+    font = pdf_font()
+    return RenderedReport(render_report_pdf(report, font), font.description)

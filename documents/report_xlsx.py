@@ -25,7 +25,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from documents.grid import Grid, Role, report_grids
-from workflow.annual_report import AnnualReport
+from workflow.annual_report.report import AnnualReport
 
 #: Sheet names (at most 31 characters, no ``[]:*?/\``).
 SHEET_NAMES: dict[str, str] = {

@@ -35,7 +35,7 @@ class CalendarRevision(Base):
     """One row whose token changes whenever the calendar does.
 
     Each process keeps its built ``WorkingCalendar`` until the token moves
-    (``workflow.operations.load_calendar``), so an action reads one short row instead of
+    (``workflow.store.calendar.load_calendar``), so an action reads one short row instead of
     both calendar tables. The token is random, never a counter, so two databases (or a
     database truncated between tests) can never present the same token for different
     calendars.

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+
+import settings
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = f"sqlite:///{ROOT / 'instance' / 'gongkai.db'}"
@@ -15,7 +16,7 @@ DEFAULT_URL = f"sqlite:///{ROOT / 'instance' / 'gongkai.db'}"
 
 def database_url() -> str:
     """``DATABASE_URL`` selects the database; the default is an SQLite file under instance/."""
-    url = os.environ.get("DATABASE_URL") or DEFAULT_URL
+    url = settings.database_url() or DEFAULT_URL
     if url.startswith("postgres://"):
         url = "postgresql://" + url.removeprefix("postgres://")
     if url.startswith("postgresql://"):

@@ -28,7 +28,7 @@ from models.user import User
 from workflow.catalog.applicants import KIND_CODES
 from workflow.catalog.channels import CHANNEL_BY_CODE
 from workflow.catalog.outcomes import OUTCOME_BY_CODE
-from workflow.states import STORED_STATES
+from workflow.catalog.states import STORED_STATES
 
 
 class Request(Base):
@@ -98,12 +98,12 @@ class TrackingCounter(Base):
 class RequestFacts(Base):
     """Projection: one row per request, rewritten with every event.
 
-    Holds exactly ``workflow.request_facts.RequestFacts`` plus the grouping keys, so the
+    Holds exactly ``workflow.statistics.facts.RequestFacts`` plus the grouping keys, so the
     annual tables can be aggregated in SQL, and the ``today``-independent part of the
-    reply clock (``workflow.deadlines.StoredClock``), so the workbench and the "overdue"
+    reply clock (``workflow.requests.deadlines.StoredClock``), so the workbench and the "overdue"
     filter select by deadline in SQL instead of replaying every open request. The clock
     depends on the calendar too: a calendar change recomputes it for every open request
-    (``workflow.clocks``). ``stats-verify`` recomputes the whole row from the log.
+    (``workflow.requests.clocks``). ``stats-verify`` recomputes the whole row from the log.
     """
 
     __tablename__ = "request_facts"
@@ -131,7 +131,7 @@ class RequestFacts(Base):
             "outcome",
             "voided",
         ),
-        # Overdue / due-soon selection by the stored reply clock (workflow.deadlines).
+        # Overdue / due-soon selection by the stored reply clock (workflow.requests.deadlines).
         Index("ix_request_facts_agency_due", "agency_id", "reply_due"),
         Index("ix_request_facts_agency_paused", "agency_id", "paused"),
     )
@@ -143,6 +143,6 @@ class RequestFacts(Base):
     concluded_on: Mapped[date | None] = mapped_column(Date)
     outcome: Mapped[str | None] = mapped_column(String(40))
     voided: Mapped[bool] = mapped_column(default=False)
-    #: ``workflow.deadlines.StoredClock``: the running reply deadline, or paused.
+    #: ``workflow.requests.deadlines.StoredClock``: the running reply deadline, or paused.
     reply_due: Mapped[date | None] = mapped_column(Date)
     paused: Mapped[bool] = mapped_column(default=False, server_default=false())

@@ -19,7 +19,7 @@ from app import db
 from models import Request, User
 from models.agency import subtree_ids
 from workflow.catalog.roles import ROLE_BY_CODE
-from workflow.errors import NotFound, PermissionDenied
+from workflow.kernel.errors import NotFound, PermissionDenied
 
 #: Largest primary key a URL may name (32-bit): beyond it the database errors, not 404s.
 MAX_ID = 2**31 - 1

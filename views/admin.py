@@ -2,9 +2,9 @@
 
 Admins only (checked once for the whole blueprint, so a new route cannot forget it), and
 only within their own branch of the agency tree: every account or agency is loaded or
-offered through ``workflow.admin_ops``, which applies that scope; another branch's
+offered through ``workflow.admin.operations``, which applies that scope; another branch's
 accounts answer 404. Each POST parses the form into plain strings, calls one operation
-of ``workflow.admin_ops`` (the same the CLI calls), commits once and redirects; a refusal
+of ``workflow.admin.operations`` (the same the CLI calls), commits once and redirects; a refusal
 is rolled back and shown inline on the form it came from, with status 400.
 """
 
@@ -17,9 +17,8 @@ from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import login_required
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 from wtforms import (
     DateField,
@@ -37,13 +36,13 @@ from app import db
 from models import Agency, CalendarOverride, User
 from views.access import MAX_ID, require_roles
 from views.auth import end_sessions
-from views.forms import PayloadForm, apply_errors
-from views.requests import local_time
-from workflow import admin_ops
-from workflow.admin_ops import DAY_KINDS, LineErrors
+from views.common import Refused, local_time, perform, signed_in_user
+from views.forms import PayloadForm, submit_form
+from workflow.admin import operations as admin_ops
+from workflow.admin.operations import DAY_KINDS
 from workflow.catalog.roles import ROLES
-from workflow.errors import ConflictError, DomainError, NotFound, ValidationError
-from workflow.operations import local_today
+from workflow.kernel.actor import local_today
+from workflow.kernel.errors import NotFound
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -62,11 +61,6 @@ _PASSWORD_HELP = f"至少{admin_ops.MIN_PASSWORD}位；请通过安全方式告�
 @require_roles("admin")
 def _admins_only() -> None:
     """Every admin page, GET or POST, needs a signed-in admin (safe by default)."""
-
-
-def _me() -> User:
-    user: User = current_user._get_current_object()  # type: ignore[attr-defined]
-    return user
 
 
 def _today() -> date:
@@ -191,42 +185,13 @@ class YearForm(AdminForm):
 
 # --------------------------------------------------------------------------- helpers
 
-
-def _commit() -> None:
-    """Commit the action; a concurrent duplicate (same username or code) becomes a 409."""
-    try:
-        db().commit()
-    except IntegrityError as exc:
-        db().rollback()
-        raise ConflictError("保存时与他人的操作冲突（例如同名记录刚被创建），请刷新后重试") from exc
+#: A concurrent duplicate (same username or agency code saved at the same moment).
+SAVE_CONFLICT = "保存时与他人的操作冲突（例如同名记录刚被创建），请刷新后重试"
 
 
-def _attempt(form: AdminForm, action: Callable[[], T]) -> T | None:
-    """Run one operation and commit; a refusal is rolled back and shown on ``form``.
-
-    Returns None when refused. Permission and not-found refusals are not form problems:
-    they propagate to the error page (403 / 404).
-    """
-    try:
-        result = action()
-        _commit()
-    except LineErrors as err:
-        db().rollback()
-        apply_errors(form, {}, [str(err)])
-        for field, messages in err.messages.items():
-            if field in form.payload_names:
-                form[field].errors = list(messages)
-            else:
-                form.general_errors.extend(messages)
-        return None
-    except ValidationError as err:
-        db().rollback()
-        apply_errors(form, err.field_errors, [str(err)])
-        return None
-    except DomainError:
-        db().rollback()
-        raise
-    return result
+def _saved(form: AdminForm, action: Callable[[], T]) -> T | None:
+    """:func:`~views.forms.submit_form` with the admin's conflict message; None if refused."""
+    return submit_form(form, action, conflict=SAVE_CONFLICT)[0]
 
 
 def _agency_choices(agencies: Iterable[Agency], root: Agency) -> list[SelectChoice]:
@@ -251,7 +216,7 @@ def _depth(agency: Agency, root: Agency) -> int:
 @bp.get("")
 def home() -> str:
     """Overview: what there is to manage, and whether a coming year is still provisional."""
-    me = _me()
+    me = signed_in_user()
     agencies = admin_ops.manageable_agencies(me)
     ids = [a.id for a in agencies]
     accounts = list(db().scalars(select(User).where(User.agency_id.in_(ids))))
@@ -278,7 +243,7 @@ class UserRow:
 @bp.get("/users")
 def users() -> str:
     """Every account of the admin's branch, grouped by agency."""
-    me = _me()
+    me = signed_in_user()
     agencies = admin_ops.manageable_agencies(me)
     order = {a.id: i for i, a in enumerate(agencies)}
     found = db().scalars(select(User).where(User.agency_id.in_(order)))
@@ -292,7 +257,7 @@ def users() -> str:
 @bp.route("/users/new", methods=["GET", "POST"])
 def new_user() -> Response | tuple[str, int]:
     """Open an account in one of the admin's agencies."""
-    me = _me()
+    me = signed_in_user()
     form = UserForm()
     form.agency.choices = _agency_choices(admin_ops.manageable_agencies(me), me.agency)
     if request.method == "GET":
@@ -300,7 +265,7 @@ def new_user() -> Response | tuple[str, int]:
     status = 200
     if request.method == "POST":
         raw = form.raw()
-        user = _attempt(
+        user = _saved(
             form,
             lambda: admin_ops.create_user(
                 db(),
@@ -339,14 +304,14 @@ def _user_page(
         roles_form=roles_form,
         password_form=password_form or PasswordForm(formdata=None),
         active_form=active_form or ActiveForm(formdata=None),
-        is_self=user.id == _me().id,
+        is_self=user.id == signed_in_user().id,
         roles=ROLES,
     ), status
 
 
 def _account(user_id: int) -> User:
     """The account if it is in the admin's branch, else 404 (see ``load_managed_user``)."""
-    return admin_ops.load_managed_user(db(), user_id, _me())
+    return admin_ops.load_managed_user(db(), user_id, signed_in_user())
 
 
 @bp.get(f"/users/<int(max={MAX_ID}):user_id>")
@@ -358,10 +323,10 @@ def user_detail(user_id: int) -> tuple[str, int]:
 @bp.post(f"/users/<int(max={MAX_ID}):user_id>/roles")
 def user_roles(user_id: int) -> Response | tuple[str, int]:
     """Replace the roles; takes effect on the user's next page (roles are read per request)."""
-    me, user = _me(), _account(user_id)
+    me, user = signed_in_user(), _account(user_id)
     form = RolesForm()
     roles = form.ticked("roles")
-    if _attempt(form, lambda: admin_ops.set_user_roles(db(), user, roles, by=me)) is None:
+    if _saved(form, lambda: admin_ops.set_user_roles(db(), user, roles, by=me)) is None:
         return _user_page(user, roles_form=form, status=400)
     flash(f"已更新 {user.username} 的角色：{'、'.join(admin_ops.role_labels(roles))}", "success")
     return redirect(url_for(".user_detail", user_id=user.id))
@@ -370,13 +335,13 @@ def user_roles(user_id: int) -> Response | tuple[str, int]:
 @bp.post(f"/users/<int(max={MAX_ID}):user_id>/active")
 def user_active(user_id: int) -> Response | tuple[str, int]:
     """Allow or stop sign-in; a stopped account's open sessions end at their next request."""
-    me, user = _me(), _account(user_id)
+    me, user = signed_in_user(), _account(user_id)
     form = ActiveForm()
     wanted = request.form.get("active")
     if wanted not in ("0", "1"):
         abort(400)  # a forged or truncated form: do nothing rather than guess
     active = wanted == "1"
-    if _attempt(form, lambda: admin_ops.set_user_active(db(), user, active, by=me)) is None:
+    if _saved(form, lambda: admin_ops.set_user_active(db(), user, active, by=me)) is None:
         return _user_page(user, active_form=form, status=400)
     flash(f"已{'启用' if active else '停用'}账号 {user.username}", "success")
     return redirect(url_for(".user_detail", user_id=user.id))
@@ -385,10 +350,10 @@ def user_active(user_id: int) -> Response | tuple[str, int]:
 @bp.post(f"/users/<int(max={MAX_ID}):user_id>/password")
 def user_password(user_id: int) -> Response | tuple[str, int]:
     """Set a password the admin chose (for a user who forgot theirs)."""
-    me, user = _me(), _account(user_id)
+    me, user = signed_in_user(), _account(user_id)
     form = PasswordForm()
     raw = form.raw()
-    done = _attempt(
+    done = _saved(
         form,
         lambda: _reset_and_sign_out(user, raw, me),
     )
@@ -420,7 +385,7 @@ class AgencyRow:
 @bp.route("/agencies", methods=["GET", "POST"])
 def agencies() -> Response | tuple[str, int]:
     """The admin's branch of the agency tree, and a form to add an agency to it."""
-    me = _me()
+    me = signed_in_user()
     managed = admin_ops.manageable_agencies(me)
     form = AgencyForm()
     form.parent.choices = _agency_choices(managed, me.agency)
@@ -429,7 +394,7 @@ def agencies() -> Response | tuple[str, int]:
     status = 200
     if request.method == "POST":
         raw = form.raw()
-        made = _attempt(
+        made = _saved(
             form,
             lambda: admin_ops.create_agency(db(), raw["code"], raw["name"], raw["parent"], by=me),
         )
@@ -470,7 +435,7 @@ def _calendar_page(
         overrides=overrides,
         override_form=override_form or OverrideForm(formdata=None, prefix=OVERRIDE_PREFIX),
         year_form=year_form,
-        can_edit=admin_ops.can_edit_calendar(_me()),
+        can_edit=admin_ops.can_edit_calendar(signed_in_user()),
         weekdays=admin_ops.WEEKDAYS,
         kind_labels=KIND_LABELS,
     ), status
@@ -496,10 +461,10 @@ def calendar() -> tuple[str, int]:
 @bp.post("/calendar/overrides")
 def add_override() -> Response | tuple[str, int]:
     """Set one day's status (local deviation or correction)."""
-    me = _me()
+    me = signed_in_user()
     form = OverrideForm(prefix=OVERRIDE_PREFIX)
     raw = form.raw()
-    row = _attempt(
+    row = _saved(
         form,
         lambda: admin_ops.add_calendar_override(db(), raw["day"], raw["kind"], raw["note"], by=me),
     )
@@ -513,16 +478,10 @@ def add_override() -> Response | tuple[str, int]:
 @bp.post("/calendar/overrides/<day>/delete")
 def delete_override(day: str) -> Response:
     """Drop one day's override; the day falls back to the package or the weekend rule."""
-    me = _me()
-    try:
-        admin_ops.remove_calendar_override(db(), day, by=me)
-    except ValidationError as exc:  # a malformed date in the URL names no override
-        db().rollback()
-        raise NotFound("该日期没有调整记录") from exc
-    except DomainError:
-        db().rollback()
-        raise
-    _commit()
+    me = signed_in_user()
+    result = perform(lambda: admin_ops.remove_calendar_override(db(), day, by=me))
+    if isinstance(result, Refused):  # a malformed date in the URL names no override
+        raise NotFound("该日期没有调整记录")
     flash(f"已删除 {day} 的调整记录", "success")
     return redirect(url_for(".calendar"))
 
@@ -530,10 +489,10 @@ def delete_override(day: str) -> Response:
 @bp.post("/calendar/years")
 def enter_year() -> Response | tuple[str, int]:
     """Save a year's State Council notice; every bad line is listed and nothing is saved."""
-    me = _me()
+    me = signed_in_user()
     form = YearForm()
     raw = form.raw()
-    summary = _attempt(
+    summary = _saved(
         form,
         lambda: admin_ops.enter_year_arrangement(
             db(), raw["year"], raw["holidays"], raw["workdays"], raw["note"], by=me

@@ -7,7 +7,7 @@ the payload exactly as stored — for one request (with its 复议/诉讼 cases)
 everything one user recorded. The same agency rule as elsewhere applies: a user sees
 their own agency and those below it, and anything else is "not found" (404).
 
-The exports go through ``workflow.csv_safe`` so that text typed by an applicant cannot
+The exports go through ``workflow.kernel.csv_safe`` so that text typed by an applicant cannot
 become a formula in the auditor's spreadsheet.
 """
 
@@ -29,13 +29,14 @@ from app import db
 from models import Challenge, ChallengeEvent, Event, Request, User
 from models.event import EventColumns
 from views.access import MAX_ID, load_request_for, require_roles, visible_agency_ids
-from views.requests import EventLine, _me, _positive_int, timeline
-from workflow.challenge_ops import challenge_history
-from workflow.challenge_spec import CHALLENGES, ChallengeState
-from workflow.csv_safe import write_csv
-from workflow.errors import NotFound, ValidationError
-from workflow.operations import history
-from workflow.payload import clean_text
+from views.common import positive_int, signed_in_user
+from views.presenters import EventLine, timeline
+from workflow.challenges.operations import challenge_history
+from workflow.challenges.spec import CHALLENGES, ChallengeState
+from workflow.kernel.csv_safe import write_csv
+from workflow.kernel.errors import NotFound, ValidationError
+from workflow.kernel.payload import clean_text
+from workflow.requests.operations import history
 
 bp = Blueprint("audit", __name__)
 
@@ -157,14 +158,14 @@ def request_lines(req: Request) -> list[AuditLine]:
 
 def _visible_user(user_id: int) -> User:
     user = db().get(User, user_id) if 0 < user_id <= MAX_ID else None
-    if user is None or user.agency_id not in visible_agency_ids(_me()):
+    if user is None or user.agency_id not in visible_agency_ids(signed_in_user()):
         raise NotFound("用户不存在，或您无权查看")
     return user
 
 
 def _user_events(user: User) -> Any:
     """(kind, id, recorded_at) of every event the user recorded, in visible agencies."""
-    visible = visible_agency_ids(_me())
+    visible = visible_agency_ids(signed_in_user())
     requests_part = (
         select(literal(REQUEST).label("kind"), Event.id.label("id"), Event.recorded_at.label("at"))
         .join(Request, Request.id == Event.request_id)
@@ -233,7 +234,7 @@ def home() -> str:
     users_found: list[User] = []
     if query:
         session = db()
-        visible = visible_agency_ids(_me())
+        visible = visible_agency_ids(signed_in_user())
         requests_found = list(
             session.scalars(
                 select(Request)
@@ -269,7 +270,7 @@ def home() -> str:
 
 @bp.get(f"/audit/requests/<int(max={MAX_ID}):request_id>")
 def request_log(request_id: int) -> str:
-    req = load_request_for(_me(), request_id, write=False)
+    req = load_request_for(signed_in_user(), request_id, write=False)
     return render_template("audit/request.html", req=req, lines=request_lines(req))
 
 
@@ -278,7 +279,7 @@ def user_log(user_id: int) -> str:
     user = _visible_user(user_id)
     total = _count(user)
     pages = max(1, -(-total // PAGE_SIZE))
-    page = min(_positive_int(request.args.get("page"), 1) or 1, pages)
+    page = min(positive_int(request.args.get("page"), 1) or 1, pages)
     lines = user_lines(user, PAGE_SIZE, (page - 1) * PAGE_SIZE)
     return render_template(
         "audit/user.html", user=user, lines=lines, page=page, pages=pages, total=total
@@ -292,10 +293,10 @@ def _filename(text: str) -> str:
 @bp.get("/audit/export.csv")
 def export() -> Response:
     """``?request=<id>`` or ``?user=<id>``: the same events as the page, as CSV."""
-    request_id = _positive_int(request.args.get("request"))
-    user_id = _positive_int(request.args.get("user"))
+    request_id = positive_int(request.args.get("request"))
+    user_id = positive_int(request.args.get("user"))
     if request_id is not None:
-        req = load_request_for(_me(), request_id, write=False)
+        req = load_request_for(signed_in_user(), request_id, write=False)
         lines: Iterator[AuditLine] = iter(request_lines(req))
         name = f"audit-request-{req.tracking_no}"
     elif user_id is not None:

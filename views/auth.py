@@ -50,12 +50,12 @@ from wtforms import PasswordField
 from wtforms.validators import InputRequired
 
 from app import db, production_mode
-from commands.demo_data import DEMO_PASSWORD
 from models import LoginSession, User
 from models.base import utcnow
 from views.forms import LoginForm
-from workflow import admin_ops
-from workflow.errors import ValidationError
+from workflow.admin import operations as admin_ops
+from workflow.admin.demo import DEMO_PASSWORD
+from workflow.kernel.errors import ValidationError
 
 bp = Blueprint("auth", __name__)
 

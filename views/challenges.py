@@ -2,8 +2,8 @@
 
 Same shape as the request pages (``views.requests``), whose presenters and form flow are
 reused: load and check access, parse the form into plain strings, call *one* operation of
-``workflow.challenge_ops``, commit once. What may be recorded when, and by whom, comes
-from ``workflow.challenge_spec``; the time limits from ``workflow.remedies``. Only legal
+``workflow.challenges.operations``, commit once. What may be recorded when, and by whom, comes
+from ``workflow.challenges.spec``; the time limits from ``workflow.challenges.remedies``. Only legal
 officers record cases (admins may void one, as the spec says); everyone else reads.
 """
 
@@ -23,18 +23,9 @@ from werkzeug.wrappers import Response
 from app import db
 from models import Challenge, ChallengeEvent, Request, User
 from views.access import MAX_ID, load_request_for, require_roles, visible_agency_ids
-from views.forms import EFFECTIVE_DATE, action_defaults, build_form
-from views.requests import (
-    ActionLine,
-    DeadlineLine,
-    _me,
-    _now,
-    _positive_int,
-    commit_or_conflict,
-    submit_action,
-    submit_form,
-    timeline,
-)
+from views.common import positive_int, signed_in_user, utc_now
+from views.forms import EFFECTIVE_DATE, action_defaults, build_form, submit_action, submit_form
+from views.presenters import ActionLine, DeadlineLine, timeline
 from workflow.catalog.challenges import (
     DIRECT,
     INSTANCE_LABELS,
@@ -50,20 +41,21 @@ from workflow.catalog.challenges import (
     ROUTE_LABELS,
     ChallengeResult,
 )
-from workflow.challenge_ops import (
+from workflow.challenges.operations import (
     case_conflict_message,
     challenge_history,
     file_challenge,
     fire_challenge,
     refusal_warning,
 )
-from workflow.challenge_spec import CHALLENGES, ChallengeState
-from workflow.errors import NotFound, PermissionDenied
-from workflow.guards import EventLike, role_allowed
-from workflow.machine import blocking_reasons
-from workflow.notice_ops import notices_of, remedy_deadlines
-from workflow.operations import Actor, history, local_today
-from workflow.remedies import RemedyDeadlines, lawsuit_after_reconsideration_by
+from workflow.challenges.remedies import RemedyDeadlines, lawsuit_after_reconsideration_by
+from workflow.challenges.spec import CHALLENGES, ChallengeState
+from workflow.kernel.actor import Actor, local_today
+from workflow.kernel.errors import NotFound, PermissionDenied
+from workflow.kernel.guards import EventLike, role_allowed
+from workflow.kernel.lifecycle import blocking_reasons
+from workflow.notices.operations import notices_of, remedy_deadlines
+from workflow.requests.operations import history
 
 bp = Blueprint("challenges", __name__)
 
@@ -274,15 +266,15 @@ def case_panel(
 @bp.get("/challenges")
 def list_cases() -> str:
     """Open cases of the visible agencies with their clocks, then the recently closed."""
-    me = _me()
+    me = signed_in_user()
     session = db()
     visible = visible_agency_ids(me)
-    today = local_today(_now())
+    today = local_today(utc_now())
     kind = request.args.get("kind", "")
     kind = kind if kind in KIND_LABELS else ""
     state = request.args.get("state", "")
     state = state if state in {s.value for s in CASE_STATES} else ""
-    year = _positive_int(request.args.get("year"))
+    year = positive_int(request.args.get("year"))
 
     stmt = select(Challenge).where(Challenge.agency_id.in_(visible))
     if kind:
@@ -341,10 +333,10 @@ def list_cases() -> str:
 @bp.get(f"/challenges/<int(max={MAX_ID}):challenge_id>")
 def detail(challenge_id: int) -> str:
     """Facts, the case's clock, its log in words and what the user may record next."""
-    me = _me()
+    me = signed_in_user()
     case = load_case_for(me, challenge_id, write=False)
     session = db()
-    today = local_today(_now())
+    today = local_today(utc_now())
     events = challenge_history(session, case)
     [row] = case_rows(session, [case], today)
     own = case.agency_id == me.agency_id
@@ -385,21 +377,19 @@ def _facts(case: Challenge) -> list[tuple[str, str]]:
 @require_roles(*sorted(FILE.roles))
 def new_case(request_id: int) -> Response | tuple[str, int]:
     """Record a reconsideration or lawsuit against a request's handling (登记案件)."""
-    me = _me()
+    me = signed_in_user()
     req = load_request_for(me, request_id, write=True)
     session = db()
-    now = _now()
+    now = utc_now()
     today = local_today(now)
     form = build_form(FILE.fields, date_label=FILE.date_label, data={EFFECTIVE_DATE: today})
     status = 200
     if request.method == "POST":
-
-        def operation() -> Challenge:
-            case = file_challenge(session, Actor.of(me), now, req, form.raw())
-            commit_or_conflict("保存时与他人的操作冲突，案件没有登记。请刷新后重新操作。")
-            return case
-
-        case, status = submit_form(form, operation)
+        case, status = submit_form(
+            form,
+            lambda: file_challenge(session, Actor.of(me), now, req, form.raw()),
+            conflict="保存时与他人的操作冲突，案件没有登记。请刷新后重新操作。",
+        )
         if case is not None:
             flash(f"已登记{kind_text(case)}案件 {case.case_no}", "success")
             warning = challenge_history(session, case)[0].payload.get("warning")
@@ -426,10 +416,10 @@ def act(challenge_id: int, trigger: str) -> Response | tuple[str, int]:
     spec = CHALLENGES.by_trigger.get(trigger)
     if spec is None or trigger == "file":
         raise NotFound("没有这项操作")
-    me = _me()
+    me = signed_in_user()
     case = load_case_for(me, challenge_id, write=True)
     session = db()
-    now = _now()
+    now = utc_now()
     today = local_today(now)
     if not_allowed := role_allowed(spec.roles)(CHALLENGES.context(case, (), me.roles, today)):
         raise PermissionDenied(not_allowed)
@@ -441,13 +431,13 @@ def act(challenge_id: int, trigger: str) -> Response | tuple[str, int]:
         request_state = case.request.state
 
         def operation(version: int) -> ChallengeEvent:
-            event = fire_challenge(
+            return fire_challenge(
                 session, case, trigger, Actor.of(me), now, form.raw(), expected_version=version
             )
-            commit_or_conflict(case_conflict_message(case.case_no))
-            return event
 
-        event, status = submit_action(form, case, operation)
+        event, status = submit_action(
+            form, case, operation, conflict=case_conflict_message(case.case_no)
+        )
         if event is not None:
             flash(f"已记录“{spec.label}”，案件状态：{ChallengeState(case.state).label}", "success")
             if case.request.state != request_state:

@@ -18,12 +18,14 @@ from app import db
 from models import PublishedReport, Request, RequestFacts
 from views.access import visible_agency_ids
 from views.charts import month_bars, share_bar
-from views.requests import DeadlineLine, reply_status
+from views.presenters import DeadlineLine, reply_status
 from workflow.catalog.outcomes import GROUPS, OUTCOME_BY_CODE
-from workflow.clocks import running_due
-from workflow.deadlines import DUE_SOON_DAYS
-from workflow.operations import deadlines_of, histories, load_calendar, local_today
-from workflow.states import OPEN_STATES, STORED_STATES
+from workflow.catalog.states import OPEN_STATES, STORED_STATES
+from workflow.kernel.actor import local_today
+from workflow.requests.clocks import running_due
+from workflow.requests.deadlines import DUE_SOON_DAYS
+from workflow.requests.operations import deadlines_of, histories
+from workflow.store.calendar import load_calendar
 
 bp = Blueprint("dashboard", __name__)
 

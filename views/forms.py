@@ -3,16 +3,16 @@
 The transition table already says which fields an action asks for, their labels, kinds,
 choices and limits; building the form from it keeps the page and the rule in step. The
 forms only *render* and carry raw input: they hold no validators, because validation is
-the domain's (``workflow.payload`` / ``workflow.intake``) and must be the same for the
-web, the CLI and the ledger importer. The domain's per-field messages are put back onto
+the domain's (``workflow.kernel.payload`` / ``workflow.requests.intake``) and must be the
+same for the web, the CLI and the ledger importer. The domain's per-field messages are put back onto
 the fields with :func:`apply_errors`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import request
 from flask_wtf import FlaskForm
@@ -33,9 +33,12 @@ from wtforms.validators import InputRequired
 from app import db
 from models import User
 from models.user import UserRole
+from views.common import DEFAULT_CONFLICT, Refused, perform
 from workflow.catalog.outcomes import DECIDABLE_OUTCOMES, Outcome
-from workflow.payload import MAX_LONGTEXT, MAX_TEXT
-from workflow.spec import PayloadField
+from workflow.kernel.lifecycle import PayloadField
+from workflow.kernel.payload import MAX_LONGTEXT, MAX_TEXT
+
+T = TypeVar("T")
 
 #: Name of the hidden field carrying the request version the user saw (optimistic lock).
 VERSION_FIELD = "expected_version"
@@ -196,3 +199,49 @@ def action_defaults(today: date, version: int) -> dict[str, Any]:
     (409) instead of silently overwriting what a colleague recorded in the meantime.
     """
     return {EFFECTIVE_DATE: today, VERSION_FIELD: str(version)}
+
+
+def show_refusal(form: PayloadForm, refused: Refused) -> None:
+    """Put a refusal on the form: per field inline (several lines where given), the rest on top."""
+    if not refused.lines:
+        apply_errors(form, refused.field_errors, refused.messages)
+        return
+    apply_errors(form, {}, refused.messages)
+    for name, lines in refused.lines.items():
+        if name in form.payload_names:
+            form[name].errors = list(lines)
+        else:
+            form.general_errors.extend(lines)
+
+
+def submit_form(
+    form: PayloadForm, operation: Callable[[], T], *, conflict: str = DEFAULT_CONFLICT
+) -> tuple[T | None, int]:
+    """:func:`~views.common.perform` a form's one operation; a refusal goes onto the form.
+
+    Returns ``(result, 200)``, or ``(None, status)`` with the messages on the form.
+    """
+    result = perform(operation, conflict=conflict)
+    if isinstance(result, Refused):
+        show_refusal(form, result)
+        return None, result.status
+    return result, 200
+
+
+def submit_action(
+    form: PayloadForm, row: Any, operation: Callable[[int], T], *, conflict: str
+) -> tuple[T | None, int]:
+    """:func:`submit_form` for an action on an existing ``row`` (request or case).
+
+    ``operation`` gets the version the user saw (the hidden field), so a decision taken
+    on a stale screen is refused (409). The form then carries the row's current version:
+    the page shows the current state, so a deliberate resubmit may proceed.
+    """
+    version = form.submitted_version()
+    if version is None:
+        apply_errors(form, {}, ["表单缺少版本信息，请刷新页面后重新操作"])
+        return None, 400
+    result, status = submit_form(form, lambda: operation(version), conflict=conflict)
+    if status == 409:
+        form[VERSION_FIELD].data = str(row.version)
+    return result, status

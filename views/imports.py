@@ -17,8 +17,9 @@ from wtforms import BooleanField
 from app import db
 from models import Agency
 from views.access import require_roles, visible_agency_ids
-from workflow.importer import ImportReport, default_actor, import_ledger
-from workflow.ledger import (
+from workflow.kernel.actor import local_today
+from workflow.ledger.importer import ImportReport, default_actor, import_ledger
+from workflow.ledger.reader import (
     COLUMN_NAMES,
     REQUIRED_COLUMNS,
     LedgerFileError,
@@ -27,7 +28,6 @@ from workflow.ledger import (
     template_csv_bytes,
     validate_rows,
 )
-from workflow.operations import local_today
 
 bp = Blueprint("imports", __name__)
 

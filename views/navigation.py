@@ -12,7 +12,7 @@ from typing import Any
 from flask import Flask, current_app, request
 from flask_login import current_user
 
-from workflow.spec import SPEC_BY_TRIGGER
+from workflow.requests.spec import SPEC_BY_TRIGGER
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """The notices (文书): issue one, download the stored PDF, record its service date.
 
 Handlers follow the request pages' shape: load and check access, call one operation
-from ``workflow.notice_ops``, commit once. A refusal the clerk can act on (already
+from ``workflow.notices.operations``, commit once. A refusal the clerk can act on (already
 issued, a date out of range) is flashed on the request page the buttons live on;
 access problems are 403 / 404 pages. The download serves the stored bytes, so a reprint
 is identical to what was sent, and the content hash doubles as the ETag.
@@ -9,24 +9,26 @@ is identical to what was sent, and the content hash doubles as the ETag.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from urllib.parse import quote
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, redirect, request, url_for
 from flask_login import login_required
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from app import db
+from documents.notices_pdf import render_notice
 from models import Event, Notice, Request, User
 from views.access import MAX_ID, load_request_for, require_roles
-from views.requests import _me, _now, commit_or_conflict, local_time
+from views.common import local_time, perform_and_flash, signed_in_user, utc_now
 from workflow.catalog.notices import NOTICE_KIND_BY_CODE, NoticeKind
 from workflow.catalog.outcomes import OUTCOME_BY_CODE
-from workflow.errors import ConflictError, GuardError, NotFound, ValidationError
-from workflow.notice_ops import (
+from workflow.challenges.remedies import RemedyDeadlines
+from workflow.kernel.actor import Actor
+from workflow.kernel.errors import NotFound
+from workflow.notices.operations import (
     NOTICE_ROLES,
     issuable_notices,
     issue_notice,
@@ -35,13 +37,8 @@ from workflow.notice_ops import (
     remedy_deadlines,
     reply_served_on,
 )
-from workflow.operations import Actor
-from workflow.remedies import RemedyDeadlines
 
 bp = Blueprint("notices", __name__)
-
-#: Refusals shown as a message on the request page rather than an error page.
-_FLASHED = (ConflictError, GuardError, ValidationError)
 
 
 @bp.before_request
@@ -70,37 +67,27 @@ def notice_label(notice: Notice) -> str:
     return f"{kind.label}（{outcome.short}）" if outcome else kind.label
 
 
-def _run(operation: Callable[[], str]) -> None:
-    """Run one operation and commit once; a refusal the clerk can act on is flashed."""
-    try:
-        message = operation()
-        commit_or_conflict("文书刚刚已由他人更新，请刷新页面后查看")
-    except _FLASHED as err:
-        db().rollback()
-        flash(str(err), "error")
-    else:
-        flash(message, "success")
-
-
 @bp.post(f"/requests/<int(max={MAX_ID}):request_id>/notices")
 @require_roles(*sorted(NOTICE_ROLES))
 def issue(request_id: int) -> Response:
     """Issue the notice of the posted kind for the request's latest fitting event."""
-    me = _me()
+    me = signed_in_user()
     req = load_request_for(me, request_id, write=True)
 
     def operation() -> str:
-        notice = issue_notice(db(), Actor.of(me), _now(), req, request.form.get("kind", ""))
+        notice = issue_notice(
+            db(), Actor.of(me), utc_now(), req, request.form.get("kind", ""), render=render_notice
+        )
         return f"已出具{notice_label(notice)}，文号 {notice.number}"
 
-    _run(operation)
+    perform_and_flash(operation, conflict="文书刚刚已由他人更新，请刷新页面后查看")
     return _back(req.id)
 
 
 @bp.get(f"/notices/<int(max={MAX_ID}):notice_id>.pdf")
 def download(notice_id: int) -> Response:
     """The PDF exactly as issued (anyone who may read the request may read its notices)."""
-    notice, _req = _load_notice(_me(), notice_id, write=False)
+    notice, _req = _load_notice(signed_in_user(), notice_id, write=False)
     name = f"{notice.number}{NOTICE_KIND_BY_CODE[notice.kind].label}.pdf"
     fallback = f"notice-{notice.year}-{notice.serial}.pdf"
     response = Response(notice.content, mimetype="application/pdf")
@@ -117,15 +104,15 @@ def download(notice_id: int) -> Response:
 @require_roles(*sorted(NOTICE_ROLES))
 def served(notice_id: int) -> Response:
     """Record the day the notice reached its addressee (once; the remedy clock starts)."""
-    me = _me()
+    me = signed_in_user()
     notice, req = _load_notice(me, notice_id, write=True)
 
     def operation() -> str:
         served_on = request.form.get("served_on", "")
-        record_service(db(), Actor.of(me), _now(), notice, served_on)
+        record_service(db(), Actor.of(me), utc_now(), notice, served_on)
         return f"已记录{notice.number}的送达日期：{notice.served_on}"
 
-    _run(operation)
+    perform_and_flash(operation, conflict="文书刚刚已由他人更新，请刷新页面后查看")
     return _back(req.id)
 
 

@@ -17,20 +17,17 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 
 from app import db
-from documents.archive import frozen_pdf, pdf_hash
 from documents.fonts import pdf_font
 from documents.grid import report_grids
 from documents.notices_pdf import cn_date
@@ -38,9 +35,13 @@ from documents.report_pdf import render_report_pdf
 from documents.report_xlsx import render_report_xlsx
 from models import Agency
 from views.access import visible_agency_ids
+from views.common import Refused, perform, utc_now
 from views.selection import Selection, parse_selection
-from workflow import table2_values
-from workflow.annual_report import (
+from workflow.annual_report import table2_values
+from workflow.annual_report.archive import frozen_pdf, pdf_hash
+from workflow.annual_report.narrative import SECTIONS
+from workflow.annual_report.publishing import find_published, frozen_differences
+from workflow.annual_report.report import (
     MAX_ISSUER,
     MAX_NARRATIVE,
     NARRATIVE_FIELDS,
@@ -53,12 +54,10 @@ from workflow.annual_report import (
     save_draft,
 )
 from workflow.catalog.outcomes import FORMATS
-from workflow.errors import ConflictError, NotFound, PermissionDenied, ValidationError
-from workflow.narrative import SECTIONS
-from workflow.operations import Actor, local_today
-from workflow.publishing import find_published, frozen_differences
-from workflow.report_layouts import format_for_year, table2_layout
-from workflow.statistics import Check, Table2Value
+from workflow.kernel.actor import Actor, local_today
+from workflow.kernel.errors import NotFound, PermissionDenied
+from workflow.statistics.fold import Check, Table2Value
+from workflow.statistics.layouts import format_for_year, table2_layout
 
 bp = Blueprint("reports", __name__)
 
@@ -74,10 +73,6 @@ NARRATIVE_HELP: dict[str, str] = {
 @login_required
 def _login_first() -> None:
     """Every page of this blueprint needs a signed-in user."""
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 class DraftForm(FlaskForm):
@@ -175,15 +170,6 @@ def _insert(form: DraftForm, data: ReportData, target: str) -> str | None:
     return f"已在“{SECTIONS[field_name]}”末尾插入统计语句，请核对后保存。"
 
 
-def _commit() -> None:
-    """The one commit of a save; a concurrent save is a conflict (409), never lost."""
-    try:
-        db().commit()
-    except (StaleDataError, IntegrityError) as exc:
-        db().rollback()
-        raise ConflictError("年度报告已被他人修改，未保存。请刷新页面后重新编辑。") from exc
-
-
 def _agencies() -> list[Agency]:
     return list(
         db().scalars(
@@ -216,21 +202,25 @@ def editor() -> Response | tuple[str, int]:
         shown = form.shown_format.data if form.shown_format.data in FORMATS else data.report.fmt
         version_text = form.version.data or ""
         version = int(version_text) if version_text.isascii() and version_text.isdigit() else -1
-        try:
-            parsed = parse_draft(request.form, shown)
-            save_draft(session, actor, _now(), sel.scope, sel.year, parsed, version)
-            _commit()
-        except ValidationError as err:
-            session.rollback()
-            errors, general, status = err.field_errors, [str(err)], 400
-        except ConflictError as err:
-            session.rollback()
-            general, status = [str(err)], 409
-            data = load_report(session, sel.scope, sel.year, sel.fmt_override)
-            form.version.data = str(data.draft.version if data.draft else 0)
-        else:
+        result = perform(
+            lambda: save_draft(
+                session,
+                actor,
+                utc_now(),
+                sel.scope,
+                sel.year,
+                parse_draft(request.form, shown),
+                version,
+            ),
+            conflict="年度报告已被他人修改，未保存。请刷新页面后重新编辑。",
+        )
+        if not isinstance(result, Refused):
             flash("年度报告已保存", "success")
             return redirect(url_for(".editor", **sel.args()))
+        errors, general, status = dict(result.field_errors), list(result.messages), result.status
+        if status == 409:
+            data = load_report(session, sel.scope, sel.year, sel.fmt_override)
+            form.version.data = str(data.draft.version if data.draft else 0)
     for name, message in errors.items():
         if name in form and not name.startswith(TABLE2_PREFIX):
             form[name].errors = [message]
@@ -260,7 +250,7 @@ def editor() -> Response | tuple[str, int]:
         missing=table2_values.missing(report.fmt, screen_table2),
         published=_published_view(sel, data),
         agencies=_agencies(),
-        this_year=local_today(_now()).year,
+        this_year=local_today(utc_now()).year,
         font=pdf_font(),
         narrative_fields=NARRATIVE_FIELDS,
         sections=SECTIONS,

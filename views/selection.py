@@ -18,10 +18,10 @@ from app import db
 from models import Agency
 from views.access import visible_agency_ids
 from workflow.catalog.outcomes import FORMATS
-from workflow.errors import NotFound
-from workflow.operations import local_today
-from workflow.report_layouts import format_for_year
-from workflow.stats_queries import Scope
+from workflow.kernel.actor import local_today
+from workflow.kernel.errors import NotFound
+from workflow.statistics.layouts import format_for_year
+from workflow.statistics.scope import Scope
 
 
 @dataclass(frozen=True)

@@ -1,42 +1,44 @@
 """The statistics page: tables 三 and 四 in the official layout, every number a link to
 the requests behind it, the seven checks, and publishing (freezing) a finished year.
 
-Everything shown comes from ``workflow.stats_queries`` (the fast path, verified against
-the fold by ``stats-verify``) and the layouts in ``workflow.report_layouts``.
+Everything shown comes from ``workflow.statistics.queries`` (the fast path, verified against
+the fold by ``stats-verify``) and the layouts in ``workflow.statistics.layouts``.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from app import db
-from documents.archive import freeze_pdf
 from documents.grid import table3_grid, table4_grid
+from documents.report_pdf import rendered_report
 from models import Agency, Challenge, Request
 from views.access import visible_agency_ids
+from views.common import perform_and_flash, utc_now
 from views.selection import parse_selection
-from workflow.catalog.applicants import KIND_BY_CODE
-from workflow.catalog.outcomes import FORMATS
-from workflow.challenge_stats import cell_challenge_ids
-from workflow.errors import DomainError, NotFound
-from workflow.operations import Actor, local_today
-from workflow.publishing import (
+from workflow.annual_report.archive import frozen_pdf
+from workflow.annual_report.publishing import (
     PUBLISHERS,
     find_published,
     frozen_differences,
     hash_intact,
     publish,
 )
-from workflow.report_layouts import table3_layout
-from workflow.report_layouts.table4 import TABLE4_LAYOUT
-from workflow.states import State
-from workflow.stats_queries import cell_request_ids, derive
+from workflow.catalog.applicants import KIND_BY_CODE
+from workflow.catalog.outcomes import FORMATS
+from workflow.catalog.states import State
+from workflow.kernel.actor import Actor, local_today
+from workflow.kernel.errors import DomainError, NotFound
+from workflow.statistics.challenges import cell_challenge_ids
+from workflow.statistics.layouts import table3_layout
+from workflow.statistics.layouts.table4 import TABLE4_LAYOUT
+from workflow.statistics.queries import cell_request_ids, derive
 
 bp = Blueprint("statistics", __name__)
 
@@ -94,26 +96,25 @@ def publish_view() -> Response:
     if not form.validate_on_submit():
         raise DomainError("表单已过期，请刷新后重试")
     session = db()
-    try:
+
+    def operation() -> str:
         report = publish(
             session,
             Actor.of(current_user),
-            datetime.now(UTC),
+            utc_now(),
             sel.scope,
             sel.year,
             sel.fmt_override,
+            render=rendered_report,
         )
-        frozen = freeze_pdf(session, report)
-        session.commit()
-    except DomainError as exc:
-        session.rollback()
-        flash(str(exc), "error")
-    else:
-        flash(
+        frozen = frozen_pdf(session, report)
+        assert frozen is not None  # publish froze it, with render given
+        return (
             f"{sel.year}年度统计已发布：数字哈希 {report.content_hash[:16]}…，"
-            f"报告PDF哈希 {frozen.pdf_hash[:16]}…",
-            "success",
+            f"报告PDF哈希 {frozen.pdf_hash[:16]}…"
         )
+
+    perform_and_flash(operation, conflict=f"{sel.year}年度统计刚刚已由他人发布")
     return redirect(url_for(".page", **sel.args()))
 
 

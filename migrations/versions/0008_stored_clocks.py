@@ -1,9 +1,13 @@
 """The reply clock in the projection, the calendar token, the workbench's and list's indexes.
 
 ``request_facts.reply_due`` / ``paused`` let the workbench and the "overdue" filter select
-by deadline in SQL (``workflow.clocks``); ``calendar_revision`` lets each process keep
-its working calendar until an admin changes it. Existing open requests get their
-clocks computed here, from their events and the calendar as stored.
+by deadline in SQL (``workflow.requests.clocks``); ``calendar_revision`` lets each process keep
+its working calendar until an admin changes it.
+
+The clocks of existing open requests are not computed here: a migration runs frozen code
+only, and the clock rules are live domain code that later versions change. ``python
+app.py init`` (the upgrade path) recomputes every open request's clock right after
+migrating, with the rules of the version being installed.
 
 Revision ID: 0008
 Revises: 0007
@@ -14,7 +18,6 @@ from uuid import uuid4
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.orm import Session
 
 revision: str = "0008"
 down_revision: str | None = "0007"
@@ -47,15 +50,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_calendar_revision")),
     )
     op.bulk_insert(revision_table, [{"id": 1, "token": uuid4().hex}])
-
-    # Domain code, but only pure functions and explicitly named columns (safe to call
-    # from a migration): the clocks of every open request, as the app would store them.
-    from workflow.clocks import refresh_open_clocks
-    from workflow.operations import load_calendar
-
-    session = Session(bind=op.get_bind())
-    refresh_open_clocks(session, load_calendar(session))
-    session.close()
 
 
 def downgrade() -> None:

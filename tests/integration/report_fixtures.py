@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
-from commands.demo_data import AGENCY_CODE, DEMO_PASSWORD, load
 from models import Agency
 from models.db import make_engine, make_session_factory
 from tests.conftest import NOW, PG_URL, login
+from workflow.admin.demo import AGENCY_CODE, DEMO_PASSWORD, load
 
 
 def _load_demo(url: str) -> None:

@@ -19,8 +19,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.routing import Rule
 
+from documents.notices_pdf import render_notice
 from models import LoginSession, Notice, Request, User
 from tests.integration.world import OVERRIDE_DAY, World
+from workflow.kernel.actor import Actor
 
 #: Every role of SPEC §1, someone signed out, and a user of another agency with every role.
 ROLES = ("anonymous", "registrar", "handler", "approver", "legal", "admin", "viewer", "other")
@@ -47,11 +49,12 @@ def _notice_id(session: Session, world: World) -> int:
     if found is not None:
         return found
     from tests.conftest import NOW
-    from workflow import operations as ops
-    from workflow.notice_ops import issue_notice
+    from workflow.notices.operations import issue_notice
 
     handler = session.scalar(select(User).where(User.username == "handler"))
-    notice = issue_notice(session, ops.Actor.of(handler), NOW, world.concluded, "reply")
+    notice = issue_notice(
+        session, Actor.of(handler), NOW, world.concluded, "reply", render=render_notice
+    )
     session.commit()
     return notice.id
 

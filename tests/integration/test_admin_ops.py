@@ -9,11 +9,11 @@ from sqlalchemy import select
 
 from models import Agency, CalendarOverride, CalendarYear
 from tests.conftest import make_user
-from workflow import admin_ops
-from workflow.calendar import WorkdayResult
-from workflow.deadlines import compute_deadlines
-from workflow.errors import NotFound, PermissionDenied, ValidationError
-from workflow.operations import load_calendar
+from workflow.admin import operations as admin_ops
+from workflow.kernel.calendar import WorkdayResult
+from workflow.kernel.errors import NotFound, PermissionDenied, ValidationError
+from workflow.requests.deadlines import compute_deadlines
+from workflow.store.calendar import load_calendar
 
 ARRANGEMENT_2027 = "2027-01-01~2027-01-03\n2027-02-05~2027-02-11"
 MAKEUP_2027 = "2027-02-13"

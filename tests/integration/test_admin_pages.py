@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from models import Agency, CalendarOverride, CalendarYear, User
 from tests.conftest import PASSWORD, login, make_user
-from workflow.deadlines import compute_deadlines
-from workflow.operations import load_calendar
+from workflow.requests.deadlines import compute_deadlines
+from workflow.store.calendar import load_calendar
 
 NEW_USER = {
     "username": "clerk1",

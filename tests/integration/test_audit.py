@@ -9,7 +9,8 @@ import pytest
 
 from tests.conftest import NOW, login, make_user
 from tests.integration.world import build_world, registered_request
-from workflow import operations as ops
+from workflow.kernel.actor import Actor
+from workflow.requests import operations as ops
 
 AUDITORS = ("admin", "approver", "viewer")
 
@@ -107,7 +108,7 @@ def test_a_superior_sees_a_subordinate_agency(app, session, world, users) -> Non
 
 
 def test_user_log_is_paginated_newest_first(app, session, world, users) -> None:
-    clerk = ops.Actor.of(users["registrar"])
+    clerk = Actor.of(users["registrar"])
     made = [registered_request(session, world.agency, users["registrar"]) for _ in range(3)]
     for req in made:
         ops.fire(session, req, "accept", clerk, NOW, {"effective_date": "2026-11-03"})

@@ -16,14 +16,15 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
-from commands.demo_data import AGENCY_CODE, load
 from models import Agency
 from models.db import make_engine, make_session_factory
 from models.migrate import upgrade
 from tests.conftest import PG_URL
 from tests.integration.test_cli import cli
-from workflow.log_check import verify_log
-from workflow.stats_queries import Scope, derive
+from workflow.admin.demo import AGENCY_CODE, load
+from workflow.admin.log_check import verify_log
+from workflow.statistics.queries import derive
+from workflow.statistics.scope import Scope
 
 THIS_YEAR = datetime.now(UTC).year
 

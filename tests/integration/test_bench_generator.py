@@ -1,6 +1,6 @@
 """The benchmark generator's two write paths produce identical databases.
 
-``bench/generate.py`` fills a database either through ``workflow.operations`` (the real
+``bench/generate.py`` fills a database either through ``workflow.requests.operations`` (the real
 write path) or by replaying the same plans in memory and bulk-inserting the rows. The
 1M-request benchmarks rest on the bulk path, so this test replays one seeded data set
 both ways and compares every row the workflow writes — requests, events (trigger,
@@ -29,15 +29,17 @@ from bench.plans import ORDERS_NEW_REPLY, ROOT, Act, Plan, plan_for
 from models import Agency, Base, Challenge, Request, User
 from models.db import make_engine, make_session_factory
 from tests.conftest import NOW, PG_URL
-from workflow import challenge_ops
-from workflow import operations as ops
-from workflow.annual_report import fee_histories
-from workflow.calendar import WorkingCalendar
-from workflow.challenge_stats import case_facts, table4_for
-from workflow.narrative import fee_summary
-from workflow.spec import TRANSITIONS
-from workflow.statistics import table4
-from workflow.stats_queries import Scope, derive
+from workflow.annual_report.narrative import fee_summary
+from workflow.annual_report.report import fee_histories
+from workflow.challenges import operations as challenge_ops
+from workflow.kernel.actor import Actor, local_today
+from workflow.kernel.calendar import WorkingCalendar
+from workflow.requests import operations as ops
+from workflow.requests.spec import TRANSITIONS
+from workflow.statistics.challenges import case_facts, table4_for
+from workflow.statistics.fold import table4
+from workflow.statistics.queries import derive
+from workflow.statistics.scope import Scope
 
 ORDINARY = 120
 POOL = 30_000
@@ -99,7 +101,7 @@ def _fee_across_new_year(template: Plan) -> Plan:
 
 
 def _plans() -> tuple[list[Plan], set[str]]:
-    today = ops.local_today(NOW)
+    today = local_today(NOW)
     calendar = WorkingCalendar()
     pool = [plan_for(s, calendar, today) for s in seeds_for(POOL, seed=8, today=today)]
     chosen = [*pool[:ORDINARY], _fee_across_new_year(pool[0])]
@@ -199,7 +201,7 @@ def test_bulk_path_writes_what_the_operations_write(engine, fresh_engine):
 
 
 def test_bulk_path_output_does_not_depend_on_worker_count(engine, fresh_engine):
-    today = ops.local_today(NOW)
+    today = local_today(NOW)
     seeds = seeds_for(300, seed=3, today=today)
     generate_bulk(engine, seeds, NOW, workers=1)
     other = fresh_engine()
@@ -209,7 +211,7 @@ def test_bulk_path_output_does_not_depend_on_worker_count(engine, fresh_engine):
 
 def test_table4_reads_only_the_cases_that_can_count(engine):
     """``challenge_stats`` leaves cases out in SQL; the table is that of every case."""
-    today = ops.local_today(NOW)
+    today = local_today(NOW)
     calendar = WorkingCalendar()
     pool = [plan_for(s, calendar, today) for s in seeds_for(POOL, seed=8, today=today)]
     with_cases = [p for p in pool if any(a.target == "challenge" for a in p.acts)]
@@ -219,7 +221,7 @@ def test_table4_reads_only_the_cases_that_can_count(engine):
         legal = session.scalar(select(User).where(User.username == "jx-fazhi"))
         assert legal is not None
         for case in (cases[0], cases[-1]):  # one closed long ago, one recent: both voided
-            actor = ops.Actor(legal.id, legal.username, case.agency_id, frozenset({"legal"}))
+            actor = Actor(legal.id, legal.username, case.agency_id, frozenset({"legal"}))
             raw = {"effective_date": today.isoformat(), "reason": "登记错误"}
             challenge_ops.fire_challenge(session, case, "void", actor, NOW, raw)
         session.commit()

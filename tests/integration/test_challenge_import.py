@@ -22,12 +22,14 @@ from commands.challenge_import import (
 from models import Agency, Challenge, ChallengeEvent, Request
 from tests.conftest import NOW, make_user
 from tests.integration.test_cli import cli
-from workflow import operations as ops
-from workflow.importer import actor_named
-from workflow.ledger import LedgerFileError, read_ledger
-from workflow.stats_queries import Scope, derive
+from workflow.kernel.actor import Actor, local_today
+from workflow.ledger.importer import actor_named
+from workflow.ledger.reader import LedgerFileError, read_ledger
+from workflow.requests import operations as ops
+from workflow.statistics.queries import derive
+from workflow.statistics.scope import Scope
 
-TODAY = ops.local_today(NOW)
+TODAY = local_today(NOW)
 COLUMNS = [c.name for c in CHALLENGE_COLUMNS]
 
 #: (ref, received, decided, outcome); decided None = still open (a failure to reply).
@@ -122,7 +124,7 @@ def write_xlsx(path: Path, rows: list[dict[str, str]]) -> Path:
 @pytest.fixture
 def ledger_requests(session: Session, agency: Agency, users) -> dict[str, Request]:
     """The requests the rows name, as an earlier ``import-ledger`` would have left them."""
-    clerk = ops.Actor.of(users["registrar"])
+    clerk = Actor.of(users["registrar"])
     made = {}
     for ref, received, decided, outcome in REQUESTS:
         req = ops.register(
@@ -145,7 +147,7 @@ def ledger_requests(session: Session, agency: Agency, users) -> dict[str, Reques
                 session,
                 req,
                 "decide",
-                ops.Actor.of(users["handler"]),
+                Actor.of(users["handler"]),
                 NOW,
                 {"effective_date": decided, "outcome": outcome, "delivery": "post"},
             )
@@ -322,7 +324,7 @@ def test_agency_without_legal_officer(session, agency, tmp_path) -> None:
     clerk = make_user(session, agency, "clerk", "registrar", "handler")
     ops.register(
         session,
-        ops.Actor.of(clerk),
+        Actor.of(clerk),
         NOW,
         {
             "applicant_name": "张三",

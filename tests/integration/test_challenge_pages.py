@@ -15,8 +15,9 @@ from sqlalchemy import select
 from models import Agency, Challenge, ChallengeEvent, Request
 from tests.conftest import PASSWORD, make_user
 from tests.integration.test_pages import client_for, count, days_ago, intake, reload
-from workflow import challenge_ops as cops
-from workflow.operations import Actor, fire, register
+from workflow.challenges import operations as cops
+from workflow.kernel.actor import Actor
+from workflow.requests.operations import fire, register
 
 
 def replied_request(session, agency, users, outcome: str = "disclosed") -> Request:

@@ -8,14 +8,16 @@ import pytest
 
 from models import Request
 from tests.conftest import NOW
-from workflow import challenge_ops as cops
-from workflow import operations as ops
-from workflow.errors import GuardError
-from workflow.stats_queries import Scope, derive
+from workflow.challenges import operations as cops
+from workflow.kernel.actor import Actor
+from workflow.kernel.errors import GuardError
+from workflow.requests import operations as ops
+from workflow.statistics.queries import derive
+from workflow.statistics.scope import Scope
 
 
 def concluded_request(session, agency, users, outcome: str, received: str, decided: str) -> Request:
-    clerk = ops.Actor.of(users["registrar"])
+    clerk = Actor.of(users["registrar"])
     req = ops.register(
         session,
         clerk,
@@ -34,7 +36,7 @@ def concluded_request(session, agency, users, outcome: str, received: str, decid
         session,
         req,
         "decide",
-        ops.Actor.of(users["handler"]),
+        Actor.of(users["handler"]),
         NOW,
         {"effective_date": decided, "outcome": outcome, "delivery": "post"},
     )
@@ -46,7 +48,7 @@ def file(session, users, req, on: str, **case: str):
     case.setdefault("body", "某某法院")
     case.setdefault("case_no", f"案-{on}-{case.get('kind')}")
     made = cops.file_challenge(
-        session, ops.Actor.of(users["legal"]), NOW, req, {"effective_date": on, **case}
+        session, Actor.of(users["legal"]), NOW, req, {"effective_date": on, **case}
     )
     session.commit()
     return made
@@ -57,7 +59,7 @@ def conclude(session, users, case, on: str, result: str) -> None:
         session,
         case,
         "conclude",
-        ops.Actor.of(users["legal"]),
+        Actor.of(users["legal"]),
         NOW,
         {"effective_date": on, "result": result},
     )
@@ -133,7 +135,7 @@ def test_appeal_continues_the_same_case(session, agency, users) -> None:
         session,
         case,
         "appeal",
-        ops.Actor.of(users["legal"]),
+        Actor.of(users["legal"]),
         NOW,
         {
             "effective_date": "2025-07-15",
@@ -180,7 +182,7 @@ def test_new_reply_order_reopens_without_double_counting(session, agency, users)
         session,
         req,
         "decide",
-        ops.Actor.of(users["handler"]),
+        Actor.of(users["handler"]),
         NOW,
         {"effective_date": "2025-05-20", "outcome": "disclosed", "delivery": "post"},
     )
@@ -197,7 +199,7 @@ def test_only_legal_officers_record_cases(session, agency, users) -> None:
     with pytest.raises(GuardError, match="法制员"):
         cops.file_challenge(
             session,
-            ops.Actor.of(users["handler"]),
+            Actor.of(users["handler"]),
             NOW,
             req,
             {
@@ -229,7 +231,7 @@ def test_voided_case_counts_nowhere(session, agency, users) -> None:
         session,
         case,
         "void",
-        ops.Actor.of(users["legal"]),
+        Actor.of(users["legal"]),
         NOW,
         {"effective_date": "2025-04-11", "reason": "登记错误"},
     )

@@ -1,7 +1,7 @@
 """The stored reply clock: the workbench and the "overdue" filter select by it in SQL.
 
 Every expectation is computed the slow way — each request's deadlines replayed from its
-events (``workflow.deadlines.compute_deadlines``) — and compared with what the pages and
+events (``workflow.requests.deadlines.compute_deadlines``) — and compared with what the pages and
 the projection say, on the demo data and after calendar changes.
 """
 
@@ -12,30 +12,35 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from alembic import command
+from click.testing import CliRunner
 from sqlalchemy import select, update
 
-from commands.demo_data import load
+from commands.admin import init
 from models import Agency, CalendarOverride, Request, RequestFacts
 from models.db import make_session_factory
-from models.migrate import alembic_config, upgrade
+from models.migrate import alembic_config
 from tests.conftest import NOW
 from views import dashboard
-from workflow import admin_ops
-from workflow import operations as ops
-from workflow.clocks import refresh_open_clocks
-from workflow.states import OPEN_STATES
-from workflow.stats_queries import Scope, verify_projection
+from workflow.admin import operations as admin_ops
+from workflow.admin.demo import load
+from workflow.catalog.states import OPEN_STATES
+from workflow.kernel.actor import Actor, local_today
+from workflow.requests import operations as ops
+from workflow.requests.clocks import refresh_open_clocks
+from workflow.statistics.queries import verify_projection
+from workflow.statistics.scope import Scope
+from workflow.store.calendar import load_calendar
 
 TRACKING = re.compile(r">(\d{4}-\d{4})</a>")
 
 
 def _today() -> date:
-    return ops.local_today(datetime.now(UTC))
+    return local_today(datetime.now(UTC))
 
 
 def _full(session, today: date) -> dict[str, object]:
     """Tracking number → deadlines of every open request, replayed from its events."""
-    calendar = ops.load_calendar(session)
+    calendar = load_calendar(session)
     found = {}
     for req in session.scalars(
         select(Request).where(Request.state.in_([s.value for s in OPEN_STATES]))
@@ -66,7 +71,7 @@ def test_every_stored_clock_agrees_with_the_events(demo) -> None:
     today = _today()
     checked = 0
     for req in demo.scalars(select(Request)):
-        full = ops.deadlines_of(req, ops.history(demo, req), ops.load_calendar(demo), today)
+        full = ops.deadlines_of(req, ops.history(demo, req), load_calendar(demo), today)
         row = demo.get(RequestFacts, req.id)
         running = full.days_left(today) is not None and not full.paused
         assert row.reply_due == (full.reply_due if running else None), req.tracking_no
@@ -101,7 +106,7 @@ def test_overdue_filter_includes_a_clock_paused_too_late(app, demo) -> None:
     """A consultation started after the deadline does not make the request punctual."""
     today = _today()
     user = demo.scalar(select(ops.User).where(ops.User.username == "chengban"))
-    actor = ops.Actor.of(user)
+    actor = Actor.of(user)
     now = datetime.now(UTC)
     late = ops.register(
         demo,
@@ -155,20 +160,20 @@ def test_a_calendar_change_moves_the_stored_deadlines(demo) -> None:
     )
     assert row is not None
     due = row.reply_due
-    calendar = ops.load_calendar(demo)
+    calendar = load_calendar(demo)
     workday = next(
         today + timedelta(days=n)
         for n in range(1, 8)
         if calendar.is_workday(today + timedelta(days=n))
     )
     admin_ops.add_calendar_override(demo, workday, "restday", "临时调整")
-    assert not ops.load_calendar(demo).is_workday(workday)  # no stale cached calendar
+    assert not load_calendar(demo).is_workday(workday)  # no stale cached calendar
     moved = demo.get(RequestFacts, row.request_id).reply_due
-    assert moved == ops.load_calendar(demo).add_working_days(due, 1).day
+    assert moved == load_calendar(demo).add_working_days(due, 1).day
     demo.commit()
     admin_ops.remove_calendar_override(demo, workday)
     assert demo.get(RequestFacts, row.request_id).reply_due == due
-    assert ops.load_calendar(demo).is_workday(workday)
+    assert load_calendar(demo).is_workday(workday)
     root = demo.scalar(select(Agency).where(Agency.parent_id.is_(None)))
     assert verify_projection(demo, Scope.of(root, with_subordinates=True)) == []
 
@@ -189,18 +194,23 @@ def test_a_stale_clock_is_found_repaired_and_refreshed(demo) -> None:
     assert demo.get(RequestFacts, rid).reply_due == due
     # What init runs after an upgrade (e.g. a newer calendar package) does the same.
     demo.execute(update(RequestFacts).values(reply_due=None))
-    assert refresh_open_clocks(demo, ops.load_calendar(demo)) > 20
+    assert refresh_open_clocks(demo, load_calendar(demo)) > 20
     assert verify_projection(demo, scope) == []
 
 
-def test_the_migration_computes_the_clocks_of_existing_requests(engine, demo) -> None:
+def test_upgrading_with_init_computes_the_clocks_of_existing_requests(
+    engine, db_url, demo, monkeypatch
+) -> None:
+    """An existing database upgraded through 0008 by ``init`` gets every open clock stored."""
     before = dict(demo.execute(select(RequestFacts.request_id, RequestFacts.reply_due)).all())
     demo.close()
     cfg = alembic_config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, "0007")
-    upgrade(engine)
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    result = CliRunner().invoke(init, [])
+    assert result.exit_code == 0, result.output
     with engine.connect() as conn:
         after = dict(conn.execute(select(RequestFacts.request_id, RequestFacts.reply_due)).all())
     assert after == before and any(after.values())
@@ -209,14 +219,14 @@ def test_the_migration_computes_the_clocks_of_existing_requests(engine, demo) ->
 def test_the_cached_calendar_follows_a_change_made_elsewhere(engine, session) -> None:
     """Another process's calendar edit reaches this one at its next transaction."""
     day = date(2027, 3, 1)  # a Monday
-    assert ops.load_calendar(session).is_workday(day)
+    assert load_calendar(session).is_workday(day)
     session.commit()
     other = make_session_factory(engine)()
     admin_ops.add_calendar_override(other, day, "restday", "地方调整")
     other.commit()
     other.close()
-    assert not ops.load_calendar(session).is_workday(day)
+    assert not load_calendar(session).is_workday(day)
     # A direct write (no admin function) renews the token as well.
     session.add(CalendarOverride(day=date(2027, 3, 2), is_workday=False))
     session.flush()
-    assert not ops.load_calendar(session).is_workday(date(2027, 3, 2))
+    assert not load_calendar(session).is_workday(date(2027, 3, 2))

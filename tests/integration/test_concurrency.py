@@ -31,11 +31,13 @@ from models import Agency, Event, Request, RequestFacts
 from models.db import make_session_factory
 from tests.conftest import NOW
 from tests.integration.world import registered_request
-from workflow import operations as ops
-from workflow.errors import ConflictError, GuardError
-from workflow.log_check import verify_log
-from workflow.spec import SPEC_BY_TRIGGER
-from workflow.stats_queries import Scope, verify_projection
+from workflow.admin.log_check import verify_log
+from workflow.kernel.actor import Actor
+from workflow.kernel.errors import ConflictError, GuardError
+from workflow.requests import operations as ops
+from workflow.requests.spec import SPEC_BY_TRIGGER
+from workflow.statistics.queries import verify_projection
+from workflow.statistics.scope import Scope
 
 ROOT = Path(__file__).parents[2]
 THREADS = 8
@@ -66,7 +68,7 @@ def is_lock_error(exc: OperationalError) -> bool:
     return "database is locked" in text_ or "deadlock" in text_
 
 
-def worker(engine, ids: list[int], actors: dict[str, ops.Actor], seed: int, start, tally) -> None:
+def worker(engine, ids: list[int], actors: dict[str, Actor], seed: int, start, tally) -> None:
     rng = random.Random(seed)
     factory = make_session_factory(engine)
     start.wait()
@@ -114,7 +116,7 @@ def fold(events: list[Event]) -> str | None:
 
 def test_conflicting_actions_from_many_threads(engine, session, agency, users) -> None:
     ids = [registered_request(session, agency, users["registrar"]).id for _ in range(REQUESTS)]
-    actors = {r: ops.Actor.of(users[r]) for r in ("registrar", "approver")}
+    actors = {r: Actor.of(users[r]) for r in ("registrar", "approver")}
     session.rollback()
     start = threading.Barrier(THREADS)
     tallies: list[Counter[str]] = [Counter() for _ in range(THREADS)]
@@ -250,7 +252,7 @@ def state_of(session, request_id: int) -> tuple[Any, ...]:
 def test_a_failing_commit_leaves_no_partial_state(session, agency, users, where) -> None:
     req = registered_request(session, agency, users["registrar"])
     before = state_of(session, req.id)
-    approver = ops.Actor.of(users["approver"])
+    approver = Actor.of(users["approver"])
     for trigger in ("accept", "decide"):
         ops.fire(session, req, trigger, approver, NOW, {"effective_date": DAY, **PAYLOADS[trigger]})
     if where == "at_flush":  # a duplicate agency code in the same transaction

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from commands.demo_data import load
 from tests.conftest import NOW, login
+from workflow.admin.demo import load
 
 
 def test_workbench_on_the_demo(client, session) -> None:

@@ -22,9 +22,9 @@ from sqlalchemy import func, select
 from models import Event, Request
 from tests.conftest import NOW, PASSWORD, login
 from tests.integration.world import registered_request
-from workflow.importer import default_actor, import_ledger
-from workflow.ledger import COLUMN_NAMES, LedgerFileError, read_ledger_bytes, validate_rows
-from workflow.operations import local_today
+from workflow.kernel.actor import local_today
+from workflow.ledger.importer import default_actor, import_ledger
+from workflow.ledger.reader import COLUMN_NAMES, LedgerFileError, read_ledger_bytes, validate_rows
 
 PROFILE = settings(
     max_examples=30,

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from models import Request
 from tests.conftest import login
-from workflow.ledger import template_csv_bytes
+from workflow.ledger.reader import template_csv_bytes
 
 GOOD = (
     "agency,ref,applicant_name,applicant_kind,received_on,subject,concluded_on,outcome\n"

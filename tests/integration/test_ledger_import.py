@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 
 from models import Agency, Event, Request, RequestFacts, User
 from tests.conftest import NOW, make_user
-from workflow.importer import ImportReport, actor_named, default_actor, import_ledger
-from workflow.ledger import COLUMN_NAMES, LedgerFileError, read_ledger, validate_rows
-from workflow.operations import local_today
+from workflow.kernel.actor import local_today
+from workflow.ledger.importer import ImportReport, actor_named, default_actor, import_ledger
+from workflow.ledger.reader import COLUMN_NAMES, LedgerFileError, read_ledger, validate_rows
 
 ROOT = Path(__file__).parents[2]
 TODAY = local_today(NOW)

@@ -17,8 +17,8 @@ from sqlalchemy.exc import DBAPIError
 
 from tests.integration.test_cli import cli
 from tests.integration.world import decided_request, file_case, registered_request
-from workflow.log_check import _Entry, _Record, check_record, verify_log
-from workflow.machine import REQUESTS
+from workflow.admin.log_check import _Entry, _Record, check_record, verify_log
+from workflow.requests.machine import REQUESTS
 
 LOG_TABLES = ("events", "challenge_events")
 

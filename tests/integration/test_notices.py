@@ -19,14 +19,22 @@ from pypdf import PdfReader
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from documents.notices_pdf import NoticeDocument, render_notice
+from documents.notices_pdf import render_notice
 from models import Agency, Event, Notice, Request
 from models.notice import NoticeImmutableError
 from tests.conftest import NOW, login, make_user
-from workflow import notice_ops as nops
-from workflow import operations as ops
 from workflow.catalog.outcomes import DECIDABLE_OUTCOMES, OUTCOME_BY_CODE, Outcome
-from workflow.errors import ConflictError, GuardError, NotFound, PermissionDenied, ValidationError
+from workflow.kernel.actor import Actor
+from workflow.kernel.errors import (
+    ConflictError,
+    GuardError,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+)
+from workflow.notices import operations as nops
+from workflow.notices.document import NoticeDocument
+from workflow.requests import operations as ops
 
 INTAKE = {
     "applicant_name": "张三",
@@ -42,8 +50,8 @@ LAWSUIT_6_MONTHS = "6个月内依法向有管辖权的人民法院提起行政�
 RECONSIDERATION_FIRST = "应当先向行政复议机关申请行政复议"
 
 
-def actor(users, role: str) -> ops.Actor:
-    return ops.Actor.of(users[role])
+def actor(users, role: str) -> Actor:
+    return Actor.of(users[role])
 
 
 def register(session, agency: Agency, users, **over: str) -> Request:
@@ -76,7 +84,7 @@ def decided(session, agency, users, outcome: str, on: str = "2026-10-10", **over
 
 
 def issue(session, users, req: Request, kind: str, role: str = "handler") -> Notice:
-    notice = nops.issue_notice(session, actor(users, role), NOW, req, kind)
+    notice = nops.issue_notice(session, actor(users, role), NOW, req, kind, render=render_notice)
     session.commit()
     return notice
 
@@ -292,28 +300,46 @@ def test_numbers_run_per_agency_and_year_across_kinds(session, agency, users) ->
 def test_a_kind_must_fit_the_history(session, agency, users) -> None:
     req = register(session, agency, users)
     with pytest.raises(GuardError, match="还没有“作出答复”"):
-        nops.issue_notice(session, actor(users, "handler"), NOW, req, "reply")
+        nops.issue_notice(session, actor(users, "handler"), NOW, req, "reply", render=render_notice)
     with pytest.raises(GuardError, match="不能出具延期答复告知书"):
-        nops.issue_notice(session, actor(users, "handler"), NOW, req, "extension")
+        nops.issue_notice(
+            session, actor(users, "handler"), NOW, req, "extension", render=render_notice
+        )
     register_event = ops.history(session, req)[0]
     with pytest.raises(GuardError, match="所选办理记录"):
-        nops.issue_notice(session, actor(users, "handler"), NOW, req, "reply", register_event)
+        nops.issue_notice(
+            session,
+            actor(users, "handler"),
+            NOW,
+            req,
+            "reply",
+            register_event,
+            render=render_notice,
+        )
     with pytest.raises(NotFound):
-        nops.issue_notice(session, actor(users, "handler"), NOW, req, "summons")
+        nops.issue_notice(
+            session, actor(users, "handler"), NOW, req, "summons", render=render_notice
+        )
     with pytest.raises(PermissionDenied):
-        nops.issue_notice(session, actor(users, "viewer"), NOW, req, "receipt")
+        nops.issue_notice(
+            session, actor(users, "viewer"), NOW, req, "receipt", render=render_notice
+        )
 
 
 def test_an_event_gets_one_notice_and_a_voided_request_none(session, agency, users) -> None:
     req = register(session, agency, users)
     first = issue(session, users, req, "receipt")
     with pytest.raises(ConflictError, match=re.escape(first.number)):
-        nops.issue_notice(session, actor(users, "handler"), NOW, req, "receipt")
+        nops.issue_notice(
+            session, actor(users, "handler"), NOW, req, "receipt", render=render_notice
+        )
     session.rollback()
     other = register(session, agency, users)
     fire(session, users, other, "approver", "void", "2026-09-25", reason="重复登记")
     with pytest.raises(GuardError, match="已作废"):
-        nops.issue_notice(session, actor(users, "handler"), NOW, other, "receipt")
+        nops.issue_notice(
+            session, actor(users, "handler"), NOW, other, "receipt", render=render_notice
+        )
 
 
 def test_issuable_notices_follow_the_history(session, agency, users) -> None:

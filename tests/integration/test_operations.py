@@ -1,4 +1,4 @@
-"""The lifecycle through workflow.operations on a real database (SQLite or PostgreSQL)."""
+"""The lifecycle through workflow.requests.operations on a real database (SQLite or PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,10 @@ from models import Agency, Event, Request, RequestFacts, User
 from models.db import make_session_factory
 from models.event import AppendOnlyError
 from tests.conftest import NOW
-from workflow import operations as ops
-from workflow.errors import ConflictError, GuardError, ValidationError
+from workflow.kernel.actor import Actor
+from workflow.kernel.errors import ConflictError, GuardError, ValidationError
+from workflow.requests import operations as ops
+from workflow.store.calendar import load_calendar
 
 INTAKE = {
     "applicant_name": "张三",
@@ -25,8 +27,8 @@ INTAKE = {
 }
 
 
-def actor(user: User) -> ops.Actor:
-    return ops.Actor.of(user)
+def actor(user: User) -> Actor:
+    return Actor.of(user)
 
 
 def register(session: Session, agency: Agency, user: User, **over: str) -> Request:
@@ -72,7 +74,7 @@ def test_full_lifecycle_appends_one_event_per_step(session, agency, users) -> No
     facts = session.get(RequestFacts, req.id)
     assert facts is not None
     assert (facts.concluded_on, facts.outcome) == (date(2026, 11, 10), "partially_disclosed")
-    deadlines = ops.deadlines_of(req, evs, ops.load_calendar(session), date(2026, 11, 20))
+    deadlines = ops.deadlines_of(req, evs, load_calendar(session), date(2026, 11, 20))
     # Restart 10-13 + 20 wd = 11-10; + 10 wd extension; + paused 10-22 → 11-05 (10 wd).
     assert deadlines.reply_due == date(2026, 12, 8)
 
@@ -254,6 +256,6 @@ def test_other_agency_cannot_act(session, agency, users) -> None:
     other = Agency(code="other", name="其他机关")
     session.add(other)
     session.commit()
-    stranger = ops.Actor(None, "x", other.id, frozenset({"handler"}))
+    stranger = Actor(None, "x", other.id, frozenset({"handler"}))
     with pytest.raises(Exception, match="本机关"):
         ops.fire(session, req, "accept", stranger, NOW, {"effective_date": "2026-09-25"})

@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 
 from models import Agency, Event, Request
 from tests.conftest import PASSWORD, login, make_user
-from workflow.operations import Actor, local_today, register
+from workflow.kernel.actor import Actor, local_today
+from workflow.requests.operations import register
 
 TODAY = local_today(datetime.now(UTC))
 
@@ -369,7 +370,7 @@ def test_blocked_action_form_shows_the_reason(app, session, users):
 
 
 def test_every_action_form_renders(app, session, users):
-    from workflow.spec import TRANSITIONS
+    from workflow.requests.spec import TRANSITIONS
 
     handler = client_for(app, "handler")
     rid = register_via_page(handler)

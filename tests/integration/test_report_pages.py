@@ -9,15 +9,16 @@ from urllib.parse import quote
 
 from sqlalchemy import func, select
 
-from documents.archive import freeze_pdf
+from documents.report_pdf import rendered_report
 from models import Agency, User
 from models.report_draft import ReportDraft
 from tests.conftest import NOW, login, make_user
 from tests.integration import report_fixtures
 from tests.integration.report_fixtures import client_as
-from workflow.operations import Actor, local_today
-from workflow.publishing import publish
-from workflow.stats_queries import Scope
+from workflow.annual_report.archive import freeze_pdf
+from workflow.annual_report.publishing import publish
+from workflow.kernel.actor import Actor, local_today
+from workflow.statistics.scope import Scope
 
 demo_template = report_fixtures.demo_template
 db_url = report_fixtures.db_url
@@ -200,7 +201,7 @@ def test_downloads_have_chinese_filenames(app):
 def test_published_report_offers_the_frozen_pdf_and_flags_changes(app, session, demo_agency):
     approver = session.scalar(select(User).where(User.username == "shenhe"))
     published = publish(session, Actor.of(approver), NOW, Scope.of(demo_agency), 2019)
-    frozen = freeze_pdf(session, published)
+    frozen = freeze_pdf(session, published, rendered_report)
     session.commit()
     client = client_as(app, "chengban")
     page = client.get(URL).text

@@ -21,24 +21,24 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from documents import fonts
-from documents.archive import freeze_pdf, frozen_pdf, pdf_hash
 from documents.fonts import FontError, pdf_font
 from documents.grid import report_grids
-from documents.report_pdf import render_report_pdf
+from documents.report_pdf import render_report_pdf, rendered_report
 from documents.report_xlsx import SHEET_NAMES, render_report_xlsx
 from models.report_draft import ReportDraft
 from tests.conftest import NOW
 from tests.integration import report_fixtures
 from tests.integration.test_cli import cli
 from tests.integration.test_statistics_db import SPEC_10
-from workflow.annual_report import load_report
-from workflow.errors import ConflictError
-from workflow.narrative import SECTIONS
-from workflow.operations import Actor
-from workflow.publishing import publish
-from workflow.report_layouts import table2_layout, table3_layout
-from workflow.report_layouts.table4 import TABLE4_LAYOUT
-from workflow.stats_queries import Scope
+from workflow.annual_report.archive import RenderedReport, freeze_pdf, frozen_pdf, pdf_hash
+from workflow.annual_report.narrative import SECTIONS
+from workflow.annual_report.publishing import publish
+from workflow.annual_report.report import load_report
+from workflow.kernel.actor import Actor
+from workflow.kernel.errors import ConflictError, ValidationError
+from workflow.statistics.layouts import table2_layout, table3_layout
+from workflow.statistics.layouts.table4 import TABLE4_LAYOUT
+from workflow.statistics.scope import Scope
 
 WQY = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
 needs_truetype = pytest.mark.skipif(not WQY.is_file(), reason="fonts-wqy-zenhei not installed")
@@ -251,8 +251,8 @@ def test_freeze_pdf_at_publication(session, demo_agency):
 
     approver = session.query(User).filter_by(username="shenhe").one()
     scope = Scope.of(demo_agency)
-    published = publish(session, Actor.of(approver), NOW, scope, 2019)
-    frozen = freeze_pdf(session, published)
+    published = publish(session, Actor.of(approver), NOW, scope, 2019, render=rendered_report)
+    frozen = frozen_pdf(session, published)
     session.commit()
     assert frozen.pdf.startswith(b"%PDF-")
     assert frozen.pdf_hash == hashlib.sha256(frozen.pdf).hexdigest() == pdf_hash(frozen.pdf)
@@ -261,7 +261,7 @@ def test_freeze_pdf_at_publication(session, demo_agency):
     fresh = render_report_pdf(load_report(session, scope, 2019).report)
     assert pdf_hash(fresh) == frozen.pdf_hash
     with pytest.raises(ConflictError):
-        freeze_pdf(session, published)
+        freeze_pdf(session, published, rendered_report)
     session.rollback()
     # A narrative written after publication changes the fresh PDF, not the frozen one.
     session.add(
@@ -279,13 +279,17 @@ def test_freeze_pdf_at_publication(session, demo_agency):
     session.rollback()
 
 
-def test_freeze_pdf_accepts_given_bytes(session, demo_agency):
+def test_freeze_pdf_stores_what_the_renderer_printed(session, demo_agency):
     from models import User
 
     approver = session.query(User).filter_by(username="shenhe").one()
     published = publish(session, Actor.of(approver), NOW, Scope.of(demo_agency), 2019)
-    frozen = freeze_pdf(session, published, b"%PDF-1.4 given")
-    assert frozen.pdf == b"%PDF-1.4 given"
+    frozen = freeze_pdf(session, published, lambda _r: RenderedReport(b"%PDF-1.4 given", "f"))
+    assert frozen.pdf == b"%PDF-1.4 given" and frozen.font == "f"
+    session.rollback()
+    published = publish(session, Actor.of(approver), NOW, Scope.of(demo_agency), 2019)
+    with pytest.raises(ValidationError):
+        freeze_pdf(session, published, lambda _r: RenderedReport(b"<html>", "f"))
 
 
 def report_cli(url: str, *args: str):

@@ -6,10 +6,10 @@ import csv
 import io
 import re
 
-from commands.demo_data import load
 from models import Request
 from tests.conftest import NOW, login
-from workflow import operations as ops
+from workflow.admin.demo import load
+from workflow.requests import operations as ops
 
 NUMBER = re.compile(r'<a href="/requests/(\d+)">')
 

@@ -15,8 +15,9 @@ import pytest
 
 from tests.conftest import NOW
 from tests.integration.routes import signed_in
-from workflow import operations as ops
-from workflow import request_query
+from workflow.kernel.actor import Actor
+from workflow.requests import operations as ops
+from workflow.requests import query as request_query
 
 RARE = "罕见词"
 COMMON = "征收"
@@ -44,7 +45,7 @@ def world(app, session, agency, users):
         company = i in COMPANIES
         req = ops.register(
             session,
-            ops.Actor.of(users["registrar"]),
+            Actor.of(users["registrar"]),
             NOW,
             {
                 "applicant_name": f"{RARE}公司" if i in RARE_NAME else f"申请人{i}",

@@ -9,19 +9,19 @@ from datetime import date, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from commands.demo_data import AGENCY_CODE, load
 from models import Agency, RequestFacts
 from tests.conftest import NOW
 from tests.integration.test_cli import cli
-from workflow import operations as ops
-from workflow.annual_report import fee_histories, load_report
-from workflow.calendar import DEFAULT_CALENDAR
+from workflow.admin.demo import AGENCY_CODE, load
+from workflow.annual_report.narrative import FeeSummary, fee_summary
+from workflow.annual_report.report import fee_histories, load_report
 from workflow.catalog.outcomes import OUTCOME_BY_CODE
-from workflow.narrative import FeeSummary, fee_summary
-from workflow.report_layouts import format_for_year
-from workflow.statistics import stats_json, table3_from_counts
-from workflow.stats_queries import (
-    Scope,
+from workflow.kernel.actor import Actor
+from workflow.kernel.calendar import DEFAULT_CALENDAR
+from workflow.requests import operations as ops
+from workflow.statistics.fold import stats_json, table3_from_counts
+from workflow.statistics.layouts import format_for_year
+from workflow.statistics.queries import (
     cell_request_ids,
     derive,
     fast_counts_of,
@@ -30,6 +30,7 @@ from workflow.stats_queries import (
     verify,
     verify_projection,
 )
+from workflow.statistics.scope import Scope
 
 KINDS = [
     "natural_person",
@@ -116,8 +117,8 @@ def test_stats_cli_json_follows_the_contract(db_url: str) -> None:
 
 
 def _replay_random(session, agency, users, rng: random.Random, n: int) -> None:
-    clerk, handler = ops.Actor.of(users["registrar"]), ops.Actor.of(users["handler"])
-    approver = ops.Actor.of(users["approver"])
+    clerk, handler = Actor.of(users["registrar"]), Actor.of(users["handler"])
+    approver = Actor.of(users["approver"])
     for _ in range(n):
         received = date(2024, 11, 1) + timedelta(days=rng.randrange(500))
         req = ops.register(
@@ -207,7 +208,7 @@ def test_random_histories_across_new_year_fold_equals_fast(
 
 
 def _register(session, users, agency, received: date, kind: str, decided: date | None = None):
-    clerk, handler = ops.Actor.of(users["registrar"]), ops.Actor.of(users["handler"])
+    clerk, handler = Actor.of(users["registrar"]), Actor.of(users["handler"])
     raw = {
         "applicant_name": "甲",
         "applicant_kind": kind,
@@ -312,8 +313,8 @@ def test_fee_figures_read_only_fee_events_and_leave_voided_requests_out(
     """``fee_histories`` reads only the fee events and voids: a request voided after its
     fee notice counts nowhere, a payment in January counts at its December notice's
     amount. Equal to the fee fold over every request's whole history."""
-    clerk, handler = ops.Actor.of(users["registrar"]), ops.Actor.of(users["handler"])
-    approver = ops.Actor.of(users["approver"])
+    clerk, handler = Actor.of(users["registrar"]), Actor.of(users["handler"])
+    approver = Actor.of(users["approver"])
 
     def fire(req, trigger, actor, day: date, **payload) -> None:
         ops.fire(session, req, trigger, actor, NOW, {"effective_date": day.isoformat(), **payload})

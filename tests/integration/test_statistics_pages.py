@@ -8,13 +8,14 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from commands.demo_data import load
 from models import PublishedReport, Request, User
 from models.report_draft import PublishedReportPdf
 from tests.conftest import NOW
-from workflow import operations as ops
-from workflow.publishing import canonical_hash
-from workflow.report_layouts import table3_layout
+from workflow.admin.demo import load
+from workflow.annual_report.publishing import canonical_hash
+from workflow.kernel.actor import Actor
+from workflow.requests import operations as ops
+from workflow.statistics.layouts import table3_layout
 
 
 def demo_client(app, session, username: str = "shenhe"):
@@ -75,7 +76,7 @@ def test_publish_freezes_numbers_and_later_corrections_show_as_differences(app, 
         session,
         req,
         "void",
-        ops.Actor.of(admin),
+        Actor.of(admin),
         datetime.now(UTC),
         {"effective_date": "2020-01-10", "reason": "登记错误"},
     )

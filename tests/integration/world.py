@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 
 from models import Agency, CalendarOverride, Challenge, Request, User
 from tests.conftest import NOW, make_user
-from workflow import challenge_ops as cops
-from workflow import operations as ops
 from workflow.catalog.roles import ROLE_CODES
+from workflow.challenges import operations as cops
+from workflow.kernel.actor import Actor
+from workflow.requests import operations as ops
 
 RECEIVED = "2026-11-02"
 DECIDED = "2026-11-10"
@@ -54,19 +55,19 @@ def intake(name: str = "张三", subject: str = "某地块征收补偿安置方�
 def registered_request(
     session: Session, agency: Agency, clerk: User, name: str = "张三", subject: str = "某批复"
 ) -> Request:
-    req = ops.register(session, ops.Actor.of(clerk), NOW, intake(name, subject), agency=agency)
+    req = ops.register(session, Actor.of(clerk), NOW, intake(name, subject), agency=agency)
     session.commit()
     return req
 
 
 def decided_request(session: Session, agency: Agency, clerk: User, handler: User) -> Request:
     req = registered_request(session, agency, clerk, "李四")
-    ops.fire(session, req, "accept", ops.Actor.of(clerk), NOW, {"effective_date": RECEIVED})
+    ops.fire(session, req, "accept", Actor.of(clerk), NOW, {"effective_date": RECEIVED})
     ops.fire(
         session,
         req,
         "decide",
-        ops.Actor.of(handler),
+        Actor.of(handler),
         NOW,
         {"effective_date": DECIDED, "outcome": "disclosed", "delivery": "post"},
     )
@@ -77,7 +78,7 @@ def decided_request(session: Session, agency: Agency, clerk: User, handler: User
 def file_case(session: Session, legal: User, req: Request, case_no: str = "复-2026-1") -> Challenge:
     case = cops.file_challenge(
         session,
-        ops.Actor.of(legal),
+        Actor.of(legal),
         NOW,
         req,
         {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from workflow.admin_ops import MAX_RANGE_DAYS, day_lines, parse_day_lines, role_labels
+from workflow.admin.operations import MAX_RANGE_DAYS, day_lines, parse_day_lines, role_labels
 
 
 def test_single_days_and_ranges_in_every_accepted_spelling() -> None:

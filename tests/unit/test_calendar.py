@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workflow.calendar import DEFAULT_CALENDAR, WorkdayResult, WorkingCalendar
+from workflow.kernel.calendar import DEFAULT_CALENDAR, WorkdayResult, WorkingCalendar
 
 CAL = DEFAULT_CALENDAR
 

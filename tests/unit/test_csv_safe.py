@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workflow.csv_safe import FORMULA_STARTS, safe_cell, write_csv
+from workflow.kernel.csv_safe import FORMULA_STARTS, safe_cell, write_csv
 
 
 @pytest.mark.parametrize(

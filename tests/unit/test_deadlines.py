@@ -16,8 +16,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workflow.calendar import DEFAULT_CALENDAR, WorkingCalendar
-from workflow.deadlines import Deadlines, EventLike, compute_deadlines, lateness, stored_clock
+from workflow.kernel.calendar import DEFAULT_CALENDAR, WorkingCalendar
+from workflow.requests.deadlines import (
+    Deadlines,
+    EventLike,
+    compute_deadlines,
+    lateness,
+    stored_clock,
+)
 
 CAL = DEFAULT_CALENDAR
 FEB_10 = date(2026, 2, 10)  # receipt: notice due 02-26, reply due 03-16
@@ -284,7 +290,7 @@ def test_decision_is_not_late_when_no_reply_clock_runs() -> None:
     assert lateness("decide", date(2026, 12, 31), awaiting) is None
 
 
-# -- the clock the projection stores (workflow.clocks selects by it in SQL) -------------
+# -- the clock the projection stores (workflow.requests.clocks selects by it in SQL) -------------
 
 _CLOCK_TRIGGERS = (
     "request_supplement",
@@ -323,7 +329,7 @@ def test_stored_clock_agrees_with_the_full_computation(
     """A stored date is the deadline on every later day; paused means the clock slides.
 
     This is what lets the workbench and the "overdue" filter trust the stored date
-    without replaying the events (workflow.clocks).
+    without replaying the events (workflow.requests.clocks).
     """
     received, events = history
     log = [ev("register", received.isoformat()), *events]

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from workflow.diagram import document, mermaid
-from workflow.spec import TRANSITIONS
+from workflow.requests.diagram import document, mermaid
+from workflow.requests.spec import TRANSITIONS
 
 
 def test_state_machine_document_is_current() -> None:
     committed = (Path(__file__).parents[2] / "docs" / "state-machine.md").read_text("utf-8")
-    assert committed == document(), "run: python -m workflow.diagram > docs/state-machine.md"
+    assert committed == document(), "run: python -m workflow.requests.diagram > docs/state-machine.md"
 
 
 def test_diagram_draws_every_trigger() -> None:

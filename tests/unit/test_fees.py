@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from workflow.fees import PER_PAGE, PER_REQUEST, compute_fee, rmb_capital, schedule_text
+from workflow.notices.fees import PER_PAGE, PER_REQUEST, compute_fee, rmb_capital, schedule_text
 
 
 def test_spec_example_35_requests_in_a_month() -> None:

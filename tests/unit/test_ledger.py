@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from workflow.calendar import WorkingCalendar
-from workflow.ledger import (
+from workflow.kernel.calendar import WorkingCalendar
+from workflow.ledger.reader import (
     COLUMN_NAMES,
     LedgerFileError,
     LedgerRow,

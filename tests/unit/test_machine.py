@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 
-from workflow.deadlines import Deadlines
-from workflow.errors import GuardError
-from workflow.machine import Transition, available_actions, fire
-from workflow.spec import SPEC_BY_TRIGGER, TRANSITIONS
-from workflow.states import State
+from workflow.catalog.states import State
+from workflow.kernel.errors import GuardError
+from workflow.kernel.lifecycle import Transition
+from workflow.requests.deadlines import Deadlines
+from workflow.requests.machine import available_actions, fire
+from workflow.requests.spec import SPEC_BY_TRIGGER, TRANSITIONS
 
 RECEIVED = date(2026, 3, 2)
 TODAY = date(2026, 6, 1)
@@ -235,3 +236,17 @@ def test_available_actions_show_blocked_reasons_without_payload() -> None:
     assert any("只能一次" in r for r in actions["extend"])
     assert any("只有" in r for r in actions["void"])
     assert "accept" not in actions and "register" not in actions
+
+
+def test_trigger_sets_are_read_off_the_transition_table() -> None:
+    """Clocks and counting act on these sets; each follows from where a trigger goes."""
+    from workflow.catalog.outcomes import OUTCOME_OF_TRIGGER
+    from workflow.requests import spec
+
+    assert {"decide", *OUTCOME_OF_TRIGGER} == spec.CONCLUDING_TRIGGERS
+    assert {"consult_third_party", "consult_agency", "issue_fee_notice"} == spec.PAUSING_TRIGGERS
+    assert {"third_party_replied", "agency_replied", "fee_paid"} == spec.RESUMING_TRIGGERS
+    assert {"receive_supplement", "reopen"} == spec.RESTARTING_TRIGGERS
+    # No trigger is two kinds of clock step at once.
+    sets = [spec.CONCLUDING_TRIGGERS, spec.PAUSING_TRIGGERS, spec.RESUMING_TRIGGERS]
+    assert sum(len(s) for s in sets) == len(frozenset().union(*sets))

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from workflow import table2_values
-from workflow.narrative import (
+from workflow.annual_report import table2_values
+from workflow.annual_report.narrative import (
     RULE_7,
     FeeSummary,
     all_figures,
@@ -22,8 +22,8 @@ from workflow.narrative import (
     requests_sentence,
     sentences,
 )
-from workflow.report_layouts.table2 import ValueKind, table2_layout
-from workflow.statistics import RULES, table3_from_counts, table4_from_counts
+from workflow.statistics.fold import RULES, table3_from_counts, table4_from_counts
+from workflow.statistics.layouts.table2 import ValueKind, table2_layout
 
 #: SPEC §10: the reference year, every request from a natural person.
 SPEC_10 = table3_from_counts(

@@ -8,9 +8,9 @@ import pytest
 
 from documents.grid import GridCell, Role, _grid, table2_grid, table3_grid, table4_grid
 from workflow.catalog.outcomes import FORMATS
-from workflow.report_layouts import table2_layout, table3_layout
-from workflow.report_layouts.table4 import TABLE4_LAYOUT
-from workflow.statistics import checks, table3_from_counts, table4_from_counts
+from workflow.statistics.fold import checks, table3_from_counts, table4_from_counts
+from workflow.statistics.layouts import table2_layout, table3_layout
+from workflow.statistics.layouts.table4 import TABLE4_LAYOUT
 
 
 def at(grid, row: int, col: int) -> GridCell:

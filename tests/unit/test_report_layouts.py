@@ -6,15 +6,10 @@ import pytest
 
 from workflow.catalog.applicants import APPLICANT_KINDS, ORGANISATION_GROUP_LABEL
 from workflow.catalog.outcomes import FORMATS, GROUP_BY_CODE, OUTCOME_BY_CODE, OUTCOMES
-from workflow.report_layouts import (
-    TABLE4_LAYOUT,
-    format_for_year,
-    table2_layout,
-    table3_layout,
-)
-from workflow.report_layouts.table2 import ValueKind
-from workflow.report_layouts.table3 import LABEL_DEPTH
-from workflow.report_layouts.table4 import group_for
+from workflow.statistics.layouts import TABLE4_LAYOUT, format_for_year, table2_layout, table3_layout
+from workflow.statistics.layouts.table2 import ValueKind
+from workflow.statistics.layouts.table3 import LABEL_DEPTH
+from workflow.statistics.layouts.table4 import group_for
 
 OUTCOME_ROWS_COMMON = [
     "disclosed",

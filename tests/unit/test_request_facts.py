@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from workflow.request_facts import RequestFacts, facts_as_of, facts_from_events, outcome_of
+from workflow.statistics.facts import RequestFacts, facts_as_of, facts_from_events, outcome_of
 
 
 @dataclass(frozen=True)

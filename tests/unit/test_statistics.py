@@ -14,9 +14,8 @@ from hypothesis import strategies as st
 
 from workflow.catalog.applicants import KIND_CODES
 from workflow.catalog.outcomes import DECIDABLE_OUTCOMES, FORMATS, OUTCOME_OF_TRIGGER
-from workflow.report_layouts import TABLE4_LAYOUT, table3_layout
-from workflow.request_facts import RequestFacts, facts_as_of, facts_from_events
-from workflow.statistics import (
+from workflow.statistics.facts import RequestFacts, facts_as_of, facts_from_events
+from workflow.statistics.fold import (
     RULES,
     ChallengeFacts,
     Check,
@@ -28,6 +27,7 @@ from workflow.statistics import (
     table3_from_counts,
     table4,
 )
+from workflow.statistics.layouts import TABLE4_LAYOUT, table3_layout
 
 
 @dataclass(frozen=True)

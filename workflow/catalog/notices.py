@@ -2,7 +2,7 @@
 
 Each kind names the events it documents (a receipt documents ``register``, a reply the
 event that concluded the request) and its Chinese name. The notice model's CHECK
-constraint, the issue buttons and ``workflow.notice_ops`` all read this table.
+constraint, the issue buttons and ``workflow.notices.operations`` all read this table.
 """
 
 from __future__ import annotations

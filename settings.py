@@ -1,0 +1,61 @@
+"""Every setting the deployment gives Gongkai, read from the environment in this one place.
+
+Each setting is read when asked for (not at import), so a test or a command can set the
+environment first. Nothing else in the code reads ``os.environ`` for configuration; the
+operations guide (``docs/operations.md``) lists the same names.
+"""
+
+from __future__ import annotations
+
+import os
+
+#: Selects the database; unset means the embedded SQLite file under ``instance/``.
+DATABASE_URL = "DATABASE_URL"
+#: ``production`` requires a real secret key and refuses demo data.
+ENVIRONMENT = "GONGKAI_ENV"
+#: Signs the session cookies; random per process outside production.
+SECRET_KEY = "GONGKAI_SECRET_KEY"
+#: ``1``: cookies only over HTTPS.
+SECURE_COOKIES = "GONGKAI_SECURE_COOKIES"
+#: ``1``: one trusted reverse proxy in front (client address and scheme from it).
+BEHIND_PROXY = "GONGKAI_BEHIND_PROXY"
+#: A TrueType/OpenType font file for PDFs, or ``builtin`` for STSong-Light.
+PDF_FONT = "GONGKAI_PDF_FONT"
+#: The password ``create-user`` uses instead of prompting (scripts, the demo).
+PASSWORD = "GONGKAI_PASSWORD"
+
+
+def _get(name: str) -> str:
+    return os.environ.get(name, "").strip()
+
+
+def _flag(name: str) -> bool:
+    return _get(name) == "1"
+
+
+def database_url() -> str:
+    return _get(DATABASE_URL)
+
+
+def production_mode() -> bool:
+    return _get(ENVIRONMENT).lower() == "production"
+
+
+def secret_key() -> str:
+    return os.environ.get(SECRET_KEY, "")
+
+
+def secure_cookies() -> bool:
+    return _flag(SECURE_COOKIES)
+
+
+def behind_proxy() -> bool:
+    return _flag(BEHIND_PROXY)
+
+
+def pdf_font() -> str:
+    return _get(PDF_FONT)
+
+
+def password() -> str:
+    return os.environ.get(PASSWORD, "")

@@ -1,0 +1,243 @@
+"""How requests and their logs read on every page: deadlines, payloads, the timeline.
+
+The request page, the challenge page, the audit pages and the workbench all show the
+same lines; they are built here once, from the domain's data, with no routes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select
+
+from app import db
+from models import Request, User
+from models.event import EventColumns
+from views.common import local_time
+from workflow.catalog.outcomes import OUTCOME_BY_CODE
+from workflow.catalog.states import State
+from workflow.kernel.lifecycle import PayloadField, TransitionSpec
+from workflow.requests.deadlines import DUE_SOON_DAYS, Deadlines
+from workflow.requests.intake import INTAKE_FIELDS
+from workflow.requests.spec import SPEC_BY_TRIGGER
+
+INTAKE_BY_NAME: dict[str, PayloadField] = {f.name: f for f in INTAKE_FIELDS}
+#: The register event repeats the intake; the timeline shows only how receipt was fixed.
+_REGISTER_SHOWN = ("channel", "submitted_on", "received_on", "receipt_rule")
+_EXTRA_LABELS = {"receipt_rule": "收到日期认定"}
+#: Payload keys shown as a notice above an event's details, not as one of them:
+#: ``late`` (逾期办理, red) and ``warning`` (a rule the legal officer should check, yellow).
+_NOTICE_KEYS = ("late", "warning")
+
+
+@dataclass(frozen=True)
+class DeadlineLine:
+    """One row of the deadline panel (or the list's deadline cell)."""
+
+    label: str
+    day: date | None
+    note: str = ""
+    css: str = ""
+
+
+def reply_status(deadlines: Deadlines, today: date) -> DeadlineLine:
+    """The reply deadline in words: days left, due today, overdue, paused or not running."""
+    label = "答复期限"
+    if deadlines.voided:
+        return DeadlineLine(label, None, "已作废")
+    if deadlines.concluded:
+        return DeadlineLine(label, deadlines.reply_due, "已办结", "done")
+    if deadlines.reply_due is None:
+        due = deadlines.applicant_supplement_due
+        note = "待补正，收到补正材料后重新计算"
+        if due:
+            note += f"（申请人补正期限 {due.isoformat()}）"
+        return DeadlineLine(label, None, note, "paused")
+    provisional = "（暂定，节假日安排未公布）" if deadlines.provisional else ""
+    if deadlines.paused:
+        return DeadlineLine(label, deadlines.reply_due, "暂停计时" + provisional, "paused")
+    left = deadlines.days_left(today)
+    if left is None:
+        return DeadlineLine(label, deadlines.reply_due, provisional)
+    if left < 0:
+        return DeadlineLine(
+            label, deadlines.reply_due, f"已逾期 {-left} 个工作日{provisional}", "overdue"
+        )
+    if left == 0:
+        return DeadlineLine(label, deadlines.reply_due, "今日到期" + provisional, "due-soon")
+    css = "due-soon" if left <= DUE_SOON_DAYS else ""
+    return DeadlineLine(label, deadlines.reply_due, f"剩余 {left} 个工作日{provisional}", css)
+
+
+def deadline_panel(req: Request, deadlines: Deadlines, today: date) -> list[DeadlineLine]:
+    """The four clocks of SPEC §3 for the detail page, each with its state in words."""
+    provisional = "（暂定，节假日安排未公布）" if deadlines.provisional else ""
+    notice_due = deadlines.supplement_notice_due
+    notice = DeadlineLine("补正告知期限", notice_due, "收到申请后7个工作日" + provisional)
+    if req.state == State.REGISTERED.value and today > notice_due:
+        notice = DeadlineLine(
+            "补正告知期限", notice_due, "已超过法定期限，此后告知补正将标记为逾期", "overdue"
+        )
+    consult = DeadlineLine("征求意见期限", deadlines.consultation_due, "—")
+    if deadlines.consultation_due:
+        late = today > deadlines.consultation_due
+        consult = DeadlineLine(
+            "征求意见期限",
+            deadlines.consultation_due,
+            "已届满" if late else "对方应在此日前回复（15个工作日）" + provisional,
+            "overdue" if late else "",
+        )
+    fee = DeadlineLine("缴费期限", deadlines.fee_due, "—")
+    if deadlines.fee_due:
+        late = today > deadlines.fee_due
+        fee = DeadlineLine(
+            "缴费期限",
+            deadlines.fee_due,
+            "已届满" if late else "申请人应在此日前缴费（20个工作日）" + provisional,
+            "overdue" if late else "",
+        )
+    return [notice, reply_status(deadlines, today), consult, fee]
+
+
+def submitted_text(value: datetime) -> str:
+    """The submission time; a back-dated registration stores local midnight, so date only."""
+    text = local_time(value)
+    return text.removesuffix(" 00:00")
+
+
+def outcome_text(code: str) -> str:
+    """An outcome as the report names it: group · row（basis）."""
+    outcome = OUTCOME_BY_CODE.get(code)
+    if outcome is None:
+        return code
+    basis = "" if outcome.basis in ("", "—") else f"（{outcome.basis}）"
+    if outcome.label == outcome.group.label:
+        return outcome.label + basis
+    return f"{outcome.group.label} · {outcome.label}{basis}"
+
+
+def _value_text(spec: PayloadField, value: Any, names: Mapping[str, str]) -> str:
+    if spec.kind == "choice":
+        return spec.choice_label(str(value))
+    if spec.kind == "outcome":
+        return outcome_text(str(value))
+    if spec.kind == "approver":
+        return names.get(str(value), str(value))
+    if spec.kind == "int" and spec.name == "days":
+        return f"{value} 个工作日"
+    return str(value)
+
+
+def describe_payload(
+    trigger: str,
+    payload: Mapping[str, Any],
+    names: Mapping[str, str],
+    specs: Mapping[str, TransitionSpec] = SPEC_BY_TRIGGER,
+) -> list[tuple[str, str]]:
+    """An event's payload in words, labelled as on the form it was entered with.
+
+    Keys the form does not know (older payloads, import extras) are still shown, so the
+    log never hides what was recorded; ``late`` and ``warning`` are left out here and
+    shown as notices. ``specs`` is the lifecycle's table (requests, or challenges).
+    """
+    by_name: Mapping[str, PayloadField]
+    if trigger == "register":
+        by_name, order = INTAKE_BY_NAME, _REGISTER_SHOWN
+    else:
+        spec = specs.get(trigger)
+        by_name = {f.name: f for f in (spec.fields if spec else ())}
+        order = (*by_name, *(k for k in payload if k not in by_name))
+    lines = []
+    for key in order:
+        if key in _NOTICE_KEYS or key not in payload:
+            continue
+        known = by_name.get(key)
+        if known is not None:
+            lines.append((known.label, _value_text(known, payload[key], names)))
+        else:
+            lines.append((_EXTRA_LABELS.get(key, key), str(payload[key])))
+    return lines
+
+
+def _state_label(value: str, states: type[StrEnum] = State) -> str:
+    """Chinese state name; the raw value for anything unknown (the log is never hidden)."""
+    try:
+        return states(value).label  # type: ignore[attr-defined]
+    except ValueError:
+        return value
+
+
+@dataclass(frozen=True)
+class EventLine:
+    seq: int
+    label: str
+    change: str
+    effective_date: date
+    recorded: str
+    actor: str
+    details: list[tuple[str, str]]
+    late: str | None
+    warning: str | None = None
+
+
+def timeline(
+    events: Sequence[EventColumns],
+    specs: Mapping[str, TransitionSpec] = SPEC_BY_TRIGGER,
+    states: type[StrEnum] = State,
+) -> list[EventLine]:
+    """The event log as the detail page shows it, oldest first.
+
+    ``specs`` and ``states`` name the lifecycle: a request's by default, or a challenge's
+    (复议/诉讼) — both logs have the same columns and are read the same way.
+    """
+    usernames = {
+        str(v)
+        for e in events
+        for f in (specs[e.trigger].fields if e.trigger in specs else ())
+        if f.kind == "approver" and (v := e.payload.get(f.name))
+    }
+    names: dict[str, str] = {}
+    if usernames:
+        rows = db().execute(
+            select(User.username, User.display_name).where(User.username.in_(usernames))
+        )
+        names = {u: d for u, d in rows}
+    lines = []
+    for event in events:
+        spec = specs.get(event.trigger)
+        before = _state_label(event.from_state, states) if event.from_state else ""
+        after = _state_label(event.to_state, states)
+        late, warning = event.payload.get("late"), event.payload.get("warning")
+        lines.append(
+            EventLine(
+                seq=event.seq,
+                label=spec.label if spec else event.trigger,
+                change=f"{before} → {after}" if before and before != after else after,
+                effective_date=event.effective_date,
+                recorded=local_time(event.recorded_at),
+                actor=event.actor.display_name if event.actor else "系统",
+                details=describe_payload(event.trigger, event.payload, names, specs),
+                late=str(late) if late else None,
+                warning=str(warning) if warning else None,
+            )
+        )
+    return lines
+
+
+@dataclass(frozen=True)
+class ActionLine:
+    spec: TransitionSpec
+    reasons: list[str]
+    url: str
+
+
+@dataclass
+class ListRow:
+    request: Request
+    kind_label: str
+    state_label: str
+    reply: DeadlineLine

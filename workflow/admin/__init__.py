@@ -1,0 +1,1 @@
+"""Administration: agencies, accounts, the calendar entry, and checking the logs."""

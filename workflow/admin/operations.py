@@ -1,0 +1,599 @@
+"""Administration use cases: agencies, accounts and the working-day calendar.
+
+The command line (``create-agency``, ``create-user``) and the admin pages both call these
+functions, so a rule such as "passwords have at least 8 characters" or "an agency code is
+lowercase" is written once and cannot differ between the two doors. Like every operation
+they flush and never commit, and refuse with Chinese messages a clerk can act on.
+
+``by`` is the signed-in admin a page acts for; ``None`` means the operator at the command
+line, who has the whole database anyway. With ``by`` given, the rules of SPEC §1 apply:
+an admin manages their own agency and the agencies below it, never a superior or a
+sibling, and cannot lock themself out (deactivate their own account or drop their own
+admin role), since nobody else in their branch might be able to undo that.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from models import Agency, CalendarOverride, CalendarYear, User
+from models.base import utcnow
+from workflow.catalog.roles import ROLE_BY_CODE, ROLE_CODES
+from workflow.kernel.calendar import DEFAULT_CALENDAR
+from workflow.kernel.errors import LineErrors, NotFound, PermissionDenied, ValidationError
+from workflow.kernel.payload import clean_text, parse_date
+from workflow.requests.clocks import refresh_open_clocks
+from workflow.store.calendar import load_calendar
+
+AGENCY_CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+USERNAME = re.compile(r"^[A-Za-z0-9_.-]{2,64}$")
+MIN_PASSWORD = 8
+#: The login form accepts at most this many characters, so a longer password could never
+#: be typed in again.
+MAX_PASSWORD = 256
+MAX_AGENCY_NAME = 200
+MAX_DISPLAY_NAME = 100
+MAX_OVERRIDE_NOTE = 100
+MAX_YEAR_NOTE = 200
+#: The Regulation's 2019 revision is where the system's years begin; the upper bound only
+#: catches typos such as 20277.
+FIRST_YEAR = 2019
+LAST_YEAR = 2100
+#: No holiday period or make-up stretch in a State Council notice is anywhere near this
+#: long; a longer range is almost certainly a typo (a wrong month) and is refused.
+MAX_RANGE_DAYS = 31
+#: Bound on what a textarea may hold (a year's notice is about 40 lines).
+MAX_ARRANGEMENT_TEXT = 5000
+
+#: Values of the "day kind" choice on the override form, mapped to ``is_workday``.
+DAY_KINDS: dict[str, tuple[bool, str]] = {
+    "restday": (False, "休息日（放假）"),
+    "workday": (True, "工作日（上班）"),
+}
+_RANGE_SEPARATOR = re.compile(r"\s*(?:~|～|至|到)\s*")
+#: Chinese weekday names, Monday first (``date.weekday()`` order).
+WEEKDAYS = "一二三四五六日"
+FIX_FIELDS = "请更正标出的内容"
+
+
+# --------------------------------------------------------------------------- scope
+
+
+def manageable_agencies(by: User) -> list[Agency]:
+    """The agencies ``by`` administers: their own and every one below it (SPEC §1)."""
+    return by.agency.descendants()
+
+
+def _in_scope(agency: Agency, by: User | None) -> bool:
+    return by is None or agency.id in {a.id for a in manageable_agencies(by)}
+
+
+def load_managed_user(session: Session, user_id: int, by: User | None) -> User:
+    """The account with ``user_id`` if ``by`` may manage it; 404 otherwise.
+
+    Accounts outside the admin's branch answer exactly like missing ones, so a
+    department admin cannot probe which accounts the county government has.
+    """
+    user = session.get(User, user_id)
+    if user is None or not _in_scope(user.agency, by):
+        raise NotFound("用户不存在，或不属于您管理的机关")
+    return user
+
+
+def _agency_by_code(session: Session, code: str) -> Agency | None:
+    return session.scalar(select(Agency).where(Agency.code == code))
+
+
+def _refuse(errors: dict[str, str]) -> None:
+    if errors:
+        raise ValidationError(FIX_FIELDS, errors)
+
+
+# --------------------------------------------------------------------------- agencies
+
+
+def validate_agency_code(code: str) -> str:
+    """The code if well-formed: it appears in URLs, file names and the statistics JSON."""
+    if not AGENCY_CODE.match(code):
+        raise ValidationError(FIX_FIELDS, {"code": "机关代码只能包含小写字母、数字和连字符"})
+    return code
+
+
+def validate_agency_name(name: str) -> str:
+    """The name, normalised (NFC, trimmed), if not empty and not too long."""
+    try:
+        clean = clean_text(name, MAX_AGENCY_NAME)
+    except ValueError:
+        clean = ""
+    if not clean:
+        raise ValidationError(FIX_FIELDS, {"name": f"机关名称不能为空且不超过{MAX_AGENCY_NAME}字"})
+    return clean
+
+
+def create_agency(
+    session: Session,
+    code: str,
+    name: str,
+    parent_code: str | None = None,
+    *,
+    by: User | None = None,
+) -> Agency:
+    """Add an agency under ``parent_code`` (a top-level one only from the command line).
+
+    An admin must hang the new agency inside their own branch: an agency they created
+    outside it would be one they could no longer manage.
+    """
+    errors: dict[str, str] = {}
+    code = code.strip()
+    clean_name = ""
+    try:
+        validate_agency_code(code)
+    except ValidationError as err:
+        errors.update(err.field_errors)
+    else:
+        if _agency_by_code(session, code) is not None:
+            errors["code"] = f"机关代码“{code}”已存在"
+    try:
+        clean_name = validate_agency_name(name)
+    except ValidationError as err:
+        errors.update(err.field_errors)
+    parent: Agency | None = None
+    if parent_code:
+        parent = _agency_by_code(session, parent_code)
+        if parent is None:
+            errors["parent"] = f"上级机关“{parent_code}”不存在"
+        elif not _in_scope(parent, by):
+            errors["parent"] = "只能在本机关或下级机关之下新增机关"
+    elif by is not None:
+        errors["parent"] = "请选择上级机关"
+    _refuse(errors)
+    agency = Agency(code=code, name=clean_name, parent=parent)
+    session.add(agency)
+    session.flush()
+    return agency
+
+
+# --------------------------------------------------------------------------- accounts
+
+
+def validate_username(username: str) -> str:
+    """The username if well-formed (checked before the CLI prompts for a password)."""
+    if not USERNAME.match(username):
+        raise ValidationError(
+            FIX_FIELDS, {"username": "用户名为2–64位字母、数字、下划线、点或连字符"}
+        )
+    return username
+
+
+def _password_errors(password: str, confirmation: str | None) -> dict[str, str]:
+    """Length rules, and the second entry when the form asked for one."""
+    if len(password) < MIN_PASSWORD:
+        return {"password": f"密码至少{MIN_PASSWORD}位"}
+    if len(password) > MAX_PASSWORD:
+        return {"password": f"密码不能超过{MAX_PASSWORD}位"}
+    if confirmation is not None and confirmation != password:
+        return {"confirm": "两次输入的密码不一致"}
+    return {}
+
+
+def _role_errors(roles: Collection[str]) -> dict[str, str]:
+    unknown = sorted(set(roles) - set(ROLE_CODES))
+    if unknown:
+        return {"roles": "未知角色：" + "、".join(unknown)}
+    if not roles:
+        return {"roles": "请至少选择一个角色"}
+    return {}
+
+
+def create_user(
+    session: Session,
+    username: str,
+    display_name: str | None,
+    agency_code: str,
+    roles: Collection[str],
+    password: str,
+    *,
+    confirmation: str | None = None,
+    by: User | None = None,
+) -> User:
+    """Open an account in ``agency_code`` with ``roles``; every problem is reported at once.
+
+    Usernames are compared case-insensitively: "Zhang" beside "zhang" would let one
+    account pass for another in the event log.
+    """
+    username = username.strip()
+    errors: dict[str, str] = {}
+    try:
+        validate_username(username)
+    except ValidationError as err:
+        errors.update(err.field_errors)
+    else:
+        taken = session.scalar(select(User.id).where(func.lower(User.username) == username.lower()))
+        if taken is not None:
+            errors["username"] = f"用户名“{username}”已存在"
+    try:
+        name = clean_text(display_name or "", MAX_DISPLAY_NAME) or username
+    except ValueError as exc:
+        errors["display_name"] = str(exc)
+        name = username
+    agency = _agency_by_code(session, agency_code) if agency_code else None
+    if agency is None or not _in_scope(agency, by):
+        # Outside the admin's branch reads as "does not exist": no probing of codes.
+        errors["agency"] = f"机关“{agency_code}”不存在" if agency_code else "请选择所属机关"
+    errors.update(_role_errors(roles))
+    errors.update(_password_errors(password, confirmation))
+    _refuse(errors)
+    assert agency is not None  # _refuse raised otherwise
+    user = User(username=username, display_name=name, agency=agency)
+    user.set_password(password)
+    user.set_roles(set(roles))
+    session.add(user)
+    session.flush()
+    return user
+
+
+def _is_self(user: User, by: User | None) -> bool:
+    return by is not None and by.id == user.id
+
+
+def set_user_roles(
+    session: Session, user: User, roles: Collection[str], *, by: User | None = None
+) -> User:
+    """Replace the account's roles; an admin cannot drop their own admin role."""
+    errors = _role_errors(roles)
+    if not errors and _is_self(user, by) and "admin" in user.roles and "admin" not in roles:
+        errors["roles"] = "不能取消自己的管理员角色，请由其他管理员操作"
+    _refuse(errors)
+    user.set_roles(set(roles))
+    session.flush()
+    return user
+
+
+def set_user_active(session: Session, user: User, active: bool, *, by: User | None = None) -> User:
+    """Enable or disable sign-in; a disabled account keeps its history (events name it)."""
+    if not active and _is_self(user, by):
+        raise ValidationError("不能停用自己的账号，请由其他管理员操作")
+    user.active = active
+    session.flush()
+    return user
+
+
+def reset_password(
+    session: Session,
+    user: User,
+    password: str,
+    *,
+    confirmation: str | None = None,
+    by: User | None = None,
+) -> User:
+    """Set a new password chosen by the admin (only its scrypt hash is stored)."""
+    del by  # scope was checked when the account was loaded; kept for a uniform signature
+    _refuse(_password_errors(password, confirmation))
+    user.set_password(password)
+    session.flush()
+    return user
+
+
+# --------------------------------------------------------------------------- calendar
+
+
+def can_edit_calendar(by: User | None) -> bool:
+    """Only admins of a top-level agency (or the CLI) change the calendar.
+
+    The calendar is national and moves every agency's deadlines; a department admin
+    editing it would change their superior's deadlines, which SPEC §1 does not allow.
+    """
+    return by is None or ("admin" in by.roles and by.agency.parent_id is None)
+
+
+def _require_calendar_keeper(by: User | None) -> None:
+    if not can_edit_calendar(by):
+        raise PermissionDenied("工作日历影响所有机关的期限，只有最上级机关的管理员可以修改")
+
+
+def _parse_day(value: date | str, field: str) -> date:
+    try:
+        day = parse_date(value)
+    except ValueError as exc:
+        raise ValidationError(FIX_FIELDS, {field: str(exc)}) from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise ValidationError(FIX_FIELDS, {field: f"日期应在{FIRST_YEAR}–{LAST_YEAR}年之间"})
+    return day
+
+
+def _clean_note(note: str, field: str, limit: int) -> str:
+    try:
+        return clean_text(note, limit)
+    except ValueError as exc:
+        raise ValidationError(FIX_FIELDS, {field: str(exc)}) from None
+
+
+def add_calendar_override(
+    session: Session,
+    day: date | str,
+    is_workday: bool | str,
+    note: str = "",
+    *,
+    by: User | None = None,
+) -> CalendarOverride:
+    """Declare one day a working day or a rest day; an existing entry for it is replaced.
+
+    ``is_workday`` may be a :data:`DAY_KINDS` code, as a form sends it.
+    """
+    _require_calendar_keeper(by)
+    parsed = _parse_day(day, "day")
+    if isinstance(is_workday, str):
+        if is_workday not in DAY_KINDS:
+            raise ValidationError(FIX_FIELDS, {"kind": "请选择工作日或休息日"})
+        is_workday = DAY_KINDS[is_workday][0]
+    text = _clean_note(note, "note", MAX_OVERRIDE_NOTE)
+    row = session.get(CalendarOverride, parsed)
+    if row is None:
+        row = CalendarOverride(day=parsed)
+        session.add(row)
+    row.is_workday = is_workday
+    row.note = text
+    calendar_changed(session)
+    return row
+
+
+def remove_calendar_override(session: Session, day: date | str, *, by: User | None = None) -> None:
+    """Delete one override; the day falls back to the package (or the weekend rule)."""
+    _require_calendar_keeper(by)
+    row = session.get(CalendarOverride, _parse_day(day, "day"))
+    if row is None:
+        raise NotFound("该日期没有调整记录")
+    session.delete(row)
+    calendar_changed(session)
+
+
+def calendar_changed(session: Session) -> int:
+    """After a calendar edit: write it (which gives the calendar a new token, see
+    ``models.calendar``) and move the stored reply deadline of every open request in the
+    same transaction. Returns how many deadlines moved."""
+    session.flush()
+    return refresh_open_clocks(session, load_calendar(session))
+
+
+def _year_overrides(session: Session, year: int) -> list[CalendarOverride]:
+    return list(
+        session.scalars(
+            select(CalendarOverride)
+            .where(CalendarOverride.day.between(date(year, 1, 1), date(year, 12, 31)))
+            .order_by(CalendarOverride.day)
+        )
+    )
+
+
+def parse_day_lines(text: str) -> tuple[list[tuple[int, date]], list[tuple[int, str]]]:
+    """Dates from a textarea: one date or range per line, blank lines ignored.
+
+    A range is written ``2027-02-06~2027-02-14`` (also ``～``, ``至`` or ``到``), both ends
+    included. Returns ``(line number, day)`` pairs and ``(line number, problem)`` pairs,
+    the line number counted as the textarea shows it, so a clerk finds the line at once.
+    """
+    days: list[tuple[int, date]] = []
+    problems: list[tuple[int, str]] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        parts = _RANGE_SEPARATOR.split(line)
+        if len(parts) > 2 or not all(parts):
+            problems.append((number, f"“{line[:40]}”应为一个日期或“起始日期~结束日期”"))
+            continue
+        try:
+            start, end = parse_date(parts[0]), parse_date(parts[-1])
+        except ValueError as exc:
+            problems.append((number, str(exc)))
+            continue
+        if end < start:
+            problems.append((number, "结束日期早于起始日期"))
+        elif (end - start).days >= MAX_RANGE_DAYS:
+            problems.append((number, f"区间超过{MAX_RANGE_DAYS}天，请检查日期"))
+        else:
+            days.extend((number, start + timedelta(d)) for d in range((end - start).days + 1))
+    return days, problems
+
+
+@dataclass(frozen=True)
+class ArrangementSummary:
+    """What saving a year's notice did, for the confirmation message."""
+
+    year: int
+    holidays: int
+    workdays: int
+    replaced: int
+
+
+def _parse_year(value: int | str) -> int:
+    text = str(value).strip()
+    if not (text.isascii() and text.isdigit() and len(text) == 4):
+        raise LineErrors({"year": ["请填写四位年份"]})
+    year = int(text)
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise LineErrors({"year": [f"年份应在{FIRST_YEAR}–{LAST_YEAR}之间"]})
+    return year
+
+
+def _day_problem(day: date, year: int, is_workday: bool, known: dict[date, bool]) -> str:
+    """Why ``day`` cannot be listed as a holiday / make-up working day of ``year``."""
+    if day.year != year:
+        return f"{day.isoformat()} 不在{year}年内"
+    if is_workday and day.weekday() < 5:
+        weekday = WEEKDAYS[day.weekday()]
+        return f"{day.isoformat()} 是周{weekday}，调休上班日应为周六或周日"
+    if known.get(day, is_workday) != is_workday:
+        return f"{day.isoformat()} 已列为放假日期"
+    return ""
+
+
+def _arrangement_days(
+    year: int, holidays: str, workdays: str
+) -> tuple[dict[date, bool], dict[str, list[str]]]:
+    """The year's overrides from the two textareas, and every bad line by field.
+
+    Holidays are read first, so a day in both lists is reported on the make-up line.
+    Each line is reported once (its first problem), in line order.
+    """
+    messages: dict[str, list[str]] = {}
+    overrides: dict[date, bool] = {}
+    for field, text, is_workday in (("holidays", holidays, False), ("workdays", workdays, True)):
+        if len(text) > MAX_ARRANGEMENT_TEXT:
+            messages[field] = [f"内容过长（不超过{MAX_ARRANGEMENT_TEXT}个字符）"]
+            continue
+        days, problems = parse_day_lines(text)
+        bad = {number for number, _ in problems}
+        for number, day in days:
+            problem = "" if number in bad else _day_problem(day, year, is_workday, overrides)
+            if problem:
+                problems.append((number, problem))
+                bad.add(number)
+            elif number not in bad:
+                overrides[day] = is_workday
+        if problems:
+            messages[field] = [f"第{n}行：{m}" for n, m in sorted(problems)]
+    if "holidays" not in messages and all(overrides.values()):
+        messages["holidays"] = ["请填写放假日期"]
+    return overrides, messages
+
+
+def enter_year_arrangement(
+    session: Session,
+    year: int | str,
+    holidays: str,
+    workdays: str,
+    note: str = "",
+    *,
+    by: User | None = None,
+) -> ArrangementSummary:
+    """Store a State Council holiday notice for ``year`` and mark the year announced.
+
+    The holidays and make-up working days become overrides; the year stops being
+    provisional, so every deadline reaching into it becomes definite (deadlines are
+    computed from the calendar on every view, so they move at once). Entering a year
+    again replaces all of that year's overrides, including single days added by hand:
+    the notice is the whole truth for the year. Nothing is stored if any line is wrong.
+    """
+    _require_calendar_keeper(by)
+    number = _parse_year(year)
+    overrides, messages = _arrangement_days(number, holidays, workdays)
+    try:
+        text = clean_text(note, MAX_YEAR_NOTE)
+    except ValueError as exc:
+        messages["note"] = [str(exc)]
+        text = ""
+    if messages:
+        raise LineErrors(messages)
+    old = _year_overrides(session, number)
+    for row in old:
+        session.delete(row)
+    session.flush()
+    day_note = (text or f"{number}年放假安排")[:MAX_OVERRIDE_NOTE]
+    session.add_all(
+        CalendarOverride(day=day, is_workday=is_workday, note=day_note)
+        for day, is_workday in sorted(overrides.items())
+    )
+    marker = session.get(CalendarYear, number) or CalendarYear(year=number)
+    marker.note = text
+    marker.entered_at = utcnow()
+    session.add(marker)
+    calendar_changed(session)
+    return ArrangementSummary(
+        year=number,
+        holidays=sum(1 for w in overrides.values() if not w),
+        workdays=sum(1 for w in overrides.values() if w),
+        replaced=len(old),
+    )
+
+
+def day_lines(days: Iterable[date]) -> str:
+    """Days as the textarea takes them: consecutive days folded into ``start~end`` lines.
+
+    The inverse of :func:`parse_day_lines`, so a stored year can be shown for editing
+    and saved again unchanged.
+    """
+    lines: list[str] = []
+    run: list[date] = []
+    for day in sorted(set(days)):
+        if run and day - run[-1] != timedelta(days=1):
+            lines.append(_run_text(run))
+            run = []
+        run.append(day)
+    if run:
+        lines.append(_run_text(run))
+    return "\n".join(lines)
+
+
+def _run_text(run: list[date]) -> str:
+    if len(run) == 1:
+        return run[0].isoformat()
+    return f"{run[0].isoformat()}~{run[-1].isoformat()}"
+
+
+def stored_arrangement(session: Session, year: int) -> tuple[str, str, str]:
+    """A year's overrides and note as the arrangement form shows them (to edit and resave)."""
+    rows = _year_overrides(session, year)
+    marker = session.get(CalendarYear, year)
+    return (
+        day_lines(r.day for r in rows if not r.is_workday),
+        day_lines(r.day for r in rows if r.is_workday),
+        marker.note if marker else "",
+    )
+
+
+@dataclass(frozen=True)
+class YearStatus:
+    """Where a year's working days come from, for the calendar page."""
+
+    year: int
+    #: ``announced`` (entered by an admin), ``package`` (shipped) or ``provisional``.
+    source: str
+    label: str
+    note: str
+    entered_at: datetime | None
+    overrides: int
+
+
+def calendar_years(session: Session, today: date) -> list[YearStatus]:
+    """Every year from 2019 to next year (plus any entered later), with its data source."""
+    entered = {y.year: y for y in session.scalars(select(CalendarYear))}
+    counts: dict[int, int] = {}
+    for day in session.scalars(select(CalendarOverride.day)):
+        counts[day.year] = counts.get(day.year, 0) + 1
+    covered = DEFAULT_CALENDAR.covered_years()
+    years = sorted(set(range(FIRST_YEAR, today.year + 2)) | set(entered))
+    statuses = []
+    for year in years:
+        marker = entered.get(year)
+        if marker is not None:
+            source = "announced"
+            label = "管理员已录入放假安排" + ("（优先于软件数据）" if year in covered else "")
+        elif year in covered:
+            source, label = "package", "已随软件提供（chinesecalendar）"
+        else:
+            source, label = "provisional", "暂定：仅按周末和法定固定假日计算"
+        statuses.append(
+            YearStatus(
+                year=year,
+                source=source,
+                label=label,
+                note=marker.note if marker else "",
+                entered_at=marker.entered_at if marker else None,
+                overrides=counts.get(year, 0),
+            )
+        )
+    return statuses
+
+
+def role_labels(roles: Iterable[str]) -> list[str]:
+    """Chinese role names in catalogue order (unknown codes shown as they are)."""
+    held = set(roles)
+    known = [r.label for r in ROLE_BY_CODE.values() if r.code in held]
+    return known + sorted(held - set(ROLE_BY_CODE))

@@ -1,0 +1,215 @@
+"""Use cases for reconsideration and litigation cases (flush, never commit).
+
+A result that orders a new reply reopens the request in the same transaction, so the
+case and the request cannot disagree; the request is still counted once (its first
+conclusion), see docs/counting-rules.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import Challenge, ChallengeEvent, Request
+from workflow.catalog.challenges import (
+    DIRECT,
+    LITIGATION,
+    RECONSIDERATION,
+    RECONSIDERATION_FIRST_FROM,
+    RESULT_BY_CODE,
+)
+from workflow.catalog.outcomes import OUTCOME_BY_CODE, REFUSAL_GROUP
+from workflow.challenges.spec import CHALLENGES, ChallengeState
+from workflow.kernel.actor import Actor, local_today
+from workflow.kernel.errors import ConflictError, NotFound, PermissionDenied
+from workflow.kernel.guards import EventLike
+from workflow.kernel.payload import ParsedAction, parse_action
+from workflow.requests import operations as ops
+from workflow.store.event_log import flush_or_conflict, log_sink
+
+
+def case_conflict_message(case_no: str) -> str:
+    return f"案件 {case_no} 刚刚已被他人更新，您的操作没有保存。请查看最新情况后重新操作。"
+
+
+def challenge_history(session: Session, challenge: Challenge) -> list[ChallengeEvent]:
+    return list(
+        session.scalars(
+            select(ChallengeEvent)
+            .where(ChallengeEvent.challenge_id == challenge.id)
+            .order_by(ChallengeEvent.seq)
+        )
+    )
+
+
+def refusal_warning(events: Sequence[EventLike], payload: Mapping[str, Any]) -> str | None:
+    """Since 2024 a refusal (不予公开) goes to reconsideration before court: warn, not refuse.
+
+    ``events`` is the request's history (any event objects: the bench's in-memory ones too).
+    """
+    if payload.get("kind") != LITIGATION or payload.get("route") != DIRECT:
+        return None
+    decisions = [e for e in events if e.trigger == "decide"]
+    if not decisions:
+        return None
+    last = decisions[-1]
+    outcome = OUTCOME_BY_CODE.get(last.payload.get("outcome", ""))
+    if outcome is None or outcome.group.code != REFUSAL_GROUP:
+        return None
+    if last.effective_date < date.fromisoformat(RECONSIDERATION_FIRST_FROM):
+        return None
+    return (
+        f"该申请于{last.effective_date.isoformat()}作出不予公开决定；自2024年1月1日起，"
+        "对不予公开决定不服的应当先申请行政复议（《行政复议法》第二十三条），"
+        "请核实是否属于直接起诉。"
+    )
+
+
+def _prior(session: Session, request: Request, case_no: str | None) -> Challenge | None:
+    if not case_no:
+        return None
+    return session.scalar(
+        select(Challenge).where(
+            Challenge.request_id == request.id,
+            Challenge.kind == RECONSIDERATION,
+            Challenge.case_no == case_no.strip(),
+            Challenge.state != ChallengeState.VOIDED.value,
+        )
+    )
+
+
+def file_challenge(
+    session: Session,
+    actor: Actor,
+    now: datetime,
+    request: Request,
+    raw: Mapping[str, Any] | ParsedAction,
+) -> Challenge:
+    """Record a new reconsideration or lawsuit against ``request``'s handling."""
+    if actor.agency_id != request.agency_id:
+        raise PermissionDenied("只能为本机关的申请登记复议或诉讼")
+    spec = CHALLENGES.by_trigger["file"]
+    action = raw if isinstance(raw, ParsedAction) else parse_action(spec, raw)
+    payload = dict(action.payload)
+    prior = _prior(session, request, payload.get("prior_case_no"))
+    facts = {
+        "request_state": request.state,
+        "request_received_on": request.received_on,
+        "prior_status": None
+        if prior is None
+        else ("concluded" if prior.state == "concluded" else "open"),
+    }
+    warning = refusal_warning(ops.history(session, request), payload)
+    if warning:
+        payload["warning"] = warning
+    challenge = Challenge(
+        agency_id=request.agency_id,
+        request=request,
+        kind=payload["kind"],
+        route=payload.get("route"),
+        body=payload["body"],
+        case_no=payload["case_no"],
+        instance=payload.get("instance")
+        or ("reconsideration" if payload["kind"] == RECONSIDERATION else "first"),
+        filed_on=action.effective_date,
+        prior=prior,
+        state=ChallengeState.NEW.value,
+        last_seq=0,
+    )
+    _apply(
+        session,
+        challenge,
+        "file",
+        actor,
+        now,
+        ParsedAction(action.effective_date, payload),
+        [],
+        facts,
+    )
+    return challenge
+
+
+def fire_challenge(
+    session: Session,
+    challenge: Challenge,
+    trigger: str,
+    actor: Actor,
+    now: datetime,
+    raw: Mapping[str, Any] | ParsedAction,
+    *,
+    expected_version: int | None = None,
+) -> ChallengeEvent:
+    """Record an appeal, a result or a void on an existing case."""
+    spec = CHALLENGES.by_trigger.get(trigger)
+    if spec is None or trigger == "file":
+        raise NotFound(f"未知操作“{trigger}”")
+    if actor.agency_id != challenge.agency_id:
+        raise PermissionDenied("只能办理本机关的复议或诉讼案件")
+    if expected_version is not None and expected_version != challenge.version:
+        raise ConflictError(case_conflict_message(challenge.case_no))
+    action = raw if isinstance(raw, ParsedAction) else parse_action(spec, raw)
+    event = _apply(
+        session,
+        challenge,
+        trigger,
+        actor,
+        now,
+        action,
+        challenge_history(session, challenge),
+        {"kind": challenge.kind},
+    )
+    if trigger == "appeal":
+        challenge.instance = action.payload["instance"]
+        challenge.body = action.payload["body"]
+        challenge.case_no = action.payload["case_no"]
+    if trigger == "conclude":
+        _reopen_if_ordered(session, challenge, actor, now, action)
+    return event
+
+
+def _reopen_if_ordered(
+    session: Session, challenge: Challenge, actor: Actor, now: datetime, action: ParsedAction
+) -> None:
+    result = RESULT_BY_CODE[action.payload["result"]]
+    request = challenge.request
+    if not result.orders_new_reply or request.state != "concluded":
+        return
+    order = f"{challenge.body}{challenge.case_no}：{result.label}"
+    ops.fire(
+        session,
+        request,
+        "reopen",
+        actor,
+        now,
+        {"effective_date": action.effective_date.isoformat(), "order": order[:200]},
+    )
+
+
+def _apply(
+    session: Session,
+    challenge: Challenge,
+    trigger: str,
+    actor: Actor,
+    now: datetime,
+    action: ParsedAction,
+    events: list[ChallengeEvent],
+    facts: Mapping[str, Any],
+) -> ChallengeEvent:
+    payload = dict(action.payload)
+    event = CHALLENGES.fire(
+        challenge,
+        trigger,
+        sink=log_sink(session, challenge, ChallengeEvent, "challenge", action, actor, now, payload),
+        roles=actor.roles,
+        today=local_today(now),
+        effective_date=action.effective_date,
+        payload=action.payload,
+        history=events,
+        facts=facts,
+    )
+    flush_or_conflict(session, case_conflict_message(challenge.case_no))
+    return event

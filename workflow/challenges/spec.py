@@ -1,0 +1,173 @@
+"""The challenge lifecycle (复议 / 诉讼, SPEC §5) as data, run by the same machinery.
+
+file → pending → conclude → concluded; an appeal to a higher instance (二审/再审)
+continues the same case (concluded → pending) and its latest result is the one that
+counts. Only legal officers record cases.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from workflow.catalog.challenges import (
+    AFTER_RECONSIDERATION,
+    INSTANCES,
+    KINDS,
+    LITIGATION,
+    RECONSIDERATION,
+    RESULT_BY_CODE,
+    RESULTS,
+    ROUTES,
+)
+from workflow.kernel import guards as g
+from workflow.kernel.lifecycle import Lifecycle, PayloadField, TransitionSpec
+
+
+class ChallengeState(StrEnum):
+    NEW = "new"
+    PENDING = "pending"
+    CONCLUDED = "concluded"
+    VOIDED = "voided"
+
+    @property
+    def label(self) -> str:
+        return CHALLENGE_STATE_LABELS[self]
+
+
+CHALLENGE_STATE_LABELS = {
+    ChallengeState.NEW: "新建",
+    ChallengeState.PENDING: "审理中",
+    ChallengeState.CONCLUDED: "已审结",
+    ChallengeState.VOIDED: "已作废",
+}
+
+LEGAL = frozenset({"legal"})
+
+
+def route_matches_kind(ctx: g.GuardContext) -> str | None:
+    kind, route = ctx.payload.get("kind"), ctx.payload.get("route")
+    if kind == LITIGATION and not route:
+        return "行政诉讼须选择起诉方式（未经复议直接起诉 / 复议后起诉）"
+    if kind == RECONSIDERATION and route:
+        return "行政复议不选择起诉方式"
+    return None
+
+
+def prior_reconsideration_concluded(ctx: g.GuardContext) -> str | None:
+    if ctx.payload.get("route") != AFTER_RECONSIDERATION:
+        return None
+    status = ctx.facts.get("prior_status")
+    if status == "concluded":
+        return None
+    if status == "open":
+        return "所指的行政复议尚未审结，复议后起诉须在复议决定作出之后"
+    return "复议后起诉须填写本申请已审结的行政复议案号"
+
+
+def request_not_voided(ctx: g.GuardContext) -> str | None:
+    if ctx.facts.get("request_state") == "voided":
+        return "已作废的申请不能登记复议或诉讼"
+    return None
+
+
+def filed_after_receipt(ctx: g.GuardContext) -> str | None:
+    received = ctx.facts.get("request_received_on")
+    if received and ctx.effective_date and ctx.effective_date < received:
+        return f"立案日期不能早于该申请的收到日期（{received.isoformat()}）"
+    return None
+
+
+def result_fits_kind(ctx: g.GuardContext) -> str | None:
+    result = RESULT_BY_CODE.get(ctx.payload.get("result", ""))
+    if result is None:
+        return "请选择审理结果"
+    if result.kind is not None and result.kind != ctx.facts.get("kind"):
+        return f"“{result.label}”不适用于此类案件"
+    return None
+
+
+_CASE_FIELDS = (
+    PayloadField("body", "复议机关或人民法院", "text"),
+    PayloadField("case_no", "案号", "text"),
+)
+
+CHALLENGE_TRANSITIONS: tuple[TransitionSpec, ...] = (
+    TransitionSpec(
+        "file",
+        "登记案件",
+        (ChallengeState.NEW,),
+        ChallengeState.PENDING,
+        LEGAL,
+        "立案（受理）日期",
+        "申请人对答复或不答复不服的，可以在知道之日起60日内申请行政复议，或者6个月内提起"
+        "行政诉讼；自2024年1月1日起，对不予公开决定不服的，应当先申请行政复议。",
+        fields=(
+            PayloadField("kind", "案件类型", "choice", choices=KINDS),
+            PayloadField(
+                "route", "起诉方式（仅行政诉讼）", "choice", required=False, choices=ROUTES
+            ),
+            *_CASE_FIELDS,
+            PayloadField(
+                "instance", "审级", "choice", choices=INSTANCES, default="first", required=False
+            ),
+            PayloadField(
+                "prior_case_no",
+                "复议案号（复议后起诉时填写）",
+                "text",
+                required=False,
+            ),
+        ),
+        payload_guards=(
+            route_matches_kind,
+            prior_reconsideration_concluded,
+            request_not_voided,
+            filed_after_receipt,
+        ),
+    ),
+    TransitionSpec(
+        "appeal",
+        "上诉/再审",
+        (ChallengeState.CONCLUDED,),
+        ChallengeState.PENDING,
+        LEGAL,
+        "立案日期",
+        "上诉或再审延续同一案件，以最后一审的结果计入统计。",
+        fields=(
+            PayloadField(
+                "instance", "审级", "choice", choices=(("second", "二审"), ("retrial", "再审"))
+            ),
+            *_CASE_FIELDS,
+        ),
+    ),
+    TransitionSpec(
+        "conclude",
+        "记录审理结果",
+        (ChallengeState.PENDING,),
+        ChallengeState.CONCLUDED,
+        LEGAL,
+        "决定书/判决书作出日期",
+        "结果为责令重新答复的，申请将自动转为重新办理，但不重复计入年度统计。",
+        fields=(
+            PayloadField(
+                "result", "审理结果", "choice", choices=tuple((r.code, r.label) for r in RESULTS)
+            ),
+            PayloadField("document_no", "文书编号", "text", required=False),
+            PayloadField("note", "备注", "text", required=False),
+        ),
+        payload_guards=(result_fits_kind,),
+    ),
+    TransitionSpec(
+        "void",
+        "作废",
+        (ChallengeState.PENDING, ChallengeState.CONCLUDED),
+        ChallengeState.VOIDED,
+        frozenset({"legal", "admin"}),
+        "作废日期",
+        "登记错误的案件作废后不计入统计，记录永久保留。",
+        fields=(PayloadField("reason", "作废原因", "text"),),
+    ),
+)
+
+CHALLENGES = Lifecycle(
+    CHALLENGE_TRANSITIONS, ChallengeState, start_attribute="filed_on", start_label="立案日期"
+)

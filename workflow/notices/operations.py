@@ -1,0 +1,412 @@
+"""Issuing the notices (SPEC §9) and recording their service: flush, never commit.
+
+A notice documents one event of the request's log (the receipt documents ``register``,
+the reply the decision, …), so everything it states is derived from that event and the
+events before it — never from what happened later. Re-issuing the same event's notice
+is refused: the stored PDF is the notice, and a reprint is a download of it.
+
+The applicant's remedy periods run from the day the reply was served. Events are
+append-only, so the service date is recorded on the reply notice and read back by
+:func:`remedy_deadlines`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from models import Event, Notice, NoticeCounter, Request
+from workflow.catalog.challenges import (
+    LAWSUIT_AFTER_RECONSIDERATION_DAYS,
+    LAWSUIT_MONTHS,
+    RECONSIDERATION_DAYS,
+    RECONSIDERATION_FIRST_FROM,
+)
+from workflow.catalog.channels import CHANNEL_BY_CODE
+from workflow.catalog.notices import NOTICE_KIND_BY_CODE, NOTICE_KINDS, NoticeKind
+from workflow.catalog.outcomes import OUTCOME_BY_CODE, OUTCOME_OF_TRIGGER, REFUSAL_GROUP
+from workflow.catalog.roles import ROLE_BY_CODE
+from workflow.catalog.states import State
+from workflow.challenges.remedies import RemedyDeadlines, reply_remedies
+from workflow.kernel.actor import Actor, local_today, naive_utc
+from workflow.kernel.calendar import WorkingCalendar
+from workflow.kernel.errors import (
+    ConflictError,
+    GuardError,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+)
+from workflow.kernel.payload import parse_date
+from workflow.notices.document import NoticeDocument, NoticeRenderer
+from workflow.notices.fees import (
+    METHOD_LABELS,
+    PER_REQUEST,
+    compute_fee,
+    rmb_capital,
+    schedule_text,
+)
+from workflow.requests.deadlines import Deadlines
+from workflow.requests.intake import FORMS_WANTED
+from workflow.requests.operations import deadlines_of, history
+from workflow.requests.spec import CASEWORKERS, DELIVERIES, TRIGGER_LABELS
+from workflow.store.calendar import load_calendar
+from workflow.store.serials import next_serial
+
+#: Who issues notices and records their service: the staff who handle requests.
+NOTICE_ROLES: frozenset[str] = CASEWORKERS
+REGULATION = "《中华人民共和国政府信息公开条例》"
+#: Named in the remedies when the agency has no superior agency in the system.
+DEFAULT_RECONSIDERATION_BODY = "有管辖权的行政复议机关"
+COURT = "有管辖权的人民法院"
+
+
+def notice_number(agency_name: str, year: int, serial: int) -> str:
+    """The 文号 printed on a notice, one sequence per agency and year for every kind."""
+    return f"{agency_name}依申〔{year}〕第{serial}号"
+
+
+def notices_of(session: Session, request: Request) -> list[Notice]:
+    """The request's notices in the order they were issued (content not loaded)."""
+    return list(
+        session.scalars(select(Notice).where(Notice.request_id == request.id).order_by(Notice.id))
+    )
+
+
+def _check_actor(actor: Actor, agency_id: int) -> None:
+    if actor.agency_id != agency_id:
+        raise PermissionDenied("只能为本机关的申请出具文书")
+    if not actor.roles & NOTICE_ROLES:
+        names = "、".join(ROLE_BY_CODE[r].label for r in sorted(NOTICE_ROLES))
+        raise PermissionDenied(f"只有{names}可以出具文书或记录送达")
+
+
+def fitting_event(kind: NoticeKind, events: Sequence[Event], event: Event | None = None) -> Event:
+    """The event a notice of ``kind`` documents: ``event`` if it fits, else the latest fit.
+
+    Refuses (in Chinese) a notice the history does not support: a reply before any
+    decision, an extension notice without an approved extension, …
+    """
+    if event is not None:
+        if event.trigger not in kind.triggers or all(e.id != event.id for e in events):
+            raise GuardError([f"所选办理记录不是可以出具{kind.label}的事项"])
+        return event
+    fits = [e for e in events if e.trigger in kind.triggers]
+    if not fits:
+        needed = "或".join(f"“{TRIGGER_LABELS[t]}”" for t in kind.triggers)
+        raise GuardError([f"办理记录中还没有{needed}，不能出具{kind.label}"])
+    return fits[-1]
+
+
+def issuable_notices(
+    request: Request, events: Sequence[Event], notices: Sequence[Notice], roles: frozenset[str]
+) -> list[tuple[NoticeKind, Event]]:
+    """The notices the user could issue now: each kind's latest event not yet documented."""
+    if request.state == State.VOIDED.value or not roles & NOTICE_ROLES:
+        return []
+    documented = {n.event_id for n in notices}
+    found = []
+    for kind in NOTICE_KINDS:
+        fits = [e for e in events if e.trigger in kind.triggers]
+        if fits and fits[-1].id not in documented:
+            found.append((kind, fits[-1]))
+    return found
+
+
+def issue_notice(
+    session: Session,
+    actor: Actor,
+    now: datetime,
+    request: Request,
+    kind: str,
+    event: Event | None = None,
+    *,
+    render: NoticeRenderer,
+) -> Notice:
+    """Render, number and store the notice of ``kind`` for ``event`` (default: the latest).
+
+    ``render`` prints the notice (``documents.notices_pdf.render_notice`` in the app).
+
+    The notice is dated with the legal date of the act it documents and numbered in
+    that year's sequence; its PDF and SHA-256 are stored and never change.
+    """
+    notice_kind = NOTICE_KIND_BY_CODE.get(kind)
+    if notice_kind is None:
+        raise NotFound(f"没有“{kind}”这种文书")
+    _check_actor(actor, request.agency_id)
+    if request.state == State.VOIDED.value:
+        raise GuardError(["已作废的申请不出具文书"])
+    events = history(session, request)
+    documented = fitting_event(notice_kind, events, event)
+    existing = session.scalar(select(Notice).where(Notice.event_id == documented.id))
+    if existing is not None:
+        raise ConflictError(
+            f"该事项已出具{notice_kind.label}（{existing.number}），如需再次打印请下载原件"
+        )
+    prefix = [e for e in events if e.seq <= documented.seq]
+    facts = _Facts(session, request, documented, prefix, load_calendar(session))
+    template, context, outcome = _BUILDERS[notice_kind.code](facts)
+    dated_on = documented.effective_date
+    serial = next_serial(session, request.agency_id, dated_on.year, NoticeCounter)
+    number = notice_number(request.agency.name, dated_on.year, serial)
+    content = render(NoticeDocument(request.agency.name, number, dated_on, template, context))
+    notice = Notice(
+        agency_id=request.agency_id,
+        request_id=request.id,
+        event_id=documented.id,
+        kind=notice_kind.code,
+        outcome=outcome,
+        year=dated_on.year,
+        serial=serial,
+        number=number,
+        dated_on=dated_on,
+        issued_at=naive_utc(now),
+        issued_by_id=actor.user_id,
+        content=content,
+        content_hash=hashlib.sha256(content).hexdigest(),
+    )
+    session.add(notice)
+    try:
+        session.flush()
+    except IntegrityError as exc:  # a colleague issued it in the same moment
+        raise ConflictError(f"该事项的{notice_kind.label}刚刚已由他人出具，请刷新后查看") from exc
+    return notice
+
+
+def record_service(
+    session: Session, actor: Actor, now: datetime, notice: Notice, served_on: date | str
+) -> Notice:
+    """Record the day the notice was served (送达); once only, never changed afterwards."""
+    _check_actor(actor, notice.agency_id)
+    if notice.served_on is not None:
+        raise GuardError(
+            [f"该文书已记录送达日期（{notice.served_on.isoformat()}），送达日期不能更改"]
+        )
+    try:
+        day = parse_date(served_on)
+    except ValueError as exc:
+        raise ValidationError(f"送达日期无效：{exc}", {"served_on": str(exc)}) from None
+    if day > local_today(now):
+        raise ValidationError("送达日期不能晚于今天", {"served_on": "送达日期不能晚于今天"})
+    if day < notice.dated_on:
+        message = f"送达日期不能早于文书日期（{notice.dated_on.isoformat()}）"
+        raise ValidationError(message, {"served_on": message})
+    notice.served_on = day
+    notice.served_by_id = actor.user_id
+    notice.served_recorded_at = naive_utc(now)
+    session.flush()
+    return notice
+
+
+def reply_served_on(events: Sequence[Event], notices: Sequence[Notice]) -> date | None:
+    """When the reply to the latest decision was served, if its notice records it."""
+    decides = [e for e in events if e.trigger == "decide"]
+    if not decides:
+        return None
+    return next((n.served_on for n in notices if n.event_id == decides[-1].id), None)
+
+
+def remedy_deadlines(events: Sequence[Event], notices: Sequence[Notice]) -> RemedyDeadlines | None:
+    """Remedy deadlines of the latest reply, from its notice's service date once recorded."""
+    return reply_remedies(events, reply_served_on(events, notices))
+
+
+# --------------------------------------------------------------------------- wording facts
+
+
+@dataclass(frozen=True)
+class _Facts:
+    """What a notice may draw on: the request and its log up to the documented event."""
+
+    session: Session
+    request: Request
+    event: Event
+    #: Events up to and including ``event``: later events do not change a notice.
+    events: Sequence[Event]
+    calendar: WorkingCalendar
+
+    def deadlines(self, *, before: bool = False) -> Deadlines:
+        """Deadlines as they stood right after the event (or just ``before`` it)."""
+        events = self.events[:-1] if before else self.events
+        return deadlines_of(self.request, events, self.calendar, self.event.effective_date)
+
+    def common(self) -> dict[str, Any]:
+        req = self.request
+        return {
+            "regulation": REGULATION,
+            "applicant": req.applicant_name,
+            "tracking_no": req.tracking_no,
+            "received_on": req.received_on,
+            "subject": req.subject,
+            "doc_numbers": req.doc_numbers,
+            "form_wanted": dict(FORMS_WANTED).get(req.form_wanted, ""),
+        }
+
+
+_Built = tuple[str, dict[str, Any], str | None]
+
+
+def _receipt(facts: _Facts) -> _Built:
+    req, deadlines = facts.request, facts.deadlines()
+    channel = CHANNEL_BY_CODE[req.channel]
+    return (
+        "receipt",
+        {
+            **facts.common(),
+            "channel": channel.label,
+            "receipt_rule": channel.receipt_rule,
+            "submitted_on": local_today(req.submitted_at),
+            "reply_due": deadlines.reply_due,
+            "provisional": deadlines.provisional,
+        },
+        None,
+    )
+
+
+def _supplement(facts: _Facts) -> _Built:
+    payload = facts.event.payload
+    context = {
+        **facts.common(),
+        "items": payload["items"],
+        "due_on": date.fromisoformat(payload["due_on"]),
+    }
+    return "supplement", context, None
+
+
+def _extension(facts: _Facts) -> _Built:
+    before, after = facts.deadlines(before=True), facts.deadlines()
+    payload = facts.event.payload
+    context = {
+        **facts.common(),
+        "days": int(payload["days"]),
+        "reason": payload.get("reason", ""),
+        "original_due": before.reply_due,
+        "new_due": after.reply_due,
+        "provisional": after.provisional,
+    }
+    return "extension", context, None
+
+
+def _consultation(template: str) -> Callable[[_Facts], _Built]:
+    def build(facts: _Facts) -> _Built:
+        deadlines = facts.deadlines()
+        payload = facts.event.payload
+        context = {
+            **facts.common(),
+            "party": payload["party"],
+            "matter": payload.get("matter", ""),
+            "due_on": deadlines.consultation_due,
+            "provisional": deadlines.provisional,
+        }
+        return template, context, None
+
+    return build
+
+
+def monthly_ordinal(session: Session, request: Request) -> int:
+    """Which request of its applicant's calendar month at this agency this one is (1-based).
+
+    The per-request fee is counted per applicant per calendar month (SPEC §8); voided
+    registrations were errors and do not count.
+    """
+    month_start = request.received_on.replace(day=1)
+    earlier = or_(
+        Request.received_on < request.received_on,
+        and_(Request.received_on == request.received_on, Request.id <= request.id),
+    )
+    count = session.scalar(
+        select(func.count())
+        .select_from(Request)
+        .where(
+            Request.agency_id == request.agency_id,
+            Request.applicant_name == request.applicant_name,
+            Request.id_number == request.id_number,
+            Request.state != State.VOIDED.value,
+            Request.received_on >= month_start,
+            earlier,
+        )
+    )
+    return int(count or 1)
+
+
+def fee_explanation(method: str, amount: int, ordinal: int | None) -> str:
+    """The tiers behind ``amount``: this request alone, or the month so far, if either fits.
+
+    The amount was typed with the fee event; when the rules reproduce it (charging this
+    request at its tier, or every request of the month up to it) the notice shows that
+    arithmetic, otherwise it states the rule itself rather than a contradicting sum.
+    """
+    if method == PER_REQUEST and ordinal:
+        for fee in (
+            compute_fee(PER_REQUEST, 1, already=ordinal - 1),
+            compute_fee(PER_REQUEST, ordinal),
+        ):
+            if fee.amount == amount:
+                return fee.explanation
+    return schedule_text(method)
+
+
+def _fee(facts: _Facts) -> _Built:
+    payload, deadlines, req = facts.event.payload, facts.deadlines(), facts.request
+    method, amount = str(payload["method"]), int(payload["amount"])
+    ordinal = monthly_ordinal(facts.session, req) if method == PER_REQUEST else None
+    context = {
+        **facts.common(),
+        "method": METHOD_LABELS.get(method, method),
+        "amount": amount,
+        "amount_capital": rmb_capital(amount),
+        "explanation": fee_explanation(method, amount, ordinal),
+        "ordinal": ordinal,
+        "month": f"{req.received_on.year}年{req.received_on.month}月",
+        "due_on": deadlines.fee_due,
+        "provisional": deadlines.provisional,
+    }
+    return "fee", context, None
+
+
+def _reply(facts: _Facts) -> _Built:
+    event, agency = facts.event, facts.request.agency
+    code = OUTCOME_OF_TRIGGER.get(event.trigger) or str(event.payload["outcome"])
+    outcome = OUTCOME_BY_CODE[code]
+    delivery = str(event.payload.get("delivery", ""))
+    supplements = [e for e in facts.events if e.trigger == "request_supplement"]
+    refusal = outcome.group.code == REFUSAL_GROUP
+    context = {
+        **facts.common(),
+        "document": "答复书",
+        "outcome_code": code,
+        "basis": None if outcome.basis in ("", "—") else outcome.basis,
+        "grounds": event.payload.get("grounds", ""),
+        "delivery_code": delivery,
+        "delivery": dict(DELIVERIES).get(delivery, ""),
+        "supplement_requested_on": supplements[-1].effective_date if supplements else None,
+        "reconsideration_first": refusal
+        and event.effective_date >= date.fromisoformat(RECONSIDERATION_FIRST_FROM),
+        "reconsideration_body": agency.parent.name
+        if agency.parent
+        else (DEFAULT_RECONSIDERATION_BODY),
+        "court": COURT,
+        "reconsideration_days": RECONSIDERATION_DAYS,
+        "lawsuit_months": LAWSUIT_MONTHS,
+        "lawsuit_after_days": LAWSUIT_AFTER_RECONSIDERATION_DAYS,
+    }
+    return f"reply_{outcome.group.code}", context, code
+
+
+_BUILDERS: dict[str, Callable[[_Facts], _Built]] = {
+    "receipt": _receipt,
+    "supplement": _supplement,
+    "extension": _extension,
+    "consultation_third_party": _consultation("consultation_third_party"),
+    "consultation_agency": _consultation("consultation_agency"),
+    "fee": _fee,
+    "reply": _reply,
+}
+assert set(_BUILDERS) == set(NOTICE_KIND_BY_CODE), "a notice kind without wording"

@@ -1,0 +1,38 @@
+"""The request lifecycle: the transition table of ``workflow.requests.spec`` on the machinery.
+
+One :class:`~workflow.kernel.lifecycle.Lifecycle` for every request; views, operations and
+the log check fire it and ask it which actions are open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from workflow.catalog.states import State
+from workflow.kernel import guards as g
+from workflow.kernel.lifecycle import Lifecycle, TransitionSpec
+from workflow.requests.spec import TRANSITIONS
+
+
+@dataclass
+class _Row:
+    state: str
+    received_on: date | None
+
+
+REQUESTS = Lifecycle(TRANSITIONS, State, start_attribute="received_on", start_label="收到申请日期")
+MACHINE = REQUESTS.machine
+fire = REQUESTS.fire
+
+
+def available_actions(
+    state: str,
+    received_on: date | None,
+    history: Sequence[g.EventLike],
+    roles: frozenset[str],
+    today: date,
+) -> list[tuple[TransitionSpec, list[str]]]:
+    """The request actions possible from ``state`` (not register), with blocking reasons."""
+    return REQUESTS.available_actions(_Row(state, received_on), history, roles, today)

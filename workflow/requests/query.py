@@ -1,0 +1,346 @@
+"""Finding requests: the list's filters, search, sorting and keyset pagination.
+
+Shared by the request list page and its CSV export so both show exactly the same rows.
+Keyset ("seek") pagination keeps deep pages as fast as the first one on hundreds of
+thousands of rows: the next page starts after the last row's (sort key, id) instead of
+counting past ``OFFSET`` rows. A search on the list page examines at most
+``SEARCH_WINDOW`` requests per page view (:func:`list_page`); the export searches all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, tuple_
+from sqlalchemy.orm import Session
+
+from models import Request, RequestFacts
+from workflow.catalog.applicants import KIND_BY_CODE
+from workflow.catalog.channels import CHANNEL_BY_CODE
+from workflow.catalog.outcomes import GROUP_BY_CODE, OUTCOME_BY_CODE
+from workflow.catalog.states import STORED_STATES
+from workflow.kernel.calendar import WorkingCalendar
+from workflow.requests.clocks import overdue_condition
+
+
+@dataclass(frozen=True)
+class Sort:
+    """One order of the list, with every word the page says about it."""
+
+    label: str
+    column: str
+    descending: bool
+    #: What the search-window note calls the sort key ("收到日期 X 至 Y").
+    key_label: str
+    #: The link that searches on after a window.
+    continue_label: str
+
+
+SORTS: dict[str, Sort] = {
+    "received_desc": Sort(
+        "收到日期（新→旧）", "received_on", True, "收到日期", "继续搜索更早的申请"
+    ),
+    "received_asc": Sort(
+        "收到日期（旧→新）", "received_on", False, "收到日期", "继续搜索更晚的申请"
+    ),
+    "tracking_desc": Sort("编号（大→小）", "tracking_no", True, "编号", "继续搜索编号更小的申请"),
+    "tracking_asc": Sort("编号（小→大）", "tracking_no", False, "编号", "继续搜索编号更大的申请"),
+}
+DEFAULT_SORT = "received_desc"
+MAX_QUERY = 100
+#: A search examines at most this many requests per page view: the list's rows (every
+#: other filter applied) in its order from the page's position on. A page that is not full
+#: then offers to continue after the last request examined, so no match is ever lost, and
+#: a rare word no longer reads a whole province (~1 s at 1M requests; two-character
+#: Chinese words are too short for a trigram index). The CSV export searches everything.
+SEARCH_WINDOW = 20_000
+#: The largest id a cursor may name (a bigger number is a malformed cursor, not an error).
+_MAX_ID = 2**63 - 1
+
+S = TypeVar("S", bound=Select[Any])
+
+
+def _int(text: str | None, low: int, high: int) -> int | None:
+    value = (text or "").strip()
+    if value.isascii() and value.isdigit() and low <= int(value) <= high:
+        return int(value)
+    return None
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    """What the clerk asked for; unknown values are dropped rather than refused."""
+
+    state: str = ""
+    year: int | None = None
+    kind: str = ""
+    channel: str = ""
+    handler: int | None = None
+    overdue: bool = False
+    outcome: str = ""
+    q: str = ""
+    sort: str = DEFAULT_SORT
+    after: str = ""
+
+    @classmethod
+    def parse(cls, args: Mapping[str, str]) -> ListFilter:
+        state = args.get("state", "")
+        outcome = args.get("outcome", "")
+        sort = args.get("sort", DEFAULT_SORT)
+        return cls(
+            state=state if state in {s.value for s in STORED_STATES} else "",
+            year=_int(args.get("year"), 2000, 2100),
+            kind=args.get("kind", "") if args.get("kind", "") in KIND_BY_CODE else "",
+            channel=args.get("channel", "") if args.get("channel", "") in CHANNEL_BY_CODE else "",
+            handler=_int(args.get("handler"), 1, 2**31 - 1),
+            overdue=args.get("overdue") in ("1", "on", "y"),
+            outcome=outcome if outcome in OUTCOME_BY_CODE or outcome in GROUP_BY_CODE else "",
+            q=" ".join(args.get("q", "").split())[:MAX_QUERY],
+            sort=sort if sort in SORTS else DEFAULT_SORT,
+            after=args.get("after", "")[:80],
+        )
+
+    def args(self, **override: object) -> dict[str, object]:
+        """Query-string arguments reproducing this filter (empty ones left out)."""
+        values = {
+            "state": self.state,
+            "year": self.year,
+            "kind": self.kind,
+            "channel": self.channel,
+            "handler": self.handler,
+            "overdue": 1 if self.overdue else None,
+            "outcome": self.outcome,
+            "q": self.q,
+            "sort": None if self.sort == DEFAULT_SORT else self.sort,
+            "after": self.after,
+            **override,
+        }
+        return {k: v for k, v in values.items() if v not in (None, "")}
+
+    @property
+    def active(self) -> bool:
+        return bool(self.args(sort=None, after=None))
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def matches(q: str) -> ColumnElement[bool]:
+    """The free-text search: ``q`` anywhere in the tracking number, applicant or subject."""
+    pattern = f"%{_escape_like(q)}%"
+    return or_(
+        Request.tracking_no.ilike(pattern, escape="\\"),
+        Request.applicant_name.ilike(pattern, escape="\\"),
+        Request.subject.ilike(pattern, escape="\\"),
+    )
+
+
+def filtered(
+    session: Session,
+    agency_ids: Iterable[int],
+    flt: ListFilter,
+    calendar: WorkingCalendar,
+    today: date,
+) -> Select[tuple[Request]]:
+    """The filtered statement, unordered and unpaged (count it, page it or export it)."""
+    stmt = select(Request).where(Request.agency_id.in_(list(agency_ids)))
+    if flt.state:
+        stmt = stmt.where(Request.state == flt.state)
+    if flt.year:
+        # The same rows as ``year == Y`` (a request's year is its receipt year), but a
+        # range on the receipt-date indexes: 0.2–0.7 ms instead of 44–182 ms at 1M.
+        stmt = stmt.where(Request.received_on.between(date(flt.year, 1, 1), date(flt.year, 12, 31)))
+    if flt.kind:
+        stmt = stmt.where(Request.applicant_kind == flt.kind)
+    if flt.channel:
+        stmt = stmt.where(Request.channel == flt.channel)
+    if flt.handler:
+        stmt = stmt.where(Request.handler_id == flt.handler)
+    if flt.outcome:
+        f = RequestFacts
+        codes = (
+            [flt.outcome]
+            if flt.outcome in OUTCOME_BY_CODE
+            else [c for c in OUTCOME_BY_CODE if c.split(".")[0] == flt.outcome]
+        )
+        stmt = stmt.where(
+            Request.id.in_(select(f.request_id).where(f.outcome.in_(codes), f.voided.is_(False)))
+        )
+    if flt.q:
+        stmt = stmt.where(matches(flt.q))
+    if flt.overdue:
+        stmt = stmt.where(overdue_condition(session, agency_ids, calendar, today))
+    return stmt
+
+
+def _sort_key(flt: ListFilter) -> tuple[Any, bool]:
+    """The column ``flt`` sorts by (before the id, which breaks ties) and its direction."""
+    sort = SORTS[flt.sort]
+    return getattr(Request, sort.column), sort.descending
+
+
+def ordered(stmt: S, flt: ListFilter) -> S:
+    """``stmt`` in ``flt``'s order, the id breaking ties."""
+    key, descending = _sort_key(flt)
+    if descending:
+        return stmt.order_by(key.desc(), Request.id.desc())
+    return stmt.order_by(key.asc(), Request.id.asc())
+
+
+def _text(value: object) -> str:
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
+def _cursor_text(value: object, row_id: int) -> str:
+    return f"{_text(value)}~{row_id}"
+
+
+def cursor_of(row: Request, flt: ListFilter) -> str:
+    """The position after ``row`` in ``flt``'s order, for the next page's ``after``."""
+    key, _ = _sort_key(flt)
+    return _cursor_text(getattr(row, key.key), row.id)
+
+
+def _position(flt: ListFilter) -> tuple[object, int] | None:
+    """``flt.after`` as (sort key, id); None when empty or malformed (the first page)."""
+    value, _, raw_id = flt.after.rpartition("~")
+    if not value or not (raw_id.isascii() and raw_id.isdigit()) or int(raw_id) > _MAX_ID:
+        return None
+    key, _ = _sort_key(flt)
+    if key.key == "received_on":
+        try:
+            return date.fromisoformat(value), int(raw_id)
+        except ValueError:
+            return None
+    return value, int(raw_id)
+
+
+def _beyond(flt: ListFilter, position: tuple[object, int], *, inclusive: bool = False) -> Any:
+    """Rows after ``position`` in ``flt``'s order; with ``inclusive``, the rows up to and
+    including it instead."""
+    key, descending = _sort_key(flt)
+    row = tuple_(key, Request.id)
+    if inclusive:
+        return row >= position if descending else row <= position
+    return row < position if descending else row > position
+
+
+def _seek(stmt: S, flt: ListFilter) -> S:
+    """``stmt`` restricted to the rows after ``flt.after`` (all of them without one)."""
+    position = _position(flt)
+    return stmt if position is None else stmt.where(and_(_beyond(flt, position)))
+
+
+def page(
+    session: Session, stmt: Select[tuple[Request]], flt: ListFilter, size: int
+) -> tuple[list[Request], ListFilter | None]:
+    """One page after ``flt.after`` and the filter of the next page (None on the last)."""
+    rows = list(session.scalars(ordered(_seek(stmt, flt), flt).limit(size + 1)))
+    if len(rows) <= size:
+        return rows, None
+    rows = rows[:size]
+    return rows, replace(flt, after=cursor_of(rows[-1], flt))
+
+
+def capped_count(session: Session, stmt: Select[Any], cap: int) -> int:
+    """How many rows ``stmt`` has, counting no further than ``cap + 1`` ("cap+" beyond)."""
+    return session.scalar(select(func.count()).select_from(stmt.limit(cap + 1).subquery())) or 0
+
+
+@dataclass(frozen=True)
+class SearchWindow:
+    """The part of the list one search page examined, when that was not the whole list."""
+
+    #: How many requests were examined (at most ``SEARCH_WINDOW``).
+    examined: int
+    #: The smallest and largest sort key examined (dates as ISO text), for the note.
+    low: str
+    high: str
+    #: Whether the window reached the end of the list (nothing left to search after it).
+    complete: bool
+
+
+@dataclass(frozen=True)
+class ListPage:
+    """One page of the list with its capped count, as the list page shows it."""
+
+    rows: list[Request]
+    #: The next page ("下一页") when this one is full.
+    next: ListFilter | None
+    #: A search page that is not full: continue searching after the window's last request.
+    more: ListFilter | None
+    #: The matching requests counted up to the cap: of the whole list, or (``window`` set)
+    #: of this window only.
+    total: int
+    #: Set when the search examined only part of the list (its count is the window's).
+    window: SearchWindow | None = None
+
+
+def _window_end(session: Session, keys: Select[Any], flt: ListFilter) -> tuple[Any, int] | None:
+    """The (sort key, id) of the last of the first ``SEARCH_WINDOW`` rows of ``keys``, or
+    None when there are no more rows than that (a window then reaches the end)."""
+    found = session.execute(ordered(keys, flt).offset(SEARCH_WINDOW - 1).limit(2)).all()
+    return (found[0][0], found[0][1]) if len(found) == 2 else None
+
+
+def list_page(
+    session: Session,
+    agency_ids: Iterable[int],
+    flt: ListFilter,
+    calendar: WorkingCalendar,
+    today: date,
+    *,
+    size: int,
+    count_cap: int,
+) -> ListPage:
+    """The page after ``flt.after`` and the count of the list (capped at ``count_cap``).
+
+    A search (``flt.q``) examines at most ``SEARCH_WINDOW`` requests: the list's rows
+    (every other filter applied) in its order from the page's position on. The window's
+    far end is found reading sort keys only (``OFFSET SEARCH_WINDOW - 1``, no text); the
+    page and the count then look only up to it. A page that is not full offers ``more``: the
+    same search after the window, so every match is reached by continuing. A list short
+    enough to be one window is searched and counted whole, exactly as without the rule.
+    """
+    agency_ids = list(agency_ids)
+    if not flt.q:
+        stmt = filtered(session, agency_ids, flt, calendar, today)
+        rows, following = page(session, stmt, flt, size)
+        return ListPage(rows, following, None, capped_count(session, stmt, count_cap))
+    base = filtered(session, agency_ids, replace(flt, q=""), calendar, today)
+    key, _ = _sort_key(flt)
+    keys = base.with_only_columns(key, Request.id)
+    scope = _seek(keys, flt)
+    boundary = _window_end(session, scope, flt)
+    whole = boundary is None and (_position(flt) is None or _window_end(session, keys, flt) is None)
+    searched = base.where(matches(flt.q))
+    if whole:
+        rows, following = page(session, searched, flt, size)
+        if following is None and _position(flt) is None:
+            return ListPage(rows, None, None, len(rows))  # the page holds every match
+        return ListPage(rows, following, None, capped_count(session, searched, count_cap))
+    if boundary is not None:
+        searched = searched.where(_beyond(flt, boundary, inclusive=True))
+        first = session.execute(ordered(scope, flt).limit(1)).one()
+        ends = sorted((first[0], boundary[0]))
+        window = SearchWindow(SEARCH_WINDOW, _text(ends[0]), _text(ends[1]), complete=False)
+    else:
+        # The rest of the list after the position: no longer than a window.
+        rest = scope.subquery()
+        examined, low, high = session.execute(
+            select(func.count(), func.min(rest.c[key.key]), func.max(rest.c[key.key]))
+        ).one()
+        window = SearchWindow(examined, _text(low or ""), _text(high or ""), complete=True)
+    rows, following = page(session, searched, flt, size)
+    more = None
+    if following is None and boundary is not None:
+        more = replace(flt, after=_cursor_text(boundary[0], boundary[1]))
+    # A page that is not full holds every match of the window: no need to count again.
+    total = (
+        len(rows) if following is None else capped_count(session, _seek(searched, flt), count_cap)
+    )
+    return ListPage(rows, following, more, total, window)
