@@ -119,7 +119,7 @@ def load_user(user_id: str) -> User | None:
     return user if user is not None and user.active else None
 
 
-#: Every blueprint module exports ``bp``; one per feature (DESIGN.md).
+#: Every blueprint module exports ``bp``; one per feature (docs/architecture.md).
 BLUEPRINTS = (
     "views.auth",
     "views.requests",

@@ -3,7 +3,8 @@
     .venv/bin/python bench/generate.py --requests 100000 --database-url URL [--bulk]
 
 * **operations** (default): every plan of ``bench/plans.py`` is replayed through
-  ``workflow.requests.operations`` / ``workflow.challenges.operations`` exactly as a clerk's actions are —
+  ``workflow.requests.operations`` / ``workflow.challenges.operations`` exactly as a
+  clerk's actions are —
   one ``register`` or ``fire`` per action, with the deadlines, guards, late flags and the
   ``request_facts`` projection maintained by the real code. Slow (40–100 requests a
   second on a 2-core machine) but it *is* the product.
@@ -168,7 +169,7 @@ def generate_operations(
     commit_every: int = 200,
     progress: Callable[[int], None] | None = None,
 ) -> int:
-    """Replay ``plans`` through ``workflow.requests.operations``, committing every ``commit_every``."""
+    """Replay ``plans`` through ``workflow.requests.operations``, committing in batches."""
     done = 0
     with make_session_factory(engine)() as session:
         prov = ensure_province(session)

@@ -1,4 +1,4 @@
-"""``import-challenges``: the ledger of reconsideration and litigation cases (SPEC §11).
+"""``import-challenges``: the ledger of reconsideration and litigation cases (docs/domain.md §11).
 
 Agencies keep their 复议/诉讼 cases in a spreadsheet beside the request ledger. Each row
 is replayed through ``workflow.challenges.operations`` exactly as a legal officer would record
@@ -260,7 +260,7 @@ def validate_challenge_row(raw: RawRow, today: date) -> tuple[ChallengeRow | Non
 
 
 def default_legal_actor(session: Session, agency: Agency) -> Actor:
-    """A legal officer of the row's agency: only they record cases (SPEC §1)."""
+    """A legal officer of the row's agency: only they record cases (docs/domain.md §1)."""
     user = first_with_role(session, agency, "legal")
     if user is None:
         raise PermissionDenied(

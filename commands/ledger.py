@@ -1,4 +1,4 @@
-"""``import-ledger`` and ``ledger-template``: moving an agency's Excel ledger in (SPEC §11).
+"""``import-ledger`` and ``ledger-template``: an agency's Excel ledger in (docs/domain.md §11).
 
 All or nothing: every bad row is printed as ``第N行 [column] reason`` and the exit
 status is non-zero when anything was refused, in which case nothing is stored.
@@ -47,7 +47,7 @@ PROGRESS_THRESHOLD = 50
 def import_options(as_help: str) -> Callable[[F], F]:
     """``PATH [--dry-run] [--as USERNAME]``: the interface every ledger import shares.
 
-    One definition keeps ``import-ledger`` and ``import-challenges`` alike (SPEC §11);
+    One definition keeps ``import-ledger`` and ``import-challenges`` alike (docs/domain.md §11);
     ``as_help`` says whom each replays as by default.
     """
 

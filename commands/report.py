@@ -1,4 +1,4 @@
-"""``report``: the annual report as PDF (and its tables as XLSX) from the terminal (SPEC §11).
+"""``report``: the annual report as PDF (tables as XLSX) from the terminal (docs/domain.md §11).
 
 It prints what the web page downloads — the same draft, the same derivation, the same
 renderer — so a script or a scheduled job can produce the year's report unattended.

@@ -1,4 +1,4 @@
-"""``stats`` and ``stats-verify``: the annual tables from the terminal (SPEC §11)."""
+"""``stats`` and ``stats-verify``: the annual tables from the terminal (docs/domain.md §11)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def agency_by_code(session: Session, code: str) -> Agency:
 @click.option("--year", required=True, type=YEAR, help="统计年度")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), help="报表格式（默认按年度）")
 @click.option("--with-subordinates", is_flag=True, help="含下级机关")
-@click.option("--json", "as_json", is_flag=True, help="按 SPEC §11 输出 JSON")
+@click.option("--json", "as_json", is_flag=True, help="按 docs/domain.md §11 输出 JSON")
 def stats(
     agency_code: str, year: int, fmt: str | None, with_subordinates: bool, as_json: bool
 ) -> None:

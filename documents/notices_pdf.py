@@ -1,4 +1,4 @@
-"""The notices (文书, SPEC §9) as PDF: wording from text templates, layout from here.
+"""The notices (文书, docs/domain.md §9) as PDF: wording from text templates, layout from here.
 
 What a notice *says* lives in ``templates/notices/*.txt`` (Jinja2, no Flask), so the
 office can reword a notice without touching code, and every kind shares one layout:

@@ -1,4 +1,4 @@
-"""A reconsideration or lawsuit against the handling of a request (SPEC §5).
+"""A reconsideration or lawsuit against the handling of a request (docs/domain.md §5).
 
 Like a request, its ``state`` is a cache of its append-only events (``challenge_events``)
 and ``version`` guards against two legal officers recording at once.

@@ -1,4 +1,4 @@
-"""Issued documents (文书, SPEC §9): numbered, dated, stored as the PDF that was sent.
+"""Issued documents (文书, docs/domain.md §9): numbered, dated, stored as the PDF that was sent.
 
 A notice is evidence of what the agency told the applicant, so it is stored exactly as
 issued (the PDF bytes and their SHA-256) and never re-rendered: a reprint is the same

@@ -26,7 +26,7 @@ class PublishedReport(Base):
     year: Mapped[int]
     with_subordinates: Mapped[bool] = mapped_column(default=False)
     format: Mapped[str] = mapped_column(String(8))
-    #: The statistics JSON (SPEC §11 schema) exactly as published.
+    #: The statistics JSON (docs/domain.md §11 schema) exactly as published.
     numbers: Mapped[dict[str, Any]] = mapped_column(JSON)
     content_hash: Mapped[str] = mapped_column(String(64))
     published_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,6 +1,6 @@
 """The annual report's hand-written parts, and the PDF frozen at publication.
 
-``ReportDraft`` holds what staff write for the yearly report (SPEC §7): the narrative
+``ReportDraft`` holds what staff write for the yearly report (docs/domain.md §7): the narrative
 sections 一、五、六, the issuing office and date, the format override and the table 二
 figures (主动公开, entered, not derived). It is a working document, not the legal log,
 so it is updated in place; ``version`` is an optimistic lock so two editors saving at

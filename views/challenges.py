@@ -1,4 +1,4 @@
-"""The legal officer's pages: reconsideration and litigation cases (复议 / 诉讼, SPEC §5).
+"""The legal officer's pages: reconsideration and litigation cases (复议 / 诉讼, docs/domain.md §5).
 
 Same shape as the request pages (``views.requests``), whose presenters and form flow are
 reused: load and check access, parse the form into plain strings, call *one* operation of

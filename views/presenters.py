@@ -74,7 +74,7 @@ def reply_status(deadlines: Deadlines, today: date) -> DeadlineLine:
 
 
 def deadline_panel(req: Request, deadlines: Deadlines, today: date) -> list[DeadlineLine]:
-    """The four clocks of SPEC §3 for the detail page, each with its state in words."""
+    """The four clocks of docs/domain.md §3 for the detail page, each with its state in words."""
     provisional = "（暂定，节假日安排未公布）" if deadlines.provisional else ""
     notice_due = deadlines.supplement_notice_due
     notice = DeadlineLine("补正告知期限", notice_due, "收到申请后7个工作日" + provisional)

@@ -1,7 +1,7 @@
 """The annual report: the editor (narrative, table 二, checks, preview) and the downloads.
 
 ``/reports`` shows one report (agency, year, with or without subordinates — the same
-query string as the statistics page): every check of SPEC §6 with failures highlighted,
+query string as the statistics page): every check of docs/domain.md §6 with failures highlighted,
 the draft form for staff of the agency (narrative sections 一、五、六 with the derived
 sentences to insert, table 二 in the format's layout, issuing office and date), and a
 preview of the three tables drawn by the same grids as the PDF and the XLSX.

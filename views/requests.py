@@ -1,6 +1,6 @@
 """The request pages: list, register, detail with timeline and deadlines, and actions.
 
-Every handler follows the same shape (DESIGN.md principle 4): load and check access,
+Every handler follows the same shape (docs/architecture.md, Layers): load and check access,
 parse the form into plain strings, call *one* operation, commit once. Domain errors are
 rolled back and shown on the form they came from; nothing here decides what the law
 allows — the buttons, the reasons and the form fields all come from ``workflow.requests.spec``.

@@ -1,4 +1,4 @@
-"""Fixtures for the annual-report tests: the demo data set (SPEC §10) on a real database.
+"""Fixtures for the annual-report tests: the demo data set (docs/domain.md §10) on a real database.
 
 ``db_url`` here overrides the shared one with a database that already holds the demo, so
 the shared ``engine``, ``session``, ``app`` and ``client`` fixtures work on it unchanged.

@@ -24,7 +24,7 @@ from models import LoginSession, Notice, Request, User
 from tests.integration.world import OVERRIDE_DAY, World
 from workflow.kernel.actor import Actor
 
-#: Every role of SPEC §1, someone signed out, and a user of another agency with every role.
+#: Every role of docs/domain.md §1, someone signed out, and another agency's user with every role.
 ROLES = ("anonymous", "registrar", "handler", "approver", "legal", "admin", "viewer", "other")
 METHODS = ("GET", "POST")
 

@@ -1,7 +1,7 @@
 """Every route × every role against an explicit table of who may do what.
 
 Each route of ``app.url_map`` is called (GET for GET routes, POST for POST routes) as each
-role of SPEC §1, as someone signed out, and as a user of *another* agency who holds every
+role of docs/domain.md §1, as someone signed out, and as a user of *another* agency who holds every
 role (so what they are refused, they are refused because of the agency). The outcome
 must match ``EXPECTATIONS``:
 

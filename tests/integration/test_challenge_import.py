@@ -1,4 +1,4 @@
-"""Importing the ledger of challenges (SPEC §11): replayed through challenge_ops, all or nothing."""
+"""Importing the ledger of challenges (docs/domain.md §11): replayed, all or nothing."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Importing a ledger of requests (SPEC §11): replayed through the workflow, all or nothing."""
+"""Importing a ledger of requests (docs/domain.md §11): replayed, all or nothing."""
 
 from __future__ import annotations
 

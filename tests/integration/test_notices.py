@@ -1,4 +1,4 @@
-"""The notices (SPEC §9): issued from the log, numbered, stored, served once, as real PDFs.
+"""The notices (docs/domain.md §9): issued from the log, numbered, stored, served once, as PDFs.
 
 Texts are read back from the PDFs with pypdf and compared with all whitespace removed,
 because the layout wraps lines anywhere in a Chinese sentence.
@@ -192,7 +192,7 @@ def test_receipt_states_the_legal_receipt_date_and_reply_deadline(session, agenc
     body = assert_common(notice, req, agency)
     assert "接收回执" in body
     assert "收到申请日期2026年9月24日" in body
-    assert "即于2026年10月29日前作出答复" in body  # SPEC §3 worked example
+    assert "即于2026年10月29日前作出答复" in body  # docs/domain.md §3 worked example
     assert "当面提交的，以提交之日为收到申请之日" in body
     assert notice.dated_on == date(2026, 9, 24)
 
@@ -244,7 +244,7 @@ def fee_notice_body(session, agency, users, req: Request, method: str, amount: i
 
 
 def test_fee_notice_per_request_explains_the_tier(session, agency, users) -> None:
-    """The 12th request of the applicant's month costs 100 元 (SPEC §8)."""
+    """The 12th request of the applicant's month costs 100 元 (docs/domain.md §8)."""
     for day in range(1, 12):
         register(session, agency, users, submitted_on=f"2026-09-{day:02d}")
     other = register(session, agency, users, submitted_on="2026-09-02", id_number="G999")

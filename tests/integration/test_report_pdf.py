@@ -1,4 +1,4 @@
-"""The annual report as PDF and XLSX from the demo data (SPEC §10): every official label,
+"""The annual report as PDF and XLSX from the demo data (docs/domain.md §10): every official label,
 the reference numbers row by row, pages that render, identical bytes for identical data,
 the embedded font and the fallback, and the PDF frozen at publication."""
 
@@ -29,7 +29,7 @@ from models.report_draft import ReportDraft
 from tests.conftest import NOW
 from tests.integration import report_fixtures
 from tests.integration.test_cli import cli
-from tests.integration.test_statistics_db import SPEC_10
+from tests.integration.test_statistics_db import DEMO_2019
 from workflow.annual_report.archive import RenderedReport, freeze_pdf, frozen_pdf, pdf_hash
 from workflow.annual_report.narrative import SECTIONS
 from workflow.annual_report.publishing import publish
@@ -88,9 +88,9 @@ def test_2019_report_has_every_label_and_the_reference_numbers(session, demo_age
     missing = [label for label in labels if squeeze(label) not in content]
     assert missing == []
 
-    # Each row reads: its label, then the seven numbers (自然人 … 总计) of SPEC §10.
+    # Each row reads: its label, then the seven numbers (自然人 … 总计) of docs/domain.md §10.
     for row in layout.rows:
-        n = SPEC_10.get(row.key, 0)
+        n = DEMO_2019.get(row.key, 0)
         expected = squeeze(row.label) + f"{n}" + "0" * 5 + f"{n}"
         assert expected in content, row.key
     # Table 四: two direct lawsuits, both upheld (驳回原告诉讼请求).

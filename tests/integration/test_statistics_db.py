@@ -41,7 +41,7 @@ KINDS = [
     "other_org",
 ]
 OUTCOMES = sorted(OUTCOME_BY_CODE)
-SPEC_10 = {
+DEMO_2019 = {
     "new_received": 10,
     "carried_over": 0,
     "disclosed": 1,
@@ -68,7 +68,7 @@ def test_demo_2019_equals_spec_section_10_cell_by_cell(session) -> None:
         assert result.fmt == "2019"
         for row, cells in result.table3.items():
             for column, value in cells.items():
-                expected = SPEC_10.get(row, 0) if column in ("natural_person", "total") else 0
+                expected = DEMO_2019.get(row, 0) if column in ("natural_person", "total") else 0
                 assert value == expected, (row, column, fast)
         assert all(c.ok for c in result.checks)
     t4 = derive(session, Scope.of(agency), 2019).table4

@@ -1,6 +1,6 @@
-"""Working-day arithmetic against the real 2026 State Council arrangement (SPEC §3).
+"""Working-day arithmetic against the real 2026 State Council arrangement (docs/domain.md §3).
 
-The expected dates are the SPEC's worked examples, checked by hand against the 2026
+The expected dates are the worked examples of docs/domain.md §3, checked by hand against the 2026
 notice, so a regression in counting (off-by-one on the start day, a make-up Saturday
 not counted, an override ignored) fails here before it mis-dates a legal deadline.
 """

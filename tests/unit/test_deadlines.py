@@ -1,4 +1,4 @@
-"""The legal clocks (SPEC §3, §8) replayed from events, against the real 2026 calendar.
+"""The legal clocks (docs/domain.md §3, §8) replayed from events, against the real 2026 calendar.
 
 Each expected date was counted by hand on the 2026 arrangement; the comments name the
 holidays and make-up days a wrong implementation would trip over.

@@ -10,7 +10,8 @@ from workflow.requests.spec import TRANSITIONS
 
 def test_state_machine_document_is_current() -> None:
     committed = (Path(__file__).parents[2] / "docs" / "state-machine.md").read_text("utf-8")
-    assert committed == document(), "run: python -m workflow.requests.diagram > docs/state-machine.md"
+    regenerate = "run: python -m workflow.requests.diagram > docs/state-machine.md"
+    assert committed == document(), regenerate
 
 
 def test_diagram_draws_every_trigger() -> None:

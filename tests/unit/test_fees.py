@@ -1,4 +1,4 @@
-"""The progressive fee rules of SPEC §8 (2020 fee measures), at every tier boundary."""
+"""The progressive fee rules of docs/domain.md §8 (2020 fee measures), at every tier boundary."""
 
 from __future__ import annotations
 

@@ -113,7 +113,8 @@ def test_roles_not_listed_are_refused(trigger: str, source: str, role: str) -> N
 
 
 def test_viewer_may_do_nothing() -> None:
-    assert all("viewer" not in t.roles for t in TRANSITIONS), "viewers are read-only (SPEC §1)"
+    read_only = "viewers are read-only (docs/domain.md §1)"
+    assert all("viewer" not in t.roles for t in TRANSITIONS), read_only
 
 
 def test_only_approver_may_approve_extension_and_registrar_cannot_decide() -> None:

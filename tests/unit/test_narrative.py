@@ -25,7 +25,7 @@ from workflow.annual_report.narrative import (
 from workflow.statistics.fold import RULES, table3_from_counts, table4_from_counts
 from workflow.statistics.layouts.table2 import ValueKind, table2_layout
 
-#: SPEC §10: the reference year, every request from a natural person.
+#: docs/domain.md §10: the reference year, every request from a natural person.
 SPEC_10 = table3_from_counts(
     {
         ("new_received", "natural_person"): 10,

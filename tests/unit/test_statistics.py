@@ -1,4 +1,4 @@
-"""The reference fold of SPEC §6: table 三, table 四, the checks and the JSON."""
+"""The reference fold of docs/domain.md §6: table 三, table 四, the checks and the JSON."""
 
 from __future__ import annotations
 
@@ -64,7 +64,7 @@ NO_CHALLENGES = table4([], 2019)
 
 
 def reference_year() -> list[tuple[str, RequestFacts]]:
-    """SPEC §10: ten natural-person requests received and concluded in 2019."""
+    """docs/domain.md §10: ten natural-person requests received and concluded in 2019."""
     outcomes = [
         "disclosed",
         *["partially_disclosed"] * 4,

@@ -1,4 +1,4 @@
-"""Demo data: the SPEC §10 reference year and a lively current year, all replayed
+"""Demo data: the docs/domain.md §10 reference year and a lively current year, all replayed
 through ``workflow.requests.operations`` so every row obeys the same rules as the UI."""
 
 from __future__ import annotations
@@ -141,7 +141,7 @@ def replay(
 
 
 def reference_year_2019() -> Iterator[tuple[str, list[Step]]]:
-    """The ten 2019 requests of SPEC §10 (all natural persons, all concluded in 2019)."""
+    """The ten 2019 requests of docs/domain.md §10 (all natural persons, all concluded in 2019)."""
     accept = Step("accept", 1, {})
     plans: list[tuple[str, list[Step]]] = [
         ("2019-03-04", [accept, _decide("disclosed")]),
@@ -316,7 +316,7 @@ def _conclude(
 def _lawsuits_2019(
     session: Session, users: dict[str, User], reference: list[Request], now: datetime
 ) -> None:
-    """SPEC §10: two direct lawsuits in 2019, both dismissed at first instance (维持)."""
+    """docs/domain.md §10: two direct lawsuits in 2019, both dismissed at first instance (维持)."""
     court = "南昌铁路运输法院"
     for request, filed, judged, number in (
         (reference[5], date(2019, 9, 20), date(2019, 12, 10), "（2019）赣7101行初112号"),

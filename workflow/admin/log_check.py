@@ -1,6 +1,6 @@
 """Checking that the event logs are whole and agree with the caches beside them.
 
-The event log is the truth (DESIGN principle 1), so it must be checkable by someone who
+The event log is the truth (docs/architecture.md), so it must be checkable by someone who
 does not trust the code that wrote it: after a restore, a hand-edited database, a bug
 or a disk fault. ``verify_log`` re-reads every request and every challenge with its
 events and reports, per record:

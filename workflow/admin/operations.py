@@ -6,7 +6,7 @@ lowercase" is written once and cannot differ between the two doors. Like every o
 they flush and never commit, and refuse with Chinese messages a clerk can act on.
 
 ``by`` is the signed-in admin a page acts for; ``None`` means the operator at the command
-line, who has the whole database anyway. With ``by`` given, the rules of SPEC §1 apply:
+line, who has the whole database anyway. With ``by`` given, the rules of docs/domain.md §1 apply:
 an admin manages their own agency and the agencies below it, never a superior or a
 sibling, and cannot lock themself out (deactivate their own account or drop their own
 admin role), since nobody else in their branch might be able to undo that.
@@ -66,7 +66,7 @@ FIX_FIELDS = "请更正标出的内容"
 
 
 def manageable_agencies(by: User) -> list[Agency]:
-    """The agencies ``by`` administers: their own and every one below it (SPEC §1)."""
+    """The agencies ``by`` administers: their own and every one below it (docs/domain.md §1)."""
     return by.agency.descendants()
 
 
@@ -287,7 +287,7 @@ def can_edit_calendar(by: User | None) -> bool:
     """Only admins of a top-level agency (or the CLI) change the calendar.
 
     The calendar is national and moves every agency's deadlines; a department admin
-    editing it would change their superior's deadlines, which SPEC §1 does not allow.
+    editing it would change their superior's deadlines, which docs/domain.md §1 does not allow.
     """
     return by is None or ("admin" in by.roles and by.agency.parent_id is None)
 

@@ -1,6 +1,6 @@
 """The figures the narrative sections quote, as insertable sentences, and rule 7.
 
-Real reports often say one number in the text and print another in the table (SPEC §6
+Real reports often say one number in the text and print another in the table (docs/domain.md §6
 rule 7). Here the narrative is offered the derived figures as ready-made sentences, and
 every sentence is built from ``Figure`` objects: a figure knows the phrases that
 introduce it ("予以公开"), its value and unit, and the table cells it comes from. The
@@ -9,7 +9,7 @@ same figures parse the text back: wherever a phrase is followed by a number and 
 section, the quoted text and the table value. Generating and checking from one list
 means a sentence the system wrote can never fail its own check.
 
-Also here: the year's information-processing fees for section 六 (SPEC §8), folded from
+Also here: the year's information-processing fees for section 六 (docs/domain.md §8), folded from
 the request events.
 """
 
@@ -35,7 +35,7 @@ from workflow.statistics.layouts.table4 import TOTAL as T4_TOTAL
 
 RULE_7 = "规则7：叙述部分引用的数字 = 表中数字"
 
-#: The narrative sections, by draft field, with their headings (SPEC §7).
+#: The narrative sections, by draft field, with their headings (docs/domain.md §7).
 SECTIONS: dict[str, str] = {
     "overview": "一、总体情况",
     "problems": "五、存在的主要问题及改进情况",
@@ -227,7 +227,7 @@ def fee_figures(fees: FeeSummary) -> dict[str, Figure]:
 
 
 def fees_sentence(fees: FeeSummary) -> str:
-    """Section 六's fee paragraph (SPEC §8: fees charged and collected in the year)."""
+    """Section 六's fee paragraph (docs/domain.md §8: fees charged and collected in the year)."""
     if not fees.notices and not fees.paid:
         return "本年度未收取政府信息公开信息处理费。"
     f = fee_figures(fees)
@@ -267,7 +267,7 @@ def all_figures(t3: Table, t4: Table, fmt: str, fees: FeeSummary) -> list[Figure
 
 
 def narrative_checks(texts: Mapping[str, str], figures: Sequence[Figure]) -> list[Check]:
-    """SPEC §6 rule 7: every quoted figure in the narrative equals the table.
+    """docs/domain.md §6 rule 7: every quoted figure in the narrative equals the table.
 
     ``texts`` maps a section heading to its text. One check per quotation found; when
     nothing is quoted, a single passing check says so (the page lists every rule).

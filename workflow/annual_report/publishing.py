@@ -1,4 +1,4 @@
-"""Publishing a year's statistics: freeze the numbers with a content hash (SPEC §6).
+"""Publishing a year's statistics: freeze the numbers with a content hash (docs/domain.md §6).
 
 A publication is an append-only row holding the statistics JSON exactly as published and
 the SHA-256 of its canonical form. Later events with an effective date in that year

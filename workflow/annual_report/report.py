@@ -4,7 +4,7 @@
 place so they print the same report. The derived parts come from ``stats_queries``
 (tables 三 and 四) or from a publication's frozen numbers; the written parts from the
 ``ReportDraft`` of the agency, year and scope. Section 六, when left empty, is filled
-with the year's fee figures (SPEC §8), folded by ``narrative.fee_summary`` from the
+with the year's fee figures (docs/domain.md §8), folded by ``narrative.fee_summary`` from the
 events a thin query here reads.
 
 Drafts are working documents, updated in place by ``save_draft`` (one flush, the caller

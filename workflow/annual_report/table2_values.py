@@ -131,7 +131,7 @@ def missing(fmt: str, values: Mapping[str, Table2Value]) -> list[str]:
 def rule6_checks(
     fmt: str, current: Mapping[str, Table2Value], previous: Mapping[str, Table2Value]
 ) -> list[Check]:
-    """SPEC §6 rule 6 against the previous year's table 二; only the 2021 format has it."""
+    """Rule 6 (docs/domain.md §6) against the previous year's table 二; only the 2021 format."""
     if fmt != "2021":
         return []
     return table2_checks(current, previous)

@@ -1,4 +1,4 @@
-"""Applicant kinds: the columns of table 三 (SPEC §2, §7)."""
+"""Applicant kinds: the columns of table 三 (docs/domain.md §2, §7)."""
 
 from __future__ import annotations
 

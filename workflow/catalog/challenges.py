@@ -1,4 +1,4 @@
-"""Reconsideration and litigation (SPEC §5): kinds, routes, instances and results.
+"""Reconsideration and litigation (docs/domain.md §5): kinds, routes, instances and results.
 
 Each detailed result maps to the table 四 column it is counted under (upheld /
 corrected / other) and says whether it orders the agency to reply again, which reopens
@@ -62,7 +62,7 @@ RESULTS: tuple[ChallengeResult, ...] = (
 RESULT_BY_CODE: dict[str, ChallengeResult] = {r.code: r for r in RESULTS}
 
 
-#: Remedy periods (SPEC §5; Art. 51 of the Regulation, 行政复议法, 行政诉讼法).
+#: Remedy periods (docs/domain.md §5; Art. 51 of the Regulation, 行政复议法, 行政诉讼法).
 RECONSIDERATION_DAYS = 60
 LAWSUIT_MONTHS = 6
 LAWSUIT_AFTER_RECONSIDERATION_DAYS = 15

@@ -1,4 +1,4 @@
-"""Intake channels and how each fixes the legal receipt date (Art. 31, SPEC §2)."""
+"""Intake channels and how each fixes the legal receipt date (Art. 31, docs/domain.md §2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The documents the system issues (SPEC §9): one kind per documented event.
+"""The documents the system issues (docs/domain.md §9): one kind per documented event.
 
 Each kind names the events it documents (a receipt documents ``register``, a reply the
 event that concluded the request) and its Chinese name. The notice model's CHECK

@@ -1,4 +1,4 @@
-"""The outcome catalogue (SPEC §4): every conclusion carries exactly one code.
+"""The outcome catalogue (docs/domain.md §4): every conclusion carries exactly one code.
 
 Each outcome names its label in the report, the article relied on and the row it is
 counted under in each national format. The decide form, the reply notices, the
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-#: The two national report formats (SPEC §7).
+#: The two national report formats (docs/domain.md §7).
 FORMATS: tuple[str, ...] = ("2019", "2021")
 
 

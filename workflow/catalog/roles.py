@@ -1,4 +1,4 @@
-"""User roles (SPEC §1)."""
+"""User roles (docs/domain.md §1)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Request states with their Chinese labels (SPEC §3).
+"""Request states with their Chinese labels (docs/domain.md §3).
 
 ``NEW`` is the machine's starting point before ``register``; no stored request is ever
 in it, it only lets ``register`` be an ordinary transition of the one machine.
@@ -37,7 +37,7 @@ STATE_LABELS: dict[State, str] = {
     State.VOIDED: "已作废",
 }
 
-#: States in which the reply clock is stopped (SPEC §3: consultations and fees).
+#: States in which the reply clock is stopped (docs/domain.md §3: consultations and fees).
 PAUSED_STATES: frozenset[State] = frozenset(
     {State.THIRD_PARTY_CONSULTATION, State.AGENCY_CONSULTATION, State.AWAITING_FEE}
 )

@@ -1,4 +1,4 @@
-"""Remedy time limits the system shows (SPEC §4–§5; Art. 51 of the Regulation).
+"""Remedy time limits the system shows (docs/domain.md §4–§5; Art. 51 of the Regulation).
 
 Calendar days, not working days: 60 days for reconsideration and 6 months for a lawsuit
 from the day the applicant learns of the reply (its service date when recorded, else the

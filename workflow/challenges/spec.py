@@ -1,4 +1,4 @@
-"""The challenge lifecycle (复议 / 诉讼, SPEC §5) as data, run by the same machinery.
+"""The challenge lifecycle (复议 / 诉讼, docs/domain.md §5) as data, run by the same machinery.
 
 file → pending → conclude → concluded; an appeal to a higher instance (二审/再审)
 continues the same case (concluded → pending) and its latest result is the one that

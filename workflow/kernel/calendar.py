@@ -106,7 +106,7 @@ class WorkingCalendar:
     def add_working_days(self, start: date, n: int) -> WorkdayResult:
         """The ``n``-th working day after ``start`` (``start`` itself never counts).
 
-        SPEC §3: "counting starts the day after the starting day". The result is
+        docs/domain.md §3: "counting starts the day after the starting day". The result is
         provisional if any day stepped over was, since a holiday found there later would
         push the result back. ``n == 0`` returns ``start`` unchanged.
         """

@@ -1,4 +1,4 @@
-"""Replaying a ledger of requests through the workflow (SPEC §11): all or nothing.
+"""Replaying a ledger of requests through the workflow (docs/domain.md §11): all or nothing.
 
 Each valid ledger row (``workflow.ledger.reader``) is registered and its planned events are
 fired through ``workflow.requests.operations`` — the same checks, guards, event log and
@@ -9,7 +9,7 @@ nested SAVEPOINT. A refused row rolls back only itself, so the remaining rows ar
 tried and *every* problem is reported in one pass; at the end, if anything was refused
 (or on a dry run) the outer SAVEPOINT is rolled back, leaving the session exactly as it
 was. The caller therefore cannot store half a ledger even if it commits regardless, and
-nothing here commits (DESIGN: one transaction per user action, owned by the caller).
+nothing here commits (one transaction per user action, owned by the caller).
 The outer SAVEPOINT also matters on SQLite: without it the first row's SAVEPOINT would
 open the database transaction and releasing it would commit that row early.
 """

@@ -1,4 +1,4 @@
-"""The ledger of requests (台账, SPEC §11): reading, checking and planning, without a database.
+"""The ledger of requests (台账, docs/domain.md §11): reading, checking, planning; no database.
 
 Agencies arrive with years of requests kept in Excel. A ledger row is not stored as is:
 it is turned into the sequence of events the clerk *would* have recorded and replayed
@@ -15,7 +15,7 @@ and the upload page can reuse them:
 * :func:`plan_events` — the events one valid row replays as;
 * :func:`template_rows` / :func:`write_template_csv` — the downloadable template.
 
-Column names are a contract (SPEC §11): extend, never rename.
+Column names are a contract (docs/domain.md §11): extend, never rename.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ class LedgerColumn:
     required: bool
 
 
-#: The ledger's columns in the contract's order (SPEC §11); the template uses this order.
+#: The ledger's columns in the contract's order (docs/domain.md §11); the template uses this order.
 LEDGER_COLUMNS: tuple[LedgerColumn, ...] = (
     LedgerColumn("agency", "机关代码", True),
     LedgerColumn("ref", "本机关编号", True),

@@ -1,4 +1,4 @@
-"""Information-processing fees (信息处理费, SPEC §8): the progressive rules, pure.
+"""Information-processing fees (信息处理费, docs/domain.md §8): the progressive rules, pure.
 
 Art. 42 of the Regulation and the 2020 fee measures (《政府信息公开信息处理费管理办法》)
 allow a fee only for a volume beyond a reasonable range, by one of two methods, each

@@ -1,4 +1,4 @@
-"""Issuing the notices (SPEC §9) and recording their service: flush, never commit.
+"""Issuing the notices (docs/domain.md §9) and recording their service: flush, never commit.
 
 A notice documents one event of the request's log (the receipt documents ``register``,
 the reply the decision, …), so everything it states is derived from that event and the
@@ -313,7 +313,7 @@ def _consultation(template: str) -> Callable[[_Facts], _Built]:
 def monthly_ordinal(session: Session, request: Request) -> int:
     """Which request of its applicant's calendar month at this agency this one is (1-based).
 
-    The per-request fee is counted per applicant per calendar month (SPEC §8); voided
+    The per-request fee is counted per applicant per calendar month (docs/domain.md §8); voided
     registrations were errors and do not count.
     """
     month_start = request.received_on.replace(day=1)

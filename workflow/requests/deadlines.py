@@ -1,4 +1,4 @@
-"""The legal clocks of a request (SPEC §3, §8), derived from its receipt date and events.
+"""The legal clocks of a request (docs/domain.md §3, §8), derived from its receipt date and events.
 
 Nothing here is stored: deadlines are recomputed from the event log every time, so a
 corrected calendar (e.g. the next year's holiday notice) or a corrected event moves

@@ -1,4 +1,4 @@
-"""The request lifecycle (SPEC §3) as data: one row per trigger.
+"""The request lifecycle (docs/domain.md §3) as data: one row per trigger.
 
 Each row names its sources, destination, the roles that may fire it, the payload it asks
 for (which the action form renders field by field), the legal rule it applies (shown on

@@ -1,6 +1,6 @@
 """The per-request facts every statistic needs, derived purely from the event log.
 
-The annual tables (SPEC §6) never look at a request's *current* state: they ask when it
+The annual tables (docs/domain.md §6) never look at a request's *current* state: they ask when it
 was received, when it was concluded for the report, under which outcome, and whether it
 was voided. This module answers those questions from the events alone, so the reference
 fold (``workflow.statistics.fold``), a SQL fast path and a projection rebuild all agree on the
@@ -11,7 +11,7 @@ Rules:
 * **The first conclusion counts.** A request is concluded on the effective date of its
   first concluding event: ``decide`` (outcome ``payload["outcome"]``) or one of
   ``supplement_lapsed`` / ``fee_lapsed`` / ``withdraw`` (outcome from
-  ``OUTCOME_OF_TRIGGER``). SPEC §3 says ``concluded`` is final for statistics: a later
+  ``OUTCOME_OF_TRIGGER``). docs/domain.md §3 says ``concluded`` is final for statistics: a later
   ``reopen`` (ordered by a reconsideration body or a court) and the new ``decide`` after
   it stay in the log but are not counted again. The request is never counted twice and
   the year it was first concluded in keeps the numbers it published.

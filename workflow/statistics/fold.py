@@ -1,4 +1,4 @@
-"""The annual statistics (SPEC §6): the reference fold from facts to table 三 and 四.
+"""The annual statistics (docs/domain.md §6): the reference fold from facts to table 三 and 四.
 
 This is the *reference* implementation: small, obviously right, no SQL. A fast path
 (SQL aggregation over a projection) must produce the same numbers; to make that easy to
@@ -19,7 +19,7 @@ Dates are effective dates (``RequestFacts`` / ``ChallengeFacts``), year bounds i
 * a voided request counts nowhere; the total column is the sum of the six kinds.
 
 Bad data (say, a conclusion dated before receipt after a faulty import) is counted
-literally, not repaired: the checks then show the violation, as SPEC §6 asks.
+literally, not repaired: the checks then show the violation, as docs/domain.md §6 asks.
 The docs (``docs/counting-rules.md``) give a worked example of each rule.
 """
 
@@ -62,7 +62,7 @@ Table4Counts = dict[str, dict[str, int]]
 #: A base cell of table 三: (row key, applicant kind).
 Cell = tuple[str, str]
 
-#: Rule texts shown with every report (SPEC §6 勾稽关系), by rule number.
+#: Rule texts shown with every report (docs/domain.md §6 勾稽关系), by rule number.
 RULES: dict[int, str] = {
     1: "规则1：一、本年新收 + 二、上年结转 = 三、（七）总计 + 四、结转下年度继续办理（每列）",
     2: "规则2：三、（七）总计 = （一）至（六）各行之和（每列）",
@@ -144,7 +144,7 @@ class ChallengeFacts:
     """A reconsideration or lawsuit as table 四 sees it.
 
     An appeal continues the same case, so ``concluded_on`` / ``result`` are those of its
-    latest instance (SPEC §5); building them is the caller's job.
+    latest instance (docs/domain.md §5); building them is the caller's job.
     """
 
     group: str
@@ -290,7 +290,7 @@ def checks(
     fmt: str,
     previous_t3: Mapping[str, Mapping[str, int]] | None = None,
 ) -> list[Check]:
-    """SPEC §6 rules 1–5 on a table 三 / 四 pair, one check per column, row or group.
+    """docs/domain.md §6 rules 1–5 on a table 三 / 四 pair, one check per column, row or group.
 
     The tables need not come from ``table3``: a fast path, an import or a prior-year
     report typed in by hand are checked the same way (missing cells count as 0). Rule 5
@@ -310,7 +310,7 @@ Table2Value = int | Decimal | None
 def table2_checks(
     current: Mapping[str, Table2Value], previous: Mapping[str, Table2Value]
 ) -> list[Check]:
-    """SPEC §6 rule 6 (2021 format): 现行有效件数 carries over from year to year.
+    """docs/domain.md §6 rule 6 (2021 format): 现行有效件数 carries over from year to year.
 
     ``current`` and ``previous`` map table 二 cell keys (``"rules.in_force"`` …) to the
     values entered. An item whose values are not all entered yields no check: an
@@ -346,7 +346,7 @@ def stats_json(
     t4: Mapping[str, Mapping[str, int]],
     checks: Sequence[Check],
 ) -> dict[str, object]:
-    """The statistics in the SPEC §11 JSON schema, rows and columns in layout order."""
+    """The statistics in the docs/domain.md §11 JSON schema, rows and columns in layout order."""
     layout = table3_layout(fmt)
     return {
         "agency": agency_code,

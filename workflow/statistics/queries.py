@@ -108,7 +108,7 @@ def fold_counts(session: Session, scope: Scope, year: int, fmt: str) -> Counter[
 
 
 def _row_conditions(year: int, f: Any = RequestFacts) -> dict[str, Any]:
-    """SQL for the non-outcome rows of table 三 over ``request_facts`` (SPEC §6).
+    """SQL for the non-outcome rows of table 三 over ``request_facts`` (docs/domain.md §6).
 
     The same expressions drive the fast path's ``GROUP BY`` and the drill-down lists,
     so a number and the list behind it cannot disagree. ``f`` holds the columns

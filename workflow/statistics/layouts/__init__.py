@@ -1,4 +1,4 @@
-"""The national annual-report table layouts (SPEC §7), defined once as data.
+"""The national annual-report table layouts (docs/domain.md §7), defined once as data.
 
 The HTML preview, the JSON export, the PDF and the XLSX are renderers of the same
 (layout, counts) pair, so they cannot disagree about a label, a row order or a merged

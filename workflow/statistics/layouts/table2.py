@@ -172,7 +172,7 @@ TABLE2_2021 = Table2Layout(
 
 TABLE2_LAYOUTS: dict[str, Table2Layout] = {"2019": TABLE2_2019, "2021": TABLE2_2021}
 
-#: Items whose 现行有效件数 must follow from last year's (SPEC §6 rule 6, 2021 format).
+#: Items whose 现行有效件数 must follow from last year's (docs/domain.md §6 rule 6, 2021 format).
 IN_FORCE_ITEMS: tuple[str, ...] = ("rules", "normative_documents")
 
 

@@ -16,7 +16,7 @@ from workflow.catalog.applicants import APPLICANT_KINDS, ORGANISATION_GROUP_LABE
 from workflow.catalog.outcomes import FORMATS, GROUP_BY_CODE, OUTCOME_BY_CODE, OUTCOMES
 
 TITLE = "三、收到和处理政府信息公开申请情况"
-#: Printed under the title; the same identity is check 1 of SPEC §6.
+#: Printed under the title; the same identity is check 1 of docs/domain.md §6.
 CONSISTENCY_NOTE = "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）"
 #: Header spanning every data column.
 COLUMN_HEADER = "申请人情况"

@@ -2,7 +2,7 @@
 
 Three groups of five columns: 行政复议 | 行政诉讼 · 未经复议直接起诉 | 行政诉讼 · 复议后起诉.
 A group's ``path`` gives its header cells (行政诉讼 spans its two routes). The result
-codes are the ones the challenge ledger and the legal officer's form use (SPEC §5, §11).
+codes are the ones the challenge ledger and the legal officer's form use (docs/domain.md §5, §11).
 """
 
 from __future__ import annotations
