@@ -15,6 +15,12 @@ The templates produce plain text with a tiny markup:
 * ``@note 文字`` is a smaller closing remark (contact, attachments);
 * any other block is a body paragraph with a two-character first-line indent.
 
+The markup belongs to the templates alone. Every value a template prints (the applicant's
+name, the subject, a clerk's grounds: anything from the context) is data: it enters the
+text as a placeholder while the markup is parsed and is put into its block afterwards,
+with its line breaks folded into spaces. So no text typed by anyone can start a
+paragraph, a table row or a note in an official document (:func:`notice_blocks`).
+
 Output is deterministic (reportlab's invariant mode: no timestamps, fixed IDs), so the
 same notice renders to the same bytes; the stored file is nevertheless the one that is
 reprinted, never a re-rendering.
@@ -23,7 +29,9 @@ reprinted, never a re-rendering.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -67,6 +75,35 @@ def cn_date(value: date) -> str:
     return f"{value.year}年{value.month}月{value.day}日"
 
 
+#: Private-use characters that bracket a value's index while the markup is parsed. No
+#: keyboard types them, and they are removed from every value before it is inserted.
+_OPEN, _CLOSE = "\ue000", "\ue001"
+_TOKEN = re.compile(f"{_OPEN}(\\d+){_CLOSE}")
+#: Every character that ends a line for ``str.splitlines`` (and the spaces around it).
+_LINE_BREAK = re.compile("\\s*[\\n\\r\\v\\f\\x1c\\x1d\\x1e\\x85\\u2028\\u2029]+\\s*")
+#: The values printed by the render in progress (None outside :func:`notice_blocks`).
+_VALUES: ContextVar[list[str] | None] = ContextVar("notice_values", default=None)
+
+
+def as_data(text: str) -> str:
+    """A value as it may appear inside one block: no line breaks, no placeholder marks."""
+    return _LINE_BREAK.sub(" ", text.replace(_OPEN, "").replace(_CLOSE, ""))
+
+
+def _hold(value: Any) -> Any:
+    """Jinja's ``finalize``: print a placeholder for each value and keep the value aside.
+
+    An empty value prints nothing, as before, so a template line that only holds an
+    absent value still reads as a blank line.
+    """
+    values = _VALUES.get()
+    text = str(value)
+    if values is None or not text:
+        return value
+    values.append(as_data(text))
+    return f"{_OPEN}{len(values) - 1}{_CLOSE}"
+
+
 def _environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATE_DIR),
@@ -75,6 +112,7 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
+        finalize=_hold,
     )
     env.filters["cn_date"] = cn_date
     env.filters["yuan"] = lambda amount: f"{int(amount):,}"
@@ -95,11 +133,6 @@ for _module in (textsplit, rl_paragraph):  # both keep a copy of the list
     )
 
 
-def notice_text(template: str, context: Mapping[str, Any]) -> str:
-    """The notice's wording: ``templates/notices/<template>.txt`` rendered with ``context``."""
-    return ENVIRONMENT.get_template(f"{template}.txt").render(**context)
-
-
 @dataclass(frozen=True)
 class Block:
     """One laid-out piece of the body: ``kind`` is to, paragraph, table or note."""
@@ -113,6 +146,30 @@ class Block:
 class ParsedNotice:
     title: str
     blocks: tuple[Block, ...] = field(default=())
+
+
+def notice_blocks(template: str, context: Mapping[str, Any]) -> ParsedNotice:
+    """The notice's wording, ``templates/notices/<template>.txt`` with ``context``, as blocks.
+
+    The markup is parsed with every printed value still a placeholder; the values are
+    inserted into their blocks afterwards, so they can never change the structure.
+    """
+    values: list[str] = []
+    token = _VALUES.set(values)
+    try:
+        text = ENVIRONMENT.get_template(f"{template}.txt").render(**context)
+    finally:
+        _VALUES.reset(token)
+    parsed = parse_notice(text)
+
+    def fill(part: str) -> str:
+        return _TOKEN.sub(lambda m: values[int(m.group(1))], part)
+
+    blocks = tuple(
+        Block(b.kind, fill(b.text), tuple((fill(k), fill(v)) for k, v in b.rows))
+        for b in parsed.blocks
+    )
+    return ParsedNotice(fill(parsed.title), blocks)
 
 
 def parse_notice(text: str) -> ParsedNotice:
@@ -245,7 +302,7 @@ def _page_number(canvas: Canvas, _doc: SimpleDocTemplate) -> None:
 
 def render_notice(doc: NoticeDocument) -> bytes:
     """The notice as A4 PDF bytes; the same document always gives the same bytes."""
-    parsed = parse_notice(notice_text(doc.template, doc.context))
+    parsed = notice_blocks(doc.template, doc.context)
     font = pdf_font().name
     styles = _styles(font)
     buffer = io.BytesIO()
