@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, joinedload
 import settings
 from models import User
 from models.db import make_engine, make_session_factory
+from views import observability
 from workflow.kernel.errors import DomainError
 
 csrf = CSRFProtect()
@@ -78,6 +79,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     _register_blueprints(app)
     _register_errors(app)
+    observability.init_app(app)
 
     @app.teardown_appcontext
     def close_session(_exc: BaseException | None) -> None:
@@ -131,6 +133,7 @@ BLUEPRINTS = (
     "views.dashboard",
     "views.audit",
     "views.notices",
+    "views.health",
 )
 
 

@@ -76,6 +76,10 @@ EXPECTATIONS: dict[str, dict[str, Expectation]] = {
     "auth.login": both(EVERYONE),
     "auth.logout": post(EVERYONE),
     "auth.change_password": both(STAFF),
+    # Infrastructure: no personal data, no figures; /metrics answers the local machine only
+    # (the test client is local).
+    "health.healthz": get(EVERYONE),
+    "health.metrics": get(EVERYONE),
     # ------------------------------------------------------------------ requests
     "requests.index": get(STAFF),
     "requests.list_requests": get(STAFF),
