@@ -21,6 +21,9 @@ SECURE_COOKIES = "GONGKAI_SECURE_COOKIES"
 BEHIND_PROXY = "GONGKAI_BEHIND_PROXY"
 #: A TrueType/OpenType font file for PDFs, or ``builtin`` for STSong-Light.
 PDF_FONT = "GONGKAI_PDF_FONT"
+#: A directory shared by the gunicorn workers of a host: metrics are then summed across
+#: them (``prometheus_client`` multiprocess mode; the name is that library's).
+METRICS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 #: The password ``create-user`` uses instead of prompting (scripts, the demo).
 PASSWORD = "GONGKAI_PASSWORD"
 
@@ -59,3 +62,7 @@ def pdf_font() -> str:
 
 def password() -> str:
     return os.environ.get(PASSWORD, "")
+
+
+def metrics_dir() -> str:
+    return _get(METRICS_DIR)

@@ -10,10 +10,12 @@ because route timings describe the installation.
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, request
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+import settings
 from models.migrate import schema_revisions
 from workflow.kernel.errors import PermissionDenied
 
@@ -42,4 +44,8 @@ def healthz() -> tuple[Response, int]:
 def metrics() -> Response:
     if request.remote_addr not in LOOPBACK:
         raise PermissionDenied("监控指标仅对本机开放")
-    return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+    registry = REGISTRY
+    if settings.metrics_dir():  # several workers on this host: sum what each recorded
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)
+    return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
