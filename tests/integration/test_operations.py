@@ -14,7 +14,7 @@ from models.db import make_session_factory
 from models.event import AppendOnlyError
 from tests.conftest import NOW
 from workflow import operations as ops
-from workflow.errors import ConflictError, GuardError, ValidationError
+from workflow.errors import ConflictError, GuardError, PermissionDenied, ValidationError
 
 INTAKE = {
     "applicant_name": "张三",
@@ -255,5 +255,8 @@ def test_other_agency_cannot_act(session, agency, users) -> None:
     session.add(other)
     session.commit()
     stranger = ops.Actor(None, "x", other.id, frozenset({"handler"}))
-    with pytest.raises(Exception, match="本机关"):
+    with pytest.raises(PermissionDenied, match="只能办理本机关的申请"):
         ops.fire(session, req, "accept", stranger, NOW, {"effective_date": "2026-09-25"})
+    session.rollback()
+    session.refresh(req)
+    assert req.state == "registered" and len(events_of(session, req)) == 1  # nothing happened

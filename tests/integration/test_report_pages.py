@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from html import unescape
 from urllib.parse import quote
 
+import pytest
 from sqlalchemy import func, select
 
 from documents.archive import freeze_pdf
@@ -19,8 +20,7 @@ from workflow.operations import Actor, local_today
 from workflow.publishing import publish
 from workflow.stats_queries import Scope
 
-demo_template = report_fixtures.demo_template
-db_url = report_fixtures.db_url
+pytestmark = pytest.mark.demo
 demo_agency = report_fixtures.demo_agency
 
 URL = "/reports?agency=nanchang-etdz&year=2019"

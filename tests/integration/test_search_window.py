@@ -199,6 +199,9 @@ def test_the_export_is_never_windowed(world, monkeypatch) -> None:
     assert export.status_code == 200
     rows = list(csv.reader(io.StringIO(export.data.decode("utf-8-sig"))))
     assert len(rows) == 1 + len(rare_matches(ids))
+    # The matching requests themselves (by applicant), from every window, none other.
+    expected = [f"{RARE}公司" if i in RARE_NAME else f"申请人{i}" for i in RARE_SUBJECT | RARE_NAME]
+    assert sorted(row[1] for row in rows[1:]) == sorted(expected)
 
 
 @pytest.mark.parametrize("sort", ["received_desc", "tracking_asc"])
