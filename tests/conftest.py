@@ -82,12 +82,16 @@ def session(engine: Engine) -> Iterator[Session]:
     s.close()
 
 
-@pytest.fixture
-def agency(session: Session) -> Agency:
+def make_test_agency(session: Session) -> Agency:
     row = Agency(code="test-agency", name="测试机关")
     session.add(row)
     session.commit()
     return row
+
+
+@pytest.fixture
+def agency(session: Session) -> Agency:
+    return make_test_agency(session)
 
 
 @functools.cache
@@ -107,13 +111,18 @@ def make_user(session: Session, agency: Agency, username: str, *roles: str) -> U
     return user
 
 
-@pytest.fixture
-def users(session: Session, agency: Agency) -> dict[str, User]:
-    """One user per role in the test agency, named after the role."""
+def make_role_users(session: Session, agency: Agency) -> dict[str, User]:
+    """One user per role in ``agency``, named after the role."""
     return {
         role: make_user(session, agency, role, role)
         for role in ("registrar", "handler", "approver", "legal", "admin", "viewer")
     }
+
+
+@pytest.fixture
+def users(session: Session, agency: Agency) -> dict[str, User]:
+    """One user per role in the test agency, named after the role."""
+    return make_role_users(session, agency)
 
 
 @pytest.fixture
