@@ -33,6 +33,16 @@ NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 PG_URL = os.environ.get("GONGKAI_TEST_DATABASE_URL")
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """``--dist loadgroup`` keeps the browser tests on one worker (tests/scheduling.py)."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from tests.scheduling import BrowserTogetherScheduling
+
+    return BrowserTogetherScheduling(config, log)
+
+
 def _load_demo(engine: Engine) -> None:
     session = make_session_factory(engine)()
     load(session, NOW)

@@ -17,8 +17,7 @@ from playwright.sync_api import Page
 
 from tests.browser.support import DESKTOP, PHONE, login, screenshot
 
-# One xdist worker runs them all (--dist loadgroup): one server and one Chromium.
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = pytest.mark.browser
 
 MIN_CONTRAST = 4.5
 MAX_TABS = 150

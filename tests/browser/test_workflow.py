@@ -17,8 +17,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.support import local_today, screenshot
 
-# One xdist worker runs them all (--dist loadgroup): one server and one Chromium.
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = pytest.mark.browser
 
 APPLICANT = "浏览器测试申请人甲"
 SUBJECT = "经开区2026年道路改造工程的招标文件及中标结果（浏览器测试）"
