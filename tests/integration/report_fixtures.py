@@ -1,4 +1,4 @@
-"""Fixtures for the annual-report tests: the demo data set (SPEC §10) on a real database.
+"""Fixtures for the annual-report tests: the demo data set (docs/domain.md §10) on a real database.
 
 A module using them is marked ``demo`` (its tests' databases are copies of the demo
 template, tests/templates.py), so the shared ``engine``, ``session``, ``app`` and
