@@ -1,25 +1,29 @@
 """Shared fixtures: a real, migrated database per test and an app bound to it.
 
-``GONGKAI_TEST_DATABASE_URL`` (set by ``make test`` for the PostgreSQL pass) replaces
-the per-test SQLite file with a fresh schema on a real PostgreSQL server.
+Every test gets its own copy of a template built once per pytest process (see
+tests/templates.py): empty but migrated, or holding the demo data when the test is marked
+``@pytest.mark.demo``. ``GONGKAI_TEST_DATABASE_URL`` (set by ``make test`` for the
+PostgreSQL pass) puts the templates and copies on a real PostgreSQL server instead of
+SQLite files.
 """
 
 from __future__ import annotations
 
 import functools
 import os
-import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from models import Agency, User
 from models.db import make_engine, make_session_factory
 from models.migrate import upgrade
+from tests.templates import Templates
+from workflow.admin.demo import load
 
 PASSWORD = "test-password-1"
 #: A fixed "now" inside 2026 so deadlines and the calendar are deterministic.
@@ -29,47 +33,48 @@ NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 PG_URL = os.environ.get("GONGKAI_TEST_DATABASE_URL")
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """``--dist loadgroup`` keeps the browser tests on one worker (tests/scheduling.py)."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from tests.scheduling import BrowserTogetherScheduling
+
+    return BrowserTogetherScheduling(config, log)
+
+
+def _load_demo(engine: Engine) -> None:
+    session = make_session_factory(engine)()
+    load(session, NOW)
+    session.commit()
+    session.close()
+
+
 @pytest.fixture(scope="session")
-def migrated(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """Run the migrations once per test session: a template SQLite file, or the PG schema."""
-    if PG_URL:
-        engine = make_engine(PG_URL)
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        upgrade(engine)
-        engine.dispose()
-        return PG_URL
-    path = tmp_path_factory.mktemp("template") / "template.db"
-    engine = make_engine(f"sqlite:///{path}")
-    upgrade(engine)
-    engine.dispose()
-    return str(path)
+def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
+    """This process's template databases (tests/templates.py); the empty one is migrated."""
+    made = Templates(tmp_path_factory.mktemp("templates"), PG_URL)
+    made.build("empty", upgrade)
+    yield made
+    made.drop_all()
 
 
-def _empty_postgres(url: str) -> None:
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        tables = [
-            r[0]
-            for r in conn.execute(
-                text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
-            )
-            if r[0] != "alembic_version"
-        ]
-        conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-    engine.dispose()
+@pytest.fixture(scope="session")
+def demo_template(templates: Templates) -> Templates:
+    """The demo data set (loaded at ``NOW``) replayed once into the "demo" template."""
+    templates.build("demo", _load_demo, start="empty")
+    return templates
 
 
 @pytest.fixture
-def db_url(migrated: str, tmp_path: Path) -> str:
-    """A migrated, empty database for one test (a copy of the template, or a truncated PG)."""
-    if PG_URL:
-        _empty_postgres(PG_URL)
-        return PG_URL
-    target = tmp_path / "test.db"
-    shutil.copyfile(migrated, target)
-    return f"sqlite:///{target}"
+def db_url(templates: Templates, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A pristine database for one test: a copy of the migrated, empty template — or of the
+    demo template for a test marked ``demo``."""
+    kind = "empty"
+    if request.node.get_closest_marker("demo"):
+        request.getfixturevalue("demo_template")
+        kind = "demo"
+    return templates.copy(kind, "test", tmp_path)
 
 
 @pytest.fixture
@@ -87,12 +92,16 @@ def session(engine: Engine) -> Iterator[Session]:
     s.close()
 
 
-@pytest.fixture
-def agency(session: Session) -> Agency:
+def make_test_agency(session: Session) -> Agency:
     row = Agency(code="test-agency", name="测试机关")
     session.add(row)
     session.commit()
     return row
+
+
+@pytest.fixture
+def agency(session: Session) -> Agency:
+    return make_test_agency(session)
 
 
 @functools.cache
@@ -112,13 +121,18 @@ def make_user(session: Session, agency: Agency, username: str, *roles: str) -> U
     return user
 
 
-@pytest.fixture
-def users(session: Session, agency: Agency) -> dict[str, User]:
-    """One user per role in the test agency, named after the role."""
+def make_role_users(session: Session, agency: Agency) -> dict[str, User]:
+    """One user per role in ``agency``, named after the role."""
     return {
         role: make_user(session, agency, role, role)
         for role in ("registrar", "handler", "approver", "legal", "admin", "viewer")
     }
+
+
+@pytest.fixture
+def users(session: Session, agency: Agency) -> dict[str, User]:
+    """One user per role in the test agency, named after the role."""
+    return make_role_users(session, agency)
 
 
 @pytest.fixture

@@ -2,9 +2,14 @@
 # The whole suite: everything on SQLite, then the database-facing tests on a real
 # PostgreSQL server started here and stopped afterwards. pytest's exit code 5
 # ("no tests collected") is a failure, never a silent pass.
+#
+# Both passes run in parallel with pytest-xdist: GONGKAI_TEST_WORKERS processes (default
+# "auto": one per CPU). Each worker builds its own template databases (tests/templates.py);
+# the browser tests share one server, so they all run on one worker (--dist loadgroup).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
+PARALLEL=(-n "${GONGKAI_TEST_WORKERS:-auto}" --dist loadgroup)
 
 run_pytest() {
   "$PY" -m pytest "$@"
@@ -14,9 +19,9 @@ run_pytest() {
 }
 
 echo "== SQLite: whole suite =="
-run_pytest -q tests || exit 1
+run_pytest -q "${PARALLEL[@]}" tests || exit 1
 
 echo "== PostgreSQL: integration suite =="
 url=$(tools/pg-test-server.sh start) || { echo "could not start PostgreSQL" >&2; exit 1; }
 trap 'tools/pg-test-server.sh stop' EXIT
-GONGKAI_TEST_DATABASE_URL="$url" run_pytest -q -m "not browser" tests/integration || exit 1
+GONGKAI_TEST_DATABASE_URL="$url" run_pytest -q "${PARALLEL[@]}" -m "not browser" tests/integration || exit 1

@@ -69,7 +69,11 @@ def _wait_until_up(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Base URL of a live server on a fresh demo database (one per test session)."""
+    """Base URL of a live server on a fresh demo database (one per test session).
+
+    Under pytest-xdist (``--dist loadgroup``) every browser test runs on one worker
+    (tests/scheduling.py), so there is still one server and one Chromium for all of them.
+    """
     workdir = tmp_path_factory.mktemp("browser-server")
     env = {k: v for k, v in os.environ.items() if k not in ("GONGKAI_ENV",)}
     env.update(

@@ -6,7 +6,9 @@ import csv
 import io
 
 import pytest
+from sqlalchemy import select
 
+from models import Event, Request
 from tests.conftest import NOW, login, make_user
 from tests.integration.world import build_world, registered_request
 from workflow.kernel.actor import Actor
@@ -121,6 +123,11 @@ def test_user_log_is_paginated_newest_first(app, session, world, users) -> None:
     rows = rows_of(client.get(f"/audit/export.csv?user={users['registrar'].id}"))
     assert len(rows) == 1 + total
     assert {r[0] for r in rows[1:]} == {"申请"}
+    # The registrar's own events, each once: (tracking number, operation code, username).
+    mine = session.scalars(select(Event).where(Event.actor_id == users["registrar"].id))
+    expected = [(session.get(Request, e.request_id).tracking_no, e.trigger) for e in mine]
+    assert sorted((r[1], r[5]) for r in rows[1:]) == sorted(expected)
+    assert {r[12] for r in rows[1:]} == {"registrar"}
     assert client.get(f"/audit/users/{users['registrar'].id}?page=99").status_code == 200
 
 

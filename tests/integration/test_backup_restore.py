@@ -115,13 +115,13 @@ def test_backup_of_a_missing_database_is_refused(tmp_path: Path) -> None:
 
 
 @pytest.mark.postgres
+@pytest.mark.demo
 @pytest.mark.skipif(not PG_URL, reason="needs GONGKAI_TEST_DATABASE_URL (make test starts it)")
 @pytest.mark.skipif(
     not (shutil.which("pg_dump") and shutil.which("pg_restore")),
     reason="needs the PostgreSQL client tools pg_dump and pg_restore",
 )
 def test_postgres_backup_and_restore(db_url: str, tmp_path: Path) -> None:
-    load_demo(db_url)
     expected = statistics(db_url)
     dump = tmp_path / "backup.dump"
     made = cli(db_url, "backup", str(dump))

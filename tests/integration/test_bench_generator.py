@@ -15,20 +15,20 @@ covers them all even at this small size.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, select
 
 from bench.generate import generate_bulk, generate_operations, seeds_for
 from bench.plans import ORDERS_NEW_REPLY, ROOT, Act, Plan, plan_for
 from models import Agency, Base, Challenge, Request, User
 from models.db import make_engine, make_session_factory
-from tests.conftest import NOW, PG_URL
+from tests.conftest import NOW
+from tests.templates import Templates
 from workflow.annual_report.narrative import fee_summary
 from workflow.annual_report.report import fee_histories
 from workflow.challenges import operations as challenge_ops
@@ -151,20 +151,12 @@ def _statistics(engine: Engine) -> dict[int, Any]:
 
 
 @pytest.fixture
-def fresh_engine(migrated: str, tmp_path: Path) -> Iterator[Callable[[], Engine]]:
-    """A second empty database: a copy of the SQLite template, or the truncated PG one."""
+def fresh_engine(templates: Templates, tmp_path: Path) -> Iterator[Callable[[], Engine]]:
+    """A second empty database: another copy of the migrated template."""
     engines: list[Engine] = []
 
     def make() -> Engine:
-        if PG_URL:
-            engine = make_engine(PG_URL)
-            with engine.begin() as conn:
-                tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
-                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        else:
-            target = tmp_path / "bulk.db"
-            shutil.copyfile(migrated, target)
-            engine = make_engine(f"sqlite:///{target}")
+        engine = make_engine(templates.copy("empty", "bulk", tmp_path))
         engines.append(engine)
         return engine
 

@@ -306,6 +306,7 @@ def test_reimport_is_refused(session, agency, users, ledger_requests, tmp_path) 
     again = run(session, path)
     assert not again.ok
     assert len(again.refused_lines) == 5
+    assert sorted(again.refused_lines) == list(range(2, 2 + len(GOOD_ROWS)))  # every line
     assert all("已登记过" in e.reason for e in again.errors)
     assert case_count(session) == 5
 

@@ -1,16 +1,56 @@
-"""``python app.py …`` as an operator runs it: real processes on a real database."""
+"""``python app.py …`` as an operator runs it, on a real database.
+
+Most tests run the commands in this process through click's test runner (``cli``): the
+same command objects, arguments, environment variables and exit codes, without starting
+an interpreter and importing the whole application for every call. ``entry_point`` runs
+the real ``python app.py`` process, for what only a process shows: the entry point
+itself, its exit status, and output that must not depend on the process.
+"""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+
+from click.testing import CliRunner
+
+import commands
 
 ROOT = Path(__file__).parents[2]
 
 
-def cli(db_url: str, *args: str, password: str | None = None) -> subprocess.CompletedProcess[str]:
+@dataclass(frozen=True)
+class Ran:
+    """What a command left behind, with the names of ``subprocess.CompletedProcess``."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def cli(db_url: str, *args: str, password: str | None = None) -> Ran:
+    """Run ``python app.py ARGS`` in-process with ``DATABASE_URL`` (and ``GONGKAI_PASSWORD``).
+
+    An exception other than click's own exits fails the test where it happens: a real
+    process would have printed a traceback, which no operator should ever see.
+    """
+    result = CliRunner().invoke(
+        commands.cli,
+        list(args),
+        env={"DATABASE_URL": db_url, "GONGKAI_PASSWORD": password},
+        prog_name="python app.py",
+        catch_exceptions=False,
+    )
+    return Ran(result.exit_code, result.stdout, result.stderr)
+
+
+def entry_point(
+    db_url: str, *args: str, password: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the real ``python app.py ARGS`` process (no stdin, as from a script)."""
     env = {**os.environ, "DATABASE_URL": db_url}
     env.pop("GONGKAI_PASSWORD", None)
     if password is not None:
@@ -27,8 +67,9 @@ def cli(db_url: str, *args: str, password: str | None = None) -> subprocess.Comp
 
 
 def test_init_is_idempotent(db_url: str) -> None:
+    """End to end: the real entry point, twice, on the same database."""
     for _ in range(2):
-        done = cli(db_url, "init")
+        done = entry_point(db_url, "init")
         assert done.returncode == 0, done.stderr
         assert "数据库已就绪" in done.stdout
 

@@ -19,10 +19,8 @@ from commands.admin import init
 from models import Agency, CalendarOverride, Request, RequestFacts
 from models.db import make_session_factory
 from models.migrate import alembic_config
-from tests.conftest import NOW
 from views import dashboard
 from workflow.admin import operations as admin_ops
-from workflow.admin.demo import load
 from workflow.catalog.states import OPEN_STATES
 from workflow.kernel.actor import Actor, local_today
 from workflow.requests import operations as ops
@@ -55,9 +53,9 @@ def _section(page: str, heading: str, following: str) -> list[str]:
 
 
 @pytest.fixture
-def demo(session):
-    load(session, NOW)
-    session.commit()
+def demo(request, session):
+    """The session, on the demo data: the test is marked ``demo``."""
+    assert request.node.get_closest_marker("demo"), "a test using `demo` is marked demo"
     return session
 
 
@@ -67,6 +65,7 @@ def _client(app, user: str = "chengban"):
     return client
 
 
+@pytest.mark.demo
 def test_every_stored_clock_agrees_with_the_events(demo) -> None:
     today = _today()
     checked = 0
@@ -82,6 +81,7 @@ def test_every_stored_clock_agrees_with_the_events(demo) -> None:
     assert verify_projection(demo, Scope.of(root, with_subordinates=True)) == []
 
 
+@pytest.mark.demo
 def test_workbench_lists_exactly_the_overdue_and_due_soon(app, demo, monkeypatch) -> None:
     today = _today()
     full = _full(demo, today)
@@ -102,6 +102,7 @@ def test_workbench_lists_exactly_the_overdue_and_due_soon(app, demo, monkeypatch
         assert "在申请列表中查看全部逾期申请" in page
 
 
+@pytest.mark.demo
 def test_overdue_filter_includes_a_clock_paused_too_late(app, demo) -> None:
     """A consultation started after the deadline does not make the request punctual."""
     today = _today()
@@ -150,6 +151,7 @@ def test_overdue_filter_includes_a_clock_paused_too_late(app, demo) -> None:
     )
 
 
+@pytest.mark.demo
 def test_a_calendar_change_moves_the_stored_deadlines(demo) -> None:
     today = _today()
     row = demo.scalar(
@@ -178,6 +180,7 @@ def test_a_calendar_change_moves_the_stored_deadlines(demo) -> None:
     assert verify_projection(demo, Scope.of(root, with_subordinates=True)) == []
 
 
+@pytest.mark.demo
 def test_a_stale_clock_is_found_repaired_and_refreshed(demo) -> None:
     root = demo.scalar(select(Agency).where(Agency.parent_id.is_(None)))
     scope = Scope.of(root, with_subordinates=True)
@@ -198,6 +201,7 @@ def test_a_stale_clock_is_found_repaired_and_refreshed(demo) -> None:
     assert verify_projection(demo, scope) == []
 
 
+@pytest.mark.demo
 def test_upgrading_with_init_computes_the_clocks_of_existing_requests(
     engine, db_url, demo, monkeypatch
 ) -> None:

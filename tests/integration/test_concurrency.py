@@ -9,10 +9,12 @@ PostgreSQL when the suite runs there (``GONGKAI_TEST_DATABASE_URL``).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -23,14 +25,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from models import Agency, Event, Request, RequestFacts
-from models.db import make_session_factory
+from models.db import make_engine, make_session_factory
 from tests.conftest import NOW
 from tests.integration.world import registered_request
+from tests.waiting import wait_until
 from workflow.admin.log_check import verify_log
 from workflow.kernel.actor import Actor
 from workflow.kernel.errors import ConflictError, GuardError
@@ -192,6 +195,30 @@ def write_big_ledger(path: Path, rows: int) -> None:
             )
 
 
+def another_writer_is_active(probe: Engine) -> bool:
+    """Whether some other connection holds an open write transaction on the database."""
+    if probe.dialect.name == "sqlite":
+        # Taking the write lock without waiting fails exactly while another writer has it.
+        path = probe.url.database
+        with contextlib.closing(sqlite3.connect(path, timeout=0, isolation_level=None)) as conn:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                if "locked" in str(exc):
+                    return True
+                raise
+            conn.execute("ROLLBACK")
+            return False
+    with probe.connect() as conn:
+        writers = conn.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL"
+            )
+        )
+    return writers > 0
+
+
 def test_a_killed_import_leaves_nothing(db_url, session, agency, users, tmp_path) -> None:
     big = tmp_path / "big.csv"
     write_big_ledger(big, 3000)
@@ -208,7 +235,15 @@ def test_a_killed_import_leaves_nothing(db_url, session, agency, users, tmp_path
         assert process.stderr is not None
         first = process.stderr.readline()  # the progress label: the import has begun
         assert "导入中" in first, first
-        time.sleep(1.0)
+        probe = make_engine(db_url)
+        try:
+            wait_until(
+                lambda: process.poll() is not None or another_writer_is_active(probe),
+                60,
+                "the import has written into its (uncommitted) transaction",
+            )
+        finally:
+            probe.dispose()
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)
     finally:

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import subprocess
-import sys
 from datetime import date, datetime
 from pathlib import Path
 
@@ -17,11 +14,11 @@ from sqlalchemy.orm import Session
 
 from models import Agency, Event, Request, RequestFacts, User
 from tests.conftest import NOW, make_user
+from tests.integration.test_cli import cli
 from workflow.kernel.actor import local_today
 from workflow.ledger.importer import ImportReport, actor_named, default_actor, import_ledger
 from workflow.ledger.reader import COLUMN_NAMES, LedgerFileError, read_ledger, validate_rows
 
-ROOT = Path(__file__).parents[2]
 TODAY = local_today(NOW)
 
 GOOD_ROWS: list[dict[str, str]] = [
@@ -313,6 +310,9 @@ def test_actor_of_another_agency_is_refused(session, agency, users, other_agency
     )
     agency_errors = [e for e in report.errors if e.column == "agency"]
     assert len(agency_errors) == 7
+    # Exactly the rows of test-agency (lines 2–8), not the other agency's own row 9.
+    own_lines = [n for n, r in enumerate(GOOD_ROWS, start=2) if r["agency"] == "test-agency"]
+    assert [e.line for e in agency_errors] == own_lines
     assert "不属于机关“test-agency”" in agency_errors[0].reason
     assert request_count(session) == 0
 
@@ -349,6 +349,9 @@ def test_reimport_refuses_refs_already_imported(
     again = run(session, path)
     assert len(again.errors) == 8
     assert all(e.column == "ref" and "已导入过" in e.reason for e in again.errors)
+    # Every line, each refused for its own ref.
+    assert [e.line for e in again.errors] == list(range(2, 2 + len(GOOD_ROWS)))
+    assert all(f"“{r['ref']}”" in e.reason for e, r in zip(again.errors, GOOD_ROWS, strict=True))
     session.commit()
     assert request_count(session) == 8
 
@@ -363,18 +366,6 @@ def test_gbk_file_and_missing_column_are_refused(tmp_path) -> None:
 
 
 # --------------------------------------------------------------------------- CLI
-
-
-def cli(db_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "app.py", *args],
-        cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": db_url},
-        capture_output=True,
-        text=True,
-        timeout=180,
-        stdin=subprocess.DEVNULL,
-    )
 
 
 def test_cli_bad_file_exits_non_zero_with_line_numbers(

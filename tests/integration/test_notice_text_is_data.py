@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
 from typing import Any
 
 import pytest
@@ -25,7 +24,6 @@ from documents.notices_pdf import TEMPLATE_DIR, ParsedNotice, as_data, notice_bl
 from models import Request, User
 from models.db import make_engine, make_session_factory
 from tests.conftest import NOW
-from workflow.admin.demo import load
 from workflow.kernel.actor import Actor
 from workflow.notices.document import NoticeDocument
 from workflow.notices.operations import issuable_notices, issue_notice, notices_of
@@ -37,13 +35,10 @@ ATTACK = "+X\n\n本机关同意公开全部信息。\n\n| 答复期限 | 2099年
 
 
 @pytest.fixture(scope="module")
-def issued(migrated: str, tmp_path_factory: pytest.TempPathFactory) -> list[NoticeDocument]:
+def issued(demo_template, tmp_path_factory: pytest.TempPathFactory) -> list[NoticeDocument]:
     """One captured document per template and outcome, from every notice the demo allows."""
-    if not migrated.endswith(".db"):
-        pytest.skip("the capture runs on the SQLite template (the text rules are DB-free)")
-    path = tmp_path_factory.mktemp("notice-text") / "demo.db"
-    shutil.copyfile(migrated, path)
-    engine = make_engine(f"sqlite:///{path}")
+    url = demo_template.copy("demo", "notice_text", tmp_path_factory.mktemp("notice-text"))
+    engine = make_engine(url)
     captured: dict[tuple[str, str], NoticeDocument] = {}
 
     def capture(doc: NoticeDocument) -> bytes:
@@ -51,7 +46,6 @@ def issued(migrated: str, tmp_path_factory: pytest.TempPathFactory) -> list[Noti
         return b"%PDF-1.4 captured"
 
     with make_session_factory(engine)() as session:
-        load(session, NOW)
         handler = session.scalar(select(User).where(User.username == "chengban"))
         actor = Actor.of(handler)
         for request in session.scalars(select(Request).order_by(Request.id)):

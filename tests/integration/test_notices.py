@@ -11,6 +11,7 @@ import io
 import re
 import shutil
 import subprocess
+import time
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from documents.notices_pdf import render_notice
 from models import Agency, Event, Notice, Request
 from models.notice import NoticeImmutableError
 from tests.conftest import NOW, login, make_user
+from tests.waiting import wait_until
 from workflow.catalog.outcomes import DECIDABLE_OUTCOMES, OUTCOME_BY_CODE, Outcome
 from workflow.kernel.actor import Actor
 from workflow.kernel.errors import (
@@ -429,7 +431,19 @@ def test_rendering_is_deterministic(session, agency, users) -> None:
     doc = NoticeDocument(
         "测试机关", "测试机关依申〔2026〕第9号", date(2026, 10, 10), "supplement", context
     )
-    assert render_notice(doc) == render_notice(doc)
+    first = render_notice(doc)
+    # A PDF time stamp has seconds: render again only once the clock shows another one.
+    rendered_at = int(time.time())
+    wait_until(lambda: int(time.time()) > rendered_at, 2, "the next second")
+    assert render_notice(doc) == first
+    other = NoticeDocument(
+        "测试机关",
+        "测试机关依申〔2026〕第9号",
+        date(2026, 10, 10),
+        "supplement",
+        {**context, "applicant": "李四"},
+    )
+    assert render_notice(other) != first  # the bytes are the notice's, not a constant
 
 
 @pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="pdftoppm: bash tools/system-deps.sh")

@@ -14,7 +14,7 @@ from models.db import make_session_factory
 from models.event import AppendOnlyError
 from tests.conftest import NOW
 from workflow.kernel.actor import Actor
-from workflow.kernel.errors import ConflictError, GuardError, ValidationError
+from workflow.kernel.errors import ConflictError, GuardError, PermissionDenied, ValidationError
 from workflow.requests import operations as ops
 from workflow.store.calendar import load_calendar
 
@@ -257,5 +257,8 @@ def test_other_agency_cannot_act(session, agency, users) -> None:
     session.add(other)
     session.commit()
     stranger = Actor(None, "x", other.id, frozenset({"handler"}))
-    with pytest.raises(Exception, match="本机关"):
+    with pytest.raises(PermissionDenied, match="只能办理本机关的申请"):
         ops.fire(session, req, "accept", stranger, NOW, {"effective_date": "2026-09-25"})
+    session.rollback()
+    session.refresh(req)
+    assert req.state == "registered" and len(events_of(session, req)) == 1  # nothing happened

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from html import unescape
 from urllib.parse import quote
 
+import pytest
 from sqlalchemy import func, select
 
 from documents.report_pdf import rendered_report
@@ -20,8 +21,7 @@ from workflow.annual_report.publishing import publish
 from workflow.kernel.actor import Actor, local_today
 from workflow.statistics.scope import Scope
 
-demo_template = report_fixtures.demo_template
-db_url = report_fixtures.db_url
+pytestmark = pytest.mark.demo
 demo_agency = report_fixtures.demo_agency
 
 URL = "/reports?agency=nanchang-etdz&year=2019"

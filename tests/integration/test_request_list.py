@@ -6,17 +6,18 @@ import csv
 import io
 import re
 
-from models import Request
+import pytest
+from sqlalchemy import select
+
+from models import Request, RequestFacts
 from tests.conftest import NOW, login
-from workflow.admin.demo import load
 from workflow.requests import operations as ops
 
 NUMBER = re.compile(r'<a href="/requests/(\d+)">')
 
 
 def demo(app, session, user: str = "chayue"):
-    load(session, NOW)
-    session.commit()
+    """A client signed in as a demo user, in a test marked ``demo``."""
     client = app.test_client()
     client.post("/login", data={"username": user, "password": "gongkai-demo"})
     return client
@@ -26,6 +27,7 @@ def ids_on(page: str) -> list[int]:
     return [int(i) for i in NUMBER.findall(page)]
 
 
+@pytest.mark.demo
 def test_keyset_pages_cover_every_request_exactly_once(app, session) -> None:
     client = demo(app, session)
     seen: list[int] = []
@@ -42,6 +44,7 @@ def test_keyset_pages_cover_every_request_exactly_once(app, session) -> None:
     assert received == sorted(received)
 
 
+@pytest.mark.demo
 def test_filters_and_search(app, session) -> None:
     client = demo(app, session)
     page = client.get("/requests?year=2019&outcome=partially_disclosed").text
@@ -49,6 +52,21 @@ def test_filters_and_search(app, session) -> None:
     assert "共 1 件" in client.get("/requests?year=2019&outcome=withheld").text
     assert "共 10 件" in client.get("/requests?year=2019&kind=natural_person").text
     assert "共 1 件" in client.get("/requests?q=2019-0001").text
+    # The very requests, not just how many: each filter lists exactly its matches.
+    of_2019 = select(Request.id).join(RequestFacts).where(Request.year == 2019)
+    partly = of_2019.where(RequestFacts.outcome == "partially_disclosed")
+    withheld = of_2019.where(RequestFacts.outcome.like("withheld.%"))
+    natural = of_2019.where(RequestFacts.applicant_kind == "natural_person")
+    numbered = select(Request.id).where(Request.tracking_no == "2019-0001")
+    for query, expected in (
+        ("year=2019&outcome=partially_disclosed", partly),
+        ("year=2019&outcome=withheld", withheld),
+        ("year=2019&kind=natural_person", natural),
+        ("q=2019-0001", numbered),
+    ):
+        assert sorted(ids_on(client.get(f"/requests?{query}").text)) == sorted(
+            session.scalars(expected)
+        ), query
     assert "共 0 件" in client.get("/requests?q=%25_%25").text  # LIKE wildcards are literal
     assert "共 0 件" in client.get("/requests?year=2019&overdue=1").text
     overdue = client.get("/requests?overdue=1").text
@@ -88,6 +106,7 @@ def test_csv_export_matches_the_filter_and_neutralises_formulas(app, session, us
     assert len(rows) == 2 and rows[1][1].startswith("'=")
 
 
+@pytest.mark.demo
 def test_count_stops_at_the_cap(app, session, monkeypatch) -> None:
     import views.requests as list_view
 

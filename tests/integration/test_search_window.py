@@ -12,9 +12,13 @@ import re
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import Engine, select
 
-from tests.conftest import NOW
+from models import Request, User
+from models.db import make_session_factory
+from tests.conftest import NOW, make_role_users, make_test_agency
 from tests.integration.routes import signed_in
+from tests.templates import Templates
 from workflow.kernel.actor import Actor
 from workflow.requests import operations as ops
 from workflow.requests import query as request_query
@@ -36,14 +40,15 @@ COUNTED = re.compile(r"(共|本段找到) (\d+\+?) 件")
 NOTE = re.compile(r'<p class="muted search-window">([^<]*)</p>')
 
 
-@pytest.fixture
-def world(app, session, agency, users):
-    """COUNT requests a week apart; returns (signed-in client, ids by index)."""
-    ids = []
+def _fill(engine: Engine) -> None:
+    """COUNT requests a week apart, registered in the test agency (one user per role)."""
+    session = make_session_factory(engine)()
+    agency = make_test_agency(session)
+    users = make_role_users(session, agency)
     for i in range(COUNT):
         day = FIRST_DAY + timedelta(days=7 * i)
         company = i in COMPANIES
-        req = ops.register(
+        ops.register(
             session,
             Actor.of(users["registrar"]),
             NOW,
@@ -57,8 +62,29 @@ def world(app, session, agency, users):
             agency=agency,
         )
         session.commit()
-        ids.append(req.id)
-    return signed_in(app, session, users["viewer"]), ids
+    session.close()
+
+
+@pytest.fixture(scope="session")
+def search_template(templates: Templates) -> Templates:
+    """The world of this module, registered once per worker (tests/templates.py)."""
+    templates.build("search", _fill, start="empty")
+    return templates
+
+
+@pytest.fixture
+def db_url(search_template: Templates, tmp_path) -> str:
+    """Each test of this module starts on a fresh copy of that world."""
+    return search_template.copy("search", "test", tmp_path)
+
+
+@pytest.fixture
+def world(app, session):
+    """The signed-in viewer's client, and the ids of the COUNT requests by index."""
+    viewer = session.scalar(select(User).where(User.username == "viewer"))
+    ids = list(session.scalars(select(Request.id).order_by(Request.id)))
+    assert len(ids) == COUNT
+    return signed_in(app, session, viewer), ids
 
 
 def window(monkeypatch, size: int) -> None:
@@ -200,6 +226,9 @@ def test_the_export_is_never_windowed(world, monkeypatch) -> None:
     assert export.status_code == 200
     rows = list(csv.reader(io.StringIO(export.data.decode("utf-8-sig"))))
     assert len(rows) == 1 + len(rare_matches(ids))
+    # The matching requests themselves (by applicant), from every window, none other.
+    expected = [f"{RARE}公司" if i in RARE_NAME else f"申请人{i}" for i in RARE_SUBJECT | RARE_NAME]
+    assert sorted(row[1] for row in rows[1:]) == sorted(expected)
 
 
 @pytest.mark.parametrize("sort", ["received_desc", "tracking_asc"])

@@ -6,48 +6,67 @@ import hashlib
 import re
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import select
 
-from models import PublishedReport, Request, User
+from models import Agency, PublishedReport, Request, RequestFacts, User
 from models.report_draft import PublishedReportPdf
-from tests.conftest import NOW
-from workflow.admin.demo import load
 from workflow.annual_report.publishing import canonical_hash
 from workflow.kernel.actor import Actor
 from workflow.requests import operations as ops
 from workflow.statistics.layouts import table3_layout
+from workflow.statistics.queries import derive
+from workflow.statistics.scope import Scope
 
 
 def demo_client(app, session, username: str = "shenhe"):
-    load(session, NOW)
-    session.commit()
+    """A client signed in as a demo user, in a test marked ``demo``."""
     client = app.test_client()
     client.post("/login", data={"username": username, "password": "gongkai-demo"})
     return client
 
 
+@pytest.mark.demo
 def test_page_shows_every_official_label_and_spec_numbers(app, session) -> None:
     client = demo_client(app, session, "chayue")
     page = client.get("/statistics?agency=nanchang-etdz&year=2019")
     assert page.status_code == 200
     for row in table3_layout("2019").rows:
         assert row.label in page.text
-    assert "全部 47 项通过" in page.text or "项通过" in page.text
+    # Every check of that year is listed as passed: the number of checks, not any number.
+    agency = session.scalar(select(Agency).where(Agency.code == "nanchang-etdz"))
+    result = derive(session, Scope.of(agency), 2019)
+    assert result.checks and all(c.ok for c in result.checks)
+    assert f'<span class="count">全部 {len(result.checks)} 项通过</span>' in page.text
     assert "未经复议直接起诉" in page.text and "复议后起诉" in page.text
     assert "发布2019年度统计" not in page.text  # viewers cannot publish
 
 
+@pytest.mark.demo
 def test_every_number_links_to_exactly_that_many_requests(app, session) -> None:
     client = demo_client(app, session)
     page = client.get("/statistics?agency=nanchang-etdz&year=2019").text
     links = re.findall(r'<a href="(/statistics/drill\?[^"]+)"[^>]*>(\d*)</a>', page)
     assert len(links) > 100
+    layout = table3_layout("2019")
     checked = 0
     for url, value in links:
         if "table=3" in url and url.endswith(".natural_person") and value and int(value):
             drill = client.get(url.replace("&amp;", "&"))
             assert drill.status_code == 200
             assert drill.text.count("/requests/") >= int(value)
+            # Exactly that many requests, each one counted in that cell.
+            listed = {int(i) for i in re.findall(r'href="/requests/(\d+)"', drill.text)}
+            assert len(listed) == int(value), url
+            row = url.rsplit("cell=", 1)[1].removesuffix(".natural_person")
+            for facts in (session.get(RequestFacts, i) for i in listed):
+                assert facts.applicant_kind == "natural_person" and not facts.voided
+                if row == "new_received":
+                    assert facts.received_on.year == 2019, url
+                else:
+                    assert facts.concluded_on is not None and facts.concluded_on.year == 2019
+                if row in {r.key for r in layout.outcome_rows}:
+                    assert facts.outcome in layout.row(row).outcome_codes, url
             checked += 1
     assert checked >= 6
     lawsuits = client.get(
@@ -56,6 +75,7 @@ def test_every_number_links_to_exactly_that_many_requests(app, session) -> None:
     assert "（2019）赣7101行初112号" in lawsuits.text and "（2019）赣7101行初135号" in lawsuits.text
 
 
+@pytest.mark.demo
 def test_publish_freezes_numbers_and_later_corrections_show_as_differences(app, session) -> None:
     client = demo_client(app, session)
     done = client.post("/statistics/publish?agency=nanchang-etdz&year=2019", follow_redirects=True)
@@ -87,6 +107,7 @@ def test_publish_freezes_numbers_and_later_corrections_show_as_differences(app, 
     assert report.numbers["table3"]["new_received"]["total"] == 10  # frozen
 
 
+@pytest.mark.demo
 def test_current_year_cannot_be_published_and_viewers_cannot_publish(app, session) -> None:
     client = demo_client(app, session)
     year = datetime.now(UTC).year
@@ -101,6 +122,7 @@ def test_current_year_cannot_be_published_and_viewers_cannot_publish(app, sessio
     assert session.scalar(select(PublishedReport)) is None
 
 
+@pytest.mark.demo
 def test_bad_parameters_are_404_not_500(app, session) -> None:
     client = demo_client(app, session)
     assert client.get("/statistics?agency=nope").status_code == 404

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from workflow.catalog.applicants import APPLICANT_KINDS, ORGANISATION_GROUP_LABEL
-from workflow.catalog.outcomes import FORMATS, GROUP_BY_CODE, OUTCOME_BY_CODE, OUTCOMES
+from workflow.catalog.outcomes import FORMATS, GROUP_BY_CODE, OUTCOME_BY_CODE
 from workflow.statistics.layouts import TABLE4_LAYOUT, format_for_year, table2_layout, table3_layout
 from workflow.statistics.layouts.table2 import ValueKind
 from workflow.statistics.layouts.table3 import LABEL_DEPTH
+from workflow.statistics.layouts.table3 import _validate as validate_table3
 from workflow.statistics.layouts.table4 import group_for
 
 OUTCOME_ROWS_COMMON = [
@@ -129,8 +132,31 @@ def test_other_rows_per_format() -> None:
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_every_outcome_counts_in_exactly_one_row(fmt: str) -> None:
-    counted = [c for r in table3_layout(fmt).outcome_rows for c in r.outcome_codes]
-    assert sorted(counted) == sorted(o.code for o in OUTCOMES)
+    """Which row each outcome counts in, by name: the import-time check only says "one".
+
+    In the 2019 format the three "other" outcomes share row （六）; otherwise every
+    outcome has a row of its own, keyed by its code.
+    """
+    layout = table3_layout(fmt)
+    rows_of = {
+        code: [r.key for r in layout.outcome_rows if code in r.outcome_codes]
+        for code in OUTCOME_BY_CODE
+    }
+    assert rows_of == {
+        code: ["other" if fmt == "2019" and code.startswith("other.") else code]
+        for code in OUTCOME_BY_CODE
+    }
+
+
+@pytest.mark.parametrize("dropped", ["disclosed", "withheld.third_party"])
+def test_the_import_time_check_refuses_a_layout_that_loses_an_outcome(dropped: str) -> None:
+    layout = table3_layout("2021")
+    broken = replace(layout, rows=tuple(r for r in layout.rows if r.key != dropped))
+    with pytest.raises(AssertionError, match="every outcome in exactly one row"):
+        validate_table3(broken)
+    doubled = replace(layout, rows=(*layout.rows, layout.row(dropped)))
+    with pytest.raises(AssertionError, match="duplicate row key"):
+        validate_table3(doubled)
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
