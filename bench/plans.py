@@ -280,6 +280,8 @@ class _Planner:
             self.act("consult_third_party", begin, {"party": "相关企业", "matter": "是否同意公开"})
             days = rng.randint(3, 15)
             opinion = rng.choice(("agree", "object", "no_reply"))
+            if opinion == "no_reply":  # only once the party's 15 wd have run out (Art. 32)
+                days = 16
             self.act("third_party_replied", self.wd(begin, days), {"opinion": opinion})
         elif roll < 0.8:
             self.act("consult_agency", begin, {"party": "江西省自然资源厅"})

@@ -25,6 +25,7 @@ from app import db
 from models import Agency, Event, Request, RequestFacts, TrackingCounter, User, UserRole
 from models.event import EventColumns
 from views.access import MAX_ID, load_request_for, require_roles, visible_agency_ids
+from views.deadline_explain import explain
 from views.forms import (
     VERSION_FIELD,
     PayloadForm,
@@ -36,6 +37,7 @@ from views.forms import (
 from workflow.catalog.applicants import APPLICANT_KINDS, KIND_BY_CODE
 from workflow.catalog.channels import CHANNEL_BY_CODE, CHANNELS
 from workflow.catalog.outcomes import GROUPS, OUTCOME_BY_CODE, OUTCOMES
+from workflow.clocks import service_dates
 from workflow.csv_safe import write_csv
 from workflow.deadlines import DUE_SOON_DAYS, Deadlines
 from workflow.errors import ConflictError, DomainError, GuardError, NotFound, ValidationError
@@ -53,6 +55,7 @@ from workflow.operations import (
     load_calendar,
     local_today,
     register,
+    request_deadlines,
 )
 from workflow.request_query import SORTS, ListFilter, filtered, list_page, ordered
 from workflow.similar_requests import likely_duplicates
@@ -166,6 +169,9 @@ def submit_action(
 # --------------------------------------------------------------------------- presenters
 
 
+_PROVISIONAL = "（暂定，节假日安排未公布）"
+
+
 @dataclass(frozen=True)
 class DeadlineLine:
     """One row of the deadline panel (or the list's deadline cell)."""
@@ -189,9 +195,10 @@ def reply_status(deadlines: Deadlines, today: date) -> DeadlineLine:
         if due:
             note += f"（申请人补正期限 {due.isoformat()}）"
         return DeadlineLine(label, None, note, "paused")
-    provisional = "（暂定，节假日安排未公布）" if deadlines.provisional else ""
-    if deadlines.paused:
-        return DeadlineLine(label, deadlines.reply_due, "暂停计时" + provisional, "paused")
+    provisional = _PROVISIONAL if "reply_due" in deadlines.provisional else ""
+    if deadlines.paused and not deadlines.overdue(today):
+        note = "暂停计时" + ("（对方逾期未复的，最迟至此日）" if deadlines.consultation_due else "")
+        return DeadlineLine(label, deadlines.reply_due, note + provisional, "paused")
     left = deadlines.days_left(today)
     if left is None:
         return DeadlineLine(label, deadlines.reply_due, provisional)
@@ -206,11 +213,24 @@ def reply_status(deadlines: Deadlines, today: date) -> DeadlineLine:
 
 
 def deadline_panel(req: Request, deadlines: Deadlines, today: date) -> list[DeadlineLine]:
-    """The four clocks of SPEC §3 for the detail page, each with its state in words."""
-    provisional = "（暂定，节假日安排未公布）" if deadlines.provisional else ""
+    """The four clocks of docs/domain.md §3 for the detail page, each with its state in
+    words; "暂定" only on a deadline that rests on an unannounced year."""
+
+    def provisional(name: str) -> str:
+        return _PROVISIONAL if name in deadlines.provisional else ""
+
+    def presumed(name: str) -> str:
+        return "（按推定送达日计算）" if name in deadlines.presumed else ""
+
     notice_due = deadlines.supplement_notice_due
-    notice = DeadlineLine("补正告知期限", notice_due, "收到申请后7个工作日" + provisional)
-    if req.state == State.REGISTERED.value and today > notice_due:
+    notice = DeadlineLine(
+        "补正告知期限",
+        notice_due,
+        "收到申请后7个工作日" + provisional("supplement_notice_due")
+        if notice_due
+        else "2008年《条例》未规定补正告知期限",
+    )
+    if notice_due and req.state == State.REGISTERED.value and today > notice_due:
         notice = DeadlineLine(
             "补正告知期限", notice_due, "已超过法定期限，此后告知补正将标记为逾期", "overdue"
         )
@@ -220,7 +240,9 @@ def deadline_panel(req: Request, deadlines: Deadlines, today: date) -> list[Dead
         consult = DeadlineLine(
             "征求意见期限",
             deadlines.consultation_due,
-            "已届满" if late else "对方应在此日前回复（15个工作日）" + provisional,
+            ("已届满，请记录意见或逾期未答复" if late else "对方应在此日前回复（15个工作日）")
+            + provisional("consultation_due")
+            + presumed("consultation_due"),
             "overdue" if late else "",
         )
     fee = DeadlineLine("缴费期限", deadlines.fee_due, "—")
@@ -229,7 +251,9 @@ def deadline_panel(req: Request, deadlines: Deadlines, today: date) -> list[Dead
         fee = DeadlineLine(
             "缴费期限",
             deadlines.fee_due,
-            "已届满" if late else "申请人应在此日前缴费（20个工作日）" + provisional,
+            ("已届满，可认定逾期未缴费" if late else "申请人应在此日前缴费（20个工作日）")
+            + provisional("fee_due")
+            + presumed("fee_due"),
             "overdue" if late else "",
         )
     return [notice, reply_status(deadlines, today), consult, fee]
@@ -423,12 +447,15 @@ def list_requests() -> str:
         ).all()
     )
     events = histories(session, [r.id for r in found])
+    served = service_dates(session, [r.id for r in found])
     rows = [
         ListRow(
             request=req,
             kind_label=KIND_BY_CODE[req.applicant_kind].label,
             state_label=State(req.state).label,
-            reply=reply_status(deadlines_of(req, events[req.id], calendar, today), today),
+            reply=reply_status(
+                deadlines_of(req, events[req.id], calendar, today, served[req.id]), today
+            ),
         )
         for req in found
     ]
@@ -504,6 +531,7 @@ def export_csv() -> Response:
     stmt = ordered(filtered(session, visible_agency_ids(me), flt, calendar, today), flt)
     found = list(session.scalars(stmt.limit(EXPORT_LIMIT)))
     events = histories(session, [r.id for r in found])
+    served = service_dates(session, [r.id for r in found])
     outcomes = dict(
         session.execute(
             select(RequestFacts.request_id, RequestFacts.outcome).where(
@@ -513,7 +541,8 @@ def export_csv() -> Response:
     )
     rows = []
     for req in found:
-        reply = reply_status(deadlines_of(req, events[req.id], calendar, today), today)
+        deadlines = deadlines_of(req, events[req.id], calendar, today, served[req.id])
+        reply = reply_status(deadlines, today)
         outcome = outcomes.get(req.id)
         rows.append(
             (
@@ -597,7 +626,7 @@ def detail(request_id: int) -> str:
     session = db()
     today = local_today(_now())
     events = history(session, req)
-    deadlines = deadlines_of(req, events, load_calendar(session), today)
+    deadlines = request_deadlines(session, req, events, load_calendar(session), today)
     own = req.agency_id == me.agency_id
     read_only = not own or not (me.roles & ACTING_ROLES)
     actions: list[ActionLine] = []
@@ -619,12 +648,26 @@ def detail(request_id: int) -> str:
         req=req,
         facts=_facts(req),
         deadlines=deadline_panel(req, deadlines, today),
-        provisional=deadlines.provisional,
+        provisional=bool(deadlines.provisional),
+        explained=explain(deadlines),
         events=timeline(events),
         actions=actions,
         read_only=read_only,
         own=own,
         state_label=State(req.state).label,
+    )
+
+
+@bp.get(f"/requests/<int(max={MAX_ID}):request_id>/deadlines")
+def deadline_trace(request_id: int) -> str:
+    """The "期限如何计算" explanation as a printable page (for a 复议 file)."""
+    req = load_request_for(_me(), request_id, write=False)
+    session = db()
+    today = local_today(_now())
+    events = history(session, req)
+    deadlines = request_deadlines(session, req, events, load_calendar(session), today)
+    return render_template(
+        "requests/deadlines.html", req=req, today=today, explained=explain(deadlines)
     )
 
 

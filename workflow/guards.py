@@ -25,6 +25,9 @@ class EventLike(Protocol):
 class DeadlinesLike(Protocol):
     applicant_supplement_due: date | None
     fee_due: date | None
+    reply_due: date | None
+    consultation_due: date | None
+    extension_limit: int
 
 
 @dataclass(frozen=True)

@@ -35,18 +35,20 @@ from workflow.catalog.channels import CHANNEL_BY_CODE
 from workflow.catalog.notices import NOTICE_KIND_BY_CODE, NOTICE_KINDS, NoticeKind
 from workflow.catalog.outcomes import OUTCOME_BY_CODE, OUTCOME_OF_TRIGGER, REFUSAL_GROUP
 from workflow.catalog.roles import ROLE_BY_CODE
+from workflow.clocks import SERVICE_NOTICE_KINDS
 from workflow.deadlines import Deadlines
 from workflow.errors import ConflictError, GuardError, NotFound, PermissionDenied, ValidationError
 from workflow.fees import METHOD_LABELS, PER_REQUEST, compute_fee, rmb_capital, schedule_text
 from workflow.intake import FORMS_WANTED
 from workflow.operations import (
     Actor,
-    deadlines_of,
     history,
     load_calendar,
     local_today,
     naive_utc,
     next_serial,
+    project,
+    request_deadlines,
 )
 from workflow.payload import parse_date
 from workflow.remedies import RemedyDeadlines, reply_remedies
@@ -174,7 +176,11 @@ def issue_notice(
 def record_service(
     session: Session, actor: Actor, now: datetime, notice: Notice, served_on: date | str
 ) -> Notice:
-    """Record the day the notice was served (送达); once only, never changed afterwards."""
+    """Record the day the notice was served (送达); once only, never changed afterwards.
+
+    A consultation letter's or fee notice's service date starts the other side's time
+    (Art. 32, 34; fee measures), so the request's stored clock is recomputed with it.
+    """
     _check_actor(actor, notice.agency_id)
     if notice.served_on is not None:
         raise GuardError(
@@ -193,6 +199,10 @@ def record_service(
     notice.served_by_id = actor.user_id
     notice.served_recorded_at = naive_utc(now)
     session.flush()
+    if notice.kind in SERVICE_NOTICE_KINDS:
+        request = notice.request
+        project(session, request, history(session, request), load_calendar(session))
+        session.flush()
     return notice
 
 
@@ -226,7 +236,9 @@ class _Facts:
     def deadlines(self, *, before: bool = False) -> Deadlines:
         """Deadlines as they stood right after the event (or just ``before`` it)."""
         events = self.events[:-1] if before else self.events
-        return deadlines_of(self.request, events, self.calendar, self.event.effective_date)
+        return request_deadlines(
+            self.session, self.request, events, self.calendar, self.event.effective_date
+        )
 
     def common(self) -> dict[str, Any]:
         req = self.request
@@ -255,7 +267,7 @@ def _receipt(facts: _Facts) -> _Built:
             "receipt_rule": channel.receipt_rule,
             "submitted_on": local_today(req.submitted_at),
             "reply_due": deadlines.reply_due,
-            "provisional": deadlines.provisional,
+            "provisional": "reply_due" in deadlines.provisional,
         },
         None,
     )
@@ -274,13 +286,20 @@ def _supplement(facts: _Facts) -> _Built:
 def _extension(facts: _Facts) -> _Built:
     before, after = facts.deadlines(before=True), facts.deadlines()
     payload = facts.event.payload
+    if after.reply_due == before.reply_due:
+        raise GuardError(
+            [
+                "该延期决定晚于答复期限，未能延长答复期限（《条例》第三十三条第二款），"
+                "不出具延期答复告知书"
+            ]
+        )
     context = {
         **facts.common(),
         "days": int(payload["days"]),
         "reason": payload.get("reason", ""),
         "original_due": before.reply_due,
         "new_due": after.reply_due,
-        "provisional": after.provisional,
+        "provisional": "reply_due" in after.provisional,
     }
     return "extension", context, None
 
@@ -294,7 +313,7 @@ def _consultation(template: str) -> Callable[[_Facts], _Built]:
             "party": payload["party"],
             "matter": payload.get("matter", ""),
             "due_on": deadlines.consultation_due,
-            "provisional": deadlines.provisional,
+            "provisional": "consultation_due" in deadlines.provisional,
         }
         return template, context, None
 
@@ -357,7 +376,7 @@ def _fee(facts: _Facts) -> _Built:
         "ordinal": ordinal,
         "month": f"{req.received_on.year}年{req.received_on.month}月",
         "due_on": deadlines.fee_due,
-        "provisional": deadlines.provisional,
+        "provisional": "fee_due" in deadlines.provisional,
     }
     return "fee", context, None
 

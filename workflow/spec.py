@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from workflow import clock_guards as cg
 from workflow import guards as g
+from workflow.deadlines import DELIVERY_LABELS
 from workflow.states import OPEN_STATES, STORED_STATES, State
 
 FieldKind = Literal["text", "longtext", "date", "int", "choice", "outcome", "approver"]
@@ -71,6 +73,17 @@ DELIVERIES = (
     ("on_the_spot", "当场答复"),
 )
 FEE_METHODS = (("per_request", "按件计收"), ("per_page", "按量计收"))
+#: How a consultation letter or fee notice is sent: the receipt presumed until its
+#: service date is recorded (workflow.deadlines.PRESUMED_RECEIPT_DAYS).
+_SENT_BY = PayloadField(
+    "delivery",
+    "送达方式",
+    "choice",
+    required=False,
+    choices=tuple(DELIVERY_LABELS.items()),
+    help="对方的期限自其收到之日起算；记录送达日期前，电子方式、当面送达推定当日收到，"
+    "邮寄推定发出后第3日收到",
+)
 
 _NOTE = PayloadField("note", "备注", "text", required=False)
 _OPEN = tuple(s for s in STORED_STATES if s in OPEN_STATES)
@@ -146,9 +159,16 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
             PayloadField("days", "延长工作日数", "int", minimum=1, maximum=20, default=20),
             PayloadField("reason", "延期理由", "longtext"),
             PayloadField("approver", "批准人（审核人）", "approver"),
+            PayloadField(
+                "late_reason",
+                "逾期延期理由",
+                "longtext",
+                required=False,
+                help="仅在答复期限届满后由审核人填写；逾期的延期不延长答复期限",
+            ),
         ),
         preconditions=(g.once_only("extend", "延期答复只能一次，本申请已延期"),),
-        payload_guards=(g.approver_named,),
+        payload_guards=(g.approver_named, cg.extension_in_time, cg.extension_within_limit),
     ),
     TransitionSpec(
         "consult_third_party",
@@ -162,6 +182,7 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         fields=(
             PayloadField("party", "第三方名称", "text"),
             PayloadField("matter", "征求意见事项", "longtext", required=False),
+            _SENT_BY,
         ),
     ),
     TransitionSpec(
@@ -173,6 +194,7 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         "收到回复日期",
         "第三方逾期未提出意见的，由行政机关依照《条例》规定决定是否公开。",
         fields=(PayloadField("opinion", "第三方意见", "choice", choices=OPINIONS), _NOTE),
+        payload_guards=(cg.no_reply_after_deadline,),
     ),
     TransitionSpec(
         "consult_agency",
@@ -187,6 +209,7 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         fields=(
             PayloadField("party", "被征求意见机关", "text"),
             PayloadField("matter", "征求意见事项", "longtext", required=False),
+            _SENT_BY,
         ),
     ),
     TransitionSpec(
@@ -198,6 +221,7 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         "收到回复日期",
         "被征求意见机关逾期未提出意见的，视为同意公开。",
         fields=(PayloadField("opinion", "相关机关意见", "choice", choices=OPINIONS), _NOTE),
+        payload_guards=(cg.no_reply_after_deadline,),
     ),
     TransitionSpec(
         "issue_fee_notice",
@@ -207,11 +231,12 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         DECIDERS,
         "发出收费通知日期",
         "《条例》第四十二条及《政府信息公开信息处理费管理办法》：申请数量、频次明显超过合理"
-        "范围的，可以收取信息处理费；申请人应在20个工作日内缴纳，逾期未缴纳视为放弃；"
+        "范围的，可以收取信息处理费；申请人应自收到收费通知次日起20个工作日内缴纳，逾期未缴纳视为放弃；"
         "自发出收费通知至缴费之日不计算在答复期限内。",
         fields=(
             PayloadField("method", "计收方式", "choice", choices=FEE_METHODS),
             PayloadField("amount", "收费金额（元）", "int", minimum=1, maximum=10_000_000),
+            _SENT_BY,
         ),
     ),
     TransitionSpec(

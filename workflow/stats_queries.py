@@ -33,6 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from models import Agency, Event, Request, RequestFacts
+from workflow.clocks import served_for
 from workflow.errors import NotFound
 from workflow.operations import load_calendar, project, projection_values
 from workflow.report_layouts import format_for_year
@@ -358,7 +359,9 @@ def verify_projection(session: Session, scope: Scope, *, repair: bool = False) -
     for request, events in _histories(session, scope):
         expected = {
             "applicant_kind": request.applicant_kind,
-            **projection_values(request.received_on, events, calendar),
+            **projection_values(
+                request.received_on, events, calendar, served_for(session, request.id, events)
+            ),
         }
         row = session.get(RequestFacts, request.id)
         actual = None if row is None else {c: getattr(row, c) for c in expected}

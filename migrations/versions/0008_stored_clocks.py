@@ -3,7 +3,9 @@
 ``request_facts.reply_due`` / ``paused`` let the workbench and the "overdue" filter select
 by deadline in SQL (``workflow.clocks``); ``calendar_revision`` lets each process keep
 its working calendar until an admin changes it. Existing open requests get their
-clocks computed here, from their events and the calendar as stored.
+clocks computed by ``init``, which recomputes every stored clock after migrating: the
+rules live in domain code that later revisions change (0011 adds ``pause_due``), so a
+migration must not call it.
 
 Revision ID: 0008
 Revises: 0007
@@ -14,7 +16,6 @@ from uuid import uuid4
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.orm import Session
 
 revision: str = "0008"
 down_revision: str | None = "0007"
@@ -47,15 +48,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_calendar_revision")),
     )
     op.bulk_insert(revision_table, [{"id": 1, "token": uuid4().hex}])
-
-    # Domain code, but only pure functions and explicitly named columns (safe to call
-    # from a migration): the clocks of every open request, as the app would store them.
-    from workflow.clocks import refresh_open_clocks
-    from workflow.operations import load_calendar
-
-    session = Session(bind=op.get_bind())
-    refresh_open_clocks(session, load_calendar(session))
-    session.close()
 
 
 def downgrade() -> None:

@@ -82,6 +82,7 @@ EXPECTATIONS: dict[str, dict[str, Expectation]] = {
     "requests.export_csv": get(STAFF),
     "requests.new_request": both(CASEWORKERS | {"other"}),
     "requests.detail": get(HOME),
+    "requests.deadline_trace": get(HOME),
     # The action form is shown to the agency's staff with the reasons it is blocked;
     # firing it is refused by the spec's role guard for everyone but caseworkers.
     "requests.act": {
