@@ -7,6 +7,7 @@ as server-side SVG, and the annual-report deadlines of Art. 49.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -20,8 +21,8 @@ from views.access import visible_agency_ids
 from views.charts import month_bars, share_bar
 from views.requests import DeadlineLine, reply_status
 from workflow.catalog.outcomes import GROUPS, OUTCOME_BY_CODE
-from workflow.clocks import running_due
-from workflow.deadlines import DUE_SOON_DAYS
+from workflow.clocks import pause_lapsed, running_due, service_dates
+from workflow.deadlines import DUE_SOON_DAYS, Deadlines
 from workflow.operations import deadlines_of, histories, load_calendar, local_today
 from workflow.states import OPEN_STATES, STORED_STATES
 
@@ -59,16 +60,28 @@ class Reminder:
     days_left: int
 
 
-def _shortlist(total: int, ids: list[int], today: date) -> Shortlist:
+def _other_side(deadlines: Deadlines, today: date) -> DeadlineLine:
+    """A lapsed consultation or fee deadline, and what is to be recorded now."""
+    if deadlines.consultation_due is not None:
+        return DeadlineLine(
+            "征求意见期限", deadlines.consultation_due, "已届满，请记录意见或逾期未答复", "overdue"
+        )
+    return DeadlineLine("缴费期限", deadlines.fee_due, "已届满，可认定逾期未缴费", "overdue")
+
+
+def _shortlist(
+    total: int, ids: list[int], today: date, line: Callable[[Deadlines, date], DeadlineLine]
+) -> Shortlist:
     """The rows behind ``ids`` (selected by the stored clock), each deadline computed
     from its own events as the request page shows it."""
     session = db()
     rows = {r.id: r for r in session.scalars(select(Request).where(Request.id.in_(ids)))}
     calendar = load_calendar(session)
-    events = histories(session, ids)
+    events, served = histories(session, ids), service_dates(session, ids)
     items = [
         Attention(
-            rows[rid], reply_status(deadlines_of(rows[rid], events[rid], calendar, today), today)
+            rows[rid],
+            line(deadlines_of(rows[rid], events[rid], calendar, today, served[rid]), today),
         )
         for rid in ids
     ]
@@ -76,15 +89,20 @@ def _shortlist(total: int, ids: list[int], today: date) -> Shortlist:
 
 
 def _attention(visible: list[int], today: date) -> tuple[Shortlist, Shortlist]:
-    """Overdue requests, and those due within ``DUE_SOON_DAYS`` working days (running
-    clocks only: a paused clock is waiting on someone else), most urgent first."""
+    """Overdue requests, and those due within ``DUE_SOON_DAYS`` working days, most urgent
+    first (a consultation with the date a silent party leaves; a running fee pause is
+    waiting on the applicant and not listed)."""
     session = db()
     yesterday = today - timedelta(days=1)
     # A due date is a working day, so "at most N working days left" (Deadlines.days_left)
     # is "due no later than the N-th working day after today".
     soon_until = load_calendar(session).add_working_days(today, DUE_SOON_DAYS).day
-    overdue = _shortlist(*running_due(session, visible, None, yesterday, SHOWN), today)
-    soon = _shortlist(*running_due(session, visible, yesterday, soon_until, SHOWN), today)
+    overdue = _shortlist(
+        *running_due(session, visible, None, yesterday, SHOWN), today, reply_status
+    )
+    soon = _shortlist(
+        *running_due(session, visible, yesterday, soon_until, SHOWN), today, reply_status
+    )
     return overdue, soon
 
 
@@ -141,6 +159,7 @@ def home() -> str:
     today = local_today(datetime.now(UTC))
     open_values = [s.value for s in OPEN_STATES]
     overdue, soon = _attention(visible, today)
+    lapsed = _shortlist(*pause_lapsed(session, visible, today, SHOWN), today, _other_side)
     # A handler only ever handles their own agency's requests, which they always see; no
     # agency condition, so the (handler, state, received) index answers it alone.
     mine_where = (Request.handler_id == current_user.id, Request.state.in_(open_values))
@@ -173,6 +192,7 @@ def home() -> str:
         today=today,
         overdue=overdue,
         soon=soon,
+        lapsed=lapsed,
         mine=mine,
         mine_total=mine_total or 0,
         states=[(s.label, by_state.get(s.value, 0)) for s in STORED_STATES if s in OPEN_STATES],

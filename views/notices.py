@@ -35,7 +35,7 @@ from workflow.notice_ops import (
     remedy_deadlines,
     reply_served_on,
 )
-from workflow.operations import Actor
+from workflow.operations import Actor, load_calendar
 from workflow.remedies import RemedyDeadlines
 
 bp = Blueprint("notices", __name__)
@@ -185,7 +185,7 @@ def documents_panel(
         rows=rows,
         issuable=issuable_notices(req, events, notices, user.roles) if can_act else [],
         issue_url=url_for("notices.issue", request_id=req.id),
-        remedies=remedy_deadlines(events, notices),
+        remedies=remedy_deadlines(events, notices, load_calendar(session)),
         served=reply_served_on(events, notices) is not None,
         today=today,
     )

@@ -28,6 +28,7 @@ from workflow.challenge_spec import CHALLENGES, ChallengeState
 from workflow.errors import ConflictError, NotFound, PermissionDenied
 from workflow.guards import EventLike
 from workflow.payload import ParsedAction, parse_action
+from workflow.remedies import reconsideration_decision_by
 
 
 def case_conflict_message(case_no: str) -> str:
@@ -100,6 +101,10 @@ def file_challenge(
         "prior_status": None
         if prior is None
         else ("concluded" if prior.state == "concluded" else "open"),
+        # 行政诉讼法 Art. 45: once the 复议机关 misses its period, the applicant may sue.
+        "prior_decision_due": None
+        if prior is None
+        else reconsideration_decision_by(prior.filed_on, ops.load_calendar(session)),
     }
     warning = refusal_warning(ops.history(session, request), payload)
     if warning:

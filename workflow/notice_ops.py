@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from documents.notices_pdf import NoticeDocument, render_notice
 from models import Event, Notice, NoticeCounter, Request
-from workflow.calendar import WorkingCalendar
+from workflow.calendar import DEFAULT_CALENDAR, WorkingCalendar
 from workflow.catalog.challenges import (
     LAWSUIT_AFTER_RECONSIDERATION_DAYS,
     LAWSUIT_MONTHS,
@@ -214,9 +214,21 @@ def reply_served_on(events: Sequence[Event], notices: Sequence[Notice]) -> date 
     return next((n.served_on for n in notices if n.event_id == decides[-1].id), None)
 
 
-def remedy_deadlines(events: Sequence[Event], notices: Sequence[Notice]) -> RemedyDeadlines | None:
-    """Remedy deadlines of the latest reply, from its notice's service date once recorded."""
-    return reply_remedies(events, reply_served_on(events, notices))
+def remedy_deadlines(
+    events: Sequence[Event],
+    notices: Sequence[Notice],
+    calendar: WorkingCalendar = DEFAULT_CALENDAR,
+) -> RemedyDeadlines | None:
+    """Remedy deadlines of the latest reply, from its notice's service date once recorded.
+
+    Without a reply notice from the system, the remedies may not have been stated: the
+    one-year outer limit (行政复议法 Art. 20 para 3) is shown too.
+    """
+    decides = [e for e in events if e.trigger == "decide"]
+    stated = bool(decides) and any(n.event_id == decides[-1].id for n in notices)
+    return reply_remedies(
+        events, reply_served_on(events, notices), calendar, remedies_stated=stated
+    )
 
 
 # --------------------------------------------------------------------------- wording facts
