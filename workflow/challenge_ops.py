@@ -27,6 +27,7 @@ from workflow.catalog.outcomes import OUTCOME_BY_CODE, REFUSAL_GROUP
 from workflow.challenge_spec import CHALLENGES, ChallengeState
 from workflow.errors import ConflictError, NotFound, PermissionDenied
 from workflow.guards import EventLike
+from workflow.order_effect import reopen_effective_orders
 from workflow.payload import ParsedAction, parse_action
 from workflow.remedies import reconsideration_decision_by
 
@@ -177,19 +178,10 @@ def fire_challenge(
 def _reopen_if_ordered(
     session: Session, challenge: Challenge, actor: ops.Actor, now: datetime, action: ParsedAction
 ) -> None:
-    result = RESULT_BY_CODE[action.payload["result"]]
-    request = challenge.request
-    if not result.orders_new_reply or request.state != "concluded":
-        return
-    order = f"{challenge.body}{challenge.case_no}：{result.label}"
-    ops.fire(
-        session,
-        request,
-        "reopen",
-        actor,
-        now,
-        {"effective_date": action.effective_date.isoformat(), "order": order[:200]},
-    )
+    """Reopen the request if the order has already taken effect (workflow.order_effect);
+    a first-instance order waits for its appeal period to pass."""
+    if RESULT_BY_CODE[action.payload["result"]].orders_new_reply:
+        reopen_effective_orders(session, actor, now, [challenge.request])
 
 
 def _apply(

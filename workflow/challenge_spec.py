@@ -167,6 +167,13 @@ CHALLENGE_TRANSITIONS: tuple[TransitionSpec, ...] = (
                 required=False,
                 help="复议决定书自送达之日起发生法律效力，复议后起诉的15日自送达之日起算",
             ),
+            PayloadField(
+                "reply_due_on",
+                "决定书要求的答复期限",
+                "date",
+                required=False,
+                help="责令重新答复且载明期限的，重新办理按此期限；未载明的按20个工作日",
+            ),
             PayloadField("note", "备注", "text", required=False),
         ),
         payload_guards=(result_fits_kind,),

@@ -61,9 +61,16 @@ def role_allowed(allowed: frozenset[str]) -> Guard:
     return check
 
 
+def since_reopen(history: Sequence[EventLike]) -> Sequence[EventLike]:
+    """The events of the current procedure: a reopen (重新答复) starts a new one, which may
+    again send one 补正 and one extension (条例 Arts. 30, 33)."""
+    starts = [i for i, e in enumerate(history) if e.trigger == "reopen"]
+    return history[starts[-1] + 1 :] if starts else history
+
+
 def once_only(trigger: str, reason: str) -> Guard:
     def check(ctx: GuardContext) -> str | None:
-        return reason if any(e.trigger == trigger for e in ctx.history) else None
+        return reason if any(e.trigger == trigger for e in since_reopen(ctx.history)) else None
 
     return check
 

@@ -400,8 +400,10 @@ def _reply(facts: _Facts) -> _Built:
     delivery = str(event.payload.get("delivery", ""))
     supplements = [e for e in facts.events if e.trigger == "request_supplement"]
     refusal = outcome.group.code == REFUSAL_GROUP
+    reopens = [e for e in facts.events if e.trigger == "reopen"]
     context = {
         **facts.common(),
+        "complies_with": reopens[-1].payload.get("order") if reopens else None,
         "document": "答复书",
         "outcome_code": code,
         "basis": None if outcome.basis in ("", "—") else outcome.basis,

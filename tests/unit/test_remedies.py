@@ -1,4 +1,4 @@
-"""Remedy periods (行政复议法 Arts. 20, 62, 88; 行政诉讼法 Arts. 45, 46, 101 → 民事诉讼法 Art. 85)."""
+"""Remedy periods (行政复议法 Arts. 20, 62, 88; 行政诉讼法 Arts. 45, 101 → 民诉法 Art. 85)."""
 
 from __future__ import annotations
 
