@@ -122,3 +122,20 @@ def reopen_effective_orders(
             reopened.append(request)
             break
     return reopened
+
+
+def reopen_all_effective(session: Session, actor: ops.Actor, now: datetime) -> list[Request]:
+    """:func:`reopen_effective_orders` for every concluded request of the actor's agency
+    that has a concluded case (what the nightly ``reopen-effective`` command runs)."""
+    candidates = session.scalars(
+        select(Request)
+        .join(Challenge, Challenge.request_id == Request.id)
+        .where(
+            Request.agency_id == actor.agency_id,
+            Request.state == State.CONCLUDED.value,
+            Challenge.state == "concluded",
+        )
+        .distinct()
+        .order_by(Request.id)
+    )
+    return reopen_effective_orders(session, actor, now, list(candidates))
