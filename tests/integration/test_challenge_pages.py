@@ -17,8 +17,8 @@ from tests.conftest import PASSWORD, make_user
 from tests.integration.test_pages import client_for, count, days_ago, intake, reload
 from workflow import challenge_ops as cops
 from workflow.calendar import DEFAULT_CALENDAR
-from workflow.remedies import reconsideration_decision_by
 from workflow.operations import Actor, fire, register
+from workflow.remedies import reconsideration_decision_by
 
 
 def replied_request(session, agency, users, outcome: str = "disclosed") -> Request:
