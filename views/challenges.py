@@ -67,6 +67,7 @@ from workflow.operations import Actor, history, load_calendar, local_today
 from workflow.remedies import (
     SIMPLIFIED_DECISION_DAYS,
     RemedyDeadlines,
+    agency_deadlines,
     lawsuit_after_reconsideration_by,
     reconsideration_decision_by,
 )
@@ -137,20 +138,51 @@ class Standing:
     result: ChallengeResult | None
     #: When the latest decision was served, if recorded with it.
     served_on: date | None = None
+    #: When the agency received the application's or complaint's copy, if recorded.
+    copy_received_on: date | None = None
+    result_code: str | None = None
 
 
 def standing(case: Challenge, events: Sequence[EventLike]) -> Standing:
     """Fold a case's log: an appeal starts a new instance; the latest result counts."""
     opened, concluded, result, served = case.filed_on, None, None, None
+    copy: date | None = None
     for event in events:
         if event.trigger in ("file", "appeal"):
             opened, concluded, served = event.effective_date, None, None
+            given = event.payload.get("copy_received_on")
+            copy = date.fromisoformat(given) if given else None
         elif event.trigger == "conclude":
             concluded = event.effective_date
             result = RESULT_BY_CODE.get(str(event.payload.get("result", "")))
             given = event.payload.get("served_on")
             served = date.fromisoformat(given) if given else None
-    return Standing(opened, concluded, result, served)
+    return Standing(opened, concluded, result, served, copy, result.code if result else None)
+
+
+def agency_lines(
+    case: Challenge, found: Standing, today: date, calendar: WorkingCalendar
+) -> list[DeadlineLine]:
+    """The agency's own deadlines in the case (workflow.remedies.agency_deadlines)."""
+    decided = (
+        (found.concluded_on, found.served_on, found.result_code or "")
+        if found.concluded_on
+        else None
+    )
+    lines = []
+    for item in agency_deadlines(
+        case.kind,
+        case.instance,
+        case.state == ChallengeState.PENDING.value,
+        found.copy_received_on,
+        found.opened_on,
+        decided,
+        calendar,
+    ):
+        note, left = days_left_note(item.day, today)
+        css = "overdue" if left < 0 else "due-soon" if left <= DUE_SOON_DAYS else ""
+        lines.append(DeadlineLine(item.label, item.day, f"{item.note}；{note}", css))
+    return lines
 
 
 def case_deadline(
@@ -205,6 +237,8 @@ class CaseRow:
     result: str
     standing: Standing
     deadline: DeadlineLine | None
+    #: The agency's own deadlines (复议答复, 答辩状, its appeal period).
+    agency: list[DeadlineLine]
 
 
 def case_rows(session: Session, cases: Sequence[Challenge], today: date) -> list[CaseRow]:
@@ -233,6 +267,7 @@ def case_rows(session: Session, cases: Sequence[Challenge], today: date) -> list
                 result=result,
                 standing=found,
                 deadline=case_deadline(case, found, today, calendar),
+                agency=agency_lines(case, found, today, calendar),
             )
         )
     return rows

@@ -16,8 +16,9 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from app import db
-from models import PublishedReport, Request, RequestFacts
+from models import Challenge, PublishedReport, Request, RequestFacts
 from views.access import visible_agency_ids
+from views.challenges import case_rows
 from views.charts import month_bars, share_bar
 from views.requests import DeadlineLine, reply_status
 from workflow.catalog.outcomes import GROUPS, OUTCOME_BY_CODE
@@ -104,6 +105,43 @@ def _attention(visible: list[int], today: date) -> tuple[Shortlist, Shortlist]:
         *running_due(session, visible, yesterday, soon_until, SHOWN), today, reply_status
     )
     return overdue, soon
+
+
+@dataclass(frozen=True)
+class CaseDeadline:
+    case: Challenge
+    line: DeadlineLine
+
+
+#: Calendar days ahead within which the agency's own challenge deadlines are listed.
+CASE_AHEAD_DAYS = 10
+
+
+def _case_deadlines(visible: list[int], today: date) -> list[CaseDeadline]:
+    """The agency's own deadlines in its cases (复议答复, 答辩状, its appeal period) that
+    fall within ``CASE_AHEAD_DAYS`` or, for a pending case, have passed."""
+    session = db()
+    cases = list(
+        session.scalars(
+            select(Challenge)
+            .where(Challenge.agency_id.in_(visible), Challenge.state != "voided")
+            .where(
+                (Challenge.state == "pending")
+                | ((Challenge.kind == "litigation") & (Challenge.instance == "first"))
+            )
+            .where(Challenge.filed_on >= today - timedelta(days=730))
+        )
+    )
+    found = []
+    for row in case_rows(session, cases, today):
+        pending = row.case.state == "pending"
+        for line in row.agency:
+            assert line.day is not None
+            if line.day <= today + timedelta(days=CASE_AHEAD_DAYS) and (
+                pending or line.day >= today
+            ):
+                found.append(CaseDeadline(row.case, line))
+    return sorted(found, key=lambda c: (c.line.day, c.case.id))[:SHOWN]
 
 
 def _monthly(visible: list[int], year: int) -> list[int]:
@@ -193,6 +231,7 @@ def home() -> str:
         overdue=overdue,
         soon=soon,
         lapsed=lapsed,
+        case_deadlines=_case_deadlines(visible, today),
         mine=mine,
         mine_total=mine_total or 0,
         states=[(s.label, by_state.get(s.value, 0)) for s in STORED_STATES if s in OPEN_STATES],

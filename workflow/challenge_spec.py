@@ -124,6 +124,13 @@ CHALLENGE_TRANSITIONS: tuple[TransitionSpec, ...] = (
                 "text",
                 required=False,
             ),
+            PayloadField(
+                "copy_received_on",
+                "收到复议申请书/起诉状副本日期",
+                "date",
+                required=False,
+                help="本机关提交复议答复（10个工作日）或答辩状（15日）的期限自此日起算",
+            ),
         ),
         payload_guards=(
             route_matches_kind,

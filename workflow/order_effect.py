@@ -24,11 +24,8 @@ from workflow import operations as ops
 from workflow.calendar import WorkingCalendar
 from workflow.catalog.challenges import RECONSIDERATION, RESULT_BY_CODE
 from workflow.payload import ParsedAction
-from workflow.remedies import period_end
+from workflow.remedies import APPEAL_DAYS_JUDGMENT, period_end
 from workflow.states import State
-
-APPEAL_DAYS_JUDGMENT = 15  # 行政诉讼法 Art. 85
-APPEAL_DAYS_RULING = 10  # 行政诉讼法 Art. 85
 
 
 @dataclass(frozen=True)

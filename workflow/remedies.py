@@ -100,3 +100,73 @@ def reconsideration_decision_by(
     """The 复议机关's decision period (行政复议法 Art. 62): 60 days, or 30 when simplified."""
     days = SIMPLIFIED_DECISION_DAYS if simplified else RECONSIDERATION_DECISION_DAYS
     return period_end(accepted_on + timedelta(days=days), calendar)
+
+
+#: The agency's own time limits in a challenge (it is the 被申请人 / 被告).
+RECONSIDERATION_ANSWER_WD = 10  # 行政复议法 Art. 48 (工作日: Art. 88 para 2)
+RECONSIDERATION_ANSWER_SIMPLIFIED_WD = 5  # 行政复议法 Art. 54
+COURT_DEFENCE_DAYS = 15  # 行政诉讼法 Art. 67
+APPEAL_DAYS_JUDGMENT = 15  # 行政诉讼法 Art. 85
+APPEAL_DAYS_RULING = 10  # 行政诉讼法 Art. 85
+#: Results that are rulings (裁定), whose appeal period is 10 days.
+RULING_RESULTS: frozenset[str] = frozenset({"suit_rejected"})
+
+
+@dataclass(frozen=True)
+class AgencyDeadline:
+    label: str
+    day: date
+    note: str
+
+
+def agency_deadlines(
+    kind: str,
+    instance: str,
+    pending: bool,
+    copy_received_on: date | None,
+    opened_on: date,
+    decided: tuple[date, date | None, str] | None,
+    calendar: WorkingCalendar = DEFAULT_CALENDAR,
+) -> list[AgencyDeadline]:
+    """What the agency itself must do by when in a case.
+
+    ``decided`` is (decision date, its service date if recorded, result code) of the
+    latest result. The copy of the application or complaint is presumed received on the
+    filing date until its date is recorded.
+    """
+    received = copy_received_on or opened_on
+    presumed = "" if copy_received_on else "（副本收到日期未记录，按立案日期推定）"
+    found: list[AgencyDeadline] = []
+    if pending and kind == "reconsideration":
+        simplified = calendar.add_working_days(received, RECONSIDERATION_ANSWER_SIMPLIFIED_WD)
+        found.append(
+            AgencyDeadline(
+                "本机关提交复议答复及证据",
+                calendar.add_working_days(received, RECONSIDERATION_ANSWER_WD).day,
+                f"收到申请书副本之日起{RECONSIDERATION_ANSWER_WD}个工作日（《行政复议法》第四十八条）；"
+                f"简易程序{RECONSIDERATION_ANSWER_SIMPLIFIED_WD}个工作日，至"
+                f"{simplified.day.isoformat()}（第五十四条）；逾期视为没有证据（第七十条）{presumed}",
+            )
+        )
+    elif pending and instance == "first":
+        found.append(
+            AgencyDeadline(
+                "本机关提交答辩状及证据",
+                period_end(received + timedelta(days=COURT_DEFENCE_DAYS), calendar),
+                f"收到起诉状副本之日起{COURT_DEFENCE_DAYS}日（《行政诉讼法》第六十七条）{presumed}",
+            )
+        )
+    elif not pending and kind == "litigation" and instance == "first" and decided:
+        decided_on, served_on, result = decided
+        days = APPEAL_DAYS_RULING if result in RULING_RESULTS else APPEAL_DAYS_JUDGMENT
+        what = "裁定" if result in RULING_RESULTS else "判决"
+        start = served_on or decided_on
+        since = "送达" if served_on else "作出（送达日期未记录）"
+        found.append(
+            AgencyDeadline(
+                "本机关上诉期限",
+                period_end(start + timedelta(days=days), calendar),
+                f"一审{what}{since}之日起{days}日（《行政诉讼法》第八十五条）",
+            )
+        )
+    return found
