@@ -10,6 +10,7 @@ import pytest
 
 from workflow.calendar import DEFAULT_CALENDAR as CAL
 from workflow.remedies import (
+    agency_deadlines,
     lawsuit_after_reconsideration_by,
     period_end,
     reconsideration_decision_by,
@@ -66,3 +67,28 @@ def test_outer_limit_when_the_reply_stated_no_remedies() -> None:
         [Event("decide", date(2025, 10, 8))], calendar=CAL, remedies_stated=False
     )
     assert found is not None and found.outer_limit_by == date(2026, 10, 8)
+
+
+def test_agency_answers_a_reconsideration_within_ten_working_days() -> None:
+    [answer] = agency_deadlines(
+        "reconsideration", "reconsideration", True, date(2026, 9, 28), date(2026, 9, 25), None, CAL
+    )
+    assert answer.day == date(2026, 10, 16)  # National Day 10-01..07 off, make-up Sat 10-10
+    assert "2026-10-10" in answer.note  # simplified: 5 wd, ending on the make-up Saturday
+    assert "推定" not in answer.note
+
+
+def test_agency_defends_in_court_within_fifteen_days_of_service() -> None:
+    [defence] = agency_deadlines("litigation", "first", True, None, date(2026, 9, 16), None, CAL)
+    assert defence.day == date(2026, 10, 8) and "推定" in defence.note
+
+
+def test_agencys_own_appeal_period_judgment_and_ruling() -> None:
+    decided = (date(2026, 9, 1), date(2026, 9, 3), "ordered_to_perform")
+    [judgment] = agency_deadlines(
+        "litigation", "first", False, None, date(2026, 7, 1), decided, CAL
+    )
+    assert judgment.day == date(2026, 9, 18)
+    ruling = (date(2026, 9, 1), None, "suit_rejected")
+    [appeal] = agency_deadlines("litigation", "first", False, None, date(2026, 7, 1), ruling, CAL)
+    assert appeal.day == date(2026, 9, 11) and "裁定" in appeal.note
