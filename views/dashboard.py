@@ -11,20 +11,24 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from flask import Blueprint, render_template
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
+from werkzeug.wrappers import Response
 
 from app import db
 from models import Challenge, PublishedReport, Request, RequestFacts
-from views.access import visible_agency_ids
+from views.access import require_roles, visible_agency_ids
 from views.challenges import case_rows
 from views.charts import month_bars, share_bar
 from views.requests import DeadlineLine, reply_status
 from workflow.catalog.outcomes import GROUPS, OUTCOME_BY_CODE
 from workflow.clocks import pause_lapsed, running_due, service_dates
 from workflow.deadlines import DUE_SOON_DAYS, Deadlines
-from workflow.operations import deadlines_of, histories, load_calendar, local_today
+from workflow.errors import DomainError, GuardError
+from workflow.lapse_queue import LAPSE_OF_STATE, record_lapses
+from workflow.operations import Actor, deadlines_of, histories, load_calendar, local_today
+from workflow.spec import CASEWORKERS
 from workflow.states import OPEN_STATES, STORED_STATES
 
 bp = Blueprint("dashboard", __name__)
@@ -44,6 +48,11 @@ class Attention:
     request: Request
     reply: DeadlineLine
 
+    @property
+    def lapsable(self) -> bool:
+        """Whether the 期满待办 form offers this row's lapse (补正 or fee)."""
+        return self.request.state in LAPSE_OF_STATE
+
 
 @dataclass(frozen=True)
 class Shortlist:
@@ -62,7 +71,11 @@ class Reminder:
 
 
 def _other_side(deadlines: Deadlines, today: date) -> DeadlineLine:
-    """A lapsed consultation or fee deadline, and what is to be recorded now."""
+    """A lapsed 补正, consultation or fee deadline, and what is to be recorded now."""
+    if deadlines.applicant_supplement_due is not None and deadlines.reply_due is None:
+        return DeadlineLine(
+            "补正期限", deadlines.applicant_supplement_due, "已届满，可认定逾期未补正", "overdue"
+        )
     if deadlines.consultation_due is not None:
         return DeadlineLine(
             "征求意见期限", deadlines.consultation_due, "已届满，请记录意见或逾期未答复", "overdue"
@@ -190,6 +203,24 @@ def _short(label: str) -> str:
     return label.split("）", 1)[1].split("（")[0]
 
 
+@bp.post("/dashboard/lapses")
+@require_roles(*CASEWORKERS)
+def record_lapses_view() -> Response:
+    """期满待办: record the selected requests' lapses (each with its 告知书) at once."""
+    ids = [int(v) for v in request.form.getlist("request_id") if v.isdigit()]
+    session = db()
+    try:
+        notices = record_lapses(session, Actor.of(current_user), datetime.now(UTC), ids)
+        session.commit()
+    except DomainError as err:
+        session.rollback()
+        reasons = err.reasons if isinstance(err, GuardError) else [str(err)]
+        flash("未认定任何申请：" + "；".join(reasons), "error")
+    else:
+        flash(f"已认定逾期并出具告知书 {len(notices)} 件", "success")
+    return redirect(url_for(".home") + "#pause-lapsed")
+
+
 @bp.route("/dashboard")
 def home() -> str:
     session = db()
@@ -232,6 +263,7 @@ def home() -> str:
         soon=soon,
         lapsed=lapsed,
         case_deadlines=_case_deadlines(visible, today),
+        can_lapse=bool(current_user.roles & CASEWORKERS),
         mine=mine,
         mine_total=mine_total or 0,
         states=[(s.label, by_state.get(s.value, 0)) for s in STORED_STATES if s in OPEN_STATES],

@@ -634,7 +634,7 @@ def detail(request_id: int) -> str:
         actions = [
             ActionLine(spec, reasons, url_for(".act", request_id=req.id, trigger=spec.trigger))
             for spec, reasons in available_actions(
-                req.state, req.received_on, events, me.roles, today
+                req.state, req.received_on, events, me.roles, today, deadlines
             )
         ]
     # Imported here: views.challenges builds on this module's presenters (import cycle).
@@ -735,7 +735,8 @@ def act(request_id: int, trigger: str) -> Response | tuple[str, int]:
                 flash(f"已标记逾期办理：{event.payload['late']}", "warning")
             return redirect(url_for(".detail", request_id=req.id))
     events = history(db(), req)
-    context = GuardContext(req.state, req.received_on, events, me.roles, today)
+    deadlines = request_deadlines(db(), req, events, load_calendar(db()), today)
+    context = GuardContext(req.state, req.received_on, events, me.roles, today, deadlines=deadlines)
     blocked = [r for r in blocking_reasons(spec, context) if r not in form.general_errors]
     return render_template(
         "requests/action.html",

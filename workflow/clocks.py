@@ -212,11 +212,11 @@ def running_due(
 def pause_lapsed(
     session: Session, agency_ids: Iterable[int], today: date, limit: int
 ) -> tuple[int, list[int]]:
-    """Running consultations and fee notices whose other side's deadline has passed:
-    the consulted party's opinion or the fee lapse should now be recorded. How many, and
-    the first ``limit`` ids, longest lapsed first."""
+    """Requests whose 补正, fee or consultation deadline has passed: the lapse or the
+    consulted party's opinion should now be recorded. How many, and the first ``limit``
+    ids, longest lapsed first (only open requests have a ``pause_due``)."""
     f = RequestFacts
-    where = [f.agency_id.in_(list(agency_ids)), f.paused.is_(True), f.pause_due < today]
+    where = [f.agency_id.in_(list(agency_ids)), f.pause_due < today]
     count = session.scalar(select(func.count()).select_from(f).where(*where)) or 0
     ids = list(
         session.scalars(

@@ -572,8 +572,9 @@ class StoredClock:
     latest) and a pause begun after the deadline had passed; then SQL can select overdue
     and due-soon requests with it. Only a fee pause still running within the period
     slides every day: it is stored as ``paused`` without a date. ``pause_due`` is the
-    other side's deadline of a running pause, so requests whose consultation or fee
-    deadline has passed can be listed for attention.
+    other side's deadline — of a running pause, or the applicant's 补正 deadline while a
+    supplement is awaited — so requests whose consultation, fee or 补正 deadline has
+    passed can be listed for attention (期满待办).
     """
 
     reply_due: date | None
@@ -589,8 +590,10 @@ def stored_clock(
 ) -> StoredClock:
     """What ``request_facts`` keeps of the reply clock (see :class:`StoredClock`)."""
     clock = _replay(received_on, events, calendar, served or {}, received_on)
-    if clock.concluded or clock.voided or clock.awaiting_supplement:
+    if clock.concluded or clock.voided:
         return StoredClock(None)
+    if clock.awaiting_supplement:  # the applicant's 补正 deadline, for the lapse queue
+        return StoredClock(None, pause_due=clock.applicant_supplement_due)
     reply = _reply(clock, calendar, received_on)
     running = clock.running
     if running is None:

@@ -110,15 +110,21 @@ def date_after_effective(name: str, reason: str) -> Guard:
 
 
 def applicant_deadline_passed(ctx: GuardContext) -> str | None:
+    """A precondition: without a date typed in yet it judges today, so the button is
+    greyed with this reason until the day has come."""
     due = ctx.deadlines.applicant_supplement_due if ctx.deadlines else None
-    if due and ctx.effective_date and ctx.effective_date <= due:
+    on = ctx.effective_date or ctx.today
+    if due and on <= due:
         return f"补正期限（{due.isoformat()}）尚未届满，不能认定逾期未补正"
     return None
 
 
 def fee_deadline_passed(ctx: GuardContext) -> str | None:
+    """Like :func:`applicant_deadline_passed`; the fee deadline counts from the day after
+    the applicant received the notice (workflow.deadlines)."""
     due = ctx.deadlines.fee_due if ctx.deadlines else None
-    if due and ctx.effective_date and ctx.effective_date <= due:
+    on = ctx.effective_date or ctx.today
+    if due and on <= due:
         return f"缴费期限（{due.isoformat()}）尚未届满，不能认定逾期未缴费"
     return None
 

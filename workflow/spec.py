@@ -144,7 +144,7 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         "认定逾期日期",
         "《条例》第三十条：申请人无正当理由逾期不补正的，视为放弃申请，行政机关不再处理。",
         fields=(_NOTE,),
-        payload_guards=(g.applicant_deadline_passed,),
+        preconditions=(g.applicant_deadline_passed,),
     ),
     TransitionSpec(
         "extend",
@@ -258,7 +258,7 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         "认定逾期日期",
         "申请人逾期未按收费通知要求缴纳费用的，行政机关不再处理该申请。",
         fields=(_NOTE,),
-        payload_guards=(g.fee_deadline_passed,),
+        preconditions=(g.fee_deadline_passed,),
     ),
     TransitionSpec(
         "decide",

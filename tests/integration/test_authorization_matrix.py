@@ -108,6 +108,9 @@ EXPECTATIONS: dict[str, dict[str, Expectation]] = {
     "reports.xlsx": get(HOME),
     # ------------------------------------------------------------------ dashboard, audit
     "dashboard.home": get(STAFF),
+    # An empty selection is refused with a message (nothing changes); another agency's
+    # caseworker can only name requests that are not theirs (refused the same way).
+    "dashboard.record_lapses_view": post(CASEWORKERS | {"other"}),
     "audit.home": get(AUDITORS | {"other"}),
     "audit.request_log": get(AUDITORS),
     "audit.user_log": get(AUDITORS),

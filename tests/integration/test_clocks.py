@@ -27,6 +27,7 @@ from workflow.states import OPEN_STATES
 from workflow.stats_queries import Scope, verify_projection
 
 PAUSED = {"third_party_consultation", "agency_consultation", "awaiting_fee"}
+OPEN = {s.value for s in OPEN_STATES}
 TRACKING = re.compile(r">(\d{4}-\d{4})</a>")
 
 
@@ -77,9 +78,11 @@ def test_every_stored_clock_agrees_with_the_events(demo) -> None:
         elif open_clock:
             assert row.paused and full.fee_due is not None, req.tracking_no
         assert row.paused == (req.state in PAUSED), req.tracking_no
-        assert row.pause_due == ((full.consultation_due or full.fee_due) if row.paused else None), (
-            req.tracking_no
-        )
+        # The other side's deadline: consulted party, fee payer, or the applicant's 补正.
+        other = full.consultation_due or full.fee_due
+        if req.state == "supplement_requested":
+            other = full.applicant_supplement_due
+        assert row.pause_due == (other if req.state in OPEN else None), req.tracking_no
         checked += row.reply_due is not None and not row.paused
     assert checked > 20  # the demo has running clocks in every urgency
     root = demo.scalar(select(Agency).where(Agency.parent_id.is_(None)))
