@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from app import db
-from models import Challenge, PublishedReport, Request, RequestFacts
+from models import Agency, Challenge, PublishedReport, Request, RequestFacts
 from views.access import require_roles, visible_agency_ids
 from views.challenges import case_rows
 from views.charts import month_bars, share_bar
@@ -28,6 +28,7 @@ from workflow.deadlines import DUE_SOON_DAYS, Deadlines
 from workflow.errors import DomainError, GuardError
 from workflow.lapse_queue import LAPSE_OF_STATE, record_lapses
 from workflow.operations import Actor, deadlines_of, histories, load_calendar, local_today
+from workflow.reminders import report_deadlines
 from workflow.spec import CASEWORKERS
 from workflow.states import OPEN_STATES, STORED_STATES
 
@@ -178,23 +179,22 @@ def _monthly(visible: list[int], year: int) -> list[int]:
 
 
 def _reminders(agency_id: int, today: date) -> list[Reminder]:
-    """Art. 49: departments publish by 31 January, governments (县级以上) by 31 March."""
-    year = today.year - 1
-    published = (
-        db().scalar(
-            select(PublishedReport.id).where(
-                PublishedReport.agency_id == agency_id, PublishedReport.year == year
-            )
-        )
-        is not None
-    )
+    """Art. 49 by the agency's level (workflow.reminders), each with whether that year's
+    report is published."""
+    session = db()
+    agency = session.get(Agency, agency_id)
     found = []
-    for who, due in (
-        ("政府部门", date(today.year, 1, 31)),
-        ("县级以上人民政府", date(today.year, 3, 31)),
-    ):
-        text = f"{who}应于{due.month}月{due.day}日前公布{year}年度政府信息公开工作年度报告"
-        found.append(Reminder(text, due, published, (due - today).days))
+    for item in report_deadlines(agency.report_level if agency else None, today):
+        published = (
+            session.scalar(
+                select(PublishedReport.id).where(
+                    PublishedReport.agency_id == agency_id,
+                    PublishedReport.year == item.report_year,
+                )
+            )
+            is not None
+        )
+        found.append(Reminder(item.text, item.due, published, (item.due - today).days))
     return found
 
 

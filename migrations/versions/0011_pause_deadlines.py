@@ -1,4 +1,5 @@
-"""The other side's deadline of a running pause in the projection (``pause_due``).
+"""The other side's deadline of a running pause in the projection (``pause_due``), and
+the agency's report level (``agencies.report_level``, 条例 Art. 49).
 
 Consultations and fee notices whose consulted party's or applicant's deadline has passed
 are listed for attention on the workbench (``workflow.clocks``). The column is filled,
@@ -25,8 +26,10 @@ def upgrade() -> None:
     op.create_index(
         "ix_request_facts_agency_pause_due", "request_facts", ["agency_id", "pause_due"]
     )
+    op.add_column("agencies", sa.Column("report_level", sa.String(length=20), nullable=True))
 
 
 def downgrade() -> None:
+    op.drop_column("agencies", "report_level")
     op.drop_index("ix_request_facts_agency_pause_due", table_name="request_facts")
     op.drop_column("request_facts", "pause_due")

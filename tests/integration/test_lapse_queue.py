@@ -62,3 +62,14 @@ def test_a_lapse_whose_day_has_not_come_is_greyed_with_its_reason(app, session, 
     rid = awaiting_supplement(clerk, session, -5)
     detail = clerk.get(f"/requests/{rid}").text
     assert f"补正期限（{days_ago(-5)}）尚未届满，不能认定逾期未补正" in detail
+
+
+def test_reminder_count_on_the_bar_for_own_requests_and_for_the_approver(
+    app, session, users
+) -> None:
+    handler = client_for(app, "handler")
+    register_via_page(handler, submitted_on=days_ago(40))  # reply overdue by now
+    badge = '<span class="count overdue" title="需要办理的提醒">1</span>'
+    assert badge in handler.get("/requests").text
+    assert badge not in client_for(app, "registrar").get("/requests").text  # not theirs
+    assert badge in client_for(app, "approver").get("/requests").text  # the agency's
