@@ -1,5 +1,6 @@
 """``reopen-effective``: reopen requests whose order to reply again has taken effect;
-``set-report-level``: an agency's Art. 49 level, which picks its report reminder.
+``set-report-level``: an agency's Art. 49 level, which picks its report reminder;
+``send-reminders`` / ``set-user-email``: e-mail reminders before each due date.
 
 Meant for a daily cron run: a first-instance judgment takes effect only once its appeal
 period has passed without an appeal (workflow.order_effect), a day nobody records.
@@ -7,6 +8,7 @@ period has passed without an appeal (workflow.order_effect), a day nobody record
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 
 import click
@@ -15,8 +17,9 @@ from sqlalchemy import select
 from commands.session import unit_of_work
 from models import Agency, User
 from workflow.errors import DomainError
-from workflow.operations import Actor
+from workflow.operations import Actor, load_calendar, local_today
 from workflow.order_effect import reopen_all_effective
+from workflow.reminder_mail import SmtpSettings, send_reminders
 from workflow.reminders import REPORT_LEVELS
 
 
@@ -49,4 +52,32 @@ def set_report_level(code: str, level: str) -> None:
     click.echo(f"已设置 {code} 的年度报告层级：{level}")
 
 
-COMMANDS = [reopen_effective, set_report_level]
+@click.command("send-reminders")
+@click.option("--days", default=3, show_default=True, help="提前的工作日数")
+def send_reminders_command(days: int) -> None:
+    """按配置的SMTP服务器，向承办人发送期限提醒邮件（在期限前N个工作日）。"""
+    settings = SmtpSettings.from_env(os.environ)
+    if settings is None:
+        raise click.ClickException("未配置 GONGKAI_SMTP_HOST，不发送提醒邮件")
+    with unit_of_work(migrate=False) as session:
+        today = local_today(datetime.now(UTC))
+        sent = send_reminders(session, settings, today, load_calendar(session), days)
+    click.echo(f"已发送提醒邮件 {sent} 封")
+
+
+@click.command("set-user-email")
+@click.argument("username")
+@click.argument("email")
+def set_user_email(username: str, email: str) -> None:
+    """设置用户接收期限提醒的电子邮箱（填 none 清除）。"""
+    if email != "none" and ("@" not in email or len(email) > 254):
+        raise click.BadParameter("电子邮箱格式不正确", param_hint="EMAIL")
+    with unit_of_work(migrate=False) as session:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise click.ClickException(f"用户“{username}”不存在")
+        user.email = None if email == "none" else email
+    click.echo(f"已设置 {username} 的提醒邮箱")
+
+
+COMMANDS = [reopen_effective, set_report_level, send_reminders_command, set_user_email]

@@ -1,5 +1,6 @@
 """The other side's deadline of a running pause in the projection (``pause_due``), and
-the agency's report level (``agencies.report_level``, 条例 Art. 49).
+the agency's report level (``agencies.report_level``, 条例 Art. 49), and the address a
+user's deadline reminders go to (``users.email``).
 
 Consultations and fee notices whose consulted party's or applicant's deadline has passed
 are listed for attention on the workbench (``workflow.clocks``). The column is filled,
@@ -27,9 +28,11 @@ def upgrade() -> None:
         "ix_request_facts_agency_pause_due", "request_facts", ["agency_id", "pause_due"]
     )
     op.add_column("agencies", sa.Column("report_level", sa.String(length=20), nullable=True))
+    op.add_column("users", sa.Column("email", sa.String(length=254), nullable=True))
 
 
 def downgrade() -> None:
+    op.drop_column("users", "email")
     op.drop_column("agencies", "report_level")
     op.drop_index("ix_request_facts_agency_pause_due", table_name="request_facts")
     op.drop_column("request_facts", "pause_due")
