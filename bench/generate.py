@@ -74,6 +74,7 @@ from workflow.challenge_spec import CHALLENGES, ChallengeState
 from workflow.deadlines import compute_deadlines, lateness
 from workflow.errors import ValidationError
 from workflow.intake import parse_intake
+from workflow.order_effect import waits_for_appeal_period
 from workflow.payload import ParsedAction, parse_action
 from workflow.spec import SPEC_BY_TRIGGER
 from workflow.states import State
@@ -432,7 +433,8 @@ class MemoryReplay:
             case.version += 1  # the ORM flushes these column changes as one more UPDATE
         if act.trigger == "conclude":
             result = RESULT_BY_CODE[action.payload["result"]]
-            if result.orders_new_reply and request.state == "concluded":
+            waits = waits_for_appeal_period(case.kind, case.instance)  # as challenge_ops
+            if result.orders_new_reply and request.state == "concluded" and not waits:
                 order = f"{case.body}{case.case_no}：{result.label}"
                 reopen = {"effective_date": action.effective_date.isoformat(), "order": order[:200]}
                 self._fire(request, "reopen", actor, reopen, request_events, agency_id)

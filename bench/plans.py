@@ -360,7 +360,10 @@ class _Planner:
         span = (30, 80) if kind == "reconsideration" else (60, 180)
         concluded = filed + timedelta(days=rng.randint(*span))
         appeal = kind == "litigation" and rng.random() < 0.25
-        if appeal:  # a first instance the appeal continues never orders a new reply here
+        if kind == "litigation":
+            # A first-instance order takes effect only after its appeal period (the daily
+            # reopen-effective run, workflow.order_effect): here orders come from
+            # reconsiderations and second instances, which take effect on service.
             results = [(c, w) for c, w in results if c not in ORDERS_NEW_REPLY]
         result = _pick(rng, results)
         self.case_act(case, "conclude", concluded, {"result": result})

@@ -27,7 +27,7 @@ from workflow.catalog.outcomes import OUTCOME_BY_CODE, REFUSAL_GROUP
 from workflow.challenge_spec import CHALLENGES, ChallengeState
 from workflow.errors import ConflictError, NotFound, PermissionDenied
 from workflow.guards import EventLike
-from workflow.order_effect import reopen_effective_orders
+from workflow.order_effect import reopen_effective_orders, waits_for_appeal_period
 from workflow.payload import ParsedAction, parse_action
 from workflow.remedies import reconsideration_decision_by
 
@@ -178,9 +178,10 @@ def fire_challenge(
 def _reopen_if_ordered(
     session: Session, challenge: Challenge, actor: ops.Actor, now: datetime, action: ParsedAction
 ) -> None:
-    """Reopen the request if the order has already taken effect (workflow.order_effect);
-    a first-instance order waits for its appeal period to pass."""
-    if RESULT_BY_CODE[action.payload["result"]].orders_new_reply:
+    """Reopen the request if the order takes effect on service (workflow.order_effect);
+    a first-instance judgment waits for its appeal period (``reopen-effective``)."""
+    ordered = RESULT_BY_CODE[action.payload["result"]].orders_new_reply
+    if ordered and not waits_for_appeal_period(challenge.kind, challenge.instance):
         reopen_effective_orders(session, actor, now, [challenge.request])
 
 

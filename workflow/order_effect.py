@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from models import Challenge, ChallengeEvent, Request
 from workflow import operations as ops
 from workflow.calendar import WorkingCalendar
-from workflow.catalog.challenges import RECONSIDERATION, RESULT_BY_CODE
+from workflow.catalog.challenges import LITIGATION, RECONSIDERATION, RESULT_BY_CODE
 from workflow.payload import ParsedAction
 from workflow.remedies import APPEAL_DAYS_JUDGMENT, period_end
 from workflow.states import State
@@ -72,10 +72,16 @@ def pending_order(
     )
 
 
-def _reopened_for(events: Sequence[Any], challenge_id: int) -> bool:
-    return any(
-        e.trigger == "reopen" and e.payload.get("challenge_id") == challenge_id for e in events
-    )
+def _reopened_for(events: Sequence[Any], order: str) -> bool:
+    """Whether the request was already reopened for this order (its text names the body,
+    the case number and the result)."""
+    return any(e.trigger == "reopen" and e.payload.get("order") == order for e in events)
+
+
+def waits_for_appeal_period(kind: str, instance: str) -> bool:
+    """A first-instance judgment: not effective when recorded, so the reopen is left to
+    ``reopen-effective`` (an appeal recorded meanwhile, even back-dated, prevents it)."""
+    return kind == LITIGATION and instance == "first"
 
 
 def reopen_effective_orders(
@@ -83,8 +89,9 @@ def reopen_effective_orders(
 ) -> list[Request]:
     """Reopen each request whose ordering decision has taken effect by today; returns them.
 
-    Idempotent: a request already reopened for that case, or no longer concluded, is left
-    alone. Called when a result is recorded and by the ``reopen-effective`` command.
+    Idempotent: a request already reopened for that order, or no longer concluded, is
+    left alone. Called when a result effective on service is recorded, and by the daily
+    ``reopen-effective`` command.
     """
     today = ops.local_today(now)
     calendar = ops.load_calendar(session)
@@ -107,12 +114,11 @@ def reopen_effective_orders(
                 )
             )
             found = pending_order(case, events, calendar)
-            if found is None or found.effective_on > today or _reopened_for(history, case.id):
+            if found is None or found.effective_on > today or _reopened_for(history, found.order):
                 continue
             day = max(found.effective_on, max(e.effective_date for e in history))
             payload: Mapping[str, Any] = {
                 "order": found.order,
-                "challenge_id": case.id,
                 **({"due_on": found.reply_due_on} if found.reply_due_on else {}),
             }
             ops.fire(session, request, "reopen", actor, now, ParsedAction(day, dict(payload)))

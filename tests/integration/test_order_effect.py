@@ -59,7 +59,11 @@ def test_unappealed_first_instance_order_reopens_when_final(session, agency, use
         session, users, case, "2026-09-01", "ordered_to_perform",
         served_on="2026-09-03", reply_due_on="2026-10-30",
     )  # fmt: skip
-    # Served 09-03: the appeal period ends 09-18; effective 09-19. Today is 11-20: reopened.
+    # Not reopened when recorded (an appeal may still be entered, even back-dated) …
+    assert req.state == "concluded"
+    # … but by the daily run: served 09-03, the appeal period ends 09-18, effective 09-19.
+    legal = ops.Actor.of(users["legal"])
+    assert reopen_effective_orders(session, legal, NOW, [req]) == [req]
     assert req.state == "in_review"
     reopen = ops.history(session, req)[-1]
     assert reopen.trigger == "reopen" and reopen.effective_date == date(2026, 9, 19)
@@ -77,7 +81,9 @@ def test_first_instance_order_waits_during_the_appeal_period(session, agency, us
     )
     case = file(session, users, req, "2026-07-01", kind="litigation", route="direct")
     conclude(session, users, case, "2026-11-16", "ordered_to_perform")
-    assert req.state == "concluded"  # appeal period runs until 12-01
+    legal = ops.Actor.of(users["legal"])
+    assert reopen_effective_orders(session, legal, NOW, [req]) == []  # runs until 12-01
+    assert req.state == "concluded"
     later = datetime(2026, 12, 3, 2, 0)
     assert reopen_effective_orders(session, ops.Actor.of(users["legal"]), later, [req]) == [req]
     assert ops.history(session, req)[-1].effective_date == date(2026, 12, 2)
