@@ -454,7 +454,8 @@ def _reply(clock: _Clock, calendar: WorkingCalendar, today: date) -> _Reply:
             counted += run
         end, text, slides = _pause_end(pause, today)
         paused = calendar.working_days_between(pause.start, end)
-        steps.append(TraceStep("pause", pause.start, end, text, paused_days=paused))
+        span = f"{pause.start.isoformat()} 至 {end.isoformat()} 暂停计算；"
+        steps.append(TraceStep("pause", pause.start, end, span + text, paused_days=paused))
         extra += paused
         cursor = max(cursor, end)
         if pause.end is None:
