@@ -18,6 +18,7 @@ import settings
 from models import User
 from models.db import make_engine, make_session_factory
 from views import observability
+from views.database import db
 from workflow.kernel.errors import DomainError
 
 csrf = CSRFProtect()
@@ -29,11 +30,6 @@ login_manager.login_message = "请先登录"
 MIN_SECRET_KEY = 16
 
 
-def production_mode() -> bool:
-    """``GONGKAI_ENV=production``: a real secret key is required and demo data is refused."""
-    return settings.production_mode()
-
-
 def _secret_key() -> str:
     """The cookie-signing key; outside production a random one (sessions end on restart).
 
@@ -42,7 +38,7 @@ def _secret_key() -> str:
     guessable one lets anyone forge a session: refuse to start instead.
     """
     key = settings.secret_key()
-    if production_mode() and len(key) < MIN_SECRET_KEY:
+    if settings.production_mode() and len(key) < MIN_SECRET_KEY:
         problem = "未设置" if not key else f"过短（至少{MIN_SECRET_KEY}个字符）"
         raise RuntimeError(
             f"生产模式（GONGKAI_ENV=production）下环境变量 GONGKAI_SECRET_KEY {problem}，"
@@ -98,15 +94,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         return response
 
     return app
-
-
-def db() -> Session:
-    """The request's session (one per HTTP request, closed at teardown)."""
-    from flask import current_app
-
-    if "db" not in g:
-        g.db = current_app.extensions["db_sessions"]()
-    return g.db
 
 
 @login_manager.user_loader

@@ -70,6 +70,7 @@ from workflow.catalog.challenges import (
 )
 from workflow.catalog.states import State
 from workflow.challenges import operations as challenge_ops
+from workflow.challenges.order_effect import waits_for_appeal_period
 from workflow.challenges.spec import CHALLENGES, ChallengeState
 from workflow.kernel.actor import LOCAL_ZONE, Actor, local_today, naive_utc
 from workflow.kernel.calendar import WorkdayResult, WorkingCalendar
@@ -434,7 +435,8 @@ class MemoryReplay:
             case.version += 1  # the ORM flushes these column changes as one more UPDATE
         if act.trigger == "conclude":
             result = RESULT_BY_CODE[action.payload["result"]]
-            if result.orders_new_reply and request.state == "concluded":
+            waits = waits_for_appeal_period(case.kind, case.instance)  # as challenge_ops
+            if result.orders_new_reply and request.state == "concluded" and not waits:
                 order = f"{case.body}{case.case_no}：{result.label}"
                 reopen = {"effective_date": action.effective_date.isoformat(), "order": order[:200]}
                 self._fire(request, "reopen", actor, reopen, request_events, agency_id)

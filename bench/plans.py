@@ -280,6 +280,8 @@ class _Planner:
             self.act("consult_third_party", begin, {"party": "相关企业", "matter": "是否同意公开"})
             days = rng.randint(3, 15)
             opinion = rng.choice(("agree", "object", "no_reply"))
+            if opinion == "no_reply":  # only once the party's 15 wd have run out (Art. 32)
+                days = 16
             self.act("third_party_replied", self.wd(begin, days), {"opinion": opinion})
         elif roll < 0.8:
             self.act("consult_agency", begin, {"party": "江西省自然资源厅"})
@@ -358,7 +360,10 @@ class _Planner:
         span = (30, 80) if kind == "reconsideration" else (60, 180)
         concluded = filed + timedelta(days=rng.randint(*span))
         appeal = kind == "litigation" and rng.random() < 0.25
-        if appeal:  # a first instance the appeal continues never orders a new reply here
+        if kind == "litigation":
+            # A first-instance order takes effect only after its appeal period (the daily
+            # reopen-effective run, workflow.challenges.order_effect): here orders come from
+            # reconsiderations and second instances, which take effect on service.
             results = [(c, w) for c, w in results if c not in ORDERS_NEW_REPLY]
         result = _pick(rng, results)
         self.case_act(case, "conclude", concluded, {"result": result})

@@ -12,7 +12,7 @@ from workflow.catalog.roles import ROLE_BY_CODE
 @click.command()
 def demo() -> None:
     """加载演示数据：南昌经开区2019年参考数据和本年度约150件申请（演示账号仅用于演示）。"""
-    from app import production_mode
+    from settings import production_mode
 
     if production_mode():
         # The demo accounts share a published password: they must never reach production.

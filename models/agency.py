@@ -15,6 +15,9 @@ class Agency(Base):
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
+    #: 条例 Art. 49: "department" (report by 31 January) or "government" (县级以上人民政府,
+    #: by 31 March); None = not set (both dates are shown). workflow.requests.reminders.
+    report_level: Mapped[str | None] = mapped_column(String(20))
 
     parent: Mapped[Agency | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Agency]] = relationship(back_populates="parent")

@@ -134,6 +134,8 @@ class RequestFacts(Base):
         # Overdue / due-soon selection by the stored reply clock (workflow.requests.deadlines).
         Index("ix_request_facts_agency_due", "agency_id", "reply_due"),
         Index("ix_request_facts_agency_paused", "agency_id", "paused"),
+        # Consultations and fee notices whose other side's deadline has passed.
+        Index("ix_request_facts_agency_pause_due", "agency_id", "pause_due"),
     )
 
     request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), primary_key=True)
@@ -143,6 +145,8 @@ class RequestFacts(Base):
     concluded_on: Mapped[date | None] = mapped_column(Date)
     outcome: Mapped[str | None] = mapped_column(String(40))
     voided: Mapped[bool] = mapped_column(default=False)
-    #: ``workflow.requests.deadlines.StoredClock``: the running reply deadline, or paused.
+    #: ``workflow.requests.deadlines.StoredClock``: the reply deadline the events fix, or paused.
     reply_due: Mapped[date | None] = mapped_column(Date)
     paused: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: The consulted party's or the applicant's deadline while a pause runs.
+    pause_due: Mapped[date | None] = mapped_column(Date)

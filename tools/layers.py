@@ -51,6 +51,10 @@ DATABASE_MODULES = frozenset(
         "workflow.admin.operations",
         "workflow.admin.log_check",
         "workflow.admin.demo",
+        "workflow.challenges.order_effect",
+        "workflow.requests.lapse_queue",
+        "workflow.requests.reminders",
+        "workflow.requests.reminder_mail",
     }
 )
 

@@ -15,9 +15,9 @@ from typing import ParamSpec, TypeVar
 
 from flask_login import current_user
 
-from app import db
 from models import Request, User
 from models.agency import subtree_ids
+from views.database import db
 from workflow.catalog.roles import ROLE_BY_CODE
 from workflow.kernel.errors import NotFound, PermissionDenied
 

@@ -32,11 +32,11 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app import db
 from models import Agency, CalendarOverride, User
 from views.access import MAX_ID, require_roles
 from views.auth import end_sessions
 from views.common import Refused, local_time, perform, signed_in_user
+from views.database import db
 from views.forms import PayloadForm, submit_form
 from workflow.admin import operations as admin_ops
 from workflow.admin.operations import DAY_KINDS

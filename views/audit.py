@@ -25,11 +25,11 @@ from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
-from app import db
 from models import Challenge, ChallengeEvent, Event, Request, User
 from models.event import EventColumns
 from views.access import MAX_ID, load_request_for, require_roles, visible_agency_ids
 from views.common import positive_int, signed_in_user
+from views.database import db
 from views.presenters import EventLine, timeline
 from workflow.challenges.operations import challenge_history
 from workflow.challenges.spec import CHALLENGES, ChallengeState

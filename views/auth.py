@@ -49,9 +49,10 @@ from werkzeug.wrappers import Response
 from wtforms import PasswordField
 from wtforms.validators import InputRequired
 
-from app import db, production_mode
 from models import LoginSession, User
 from models.base import utcnow
+from settings import production_mode
+from views.database import db
 from views.forms import LoginForm
 from workflow.admin import operations as admin_ops
 from workflow.admin.demo import DEMO_PASSWORD

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required
@@ -20,10 +20,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.wrappers import Response
 
-from app import db
 from models import Challenge, ChallengeEvent, Request, User
 from views.access import MAX_ID, load_request_for, require_roles, visible_agency_ids
 from views.common import positive_int, signed_in_user, utc_now
+from views.database import db
 from views.forms import EFFECTIVE_DATE, action_defaults, build_form, submit_action, submit_form
 from views.presenters import ActionLine, DeadlineLine, timeline
 from workflow.catalog.challenges import (
@@ -48,14 +48,22 @@ from workflow.challenges.operations import (
     fire_challenge,
     refusal_warning,
 )
-from workflow.challenges.remedies import RemedyDeadlines, lawsuit_after_reconsideration_by
+from workflow.challenges.remedies import (
+    SIMPLIFIED_DECISION_DAYS,
+    RemedyDeadlines,
+    agency_deadlines,
+    lawsuit_after_reconsideration_by,
+    reconsideration_decision_by,
+)
 from workflow.challenges.spec import CHALLENGES, ChallengeState
 from workflow.kernel.actor import Actor, local_today
+from workflow.kernel.calendar import WorkingCalendar
 from workflow.kernel.errors import NotFound, PermissionDenied
 from workflow.kernel.guards import EventLike, role_allowed
 from workflow.kernel.lifecycle import blocking_reasons
 from workflow.notices.operations import notices_of, remedy_deadlines
 from workflow.requests.operations import history
+from workflow.store.calendar import load_calendar
 
 bp = Blueprint("challenges", __name__)
 
@@ -121,44 +129,92 @@ class Standing:
     opened_on: date
     concluded_on: date | None
     result: ChallengeResult | None
+    #: When the latest decision was served, if recorded with it.
+    served_on: date | None = None
+    #: When the agency received the application's or complaint's copy, if recorded.
+    copy_received_on: date | None = None
+    result_code: str | None = None
 
 
 def standing(case: Challenge, events: Sequence[EventLike]) -> Standing:
     """Fold a case's log: an appeal starts a new instance; the latest result counts."""
-    opened, concluded, result = case.filed_on, None, None
+    opened, concluded, result, served = case.filed_on, None, None, None
+    copy: date | None = None
     for event in events:
         if event.trigger in ("file", "appeal"):
-            opened, concluded = event.effective_date, None
+            opened, concluded, served = event.effective_date, None, None
+            given = event.payload.get("copy_received_on")
+            copy = date.fromisoformat(given) if given else None
         elif event.trigger == "conclude":
             concluded = event.effective_date
             result = RESULT_BY_CODE.get(str(event.payload.get("result", "")))
-    return Standing(opened, concluded, result)
+            given = event.payload.get("served_on")
+            served = date.fromisoformat(given) if given else None
+    return Standing(opened, concluded, result, served, copy, result.code if result else None)
 
 
-def case_deadline(case: Challenge, found: Standing, today: date) -> DeadlineLine | None:
+def agency_lines(
+    case: Challenge, found: Standing, today: date, calendar: WorkingCalendar
+) -> list[DeadlineLine]:
+    """The agency's own deadlines in the case (workflow.challenges.remedies.agency_deadlines)."""
+    decided = (
+        (found.concluded_on, found.served_on, found.result_code or "")
+        if found.concluded_on
+        else None
+    )
+    lines = []
+    for item in agency_deadlines(
+        case.kind,
+        case.instance,
+        case.state == ChallengeState.PENDING.value,
+        found.copy_received_on,
+        found.opened_on,
+        decided,
+        calendar,
+    ):
+        note, left = days_left_note(item.day, today)
+        css = "overdue" if left < 0 else "due-soon" if left <= DUE_SOON_DAYS else ""
+        lines.append(DeadlineLine(item.label, item.day, f"{item.note}；{note}", css))
+    return lines
+
+
+def case_deadline(
+    case: Challenge, found: Standing, today: date, calendar: WorkingCalendar
+) -> DeadlineLine | None:
     """The one clock worth showing on a case, or None.
 
-    A pending reconsideration: the 复议机关's usual 60-day decision period (reference
-    only). A pending lawsuit: nothing binds a court that the agency could watch, so just
-    the days since the instance began. A decided reconsideration: the applicant's 15 days
-    to sue afterwards (reckoned from the decision date, as the service date is unknown).
+    A pending reconsideration: the 复议机关's decision period (reference only): 30 days
+    in the simplified procedure open to OGI cases, else 60 (行政复议法 Arts. 53, 62). A
+    pending lawsuit: nothing binds a court that the agency could watch, so just the days
+    since the instance began. A decided reconsideration: the applicant's 15 days to sue,
+    from the service of the decision (its date until service is recorded). Every period
+    ending on a rest day runs to the next working day (民事诉讼法 Art. 85).
     """
     if case.state == ChallengeState.PENDING.value and case.kind == RECONSIDERATION:
-        due = found.opened_on + timedelta(days=RECONSIDERATION_DECISION_DAYS)
+        due = reconsideration_decision_by(found.opened_on, calendar)
+        simplified = reconsideration_decision_by(found.opened_on, calendar, simplified=True)
         note, left = days_left_note(due, today)
         css = "overdue" if left < 0 else "due-soon" if left <= DUE_SOON_DAYS else ""
-        return DeadlineLine("复议决定期限（参考）", due, note, css)
+        return DeadlineLine(
+            "复议决定期限（参考）",
+            due,
+            f"普通程序{RECONSIDERATION_DECISION_DAYS}日；适用简易程序的为"
+            f"{SIMPLIFIED_DECISION_DAYS}日（至{simplified.isoformat()}）；{note}",
+            css,
+        )
     if case.state == ChallengeState.PENDING.value:
         days = (today - found.opened_on).days
         return DeadlineLine("审理天数", None, f"自{found.opened_on.isoformat()}立案已 {days} 天")
     if case.state == ChallengeState.CONCLUDED.value and case.kind == RECONSIDERATION:
         assert found.concluded_on is not None  # a concluded case has a conclude event
-        due = lawsuit_after_reconsideration_by(found.concluded_on)
+        start = found.served_on or found.concluded_on
+        due = lawsuit_after_reconsideration_by(start, calendar)
         note, _ = days_left_note(due, today)
+        since = "送达" if found.served_on else "作出（送达日期未记录）"
         return DeadlineLine(
             "复议后起诉期限（参考）",
             due,
-            f"复议决定后{LAWSUIT_AFTER_RECONSIDERATION_DAYS}日内可起诉；{note}",
+            f"复议决定书{since}之日起{LAWSUIT_AFTER_RECONSIDERATION_DAYS}日内可起诉；{note}",
         )
     return None
 
@@ -174,10 +230,13 @@ class CaseRow:
     result: str
     standing: Standing
     deadline: DeadlineLine | None
+    #: The agency's own deadlines (复议答复, 答辩状, its appeal period).
+    agency: list[DeadlineLine]
 
 
 def case_rows(session: Session, cases: Sequence[Challenge], today: date) -> list[CaseRow]:
     """Rows for ``cases``, reading all their logs in one query."""
+    calendar = load_calendar(session)
     logs: dict[int, list[ChallengeEvent]] = defaultdict(list)
     if cases:
         for event in session.scalars(
@@ -200,7 +259,8 @@ def case_rows(session: Session, cases: Sequence[Challenge], today: date) -> list
                 state=ChallengeState(case.state).label,
                 result=result,
                 standing=found,
-                deadline=case_deadline(case, found, today),
+                deadline=case_deadline(case, found, today, calendar),
+                agency=agency_lines(case, found, today, calendar),
             )
         )
     return rows
@@ -226,7 +286,18 @@ def remedy_lines(found: RemedyDeadlines | None, today: date) -> list[DeadlineLin
         DeadlineLine(
             "提起行政诉讼期限", found.lawsuit_by, f"{learned}{LAWSUIT_MONTHS}个月；{suit_note}"
         ),
-    ]
+    ] + (
+        [
+            DeadlineLine(
+                "最长申请期限",
+                found.outer_limit_by,
+                "答复未经本系统出具，可能未告知救济途径：申请复议的期限自知道之日起"
+                "最长不超过1年（《行政复议法》第二十条第三款）",
+            )
+        ]
+        if found.outer_limit_by
+        else []
+    )
 
 
 @dataclass(frozen=True)
@@ -251,7 +322,9 @@ def case_panel(
         )
     )
     # The service date of the reply notice, once recorded, starts the remedy periods.
-    remedies = remedy_lines(remedy_deadlines(events, notices_of(session, req)), today)
+    remedies = remedy_lines(
+        remedy_deadlines(events, notices_of(session, req), load_calendar(session)), today
+    )
     return CasePanel(
         cases=case_rows(session, cases, today),
         remedies=remedies,

@@ -18,8 +18,8 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from app import db
 from models import User
+from views.database import db
 from workflow.kernel.actor import LOCAL_ZONE
 from workflow.kernel.errors import (
     ConflictError,
@@ -123,14 +123,17 @@ def perform(operation: Callable[[], T], *, conflict: str = DEFAULT_CONFLICT) -> 
     return result
 
 
-def perform_and_flash(operation: Callable[[], str], *, conflict: str = DEFAULT_CONFLICT) -> bool:
+def perform_and_flash(
+    operation: Callable[[], str], *, conflict: str = DEFAULT_CONFLICT, refused: str = ""
+) -> bool:
     """:func:`perform` for a button on a page: its success sentence or its refusal is flashed.
 
-    ``operation`` returns the sentence that says what was done. Returns whether it was.
+    ``operation`` returns the sentence that says what was done; ``refused`` opens the
+    refusal's message (e.g. "nothing was recorded: "). Returns whether it was done.
     """
     result = perform(operation, conflict=conflict)
     if isinstance(result, Refused):
-        flash(str(result), "error")
+        flash(refused + str(result), "error")
         return False
     flash(result, "success")
     return True

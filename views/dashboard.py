@@ -7,24 +7,32 @@ as server-side SVG, and the annual-report deadlines of Art. 49.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from flask import Blueprint, render_template
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
+from werkzeug.wrappers import Response
 
-from app import db
-from models import PublishedReport, Request, RequestFacts
-from views.access import visible_agency_ids
+from documents.notices_pdf import render_notice
+from models import Agency, Challenge, PublishedReport, Request, RequestFacts
+from views.access import require_roles, visible_agency_ids
+from views.challenges import case_rows
 from views.charts import month_bars, share_bar
+from views.common import perform_and_flash, positive_int, signed_in_user, utc_now
+from views.database import db
 from views.presenters import DeadlineLine, reply_status
 from workflow.catalog.outcomes import GROUPS, OUTCOME_BY_CODE
 from workflow.catalog.states import OPEN_STATES, STORED_STATES
-from workflow.kernel.actor import local_today
-from workflow.requests.clocks import running_due
-from workflow.requests.deadlines import DUE_SOON_DAYS
+from workflow.kernel.actor import Actor, local_today
+from workflow.requests.clocks import pause_lapsed, running_due, service_dates
+from workflow.requests.deadlines import DUE_SOON_DAYS, Deadlines
+from workflow.requests.lapse_queue import LAPSE_OF_STATE, record_lapses
 from workflow.requests.operations import deadlines_of, histories
+from workflow.requests.reminders import report_deadlines
+from workflow.requests.spec import CASEWORKERS
 from workflow.store.calendar import load_calendar
 
 bp = Blueprint("dashboard", __name__)
@@ -44,6 +52,11 @@ class Attention:
     request: Request
     reply: DeadlineLine
 
+    @property
+    def lapsable(self) -> bool:
+        """Whether the 期满待办 form offers this row's lapse (补正 or fee)."""
+        return self.request.state in LAPSE_OF_STATE
+
 
 @dataclass(frozen=True)
 class Shortlist:
@@ -61,16 +74,32 @@ class Reminder:
     days_left: int
 
 
-def _shortlist(total: int, ids: list[int], today: date) -> Shortlist:
+def _other_side(deadlines: Deadlines, today: date) -> DeadlineLine:
+    """A lapsed 补正, consultation or fee deadline, and what is to be recorded now."""
+    if deadlines.applicant_supplement_due is not None and deadlines.reply_due is None:
+        return DeadlineLine(
+            "补正期限", deadlines.applicant_supplement_due, "已届满，可认定逾期未补正", "overdue"
+        )
+    if deadlines.consultation_due is not None:
+        return DeadlineLine(
+            "征求意见期限", deadlines.consultation_due, "已届满，请记录意见或逾期未答复", "overdue"
+        )
+    return DeadlineLine("缴费期限", deadlines.fee_due, "已届满，可认定逾期未缴费", "overdue")
+
+
+def _shortlist(
+    total: int, ids: list[int], today: date, line: Callable[[Deadlines, date], DeadlineLine]
+) -> Shortlist:
     """The rows behind ``ids`` (selected by the stored clock), each deadline computed
     from its own events as the request page shows it."""
     session = db()
     rows = {r.id: r for r in session.scalars(select(Request).where(Request.id.in_(ids)))}
     calendar = load_calendar(session)
-    events = histories(session, ids)
+    events, served = histories(session, ids), service_dates(session, ids)
     items = [
         Attention(
-            rows[rid], reply_status(deadlines_of(rows[rid], events[rid], calendar, today), today)
+            rows[rid],
+            line(deadlines_of(rows[rid], events[rid], calendar, today, served[rid]), today),
         )
         for rid in ids
     ]
@@ -78,16 +107,58 @@ def _shortlist(total: int, ids: list[int], today: date) -> Shortlist:
 
 
 def _attention(visible: list[int], today: date) -> tuple[Shortlist, Shortlist]:
-    """Overdue requests, and those due within ``DUE_SOON_DAYS`` working days (running
-    clocks only: a paused clock is waiting on someone else), most urgent first."""
+    """Overdue requests, and those due within ``DUE_SOON_DAYS`` working days, most urgent
+    first (a consultation with the date a silent party leaves; a running fee pause is
+    waiting on the applicant and not listed)."""
     session = db()
     yesterday = today - timedelta(days=1)
     # A due date is a working day, so "at most N working days left" (Deadlines.days_left)
     # is "due no later than the N-th working day after today".
     soon_until = load_calendar(session).add_working_days(today, DUE_SOON_DAYS).day
-    overdue = _shortlist(*running_due(session, visible, None, yesterday, SHOWN), today)
-    soon = _shortlist(*running_due(session, visible, yesterday, soon_until, SHOWN), today)
+    overdue = _shortlist(
+        *running_due(session, visible, None, yesterday, SHOWN), today, reply_status
+    )
+    soon = _shortlist(
+        *running_due(session, visible, yesterday, soon_until, SHOWN), today, reply_status
+    )
     return overdue, soon
+
+
+@dataclass(frozen=True)
+class CaseDeadline:
+    case: Challenge
+    line: DeadlineLine
+
+
+#: Calendar days ahead within which the agency's own challenge deadlines are listed.
+CASE_AHEAD_DAYS = 10
+
+
+def _case_deadlines(visible: list[int], today: date) -> list[CaseDeadline]:
+    """The agency's own deadlines in its cases (复议答复, 答辩状, its appeal period) that
+    fall within ``CASE_AHEAD_DAYS`` or, for a pending case, have passed."""
+    session = db()
+    cases = list(
+        session.scalars(
+            select(Challenge)
+            .where(Challenge.agency_id.in_(visible), Challenge.state != "voided")
+            .where(
+                (Challenge.state == "pending")
+                | ((Challenge.kind == "litigation") & (Challenge.instance == "first"))
+            )
+            .where(Challenge.filed_on >= today - timedelta(days=730))
+        )
+    )
+    found = []
+    for row in case_rows(session, cases, today):
+        pending = row.case.state == "pending"
+        for line in row.agency:
+            assert line.day is not None
+            if line.day <= today + timedelta(days=CASE_AHEAD_DAYS) and (
+                pending or line.day >= today
+            ):
+                found.append(CaseDeadline(row.case, line))
+    return sorted(found, key=lambda c: (c.line.day, c.case.id))[:SHOWN]
 
 
 def _monthly(visible: list[int], year: int) -> list[int]:
@@ -111,29 +182,48 @@ def _monthly(visible: list[int], year: int) -> list[int]:
 
 
 def _reminders(agency_id: int, today: date) -> list[Reminder]:
-    """Art. 49: departments publish by 31 January, governments (县级以上) by 31 March."""
-    year = today.year - 1
-    published = (
-        db().scalar(
-            select(PublishedReport.id).where(
-                PublishedReport.agency_id == agency_id, PublishedReport.year == year
-            )
-        )
-        is not None
-    )
+    """Art. 49 by the agency's level (workflow.requests.reminders), each with whether that year's
+    report is published."""
+    session = db()
+    agency = session.get(Agency, agency_id)
     found = []
-    for who, due in (
-        ("政府部门", date(today.year, 1, 31)),
-        ("县级以上人民政府", date(today.year, 3, 31)),
-    ):
-        text = f"{who}应于{due.month}月{due.day}日前公布{year}年度政府信息公开工作年度报告"
-        found.append(Reminder(text, due, published, (due - today).days))
+    for item in report_deadlines(agency.report_level if agency else None, today):
+        published = (
+            session.scalar(
+                select(PublishedReport.id).where(
+                    PublishedReport.agency_id == agency_id,
+                    PublishedReport.year == item.report_year,
+                )
+            )
+            is not None
+        )
+        found.append(Reminder(item.text, item.due, published, (item.due - today).days))
     return found
 
 
 def _short(label: str) -> str:
     """ "（二）部分公开（区分处理的…）" → "部分公开": the chart legend has little room."""
     return label.split("）", 1)[1].split("（")[0]
+
+
+@bp.post("/dashboard/lapses")
+@require_roles(*CASEWORKERS)
+def record_lapses_view() -> Response:
+    """期满待办: record the selected requests' lapses (each with its 告知书) at once."""
+    ids = [i for v in request.form.getlist("request_id") if (i := positive_int(v))]
+
+    def operation() -> str:
+        notices = record_lapses(
+            db(), Actor.of(signed_in_user()), utc_now(), ids, render=render_notice
+        )
+        return f"已认定逾期并出具告知书 {len(notices)} 件"
+
+    perform_and_flash(
+        operation,
+        conflict="所选申请刚刚已由他人更新，请刷新后重试",
+        refused="未认定任何申请：",
+    )
+    return redirect(url_for(".home") + "#pause-lapsed")
 
 
 @bp.route("/dashboard")
@@ -143,6 +233,7 @@ def home() -> str:
     today = local_today(datetime.now(UTC))
     open_values = [s.value for s in OPEN_STATES]
     overdue, soon = _attention(visible, today)
+    lapsed = _shortlist(*pause_lapsed(session, visible, today, SHOWN), today, _other_side)
     # A handler only ever handles their own agency's requests, which they always see; no
     # agency condition, so the (handler, state, received) index answers it alone.
     mine_where = (Request.handler_id == current_user.id, Request.state.in_(open_values))
@@ -175,6 +266,9 @@ def home() -> str:
         today=today,
         overdue=overdue,
         soon=soon,
+        lapsed=lapsed,
+        case_deadlines=_case_deadlines(visible, today),
+        can_lapse=bool(current_user.roles & CASEWORKERS),
         mine=mine,
         mine_total=mine_total or 0,
         states=[(s.label, by_state.get(s.value, 0)) for s in STORED_STATES if s in OPEN_STATES],

@@ -30,10 +30,10 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
-from app import db
 from models import User
 from models.user import UserRole
 from views.common import DEFAULT_CONFLICT, Refused, perform
+from views.database import db
 from workflow.catalog.outcomes import DECIDABLE_OUTCOMES, Outcome
 from workflow.kernel.lifecycle import PayloadField
 from workflow.kernel.payload import MAX_LONGTEXT, MAX_TEXT

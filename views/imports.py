@@ -14,9 +14,9 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField
 
-from app import db
 from models import Agency
 from views.access import require_roles, visible_agency_ids
+from views.database import db
 from workflow.kernel.actor import local_today
 from workflow.ledger.importer import ImportReport, default_actor, import_ledger
 from workflow.ledger.reader import (

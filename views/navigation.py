@@ -7,12 +7,17 @@ registered (a feature not installed) is simply left out.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, current_app, request
 from flask_login import current_user
 
+from views.database import db
+from workflow.kernel.actor import local_today
+from workflow.requests.reminders import attention_count
 from workflow.requests.spec import SPEC_BY_TRIGGER
+from workflow.store.calendar import load_calendar
 
 
 @dataclass(frozen=True)
@@ -71,11 +76,29 @@ def _items() -> list[dict[str, Any]]:
     ]
 
 
+def _attention() -> int:
+    """The reminder count on the bar: the user's own requests needing action now; an
+    approver's whole agency (workflow.requests.reminders). Called by the template, so pages
+    without the bar run no query."""
+    if not current_user.is_authenticated:
+        return 0
+    session = db()
+    handler = None if "approver" in current_user.roles else current_user.id
+    return attention_count(
+        session,
+        [current_user.agency_id],
+        local_today(datetime.now(UTC)),
+        load_calendar(session),
+        handler,
+    )
+
+
 def init_app(app: Flask) -> None:
     register_roles = SPEC_BY_TRIGGER["register"].roles
     app.context_processor(
         lambda: {
             "nav_items": _items(),
+            "attention_count": _attention,
             "can_register": bool(
                 current_user.is_authenticated and current_user.roles & register_roles
             ),

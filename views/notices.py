@@ -18,11 +18,11 @@ from flask_login import login_required
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from app import db
 from documents.notices_pdf import render_notice
 from models import Event, Notice, Request, User
 from views.access import MAX_ID, load_request_for, require_roles
 from views.common import local_time, perform_and_flash, signed_in_user, utc_now
+from views.database import db
 from workflow.catalog.notices import NOTICE_KIND_BY_CODE, NoticeKind
 from workflow.catalog.outcomes import OUTCOME_BY_CODE
 from workflow.challenges.remedies import RemedyDeadlines
@@ -37,6 +37,7 @@ from workflow.notices.operations import (
     remedy_deadlines,
     reply_served_on,
 )
+from workflow.store.calendar import load_calendar
 
 bp = Blueprint("notices", __name__)
 
@@ -172,7 +173,7 @@ def documents_panel(
         rows=rows,
         issuable=issuable_notices(req, events, notices, user.roles) if can_act else [],
         issue_url=url_for("notices.issue", request_id=req.id),
-        remedies=remedy_deadlines(events, notices),
+        remedies=remedy_deadlines(events, notices, load_calendar(session)),
         served=reply_served_on(events, notices) is not None,
         today=today,
     )

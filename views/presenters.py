@@ -14,10 +14,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app import db
 from models import Request, User
 from models.event import EventColumns
 from views.common import local_time
+from views.database import db
 from workflow.catalog.outcomes import OUTCOME_BY_CODE
 from workflow.catalog.states import State
 from workflow.kernel.lifecycle import PayloadField, TransitionSpec
@@ -32,6 +32,9 @@ _EXTRA_LABELS = {"receipt_rule": "收到日期认定"}
 #: Payload keys shown as a notice above an event's details, not as one of them:
 #: ``late`` (逾期办理, red) and ``warning`` (a rule the legal officer should check, yellow).
 _NOTICE_KEYS = ("late", "warning")
+
+
+_PROVISIONAL = "（暂定，节假日安排未公布）"
 
 
 @dataclass(frozen=True)
@@ -57,9 +60,10 @@ def reply_status(deadlines: Deadlines, today: date) -> DeadlineLine:
         if due:
             note += f"（申请人补正期限 {due.isoformat()}）"
         return DeadlineLine(label, None, note, "paused")
-    provisional = "（暂定，节假日安排未公布）" if deadlines.provisional else ""
-    if deadlines.paused:
-        return DeadlineLine(label, deadlines.reply_due, "暂停计时" + provisional, "paused")
+    provisional = _PROVISIONAL if "reply_due" in deadlines.provisional else ""
+    if deadlines.paused and not deadlines.overdue(today):
+        note = "暂停计时" + ("（对方逾期未复的，最迟至此日）" if deadlines.consultation_due else "")
+        return DeadlineLine(label, deadlines.reply_due, note + provisional, "paused")
     left = deadlines.days_left(today)
     if left is None:
         return DeadlineLine(label, deadlines.reply_due, provisional)
@@ -74,11 +78,24 @@ def reply_status(deadlines: Deadlines, today: date) -> DeadlineLine:
 
 
 def deadline_panel(req: Request, deadlines: Deadlines, today: date) -> list[DeadlineLine]:
-    """The four clocks of docs/domain.md §3 for the detail page, each with its state in words."""
-    provisional = "（暂定，节假日安排未公布）" if deadlines.provisional else ""
+    """The four clocks of docs/domain.md §3 for the detail page, each with its state in
+    words; "暂定" only on a deadline that rests on an unannounced year."""
+
+    def provisional(name: str) -> str:
+        return _PROVISIONAL if name in deadlines.provisional else ""
+
+    def presumed(name: str) -> str:
+        return "（按推定送达日计算）" if name in deadlines.presumed else ""
+
     notice_due = deadlines.supplement_notice_due
-    notice = DeadlineLine("补正告知期限", notice_due, "收到申请后7个工作日" + provisional)
-    if req.state == State.REGISTERED.value and today > notice_due:
+    notice = DeadlineLine(
+        "补正告知期限",
+        notice_due,
+        "收到申请后7个工作日" + provisional("supplement_notice_due")
+        if notice_due
+        else "2008年《条例》未规定补正告知期限",
+    )
+    if notice_due and req.state == State.REGISTERED.value and today > notice_due:
         notice = DeadlineLine(
             "补正告知期限", notice_due, "已超过法定期限，此后告知补正将标记为逾期", "overdue"
         )
@@ -88,7 +105,9 @@ def deadline_panel(req: Request, deadlines: Deadlines, today: date) -> list[Dead
         consult = DeadlineLine(
             "征求意见期限",
             deadlines.consultation_due,
-            "已届满" if late else "对方应在此日前回复（15个工作日）" + provisional,
+            ("已届满，请记录意见或逾期未答复" if late else "对方应在此日前回复（15个工作日）")
+            + provisional("consultation_due")
+            + presumed("consultation_due"),
             "overdue" if late else "",
         )
     fee = DeadlineLine("缴费期限", deadlines.fee_due, "—")
@@ -97,7 +116,9 @@ def deadline_panel(req: Request, deadlines: Deadlines, today: date) -> list[Dead
         fee = DeadlineLine(
             "缴费期限",
             deadlines.fee_due,
-            "已届满" if late else "申请人应在此日前缴费（20个工作日）" + provisional,
+            ("已届满，可认定逾期未缴费" if late else "申请人应在此日前缴费（20个工作日）")
+            + provisional("fee_due")
+            + presumed("fee_due"),
             "overdue" if late else "",
         )
     return [notice, reply_status(deadlines, today), consult, fee]

@@ -27,7 +27,6 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 
-from app import db
 from documents.fonts import pdf_font
 from documents.grid import report_grids
 from documents.notices_pdf import cn_date
@@ -36,8 +35,8 @@ from documents.report_xlsx import render_report_xlsx
 from models import Agency
 from views.access import visible_agency_ids
 from views.common import Refused, perform, utc_now
+from views.database import db
 from views.selection import Selection, parse_selection
-from workflow.annual_report import table2_values
 from workflow.annual_report.archive import frozen_pdf, pdf_hash
 from workflow.annual_report.narrative import SECTIONS
 from workflow.annual_report.publishing import find_published, frozen_differences
@@ -52,6 +51,7 @@ from workflow.annual_report.report import (
     parse_draft,
     report_title,
     save_draft,
+    table2_values,
 )
 from workflow.catalog.outcomes import FORMATS
 from workflow.kernel.actor import Actor, local_today

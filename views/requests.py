@@ -17,11 +17,12 @@ from flask_login import login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from app import db
 from models import Agency, Event, Request, RequestFacts, TrackingCounter, User, UserRole
 from views.access import MAX_ID, load_request_for, require_roles, visible_agency_ids
 from views.challenges import case_panel
 from views.common import positive_int, signed_in_user, utc_now
+from views.database import db
+from views.deadline_explain import explain
 from views.forms import (
     PayloadForm,
     action_defaults,
@@ -49,6 +50,7 @@ from workflow.kernel.csv_safe import write_csv
 from workflow.kernel.errors import NotFound
 from workflow.kernel.guards import GuardContext
 from workflow.kernel.lifecycle import blocking_reasons
+from workflow.requests.clocks import service_dates
 from workflow.requests.intake import INTAKE_FIELDS
 from workflow.requests.machine import available_actions
 from workflow.requests.operations import (
@@ -58,6 +60,7 @@ from workflow.requests.operations import (
     histories,
     history,
     register,
+    request_deadlines,
 )
 from workflow.requests.query import SORTS, ListFilter, filtered, list_page, ordered
 from workflow.requests.similar import likely_duplicates
@@ -122,12 +125,15 @@ def list_requests() -> str:
         ).all()
     )
     events = histories(session, [r.id for r in found])
+    served = service_dates(session, [r.id for r in found])
     rows = [
         ListRow(
             request=req,
             kind_label=KIND_BY_CODE[req.applicant_kind].label,
             state_label=State(req.state).label,
-            reply=reply_status(deadlines_of(req, events[req.id], calendar, today), today),
+            reply=reply_status(
+                deadlines_of(req, events[req.id], calendar, today, served[req.id]), today
+            ),
         )
         for req in found
     ]
@@ -203,6 +209,7 @@ def export_csv() -> Response:
     stmt = ordered(filtered(session, visible_agency_ids(me), flt, calendar, today), flt)
     found = list(session.scalars(stmt.limit(EXPORT_LIMIT)))
     events = histories(session, [r.id for r in found])
+    served = service_dates(session, [r.id for r in found])
     outcomes = dict(
         session.execute(
             select(RequestFacts.request_id, RequestFacts.outcome).where(
@@ -212,7 +219,8 @@ def export_csv() -> Response:
     )
     rows = []
     for req in found:
-        reply = reply_status(deadlines_of(req, events[req.id], calendar, today), today)
+        deadlines = deadlines_of(req, events[req.id], calendar, today, served[req.id])
+        reply = reply_status(deadlines, today)
         outcome = outcomes.get(req.id)
         rows.append(
             (
@@ -291,7 +299,7 @@ def detail(request_id: int) -> str:
     session = db()
     today = local_today(utc_now())
     events = history(session, req)
-    deadlines = deadlines_of(req, events, load_calendar(session), today)
+    deadlines = request_deadlines(session, req, events, load_calendar(session), today)
     own = req.agency_id == me.agency_id
     read_only = not own or not (me.roles & ACTING_ROLES)
     actions: list[ActionLine] = []
@@ -299,7 +307,7 @@ def detail(request_id: int) -> str:
         actions = [
             ActionLine(spec, reasons, url_for(".act", request_id=req.id, trigger=spec.trigger))
             for spec, reasons in available_actions(
-                req.state, req.received_on, events, me.roles, today
+                req.state, req.received_on, events, me.roles, today, deadlines
             )
         ]
     # Imported here: views.challenges builds on this module's presenters (import cycle).
@@ -311,12 +319,26 @@ def detail(request_id: int) -> str:
         req=req,
         facts=_facts(req),
         deadlines=deadline_panel(req, deadlines, today),
-        provisional=deadlines.provisional,
+        provisional=bool(deadlines.provisional),
+        explained=explain(deadlines),
         events=timeline(events),
         actions=actions,
         read_only=read_only,
         own=own,
         state_label=State(req.state).label,
+    )
+
+
+@bp.get(f"/requests/<int(max={MAX_ID}):request_id>/deadlines")
+def deadline_trace(request_id: int) -> str:
+    """The "期限如何计算" explanation as a printable page (for a 复议 file)."""
+    req = load_request_for(signed_in_user(), request_id, write=False)
+    session = db()
+    today = local_today(utc_now())
+    events = history(session, req)
+    deadlines = request_deadlines(session, req, events, load_calendar(session), today)
+    return render_template(
+        "requests/deadlines.html", req=req, today=today, explained=explain(deadlines)
     )
 
 
@@ -382,7 +404,8 @@ def act(request_id: int, trigger: str) -> Response | tuple[str, int]:
                 flash(f"已标记逾期办理：{event.payload['late']}", "warning")
             return redirect(url_for(".detail", request_id=req.id))
     events = history(db(), req)
-    context = GuardContext(req.state, req.received_on, events, me.roles, today)
+    deadlines = request_deadlines(db(), req, events, load_calendar(db()), today)
+    context = GuardContext(req.state, req.received_on, events, me.roles, today, deadlines=deadlines)
     blocked = [r for r in blocking_reasons(spec, context) if r not in form.general_errors]
     return render_template(
         "requests/action.html",

@@ -14,9 +14,9 @@ from flask import request
 from flask_login import current_user
 from sqlalchemy import select
 
-from app import db
 from models import Agency
 from views.access import visible_agency_ids
+from views.database import db
 from workflow.catalog.outcomes import FORMATS
 from workflow.kernel.actor import local_today
 from workflow.kernel.errors import NotFound

@@ -15,12 +15,12 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from app import db
 from documents.grid import table3_grid, table4_grid
 from documents.report_pdf import rendered_report
 from models import Agency, Challenge, Request
 from views.access import visible_agency_ids
 from views.common import perform_and_flash, utc_now
+from views.database import db
 from views.selection import parse_selection
 from workflow.annual_report.archive import frozen_pdf
 from workflow.annual_report.publishing import (

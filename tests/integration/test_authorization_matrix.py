@@ -86,6 +86,7 @@ EXPECTATIONS: dict[str, dict[str, Expectation]] = {
     "requests.export_csv": get(STAFF),
     "requests.new_request": both(CASEWORKERS | {"other"}),
     "requests.detail": get(HOME),
+    "requests.deadline_trace": get(HOME),
     # The action form is shown to the agency's staff with the reasons it is blocked;
     # firing it is refused by the spec's role guard for everyone but caseworkers.
     "requests.act": {
@@ -112,6 +113,9 @@ EXPECTATIONS: dict[str, dict[str, Expectation]] = {
     "reports.xlsx": get(HOME),
     # ------------------------------------------------------------------ dashboard, audit
     "dashboard.home": get(STAFF),
+    # An empty selection is refused with a message (nothing changes); another agency's
+    # caseworker can only name requests that are not theirs (refused the same way).
+    "dashboard.record_lapses_view": post(CASEWORKERS | {"other"}),
     "audit.home": get(AUDITORS | {"other"}),
     "audit.request_log": get(AUDITORS),
     "audit.user_log": get(AUDITORS),

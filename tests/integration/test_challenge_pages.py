@@ -7,7 +7,7 @@ relative to the agency-local today and never in the future.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import select
@@ -16,7 +16,9 @@ from models import Agency, Challenge, ChallengeEvent, Request
 from tests.conftest import PASSWORD, make_user
 from tests.integration.test_pages import client_for, count, days_ago, intake, reload
 from workflow.challenges import operations as cops
+from workflow.challenges.remedies import reconsideration_decision_by
 from workflow.kernel.actor import Actor
+from workflow.kernel.calendar import DEFAULT_CALENDAR
 from workflow.requests.operations import fire, register
 
 
@@ -149,7 +151,12 @@ def test_reconsideration_shows_reference_decision_deadline(app, session, users, 
     legal = client_for(app, "legal")
     case_id = file_via_page(legal, replied.id, **RECONSIDERATION)
     page = legal.get(f"/challenges/{case_id}").text
-    assert "复议决定期限（参考）" in page and "还有 30 天" in page
+    # 60 days from filing, moved past a rest day (民诉法 Art. 85), or 30 when simplified.
+    filed = date.fromisoformat(RECONSIDERATION["effective_date"])
+    due = reconsideration_decision_by(filed, DEFAULT_CALENDAR)
+    today = date.fromisoformat(days_ago(0))
+    assert "复议决定期限（参考）" in page and f"还有 {(due - today).days} 天" in page
+    assert "适用简易程序的为30日" in page
     listing = legal.get("/challenges").text
     assert "复议决定期限（参考）" in listing and RECONSIDERATION["case_no"] in listing
     assert "行政复议" in legal.get("/challenges?kind=reconsideration").text

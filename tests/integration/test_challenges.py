@@ -113,16 +113,13 @@ def test_after_reconsideration_needs_a_concluded_reconsideration(session, agency
         file(session, users, req, "2025-06-10", kind="litigation", route="after_reconsideration")
     session.rollback()
     file(session, users, req, "2025-04-10", kind="reconsideration", case_no="复1")
-    with pytest.raises(GuardError, match="尚未审结"):
-        file(
-            session,
-            users,
-            req,
-            "2025-06-10",
-            kind="litigation",
-            route="after_reconsideration",
-            prior_case_no="复1",
-        )
+    after = {"kind": "litigation", "route": "after_reconsideration", "prior_case_no": "复1"}
+    with pytest.raises(GuardError, match=r"尚未审结.*2025-06-09.*第四十五条"):
+        file(session, users, req, "2025-06-09", **after)
+    session.rollback()
+    # 行政诉讼法 Art. 45: once the 复议机关 has missed its 60 days, the applicant may sue.
+    case = file(session, users, req, "2025-06-10", **after)
+    assert case.route == "after_reconsideration"
 
 
 def test_appeal_continues_the_same_case(session, agency, users) -> None:

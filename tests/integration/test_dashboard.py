@@ -42,7 +42,7 @@ def test_workbench_on_the_demo(client, session) -> None:
         .order_by(Request.received_on)
     ).all()
     assert mine, "the demo gives chengban open cases"
-    own = page.text.split("我承办的在办申请", 1)[1].split("<h2>在办申请", 1)[0]
+    own = page.text.split("我承办的在办申请", 1)[1].split("</section>", 1)[0]
     assert f'<span class="count">{len(mine)}</span>' in own
     shown = TRACKING.findall(own)
     by_number = {r.tracking_no: r for r in mine}

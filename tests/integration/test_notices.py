@@ -12,7 +12,7 @@ import re
 import shutil
 import subprocess
 import time
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -386,7 +386,8 @@ def test_service_is_recorded_once_and_moves_the_remedy_deadlines(session, agency
 
     after = nops.remedy_deadlines(events, [reply])
     assert after is not None and after.learned_on == date(2026, 10, 14)
-    assert after.reconsideration_by == date(2026, 10, 14) + timedelta(days=60)
+    # 60 days end on Sunday 12-13: the period runs to the next working day (民诉法 Art. 85).
+    assert after.reconsideration_by == date(2026, 12, 14)
     assert after.lawsuit_by == date(2027, 4, 14)
     with pytest.raises(GuardError, match="送达日期不能更改"):
         nops.record_service(session, actor(users, "handler"), NOW, reply, "2026-10-15")

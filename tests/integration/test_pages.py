@@ -251,8 +251,9 @@ def test_full_flow_to_partial_disclosure(app, session, users):
     )
     assert req.state == "third_party_consultation"
     paused = handler.get(f"/requests/{rid}").text
-    assert "暂停计时" in paused
-    assert "征求意见期限" in paused
+    # Sent 24 days ago: the party's 15 wd have run out and the reply clock runs again.
+    assert "征求意见期限" in paused and "已届满，请记录意见或逾期未答复" in paused
+    assert "期限如何计算" in paused and "暂停至此为止" not in paused
 
     req = act_ok(
         handler,

@@ -18,11 +18,13 @@ from hypothesis import strategies as st
 
 from workflow.kernel.calendar import DEFAULT_CALENDAR, WorkingCalendar
 from workflow.requests.deadlines import (
+    DEADLINE_NAMES,
     Deadlines,
     EventLike,
     compute_deadlines,
     lateness,
     stored_clock,
+    trace_total,
 )
 
 CAL = DEFAULT_CALENDAR
@@ -153,20 +155,36 @@ def test_finished_consultation_adds_its_working_days(consult: str, replied: str)
     assert d.consultation_due is None
 
 
-@pytest.mark.parametrize(
-    ("today", "reply_due"),
-    [
-        (date(2026, 5, 6), date(2026, 6, 1)),  # paused today: nothing lost yet
-        (date(2026, 5, 8), date(2026, 6, 3)),  # 2 wd paused
-        (date(2026, 5, 11), date(2026, 6, 5)),  # 4 wd, incl. make-up Sat 05-09
-    ],
-)
-def test_running_consultation_is_flagged_and_slides(today: date, reply_due: date) -> None:
+@pytest.mark.parametrize("today", [date(2026, 5, 6), date(2026, 5, 11), date(2026, 5, 26)])
+def test_running_consultation_pauses_at_most_until_the_partys_deadline(today: date) -> None:
+    """Art. 32: the reply deadline during a consultation is the one a silent party leaves:
+    06-01 + the 15 wd of the consultation (Dragon Boat 06-19 off) — it no longer slides."""
     d = deadlines(APR_30, ev("consult_third_party", "2026-05-06"), today=today)
     assert d.paused
-    assert d.reply_due == reply_due
+    assert d.reply_due == date(2026, 6, 23)
     assert d.consultation_due == date(2026, 5, 26)  # 15 wd after 05-06
     assert d.fee_due is None
+
+
+def test_forgotten_consultation_runs_again_and_becomes_overdue() -> None:
+    consult = ev("consult_third_party", "2026-05-06")
+    resumed = deadlines(APR_30, consult, today=date(2026, 5, 27))
+    assert not resumed.paused  # the clock runs again from the party's deadline
+    assert resumed.reply_due == date(2026, 6, 23)
+    assert resumed.days_left(date(2026, 6, 22)) == 1
+    assert deadlines(APR_30, consult, today=date(2026, 6, 24)).overdue(date(2026, 6, 24))
+
+
+def test_no_reply_recorded_late_adds_only_the_partys_period() -> None:
+    """G40: a silent party recorded months later pauses 15 wd, not the whole delay."""
+    d = deadlines(
+        APR_30,
+        ev("consult_third_party", "2026-05-06"),
+        ev("third_party_replied", "2026-07-15", opinion="no_reply"),
+        today=date(2026, 7, 15),
+    )
+    assert d.reply_due == date(2026, 6, 23)
+    assert d.overdue(date(2026, 7, 15))
 
 
 def test_fee_notice_pauses_and_sets_payment_deadline() -> None:
@@ -326,7 +344,7 @@ def _histories(draw: st.DrawFn) -> tuple[date, list[Event]]:
 def test_stored_clock_agrees_with_the_full_computation(
     history: tuple[date, list[Event]], offset: int
 ) -> None:
-    """A stored date is the deadline on every later day; paused means the clock slides.
+    """A stored date is the deadline on every later day; only a running fee pause slides.
 
     This is what lets the workbench and the "overdue" filter trust the stored date
     without replaying the events (workflow.requests.clocks).
@@ -336,9 +354,41 @@ def test_stored_clock_agrees_with_the_full_computation(
     today = (events[-1].effective_date if events else received) + timedelta(days=offset)
     full = compute_deadlines(received, log, CAL, today)
     stored = stored_clock(received, log, CAL)
-    running = full.days_left(today) is not None and not full.paused
-    assert stored.reply_due == (full.reply_due if running else None)
+    open_clock = full.days_left(today) is not None
+    if stored.reply_due is not None:  # the SQL selection by stored date is the whole answer
+        assert open_clock and stored.reply_due == full.reply_due
+        assert full.overdue(today) == (stored.reply_due < today)
+    elif stored.paused:
+        assert full.paused and full.fee_due is not None
+    else:
+        assert not open_clock
     if stored.paused:
-        assert full.paused and stored.reply_due is None
-    else:  # the SQL selection by stored date is the whole answer
-        assert full.overdue(today) == (stored.reply_due is not None and stored.reply_due < today)
+        assert stored.pause_due == (full.consultation_due or full.fee_due)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_histories(), st.integers(0, 120))
+def test_every_trace_adds_up_to_its_deadline(
+    history: tuple[date, list[Event]], offset: int
+) -> None:
+    """The explanation is the computation: each deadline is the sum of its steps, and the
+    counted steps of the reply add up to the period (20 wd plus a timely extension)."""
+    received, events = history
+    log = [ev("register", received.isoformat()), *events]
+    today = (events[-1].effective_date if events else received) + timedelta(days=offset)
+    full = compute_deadlines(received, log, CAL, today)
+    for name in DEADLINE_NAMES:
+        assert trace_total(full, name) == getattr(full, name)
+        steps = full.trace.get(name, ())
+        assert bool(steps) == (getattr(full, name) is not None)
+        assert (name in full.provisional) == any(s.kind == "provisional" for s in steps)
+    reply = full.trace.get("reply_due", ())
+    counted = sum(s.working_days for s in reply if s.kind == "count")
+    extended = sum(
+        int(s.text.split("延长")[1].split("个")[0]) for s in reply if s.kind == "extension"
+    )
+    assert (
+        not reply
+        or counted in (20 + extended, 15 + extended)
+        or any(s.kind == "start" and "决定书" in s.text for s in reply)
+    )

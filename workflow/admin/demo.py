@@ -225,12 +225,10 @@ def _random_steps(rng: random.Random) -> list[Step]:
         return [*steps, Step("withdraw", rng.randint(1, 5), {"reason": "申请人书面撤回"})]
     if rng.random() < 0.08:
         steps.append(Step("consult_third_party", rng.randint(2, 6), {"party": "相关企业"}))
+        days, opinion = rng.randint(3, 15), rng.choice(["agree", "object", "no_reply"])
+        # Silence can only be recorded once the party's 15 wd have run out (Art. 32).
         steps.append(
-            Step(
-                "third_party_replied",
-                rng.randint(3, 15),
-                {"opinion": rng.choice(["agree", "object", "no_reply"])},
-            )
+            Step("third_party_replied", 16 if opinion == "no_reply" else days, {"opinion": opinion})
         )
     elif rng.random() < 0.05:
         steps.append(Step("consult_agency", rng.randint(2, 6), {"party": "南昌市自然资源局"}))

@@ -49,12 +49,18 @@ RESULTS: tuple[ChallengeResult, ...] = (
     ChallengeResult("revoked_new_reply", "撤销并责令重新答复", "corrected", orders_new_reply=True),
     ChallengeResult("changed", "变更", "corrected"),
     ChallengeResult("confirmed_illegal", "确认违法", "corrected"),
+    # 行政复议法 Art. 67, 行政诉讼法 Art. 75: void acts are corrected too.
+    ChallengeResult("confirmed_invalid", "确认无效", "corrected"),
     ChallengeResult("ordered_to_perform", "责令履行/重新答复", "corrected", orders_new_reply=True),
     ChallengeResult("application_rejected", "驳回复议申请", "other", kind=RECONSIDERATION),
+    # 行政复议法 Art. 69: a merits decision for the agency (no duty breached) → 维持.
+    ChallengeResult("request_dismissed", "驳回行政复议请求", "upheld", kind=RECONSIDERATION),
     ChallengeResult("suit_rejected", "裁定驳回起诉", "other", kind=LITIGATION),
     ChallengeResult("withdrawn", "申请人/原告撤回", "other"),
     ChallengeResult("terminated", "终止", "other"),
     ChallengeResult("mediated", "调解", "other"),
+    # 行政复议法 Art. 73–74: a settlement ends the case without a decision on the merits.
+    ChallengeResult("settled", "和解", "other"),
     ChallengeResult("upheld", "结果维持", "upheld"),
     ChallengeResult("corrected", "结果纠正", "corrected"),
     ChallengeResult("other", "其他结果", "other"),

@@ -23,12 +23,15 @@ from workflow.catalog.challenges import (
     RESULT_BY_CODE,
 )
 from workflow.catalog.outcomes import OUTCOME_BY_CODE, REFUSAL_GROUP
+from workflow.challenges.order_effect import reopen_effective_orders, waits_for_appeal_period
+from workflow.challenges.remedies import reconsideration_decision_by
 from workflow.challenges.spec import CHALLENGES, ChallengeState
 from workflow.kernel.actor import Actor, local_today
 from workflow.kernel.errors import ConflictError, NotFound, PermissionDenied
 from workflow.kernel.guards import EventLike
 from workflow.kernel.payload import ParsedAction, parse_action
 from workflow.requests import operations as ops
+from workflow.store.calendar import load_calendar
 from workflow.store.event_log import flush_or_conflict, log_sink
 
 
@@ -102,6 +105,10 @@ def file_challenge(
         "prior_status": None
         if prior is None
         else ("concluded" if prior.state == "concluded" else "open"),
+        # 行政诉讼法 Art. 45: once the 复议机关 misses its period, the applicant may sue.
+        "prior_decision_due": None
+        if prior is None
+        else reconsideration_decision_by(prior.filed_on, load_calendar(session)),
     }
     warning = refusal_warning(ops.history(session, request), payload)
     if warning:
@@ -174,19 +181,11 @@ def fire_challenge(
 def _reopen_if_ordered(
     session: Session, challenge: Challenge, actor: Actor, now: datetime, action: ParsedAction
 ) -> None:
-    result = RESULT_BY_CODE[action.payload["result"]]
-    request = challenge.request
-    if not result.orders_new_reply or request.state != "concluded":
-        return
-    order = f"{challenge.body}{challenge.case_no}：{result.label}"
-    ops.fire(
-        session,
-        request,
-        "reopen",
-        actor,
-        now,
-        {"effective_date": action.effective_date.isoformat(), "order": order[:200]},
-    )
+    """Reopen the request if the order takes effect on service (workflow.challenges.order_effect);
+    a first-instance judgment waits for its appeal period (``reopen-effective``)."""
+    ordered = RESULT_BY_CODE[action.payload["result"]].orders_new_reply
+    if ordered and not waits_for_appeal_period(challenge.kind, challenge.instance):
+        reopen_effective_orders(session, actor, now, [challenge.request])
 
 
 def _apply(

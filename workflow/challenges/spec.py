@@ -60,7 +60,14 @@ def prior_reconsideration_concluded(ctx: g.GuardContext) -> str | None:
     if status == "concluded":
         return None
     if status == "open":
-        return "所指的行政复议尚未审结，复议后起诉须在复议决定作出之后"
+        due = ctx.facts.get("prior_decision_due")
+        if due and ctx.effective_date and ctx.effective_date > due:
+            return None  # 行政诉讼法 Art. 45: the 复议机关 missed its decision period
+        until = f"（复议决定期限 {due.isoformat()}）" if due else ""
+        return (
+            f"所指的行政复议尚未审结，复议机关的决定期限{until}届满前，"
+            "复议后起诉须在复议决定作出之后（《行政诉讼法》第四十五条）"
+        )
     return "复议后起诉须填写本申请已审结的行政复议案号"
 
 
@@ -116,6 +123,13 @@ CHALLENGE_TRANSITIONS: tuple[TransitionSpec, ...] = (
                 "text",
                 required=False,
             ),
+            PayloadField(
+                "copy_received_on",
+                "收到复议申请书/起诉状副本日期",
+                "date",
+                required=False,
+                help="本机关提交复议答复（10个工作日）或答辩状（15日）的期限自此日起算",
+            ),
         ),
         payload_guards=(
             route_matches_kind,
@@ -152,6 +166,20 @@ CHALLENGE_TRANSITIONS: tuple[TransitionSpec, ...] = (
                 "result", "审理结果", "choice", choices=tuple((r.code, r.label) for r in RESULTS)
             ),
             PayloadField("document_no", "文书编号", "text", required=False),
+            PayloadField(
+                "served_on",
+                "送达日期",
+                "date",
+                required=False,
+                help="复议决定书自送达之日起发生法律效力，复议后起诉的15日自送达之日起算",
+            ),
+            PayloadField(
+                "reply_due_on",
+                "决定书要求的答复期限",
+                "date",
+                required=False,
+                help="责令重新答复且载明期限的，重新办理按此期限；未载明的按20个工作日",
+            ),
             PayloadField("note", "备注", "text", required=False),
         ),
         payload_guards=(result_fits_kind,),

@@ -25,6 +25,9 @@ class EventLike(Protocol):
 class DeadlinesLike(Protocol):
     applicant_supplement_due: date | None
     fee_due: date | None
+    reply_due: date | None
+    consultation_due: date | None
+    extension_limit: int
 
 
 @dataclass(frozen=True)
@@ -58,9 +61,16 @@ def role_allowed(allowed: frozenset[str]) -> Guard:
     return check
 
 
+def since_reopen(history: Sequence[EventLike]) -> Sequence[EventLike]:
+    """The events of the current procedure: a reopen (重新答复) starts a new one, which may
+    again send one 补正 and one extension (条例 Arts. 30, 33)."""
+    starts = [i for i, e in enumerate(history) if e.trigger == "reopen"]
+    return history[starts[-1] + 1 :] if starts else history
+
+
 def once_only(trigger: str, reason: str) -> Guard:
     def check(ctx: GuardContext) -> str | None:
-        return reason if any(e.trigger == trigger for e in ctx.history) else None
+        return reason if any(e.trigger == trigger for e in since_reopen(ctx.history)) else None
 
     return check
 
@@ -100,15 +110,21 @@ def date_after_effective(name: str, reason: str) -> Guard:
 
 
 def applicant_deadline_passed(ctx: GuardContext) -> str | None:
+    """A precondition: without a date typed in yet it judges today, so the button is
+    greyed with this reason until the day has come."""
     due = ctx.deadlines.applicant_supplement_due if ctx.deadlines else None
-    if due and ctx.effective_date and ctx.effective_date <= due:
+    on = ctx.effective_date or ctx.today
+    if due and on <= due:
         return f"补正期限（{due.isoformat()}）尚未届满，不能认定逾期未补正"
     return None
 
 
 def fee_deadline_passed(ctx: GuardContext) -> str | None:
+    """Like :func:`applicant_deadline_passed`; the fee deadline counts from the day after
+    the applicant received the notice (workflow.requests.deadlines)."""
     due = ctx.deadlines.fee_due if ctx.deadlines else None
-    if due and ctx.effective_date and ctx.effective_date <= due:
+    on = ctx.effective_date or ctx.today
+    if due and on <= due:
         return f"缴费期限（{due.isoformat()}）尚未届满，不能认定逾期未缴费"
     return None
 

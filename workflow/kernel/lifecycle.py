@@ -144,10 +144,16 @@ class Lifecycle:
         )
 
     def available_actions(
-        self, record: Any, history: Sequence[g.EventLike], roles: frozenset[str], today: date
+        self,
+        record: Any,
+        history: Sequence[g.EventLike],
+        roles: frozenset[str],
+        today: date,
+        deadlines: g.DeadlinesLike | None = None,
     ) -> list[tuple[TransitionSpec, list[str]]]:
-        """Actions possible from the row's state (not the first one), with blocking reasons."""
-        ctx = self.context(record, history, roles, today)
+        """Actions possible from the row's state (not the first one), with blocking reasons
+        (with ``deadlines``, also an action whose day has not come yet)."""
+        ctx = self.context(record, history, roles, today, deadlines=deadlines)
         return [
             (spec, blocking_reasons(spec, ctx))
             for spec in self.transitions

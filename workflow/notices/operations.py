@@ -36,7 +36,7 @@ from workflow.catalog.roles import ROLE_BY_CODE
 from workflow.catalog.states import State
 from workflow.challenges.remedies import RemedyDeadlines, reply_remedies
 from workflow.kernel.actor import Actor, local_today, naive_utc
-from workflow.kernel.calendar import WorkingCalendar
+from workflow.kernel.calendar import DEFAULT_CALENDAR, WorkingCalendar
 from workflow.kernel.errors import (
     ConflictError,
     GuardError,
@@ -53,9 +53,10 @@ from workflow.notices.fees import (
     rmb_capital,
     schedule_text,
 )
+from workflow.requests.clocks import SERVICE_NOTICE_KINDS
 from workflow.requests.deadlines import Deadlines
 from workflow.requests.intake import FORMS_WANTED
-from workflow.requests.operations import deadlines_of, history
+from workflow.requests.operations import history, project, request_deadlines
 from workflow.requests.spec import CASEWORKERS, DELIVERIES, TRIGGER_LABELS
 from workflow.store.calendar import load_calendar
 from workflow.store.serials import next_serial
@@ -183,7 +184,11 @@ def issue_notice(
 def record_service(
     session: Session, actor: Actor, now: datetime, notice: Notice, served_on: date | str
 ) -> Notice:
-    """Record the day the notice was served (送达); once only, never changed afterwards."""
+    """Record the day the notice was served (送达); once only, never changed afterwards.
+
+    A consultation letter's or fee notice's service date starts the other side's time
+    (Art. 32, 34; fee measures), so the request's stored clock is recomputed with it.
+    """
     _check_actor(actor, notice.agency_id)
     if notice.served_on is not None:
         raise GuardError(
@@ -202,6 +207,10 @@ def record_service(
     notice.served_by_id = actor.user_id
     notice.served_recorded_at = naive_utc(now)
     session.flush()
+    if notice.kind in SERVICE_NOTICE_KINDS:
+        request = notice.request
+        project(session, request, history(session, request), load_calendar(session))
+        session.flush()
     return notice
 
 
@@ -213,9 +222,21 @@ def reply_served_on(events: Sequence[Event], notices: Sequence[Notice]) -> date 
     return next((n.served_on for n in notices if n.event_id == decides[-1].id), None)
 
 
-def remedy_deadlines(events: Sequence[Event], notices: Sequence[Notice]) -> RemedyDeadlines | None:
-    """Remedy deadlines of the latest reply, from its notice's service date once recorded."""
-    return reply_remedies(events, reply_served_on(events, notices))
+def remedy_deadlines(
+    events: Sequence[Event],
+    notices: Sequence[Notice],
+    calendar: WorkingCalendar = DEFAULT_CALENDAR,
+) -> RemedyDeadlines | None:
+    """Remedy deadlines of the latest reply, from its notice's service date once recorded.
+
+    Without a reply notice from the system, the remedies may not have been stated: the
+    one-year outer limit (行政复议法 Art. 20 para 3) is shown too.
+    """
+    decides = [e for e in events if e.trigger == "decide"]
+    stated = bool(decides) and any(n.event_id == decides[-1].id for n in notices)
+    return reply_remedies(
+        events, reply_served_on(events, notices), calendar, remedies_stated=stated
+    )
 
 
 # --------------------------------------------------------------------------- wording facts
@@ -235,7 +256,9 @@ class _Facts:
     def deadlines(self, *, before: bool = False) -> Deadlines:
         """Deadlines as they stood right after the event (or just ``before`` it)."""
         events = self.events[:-1] if before else self.events
-        return deadlines_of(self.request, events, self.calendar, self.event.effective_date)
+        return request_deadlines(
+            self.session, self.request, events, self.calendar, self.event.effective_date
+        )
 
     def common(self) -> dict[str, Any]:
         req = self.request
@@ -264,7 +287,7 @@ def _receipt(facts: _Facts) -> _Built:
             "receipt_rule": channel.receipt_rule,
             "submitted_on": local_today(req.submitted_at),
             "reply_due": deadlines.reply_due,
-            "provisional": deadlines.provisional,
+            "provisional": "reply_due" in deadlines.provisional,
         },
         None,
     )
@@ -283,13 +306,20 @@ def _supplement(facts: _Facts) -> _Built:
 def _extension(facts: _Facts) -> _Built:
     before, after = facts.deadlines(before=True), facts.deadlines()
     payload = facts.event.payload
+    if after.reply_due == before.reply_due:
+        raise GuardError(
+            [
+                "该延期决定晚于答复期限，未能延长答复期限（《条例》第三十三条第二款），"
+                "不出具延期答复告知书"
+            ]
+        )
     context = {
         **facts.common(),
         "days": int(payload["days"]),
         "reason": payload.get("reason", ""),
         "original_due": before.reply_due,
         "new_due": after.reply_due,
-        "provisional": after.provisional,
+        "provisional": "reply_due" in after.provisional,
     }
     return "extension", context, None
 
@@ -303,7 +333,7 @@ def _consultation(template: str) -> Callable[[_Facts], _Built]:
             "party": payload["party"],
             "matter": payload.get("matter", ""),
             "due_on": deadlines.consultation_due,
-            "provisional": deadlines.provisional,
+            "provisional": "consultation_due" in deadlines.provisional,
         }
         return template, context, None
 
@@ -366,7 +396,7 @@ def _fee(facts: _Facts) -> _Built:
         "ordinal": ordinal,
         "month": f"{req.received_on.year}年{req.received_on.month}月",
         "due_on": deadlines.fee_due,
-        "provisional": deadlines.provisional,
+        "provisional": "fee_due" in deadlines.provisional,
     }
     return "fee", context, None
 
@@ -378,8 +408,10 @@ def _reply(facts: _Facts) -> _Built:
     delivery = str(event.payload.get("delivery", ""))
     supplements = [e for e in facts.events if e.trigger == "request_supplement"]
     refusal = outcome.group.code == REFUSAL_GROUP
+    reopens = [e for e in facts.events if e.trigger == "reopen"]
     context = {
         **facts.common(),
+        "complies_with": reopens[-1].payload.get("order") if reopens else None,
         "document": "答复书",
         "outcome_code": code,
         "basis": None if outcome.basis in ("", "—") else outcome.basis,

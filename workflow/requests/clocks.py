@@ -1,11 +1,13 @@
-"""Reply deadlines selected in SQL, from the clock stored in ``request_facts``.
+"""Reply deadlines selected in SQL, from the clock stored in ``request_facts``, and the
+service dates of consultation letters and fee notices the clocks count from.
 
 Why: the workbench and the list's "overdue only" filter used to replay the events of
 every open request to find its deadline — 10,891 open requests for a province at 1M
 requests, 1–2.7 s a page (bench/RESULTS.md). The projection now keeps the part of the
 reply clock that does not depend on ``today`` (``workflow.requests.deadlines.StoredClock``):
-the due date of a running clock, or "paused". Running clocks are selected by date in
-SQL; paused ones slide every day, are few, and are computed from their events here.
+the due date the events fix (a consultation's at the latest), or "paused" for a fee
+pause that slides every day, and the other side's deadline of a running pause. Dates are
+selected in SQL; sliding ones are few and computed from their events here.
 
 The stored date depends on the working calendar, so every calendar change recomputes
 the clock of every open request in the same transaction (:func:`refresh_open_clocks`,
@@ -15,7 +17,7 @@ called by ``workflow.admin.operations`` and by ``init`` after migrating, which a
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from itertools import groupby, islice
 from operator import attrgetter
@@ -24,16 +26,18 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from models import Event, Request, RequestFacts
+from models import Event, Notice, Request, RequestFacts
 from workflow.catalog.states import OPEN_STATES
 from workflow.kernel.calendar import WorkingCalendar
-from workflow.requests.deadlines import StoredClock, compute_deadlines, stored_clock
+from workflow.requests.deadlines import PAUSE_TRIGGERS, StoredClock, compute_deadlines, stored_clock
 
 #: Requests whose events are read per statement while refreshing (bounded memory, and
 #: well below SQLite's limit on bound parameters).
 CHUNK = 2000
 
 _OPEN = [s.value for s in OPEN_STATES]
+#: Notices whose service date starts the other side's time (Art. 32, 34; fee measures).
+SERVICE_NOTICE_KINDS: tuple[str, ...] = ("consultation_third_party", "consultation_agency", "fee")
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
@@ -42,10 +46,42 @@ def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
         yield chunk
 
 
+def service_dates(session: Session, request_ids: Sequence[int]) -> dict[int, dict[int, date]]:
+    """Recorded service dates of the requests' consultation letters and fee notices:
+    request id → event id → the day the other side received it."""
+    found: dict[int, dict[int, date]] = {rid: {} for rid in request_ids}
+    if not request_ids:
+        return found
+    rows = session.execute(
+        select(Notice.request_id, Notice.event_id, Notice.served_on).where(
+            Notice.request_id.in_(list(request_ids)),
+            Notice.kind.in_(SERVICE_NOTICE_KINDS),
+            Notice.served_on.is_not(None),
+        )
+    )
+    for rid, event_id, served_on in rows:
+        found[rid][event_id] = served_on
+    return found
+
+
+def served_for(session: Session, request_id: int, events: Sequence[Any]) -> dict[int, date]:
+    """:func:`service_dates` of one request, without a query when nothing was sent."""
+    if not any(e.trigger in PAUSE_TRIGGERS for e in events):
+        return {}
+    return service_dates(session, [request_id])[request_id]
+
+
+def served_positions(events: Sequence[Any], by_event: Mapping[int, date]) -> dict[int, date]:
+    """Service dates keyed by event id → by position in ``events`` (what the clocks take)."""
+    if not by_event:
+        return {}
+    return {i: by_event[e.id] for i, e in enumerate(events) if e.id in by_event}
+
+
 def _events_of(session: Session, request_ids: Sequence[int]) -> dict[int, list[Any]]:
     """The clock-relevant columns of the requests' events, each list in log order."""
     rows = session.execute(
-        select(Event.request_id, Event.trigger, Event.effective_date, Event.payload)
+        select(Event.request_id, Event.id, Event.trigger, Event.effective_date, Event.payload)
         .where(Event.request_id.in_(list(request_ids)))
         .order_by(Event.request_id, Event.seq)
     )
@@ -64,7 +100,7 @@ def refresh_open_clocks(session: Session, calendar: WorkingCalendar) -> int:
     f = RequestFacts
     rows = list(
         session.execute(
-            select(Request.id, Request.received_on, f.reply_due, f.paused)
+            select(Request.id, Request.received_on, f.reply_due, f.paused, f.pause_due)
             .join(f, f.request_id == Request.id)
             .where(Request.state.in_(_OPEN))
         )
@@ -73,16 +109,29 @@ def refresh_open_clocks(session: Session, calendar: WorkingCalendar) -> int:
     write = (
         update(table)
         .where(table.c.request_id == bindparam("rid"))
-        .values(reply_due=bindparam("due"), paused=bindparam("is_paused"))
+        .values(
+            reply_due=bindparam("due"),
+            paused=bindparam("is_paused"),
+            pause_due=bindparam("other_due"),
+        )
     )
     moved = 0
     for chunk in _chunks(rows, CHUNK):
-        events = _events_of(session, [r.id for r in chunk])
+        ids = [r.id for r in chunk]
+        events, served = _events_of(session, ids), service_dates(session, ids)
         changes = []
-        for rid, received_on, reply_due, paused in chunk:
-            clock = stored_clock(received_on, events[rid], calendar)
-            if clock != StoredClock(reply_due, bool(paused)):
-                changes.append({"rid": rid, "due": clock.reply_due, "is_paused": clock.paused})
+        for rid, received_on, reply_due, paused, pause_due in chunk:
+            log = events[rid]
+            clock = stored_clock(received_on, log, calendar, served_positions(log, served[rid]))
+            if clock != StoredClock(reply_due, bool(paused), pause_due):
+                changes.append(
+                    {
+                        "rid": rid,
+                        "due": clock.reply_due,
+                        "is_paused": clock.paused,
+                        "other_due": clock.pause_due,
+                    }
+                )
         if changes:
             session.execute(write, changes)
             moved += len(changes)
@@ -96,22 +145,29 @@ def refresh_open_clocks(session: Session, calendar: WorkingCalendar) -> int:
 def _paused_overdue(
     session: Session, agency_ids: list[int], calendar: WorkingCalendar, today: date
 ) -> list[int]:
-    """Paused requests whose sliding deadline has passed anyway (paused after it ran out)."""
+    """Sliding (fee-paused) requests whose deadline has passed anyway (over a weekend)."""
     f = RequestFacts
     paused = list(
         session.execute(
             select(f.request_id, f.received_on).where(
-                f.agency_id.in_(agency_ids), f.paused.is_(True)
+                f.agency_id.in_(agency_ids), f.paused.is_(True), f.reply_due.is_(None)
             )
         )
     )
     found = []
     for chunk in _chunks(paused, CHUNK):
-        events = _events_of(session, [rid for rid, _ in chunk])
+        ids = [rid for rid, _ in chunk]
+        events, served = _events_of(session, ids), service_dates(session, ids)
         found.extend(
             rid
             for rid, received_on in chunk
-            if compute_deadlines(received_on, events[rid], calendar, today).overdue(today)
+            if compute_deadlines(
+                received_on,
+                events[rid],
+                calendar,
+                today,
+                served_positions(events[rid], served[rid]),
+            ).overdue(today)
         )
     return found
 
@@ -119,8 +175,8 @@ def _paused_overdue(
 def overdue_condition(
     session: Session, agency_ids: Iterable[int], calendar: WorkingCalendar, today: date
 ) -> ColumnElement[bool]:
-    """``Request`` rows whose reply deadline has passed: running clocks by date in SQL,
-    paused ones from their events (the same answer as ``Deadlines.overdue``).
+    """``Request`` rows whose reply deadline has passed: stored dates in SQL, sliding
+    ones from their events (the same answer as ``Deadlines.overdue``).
 
     One ``IN (subquery)``, never ``IN … OR IN …``: PostgreSQL turns the former into a
     semi-join, the latter into a filter over every row of the list's order (measured
@@ -137,8 +193,9 @@ def overdue_condition(
 def running_due(
     session: Session, agency_ids: Iterable[int], after: date | None, until: date, limit: int
 ) -> tuple[int, list[int]]:
-    """Running clocks due on or before ``until`` (and after ``after``, if given): how many,
-    and the ids of the first ``limit`` by due date (most urgent first)."""
+    """Stored reply deadlines on or before ``until`` (and after ``after``, if given): how
+    many, and the ids of the first ``limit`` by due date (most urgent first). A
+    consultation counts with the date a silent party leaves: it is what may be missed."""
     f = RequestFacts
     where = [f.agency_id.in_(list(agency_ids)), f.reply_due <= until]
     if after is not None:
@@ -147,6 +204,23 @@ def running_due(
     ids = list(
         session.scalars(
             select(f.request_id).where(*where).order_by(f.reply_due, f.request_id).limit(limit)
+        )
+    )
+    return count, ids
+
+
+def pause_lapsed(
+    session: Session, agency_ids: Iterable[int], today: date, limit: int
+) -> tuple[int, list[int]]:
+    """Requests whose 补正, fee or consultation deadline has passed: the lapse or the
+    consulted party's opinion should now be recorded. How many, and the first ``limit``
+    ids, longest lapsed first (only open requests have a ``pause_due``)."""
+    f = RequestFacts
+    where = [f.agency_id.in_(list(agency_ids)), f.pause_due < today]
+    count = session.scalar(select(func.count()).select_from(f).where(*where)) or 0
+    ids = list(
+        session.scalars(
+            select(f.request_id).where(*where).order_by(f.pause_due, f.request_id).limit(limit)
         )
     )
     return count, ids

@@ -33,6 +33,7 @@ def available_actions(
     history: Sequence[g.EventLike],
     roles: frozenset[str],
     today: date,
+    deadlines: g.DeadlinesLike | None = None,
 ) -> list[tuple[TransitionSpec, list[str]]]:
     """The request actions possible from ``state`` (not register), with blocking reasons."""
-    return REQUESTS.available_actions(_Row(state, received_on), history, roles, today)
+    return REQUESTS.available_actions(_Row(state, received_on), history, roles, today, deadlines)

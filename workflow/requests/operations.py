@@ -28,6 +28,7 @@ from workflow.kernel.calendar import WorkingCalendar
 from workflow.kernel.errors import ConflictError, NotFound, PermissionDenied, ValidationError
 from workflow.kernel.payload import ParsedAction, parse_action
 from workflow.requests import machine
+from workflow.requests.clocks import served_for, served_positions
 from workflow.requests.deadlines import (
     Deadlines,
     EventLike,
@@ -63,9 +64,28 @@ def histories(session: Session, request_ids: Sequence[int]) -> dict[int, list[Ev
 
 
 def deadlines_of(
-    request: Request, events: Sequence[Event], calendar: WorkingCalendar, today: date
+    request: Request,
+    events: Sequence[Event],
+    calendar: WorkingCalendar,
+    today: date,
+    served: Mapping[int, date] | None = None,
 ) -> Deadlines:
-    return compute_deadlines(request.received_on, events, calendar, today)
+    """The request's deadlines; ``served`` maps event ids of consultation letters and fee
+    notices to their recorded service dates (``workflow.requests.clocks.service_dates``)."""
+    positions = served_positions(events, served or {})
+    return compute_deadlines(request.received_on, events, calendar, today, positions)
+
+
+def request_deadlines(
+    session: Session,
+    request: Request,
+    events: Sequence[Event],
+    calendar: WorkingCalendar,
+    today: date,
+) -> Deadlines:
+    """:func:`deadlines_of` with the request's service dates looked up."""
+    served = served_for(session, request.id, events)
+    return deadlines_of(request, events, calendar, today, served)
 
 
 def tracking_number(year: int, serial: int) -> str:
@@ -174,7 +194,7 @@ def _apply(
         raise PermissionDenied("只能办理本机关的申请")
     today = local_today(now)
     calendar = load_calendar(session)
-    deadlines = deadlines_of(request, events, calendar, today) if events else None
+    deadlines = request_deadlines(session, request, events, calendar, today) if events else None
     payload = dict(action.payload)
     late = lateness(trigger, action.effective_date, deadlines) if deadlines else None
     if late:
@@ -198,13 +218,17 @@ def _apply(
 
 
 def projection_values(
-    received_on: date, events: Sequence[EventLike], calendar: WorkingCalendar
+    received_on: date,
+    events: Sequence[EventLike],
+    calendar: WorkingCalendar,
+    served: Mapping[int, date] | None = None,
 ) -> dict[str, Any]:
-    """The columns of a request's projection row that its events determine (facts for the
-    statistics, the stored reply clock), by column name: written by :func:`project`,
-    checked by ``stats-verify``, mirrored by the benchmark's bulk loader."""
+    """The columns of a request's projection row that its events (and the service dates
+    of its notices, by event id) determine — facts for the statistics, the stored reply
+    clock — by column name: written by :func:`project`, checked by ``stats-verify``,
+    mirrored by the benchmark's bulk loader."""
     facts = facts_from_events(received_on, events)
-    clock = stored_clock(received_on, events, calendar)
+    clock = stored_clock(received_on, events, calendar, served_positions(events, served or {}))
     return {
         "received_on": facts.received_on,
         "concluded_on": facts.concluded_on,
@@ -212,18 +236,22 @@ def projection_values(
         "voided": facts.voided,
         "reply_due": clock.reply_due,
         "paused": clock.paused,
+        "pause_due": clock.pause_due,
     }
 
 
 def project(
     session: Session, request: Request, events: Sequence[Event], calendar: WorkingCalendar
 ) -> None:
-    """Rewrite the request's projection row (statistics facts, stored clock) from its history."""
+    """Rewrite the request's projection row (statistics facts, stored clock) from its
+    history and its notices' service dates."""
+    served = served_for(session, request.id, events)
     row = session.get(RequestFacts, request.id)
     if row is None:
         row = RequestFacts(request_id=request.id)
         session.add(row)
     row.agency_id = request.agency_id
     row.applicant_kind = request.applicant_kind
-    for column, value in projection_values(request.received_on, events, calendar).items():
+    values = projection_values(request.received_on, events, calendar, served)
+    for column, value in values.items():
         setattr(row, column, value)

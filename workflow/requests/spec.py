@@ -8,9 +8,11 @@ the generated diagram in ``docs/`` all read this table.
 
 from __future__ import annotations
 
+from workflow.catalog.service import DELIVERY_LABELS
 from workflow.catalog.states import OPEN_STATES, PAUSED_STATES, STORED_STATES, State
 from workflow.kernel import guards as g
 from workflow.kernel.lifecycle import PayloadField, TransitionSpec
+from workflow.requests import clock_guards as cg
 
 CLERKS = frozenset({"registrar", "handler"})
 CASEWORKERS = frozenset({"registrar", "handler", "approver"})
@@ -29,6 +31,17 @@ DELIVERIES = (
     ("on_the_spot", "当场答复"),
 )
 FEE_METHODS = (("per_request", "按件计收"), ("per_page", "按量计收"))
+#: How a consultation letter or fee notice is sent: the receipt presumed until its
+#: service date is recorded (workflow.catalog.service.PRESUMED_RECEIPT_DAYS).
+_SENT_BY = PayloadField(
+    "delivery",
+    "送达方式",
+    "choice",
+    required=False,
+    choices=tuple(DELIVERY_LABELS.items()),
+    help="对方的期限自其收到之日起算；记录送达日期前，电子方式、当面送达推定当日收到，"
+    "邮寄推定发出后第3日收到",
+)
 
 _NOTE = PayloadField("note", "备注", "text", required=False)
 _OPEN = tuple(s for s in STORED_STATES if s in OPEN_STATES)
@@ -89,7 +102,7 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         "认定逾期日期",
         "《条例》第三十条：申请人无正当理由逾期不补正的，视为放弃申请，行政机关不再处理。",
         fields=(_NOTE,),
-        payload_guards=(g.applicant_deadline_passed,),
+        preconditions=(g.applicant_deadline_passed,),
     ),
     TransitionSpec(
         "extend",
@@ -104,9 +117,16 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
             PayloadField("days", "延长工作日数", "int", minimum=1, maximum=20, default=20),
             PayloadField("reason", "延期理由", "longtext"),
             PayloadField("approver", "批准人（审核人）", "approver"),
+            PayloadField(
+                "late_reason",
+                "逾期延期理由",
+                "longtext",
+                required=False,
+                help="仅在答复期限届满后由审核人填写；逾期的延期不延长答复期限",
+            ),
         ),
         preconditions=(g.once_only("extend", "延期答复只能一次，本申请已延期"),),
-        payload_guards=(g.approver_named,),
+        payload_guards=(g.approver_named, cg.extension_in_time, cg.extension_within_limit),
     ),
     TransitionSpec(
         "consult_third_party",
@@ -120,6 +140,7 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         fields=(
             PayloadField("party", "第三方名称", "text"),
             PayloadField("matter", "征求意见事项", "longtext", required=False),
+            _SENT_BY,
         ),
     ),
     TransitionSpec(
@@ -131,6 +152,7 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         "收到回复日期",
         "第三方逾期未提出意见的，由行政机关依照《条例》规定决定是否公开。",
         fields=(PayloadField("opinion", "第三方意见", "choice", choices=OPINIONS), _NOTE),
+        payload_guards=(cg.no_reply_after_deadline,),
     ),
     TransitionSpec(
         "consult_agency",
@@ -145,6 +167,7 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         fields=(
             PayloadField("party", "被征求意见机关", "text"),
             PayloadField("matter", "征求意见事项", "longtext", required=False),
+            _SENT_BY,
         ),
     ),
     TransitionSpec(
@@ -156,6 +179,7 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         "收到回复日期",
         "被征求意见机关逾期未提出意见的，视为同意公开。",
         fields=(PayloadField("opinion", "相关机关意见", "choice", choices=OPINIONS), _NOTE),
+        payload_guards=(cg.no_reply_after_deadline,),
     ),
     TransitionSpec(
         "issue_fee_notice",
@@ -165,11 +189,12 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         DECIDERS,
         "发出收费通知日期",
         "《条例》第四十二条及《政府信息公开信息处理费管理办法》：申请数量、频次明显超过合理"
-        "范围的，可以收取信息处理费；申请人应在20个工作日内缴纳，逾期未缴纳视为放弃；"
+        "范围的，可以收取信息处理费；申请人应自收到收费通知次日起20个工作日内缴纳，逾期未缴纳视为放弃；"
         "自发出收费通知至缴费之日不计算在答复期限内。",
         fields=(
             PayloadField("method", "计收方式", "choice", choices=FEE_METHODS),
             PayloadField("amount", "收费金额（元）", "int", minimum=1, maximum=10_000_000),
+            _SENT_BY,
         ),
     ),
     TransitionSpec(
@@ -191,7 +216,7 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         "认定逾期日期",
         "申请人逾期未按收费通知要求缴纳费用的，行政机关不再处理该申请。",
         fields=(_NOTE,),
-        payload_guards=(g.fee_deadline_passed,),
+        preconditions=(g.fee_deadline_passed,),
     ),
     TransitionSpec(
         "decide",

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from models import Event, Request, RequestFacts
 from workflow.kernel.errors import NotFound
+from workflow.requests.clocks import served_for
 from workflow.requests.operations import project, projection_values
 from workflow.statistics.challenges import table4_for
 from workflow.statistics.facts import facts_from_events
@@ -345,7 +346,9 @@ def verify_projection(session: Session, scope: Scope, *, repair: bool = False) -
     for request, events in _histories(session, scope):
         expected = {
             "applicant_kind": request.applicant_kind,
-            **projection_values(request.received_on, events, calendar),
+            **projection_values(
+                request.received_on, events, calendar, served_for(session, request.id, events)
+            ),
         }
         row = session.get(RequestFacts, request.id)
         actual = None if row is None else {c: getattr(row, c) for c in expected}
