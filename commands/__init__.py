@@ -19,6 +19,7 @@ MODULES = (
     "commands.challenge_import",
     "commands.report",
     "commands.maintenance",
+    "commands.api",
 )
 
 

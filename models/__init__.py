@@ -1,6 +1,7 @@
 """SQLAlchemy 2 typed models. Importing this package registers every table on ``Base``."""
 
 from models.agency import Agency
+from models.api_token import ApiToken
 from models.base import Base
 from models.calendar import CalendarOverride, CalendarRevision, CalendarYear
 from models.challenge import Challenge
@@ -10,10 +11,12 @@ from models.notice import Notice, NoticeCounter
 from models.report import PublishedReport
 from models.report_draft import PublishedReportPdf, ReportDraft
 from models.request import Request, RequestFacts, TrackingCounter
+from models.transfer import RequestTransfer
 from models.user import User, UserRole
 
 __all__ = [
     "Agency",
+    "ApiToken",
     "Base",
     "CalendarOverride",
     "CalendarRevision",
@@ -29,6 +32,7 @@ __all__ = [
     "ReportDraft",
     "Request",
     "RequestFacts",
+    "RequestTransfer",
     "TrackingCounter",
     "User",
     "UserRole",

@@ -49,7 +49,7 @@ NAV: tuple[NavItem, ...] = (
         "系统管理",
         "admin.home",
         frozenset({"admin"}),
-        also=("admin.",),
+        also=("admin.", "api_tokens."),
     ),
     NavItem("审计", "audit.home", frozenset({"admin", "approver", "viewer"}), also=("audit.",)),
 )

@@ -1,0 +1,49 @@
+"""The admin page of API tokens: who may act through the API, since when, and revoking.
+
+Tokens are made at the command line (``python app.py create-token``), where the token
+can be shown once to the operator; this page lists the tokens of the accounts the admin
+manages and revokes them (CSRF-protected POST, admins only, like every admin page).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from app import db
+from models import User
+from views.access import MAX_ID, require_roles
+from views.requests import local_time
+from workflow.api_tokens import revoke_token, tokens_managed_by
+
+bp = Blueprint("api_tokens", __name__, url_prefix="/admin/tokens")
+
+
+@bp.before_request
+@login_required
+@require_roles("admin")
+def _admins_only() -> None:
+    """Every page here needs a signed-in admin (GET and POST alike)."""
+
+
+def _me() -> User:
+    user: User = current_user._get_current_object()  # type: ignore[attr-defined]
+    return user
+
+
+@bp.get("")
+def tokens() -> str:
+    return render_template(
+        "admin/tokens.html", tokens=tokens_managed_by(db(), _me()), local_time=local_time
+    )
+
+
+@bp.post(f"/<int(max={MAX_ID}):token_id>/revoke")
+def revoke(token_id: int) -> Response:
+    row = revoke_token(db(), token_id, datetime.now(UTC), by=_me())
+    db().commit()
+    flash(f"已撤销 {row.user.username} 的令牌“{row.label or row.id}”", "success")
+    return redirect(url_for(".tokens"), 303)
