@@ -56,6 +56,22 @@ def _notice_id(session: Session, world: World) -> int:
     return notice.id
 
 
+def _token_id(session: Session) -> int:
+    """An API token of the test agency's viewer (made on demand), for the revoke route."""
+    from models import ApiToken
+    from workflow.api_tokens import create_token
+
+    viewer = session.scalar(select(User).where(User.username == "viewer"))
+    found = session.scalar(
+        select(ApiToken.id).where(ApiToken.user_id == viewer.id, ApiToken.revoked_at.is_(None))
+    )
+    if found is not None:
+        return found
+    issued = create_token(session, "viewer", "矩阵测试")
+    session.commit()
+    return issued.row.id
+
+
 STATS_QUERY = {"agency": "test-agency", "year": 2026}
 
 #: Per endpoint: (world, session) -> Call. Endpoints not listed get values by name.
@@ -88,6 +104,9 @@ CALLS: dict[str, Callable[[World, Session], Call]] = {
     "reports.pdf": lambda w, s: Call(query={**STATS_QUERY, "year": 2025}),
     "reports.xlsx": lambda w, s: Call(query={**STATS_QUERY, "year": 2025}),
     "static": lambda w, s: Call({"filename": "app.css"}),
+    "api.notice_pdf": lambda w, s: Call({"notice_id": _notice_id(s, w)}),
+    "api.statistics": lambda w, s: Call(query=STATS_QUERY),
+    "api_tokens.revoke": lambda w, s: Call({"token_id": _token_id(s)}),
 }
 
 
