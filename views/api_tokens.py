@@ -10,13 +10,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import Blueprint, flash, redirect, render_template, url_for
-from flask_login import current_user, login_required
+from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from app import db
-from models import User
 from views.access import MAX_ID, require_roles
-from views.requests import local_time
+from views.requests import _me, local_time
 from workflow.api_tokens import revoke_token, tokens_managed_by
 
 bp = Blueprint("api_tokens", __name__, url_prefix="/admin/tokens")
@@ -27,11 +26,6 @@ bp = Blueprint("api_tokens", __name__, url_prefix="/admin/tokens")
 @require_roles("admin")
 def _admins_only() -> None:
     """Every page here needs a signed-in admin (GET and POST alike)."""
-
-
-def _me() -> User:
-    user: User = current_user._get_current_object()  # type: ignore[attr-defined]
-    return user
 
 
 @bp.get("")

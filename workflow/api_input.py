@@ -104,9 +104,7 @@ def check_event_body(body: Any) -> EventBody:
     if errors or spec is None:
         raise ValidationError(FIX, errors)
     raw_payload = body.get("payload")
-    payload = check_fields(
-        {} if raw_payload is None else raw_payload, spec.fields, where="payload"
-    )
+    payload = check_fields({} if raw_payload is None else raw_payload, spec.fields, where="payload")
     return EventBody(spec, version, payload, effective)
 
 
