@@ -37,8 +37,8 @@ def _in_list(values: tuple[str, ...]) -> str:
 def _set_channels(old: tuple[str, ...], new: tuple[str, ...]) -> None:
     bind = op.get_bind()
     if bind.dialect.name != "sqlite":
-        op.drop_constraint(CONSTRAINT, "requests", type_="check")
-        op.create_check_constraint(CONSTRAINT, "requests", _in_list(new))
+        op.drop_constraint(op.f(CONSTRAINT), "requests", type_="check")
+        op.create_check_constraint(op.f(CONSTRAINT), "requests", _in_list(new))
         return
     stored = bind.execute(
         sa.text("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'requests'")
