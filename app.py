@@ -133,6 +133,8 @@ BLUEPRINTS = (
     "views.notices",
     "views.api",
     "views.api_tokens",
+    "views.portal",
+    "views.portal_queue",
 )
 
 

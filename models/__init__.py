@@ -8,6 +8,7 @@ from models.challenge import Challenge
 from models.event import ChallengeEvent, Event
 from models.login_session import LoginSession
 from models.notice import Notice, NoticeCounter
+from models.portal import PortalSubmission
 from models.report import PublishedReport
 from models.report_draft import PublishedReportPdf, ReportDraft
 from models.request import Request, RequestFacts, TrackingCounter
@@ -27,6 +28,7 @@ __all__ = [
     "LoginSession",
     "Notice",
     "NoticeCounter",
+    "PortalSubmission",
     "PublishedReport",
     "PublishedReportPdf",
     "ReportDraft",

@@ -37,6 +37,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("工作台", "dashboard.home"),
     NavItem("申请列表", "requests.list_requests", also=("requests.detail", "requests.act")),
     NavItem("登记申请", "requests.new_request", SPEC_BY_TRIGGER["register"].roles),
+    NavItem("网上申请", "portal_queue.queue", SPEC_BY_TRIGGER["register"].roles),
     NavItem(
         "复议诉讼",
         "challenges.list_cases",

@@ -1,8 +1,10 @@
-"""JSON API v1: bearer tokens, transferred requests, and the two transfer channels.
+"""JSON API v1 and the applicant portal: tokens, transfers, portal submissions, channels.
 
 ``api_tokens`` keeps only each token's SHA-256; ``request_transfers`` ties a request to
 its source system's reference (unique per agency, so a retried transfer finds the first
-one). The channel CHECK on ``requests`` is widened by ``hotline_12345`` and ``platform``:
+one); ``portal_submissions`` holds online applications until staff confirm receipt.
+The channel CHECK on ``requests`` is widened by ``portal``, ``hotline_12345`` and
+``platform``:
 on PostgreSQL by replacing the constraint; on SQLite by rewriting the table's stored
 definition in place, the procedure SQLite documents for changes that leave every stored
 row valid (ALTER TABLE, "making other kinds of table schema changes"). Rebuilding the
@@ -26,7 +28,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 OLD_CHANNELS = ("in_person", "post", "letter", "online", "fax")
-NEW_CHANNELS = (*OLD_CHANNELS, "hotline_12345", "platform")
+NEW_CHANNELS = (*OLD_CHANNELS, "portal", "hotline_12345", "platform")
 CONSTRAINT = "ck_requests_channel"
 
 
@@ -101,16 +103,51 @@ def upgrade() -> None:
             name=op.f("uq_request_transfers_agency_id_source_reference"),
         ),
     )
+    op.create_table(
+        "portal_submissions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("agency_id", sa.Integer(), nullable=False),
+        sa.Column("number", sa.String(length=32), nullable=False),
+        sa.Column("code_hash", sa.String(length=256), nullable=False),
+        sa.Column("values", sa.JSON(), nullable=False),
+        sa.Column("submitted_at", sa.DateTime(), nullable=False),
+        sa.Column("request_id", sa.Integer(), nullable=True),
+        sa.Column("confirmed_at", sa.DateTime(), nullable=True),
+        sa.Column("confirmed_by_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["agency_id"], ["agencies.id"], name=op.f("fk_portal_submissions_agency_id_agencies")
+        ),
+        sa.ForeignKeyConstraint(
+            ["request_id"],
+            ["requests.id"],
+            name=op.f("fk_portal_submissions_request_id_requests"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["confirmed_by_id"],
+            ["users.id"],
+            name=op.f("fk_portal_submissions_confirmed_by_id_users"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_portal_submissions")),
+        sa.UniqueConstraint("number", name=op.f("uq_portal_submissions_number")),
+        sa.UniqueConstraint("request_id", name=op.f("uq_portal_submissions_request_id")),
+    )
+    op.create_index(
+        op.f("ix_portal_submissions_agency_id"), "portal_submissions", ["agency_id"], unique=False
+    )
     _set_channels(OLD_CHANNELS, NEW_CHANNELS)
 
 
 def downgrade() -> None:
     used = op.get_bind().execute(
-        sa.text("SELECT count(*) FROM requests WHERE channel IN ('hotline_12345', 'platform')")
+        sa.text(
+            "SELECT count(*) FROM requests WHERE channel IN ('portal', 'hotline_12345', 'platform')"
+        )
     )
     if used.scalar_one():
-        raise RuntimeError("有申请使用12345热线或平台转办的提交方式，不能降级到 0008")
+        raise RuntimeError("有申请使用网上平台、12345热线或平台转办的提交方式，不能降级到 0008")
     _set_channels(NEW_CHANNELS, OLD_CHANNELS)
+    op.drop_index(op.f("ix_portal_submissions_agency_id"), table_name="portal_submissions")
+    op.drop_table("portal_submissions")
     op.drop_table("request_transfers")
     op.drop_index(op.f("ix_api_tokens_user_id"), table_name="api_tokens")
     op.drop_table("api_tokens")

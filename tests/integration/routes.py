@@ -72,6 +72,21 @@ def _token_id(session: Session) -> int:
     return issued.row.id
 
 
+def _submission_id(session: Session, world: World) -> int:
+    """A pending portal application to the test agency (made on demand)."""
+    from models import PortalSubmission
+    from tests.conftest import NOW
+    from workflow.portal import submit
+
+    found = session.scalar(select(PortalSubmission.id).where(PortalSubmission.request_id.is_(None)))
+    if found is not None:
+        return found
+    raw = {"applicant_name": "网上申请人", "applicant_kind": "natural_person", "subject": "某文件"}
+    done = submit(session, world.agency, {**raw, "phone": "13800000000"}, NOW)
+    session.commit()
+    return done.submission.id
+
+
 STATS_QUERY = {"agency": "test-agency", "year": 2026}
 
 #: Per endpoint: (world, session) -> Call. Endpoints not listed get values by name.
@@ -107,6 +122,10 @@ CALLS: dict[str, Callable[[World, Session], Call]] = {
     "api.notice_pdf": lambda w, s: Call({"notice_id": _notice_id(s, w)}),
     "api.statistics": lambda w, s: Call(query=STATS_QUERY),
     "api_tokens.revoke": lambda w, s: Call({"token_id": _token_id(s)}),
+    "portal.apply": lambda w, s: Call({"code": "test-agency"}),
+    "portal_queue.confirm_receipt": lambda w, s: Call(
+        {"submission_id": _submission_id(s, w)}, data={"received_on": "2026-11-20"}
+    ),
 }
 
 

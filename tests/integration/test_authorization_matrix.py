@@ -130,6 +130,14 @@ EXPECTATIONS: dict[str, dict[str, Expectation]] = {
     "admin.user_password": post({"admin"}),
     "api_tokens.tokens": get({"admin", "other"}),
     "api_tokens.revoke": post({"admin"}),
+    # ------------------------------------------------------------------ portal
+    # The applicant's side is public; the queue is the agency's caseworkers' (an
+    # application to the test agency is "not found" for another agency's clerks).
+    "portal.index": get(EVERYONE),
+    "portal.apply": both(EVERYONE),
+    "portal.status_page": both(EVERYONE),
+    "portal_queue.queue": get(CASEWORKERS | {"other"}),
+    "portal_queue.confirm_receipt": post(CASEWORKERS),
     # ------------------------------------------------------------------ JSON API
     # A session cookie never authorises the API (401 for every signed-in role, too): who
     # may do what with a bearer token is test_api_authorization.py's matrix.
