@@ -121,6 +121,10 @@ BLUEPRINTS = (
     "views.audit",
     "views.notices",
     "views.health",
+    "views.api",
+    "views.api_tokens",
+    "views.portal",
+    "views.portal_queue",
 )
 
 
@@ -130,20 +134,28 @@ def _register_blueprints(app: Flask) -> None:
     from views import navigation
 
     for name in BLUEPRINTS:
-        app.register_blueprint(importlib.import_module(name).bp)
+        module = importlib.import_module(name)
+        if getattr(module, "CSRF_EXEMPT", False):  # the JSON API: bearer tokens only
+            csrf.exempt(module.bp)
+        app.register_blueprint(module.bp)
     navigation.init_app(app)
 
 
 def _register_errors(app: Flask) -> None:
-    def page(status: int, message: str) -> tuple[str, int]:
+    from views.api.blueprint import is_api_path, server_error, status_response
+
+    def page(status: int, message: str) -> Any:
+        """The error page; under /api/ (even where no route matched) the JSON error."""
+        if is_api_path():
+            return status_response(status, message)
         return render_template("error.html", status=status, message=message), status
 
     @app.errorhandler(DomainError)
-    def domain_error(err: DomainError) -> tuple[str, int]:
+    def domain_error(err: DomainError) -> Any:
         return page(err.status, str(err))
 
     @app.errorhandler(CSRFError)
-    def csrf_error(_err: CSRFError) -> tuple[str, int]:
+    def csrf_error(_err: CSRFError) -> Any:
         return page(400, "表单已过期或来源不明（缺少安全令牌），请刷新页面后重试。")
 
     for status, message in (
@@ -157,7 +169,9 @@ def _register_errors(app: Flask) -> None:
         app.register_error_handler(status, lambda _e, s=status, m=message: page(s, m))
 
     @app.errorhandler(500)
-    def server_error(_err: Exception) -> tuple[str, int]:
+    def internal_error(err: Exception) -> Any:
+        if is_api_path():
+            return server_error(err)
         return page(500, "系统内部错误，操作未保存。请稍后重试或联系管理员。")
 
 

@@ -20,6 +20,7 @@ MODULES = (
     "commands.report",
     "commands.maintenance",
     "commands.orders",
+    "commands.api",
 )
 
 

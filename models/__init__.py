@@ -1,19 +1,23 @@
 """SQLAlchemy 2 typed models. Importing this package registers every table on ``Base``."""
 
 from models.agency import Agency
+from models.api_token import ApiToken
 from models.base import Base
 from models.calendar import CalendarOverride, CalendarRevision, CalendarYear
 from models.challenge import Challenge
 from models.event import ChallengeEvent, Event
 from models.login_session import LoginSession
 from models.notice import Notice, NoticeCounter
+from models.portal import PortalSubmission
 from models.report import PublishedReport
 from models.report_draft import PublishedReportPdf, ReportDraft
 from models.request import Request, RequestFacts, TrackingCounter
+from models.transfer import RequestTransfer
 from models.user import User, UserRole
 
 __all__ = [
     "Agency",
+    "ApiToken",
     "Base",
     "CalendarOverride",
     "CalendarRevision",
@@ -24,11 +28,13 @@ __all__ = [
     "LoginSession",
     "Notice",
     "NoticeCounter",
+    "PortalSubmission",
     "PublishedReport",
     "PublishedReportPdf",
     "ReportDraft",
     "Request",
     "RequestFacts",
+    "RequestTransfer",
     "TrackingCounter",
     "User",
     "UserRole",

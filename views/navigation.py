@@ -42,6 +42,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("工作台", "dashboard.home"),
     NavItem("申请列表", "requests.list_requests", also=("requests.detail", "requests.act")),
     NavItem("登记申请", "requests.new_request", SPEC_BY_TRIGGER["register"].roles),
+    NavItem("网上申请", "portal_queue.queue", SPEC_BY_TRIGGER["register"].roles),
     NavItem(
         "复议诉讼",
         "challenges.list_cases",
@@ -54,7 +55,7 @@ NAV: tuple[NavItem, ...] = (
         "系统管理",
         "admin.home",
         frozenset({"admin"}),
-        also=("admin.",),
+        also=("admin.", "api_tokens."),
     ),
     NavItem("审计", "audit.home", frozenset({"admin", "approver", "viewer"}), also=("audit.",)),
 )

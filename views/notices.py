@@ -53,7 +53,7 @@ def _back(req_id: int) -> Response:
     return redirect(url_for("requests.detail", request_id=req_id) + "#documents", 303)
 
 
-def _load_notice(user: User, notice_id: int, *, write: bool) -> tuple[Notice, Request]:
+def load_notice(user: User, notice_id: int, *, write: bool) -> tuple[Notice, Request]:
     """The notice if ``user`` may see its request (404 otherwise, as for requests)."""
     notice = db().get(Notice, notice_id) if 0 < notice_id <= MAX_ID else None
     if notice is None:
@@ -88,7 +88,12 @@ def issue(request_id: int) -> Response:
 @bp.get(f"/notices/<int(max={MAX_ID}):notice_id>.pdf")
 def download(notice_id: int) -> Response:
     """The PDF exactly as issued (anyone who may read the request may read its notices)."""
-    notice, _req = _load_notice(signed_in_user(), notice_id, write=False)
+    notice, _req = load_notice(signed_in_user(), notice_id, write=False)
+    return pdf_response(notice)
+
+
+def pdf_response(notice: Notice) -> Response:
+    """The stored PDF with its name, ETag (the content hash) and conditional answers."""
     name = f"{notice.number}{NOTICE_KIND_BY_CODE[notice.kind].label}.pdf"
     fallback = f"notice-{notice.year}-{notice.serial}.pdf"
     response = Response(notice.content, mimetype="application/pdf")
@@ -106,7 +111,7 @@ def download(notice_id: int) -> Response:
 def served(notice_id: int) -> Response:
     """Record the day the notice reached its addressee (once; the remedy clock starts)."""
     me = signed_in_user()
-    notice, req = _load_notice(me, notice_id, write=True)
+    notice, req = load_notice(me, notice_id, write=True)
 
     def operation() -> str:
         served_on = request.form.get("served_on", "")

@@ -8,7 +8,7 @@ with every stored reply deadline, by ``init``, which recomputes the clocks of al
 requests after migrating (their rules changed with this revision: docs/domain.md §3.11).
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0009
 """
 
 from collections.abc import Sequence
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011"
-down_revision: str | None = "0008"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -53,6 +53,13 @@ PAGES = (
     Target("reports", "shenhe", "/reports"),
     Target("admin", "admin", "/admin"),
     Target("import", "admin", "/imports/ledger"),
+    Target("tokens", "admin", "/admin/tokens", kinds=("link",)),
+    Target("portal-queue", "dengji", "/portal/queue", kinds=("link",)),
+    Target("portal-apply", None, "/apply/nanchang-etdz"),
+    Target(
+        "portal-apply-errors", None, "/apply/nanchang-etdz", submit_empty=True, kinds=("error",)
+    ),
+    Target("portal-status", None, "/apply/status"),
 )
 NO_SIDEWAYS_SCROLL = ("list", "detail", "register")
 

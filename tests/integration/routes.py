@@ -59,6 +59,37 @@ def _notice_id(session: Session, world: World) -> int:
     return notice.id
 
 
+def _token_id(session: Session) -> int:
+    """An API token of the test agency's viewer (made on demand), for the revoke route."""
+    from models import ApiToken
+    from workflow.online.tokens import create_token
+
+    viewer = session.scalar(select(User).where(User.username == "viewer"))
+    found = session.scalar(
+        select(ApiToken.id).where(ApiToken.user_id == viewer.id, ApiToken.revoked_at.is_(None))
+    )
+    if found is not None:
+        return found
+    issued = create_token(session, "viewer", "矩阵测试")
+    session.commit()
+    return issued.row.id
+
+
+def _submission_id(session: Session, world: World) -> int:
+    """A pending portal application to the test agency (made on demand)."""
+    from models import PortalSubmission
+    from tests.conftest import NOW
+    from workflow.online.portal import submit
+
+    found = session.scalar(select(PortalSubmission.id).where(PortalSubmission.request_id.is_(None)))
+    if found is not None:
+        return found
+    raw = {"applicant_name": "网上申请人", "applicant_kind": "natural_person", "subject": "某文件"}
+    done = submit(session, world.agency, {**raw, "phone": "13800000000"}, NOW)
+    session.commit()
+    return done.submission.id
+
+
 STATS_QUERY = {"agency": "test-agency", "year": 2026}
 
 #: Per endpoint: (world, session) -> Call. Endpoints not listed get values by name.
@@ -91,6 +122,13 @@ CALLS: dict[str, Callable[[World, Session], Call]] = {
     "reports.pdf": lambda w, s: Call(query={**STATS_QUERY, "year": 2025}),
     "reports.xlsx": lambda w, s: Call(query={**STATS_QUERY, "year": 2025}),
     "static": lambda w, s: Call({"filename": "app.css"}),
+    "api.notice_pdf": lambda w, s: Call({"notice_id": _notice_id(s, w)}),
+    "api.statistics": lambda w, s: Call(query=STATS_QUERY),
+    "api_tokens.revoke": lambda w, s: Call({"token_id": _token_id(s)}),
+    "portal.apply": lambda w, s: Call({"code": "test-agency"}),
+    "portal_queue.confirm_receipt": lambda w, s: Call(
+        {"submission_id": _submission_id(s, w)}, data={"received_on": "2026-11-20"}
+    ),
 }
 
 

@@ -8,7 +8,8 @@ must match ``EXPECTATIONS``:
 - ``ALLOW``: the feature answered — not 401/403/404/500, and not sent to the login page
   (a 400 for the test's minimal form, or a 409, still counts as reaching the feature);
 - ``DENY``: 403 or 404 (404 where even the existence of a record is not to be revealed),
-  or the login page for someone signed out; a refused POST changed no row;
+  401 where the credentials are not the kind the route takes (a cookie at the API), or
+  the login page for someone signed out; a refused POST changed no row;
 - ``GUARD``: refused by the operation's own role rule with its message (``只有…可以…``):
   400 on the action form, or a redirect back with the message flashed (publishing); a
   refused POST changed no row.
@@ -136,6 +137,29 @@ EXPECTATIONS: dict[str, dict[str, Expectation]] = {
     "admin.user_roles": post({"admin"}),
     "admin.user_active": post({"admin"}),
     "admin.user_password": post({"admin"}),
+    "api_tokens.tokens": get({"admin", "other"}),
+    "api_tokens.revoke": post({"admin"}),
+    # ------------------------------------------------------------------ portal
+    # The applicant's side is public; the queue is the agency's caseworkers' (an
+    # application to the test agency is "not found" for another agency's clerks).
+    "portal.index": get(EVERYONE),
+    "portal.apply": both(EVERYONE),
+    "portal.status_page": both(EVERYONE),
+    "portal_queue.queue": get(CASEWORKERS | {"other"}),
+    "portal_queue.confirm_receipt": post(CASEWORKERS),
+    # ------------------------------------------------------------------ JSON API
+    # A session cookie never authorises the API (401 for every signed-in role, too): who
+    # may do what with a bearer token is test_api_authorization.py's matrix.
+    "api.openapi": get(EVERYONE),
+    "api.list_requests": get(()),
+    "api.register_request": post(()),
+    "api.request_detail": get(()),
+    "api.fire_event": post(()),
+    "api.request_notices": get(()),
+    "api.issue_request_notice": post(()),
+    "api.notice_pdf": get(()),
+    "api.statistics": get(()),
+    "api.transfer": post(()),
 }
 
 #: The routes as registered (the url_map does not need a database to be read).
@@ -186,7 +210,7 @@ def verdict_ok(endpoint: str, expected: str, role: str, client, response) -> boo
         return guard_message_shown(client, response)
     if role == "anonymous":
         return is_login_redirect(response) or status in (401, 403, 404)
-    return status in (403, 404)
+    return status in (401, 403, 404)
 
 
 def _reset_between_roles(session, world) -> None:

@@ -96,7 +96,13 @@ def test_every_post_route_refuses_a_missing_token(csrf_app, session, agency, use
         "/login", data={"username": everything.username, "password": PASSWORD, "csrf_token": token}
     )
     assert client.get("/requests").status_code == 200
-    posts = [rule for rule in rules(csrf_app) if "POST" in methods_of(rule)]
+    # The JSON API takes no CSRF token and no cookie: test_api.py shows a signed-in
+    # browser's cookie is refused there (401), and the matrix that it changes nothing.
+    posts = [
+        rule
+        for rule in rules(csrf_app)
+        if "POST" in methods_of(rule) and not rule.endpoint.startswith("api.")
+    ]
     assert len(posts) >= 15
     for rule in posts:
         call = call_for(rule, world, session)

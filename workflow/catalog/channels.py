@@ -12,6 +12,11 @@ class Channel:
     receipt_rule: str
     #: True when the receipt date is the submission day itself (in person).
     receipt_is_submission_day: bool
+    #: True for a case transferred from another system (the 12345 hotline, a government
+    #: service platform): the applicant submitted it there, the agency receives it when
+    #: the transfer arrives, so an unset receipt date is the day of arrival, not of
+    #: submission (docs/domain.md §11.5).
+    transfer: bool = False
 
 
 CHANNELS: tuple[Channel, ...] = (
@@ -35,7 +40,31 @@ CHANNELS: tuple[Channel, ...] = (
         False,
     ),
     Channel("fax", "传真", "以传真方式提交的，以双方确认之日为收到申请之日", False),
+    Channel(
+        "portal",
+        "网上平台（本机关申请平台）",
+        "通过本机关网上申请平台提交的，以工作人员确认收到之日为收到申请之日"
+        "（《条例》第三十一条第三项，双方确认之日）",
+        False,
+    ),
+    Channel(
+        "hotline_12345",
+        "12345热线转办",
+        "经12345政务服务便民热线转办的，以本机关收到转办之日为收到申请之日"
+        "（《条例》第三十一条第三项，双方确认之日）",
+        False,
+        transfer=True,
+    ),
+    Channel(
+        "platform",
+        "政务服务平台转办",
+        "经政务服务平台转办的，以本机关收到转办之日为收到申请之日"
+        "（《条例》第三十一条第三项，双方确认之日）",
+        False,
+        transfer=True,
+    ),
 )
 
 CHANNEL_BY_CODE: dict[str, Channel] = {c.code: c for c in CHANNELS}
+TRANSFER_CHANNELS: tuple[str, ...] = tuple(c.code for c in CHANNELS if c.transfer)
 DEFAULT_CHANNEL = "online"

@@ -51,12 +51,17 @@ class GuardContext:
 Guard = Callable[[GuardContext], str | None]
 
 
+def role_refusal(allowed: frozenset[str], roles: frozenset[str]) -> str | None:
+    """Why someone holding ``roles`` may not act where ``allowed`` may (None if they may)."""
+    if roles & allowed:
+        return None
+    names = "、".join(ROLE_BY_CODE[r].label for r in sorted(allowed))
+    return f"只有{names}可以进行此操作"
+
+
 def role_allowed(allowed: frozenset[str]) -> Guard:
     def check(ctx: GuardContext) -> str | None:
-        if ctx.roles & allowed:
-            return None
-        names = "、".join(ROLE_BY_CODE[r].label for r in sorted(allowed))
-        return f"只有{names}可以进行此操作"
+        return role_refusal(allowed, ctx.roles)
 
     return check
 

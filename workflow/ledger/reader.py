@@ -96,6 +96,9 @@ _DELIVERY_FOR_CHANNEL = {
     "letter": "post",
     "online": "online",
     "fax": "post",
+    "portal": "online",
+    "hotline_12345": "post",
+    "platform": "online",
 }
 
 # --------------------------------------------------------------------------- errors

@@ -59,8 +59,8 @@ INTAKE_FIELDS: tuple[PayloadField, ...] = (
         "收到申请日期（法定）",
         "date",
         required=False,
-        help="当面提交的为提交当日；邮寄的为签收之日；平常信函、网上、传真的为双方确认之日。"
-        "留空时按提交方式推定。",
+        help="当面提交的为提交当日；邮寄的为签收之日；平常信函、网上、传真的为双方确认之日；"
+        "12345热线或平台转办的为本机关收到转办之日。留空时按提交方式推定。",
     ),
 )
 
@@ -102,7 +102,9 @@ def parse_intake(raw: Mapping[str, Any], today: date) -> Intake:
     if submitted and submitted > today:
         errors["submitted_on"] = "提交日期不能晚于今天"
     if submitted and channel and received is None:
-        received = submitted
+        # A transfer reaches the agency today; anything else is presumed received on the
+        # day it was submitted (the clerk corrects it for post and letters).
+        received = today if channel.transfer else submitted
     on_the_day = channel is not None and channel.receipt_is_submission_day
     if on_the_day and received and submitted and received != submitted:
         errors["received_on"] = "当面提交的，收到申请日期即为提交当日"

@@ -1,0 +1,9 @@
+"""The JSON API v1 (docs/domain.md §11.5): one blueprint, a module per resource.
+
+Importing the route modules registers their routes on ``bp``.
+"""
+
+from views.api import notices, openapi, requests, statistics, transfers
+from views.api.blueprint import CSRF_EXEMPT, bp
+
+__all__ = ["CSRF_EXEMPT", "bp", "notices", "openapi", "requests", "statistics", "transfers"]

@@ -1,0 +1,116 @@
+"""The public portal: apply online and follow the application (no account needed).
+
+Handlers parse, call one ``workflow.online.portal`` operation and commit once, like the staff
+pages. Abuse is bounded without accounts: submissions and failed status look-ups are
+counted per address in a sliding window (``views.auth.LoginThrottle``, per process), and
+a honeypot field that people never see (but form-filling robots do) refuses the form.
+Every form carries the CSRF token (checked app-wide before any view runs); the 查询码
+travels in a POST body, never in a URL.
+"""
+
+from __future__ import annotations
+
+import math
+
+from flask import Blueprint, current_app, render_template, request
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import PasswordField, StringField
+
+from models import Agency
+from views.auth import LoginThrottle
+from views.common import utc_now
+from views.database import db
+from views.forms import PayloadForm, apply_errors, build_form, submit_form
+from workflow.kernel.errors import NotFound, ValidationError
+from workflow.online.portal import PORTAL_FIELDS, WRONG_CODE, status, submit
+
+bp = Blueprint("portal", __name__, url_prefix="/apply")
+
+#: Name of the honeypot input (hidden from people by CSS, left empty by them).
+HONEYPOT = "website"
+#: Defaults of ``PORTAL_MAX_SUBMISSIONS`` per hour and ``PORTAL_MAX_LOOKUPS`` failed
+#: status look-ups per 15 minutes, per client address.
+MAX_SUBMISSIONS = 5
+MAX_LOOKUPS = 10
+
+
+class StatusForm(FlaskForm):
+    number = StringField("申请编号", render_kw={"maxlength": 32, "autocomplete": "off"})
+    code = PasswordField("查询码", render_kw={"maxlength": 32, "autocomplete": "off"})
+
+
+def _throttle(name: str, setting: str, default: int, window: float) -> LoginThrottle:
+    """One throttle per app and purpose (tests never share counts)."""
+    key = f"portal_throttle_{name}"
+    found = current_app.extensions.get(key)
+    if found is None:
+        found = LoginThrottle(int(current_app.config.get(setting, default)), window)
+        current_app.extensions[key] = found
+    return found
+
+
+def _wait_message(throttle: LoginThrottle, key: tuple[str, str], what: str) -> str | None:
+    wait = throttle.wait_seconds(key)
+    return f"{what}过于频繁，请{max(1, math.ceil(wait / 60))}分钟后再试" if wait > 0 else None
+
+
+def _agency(code: str) -> Agency:
+    agency = db().scalar(select(Agency).where(Agency.code == code))
+    if agency is None:
+        raise NotFound("没有这个机关")
+    return agency
+
+
+@bp.get("")
+def index() -> str:
+    agencies = db().scalars(select(Agency).order_by(Agency.id))
+    return render_template("portal/index.html", agencies=list(agencies), form=StatusForm())
+
+
+def _form() -> PayloadForm:
+    return build_form(PORTAL_FIELDS)
+
+
+@bp.route("/<code>", methods=["GET", "POST"])
+def apply(code: str) -> str | tuple[str, int]:
+    """The application form of one agency; on success the number and 查询码, once."""
+    agency = _agency(code)
+    form = _form()
+    if request.method == "GET":
+        return render_template("portal/apply.html", agency=agency, form=form, honeypot=HONEYPOT)
+    throttle = _throttle("apply", "PORTAL_MAX_SUBMISSIONS", MAX_SUBMISSIONS, 3600)
+    key = ("apply", request.remote_addr or "-")
+    refusal = _wait_message(throttle, key, "提交")
+    if request.form.get(HONEYPOT):
+        refusal = "提交未被接受，请勿填写隐藏的字段"
+    if refusal is not None:
+        apply_errors(form, {}, [refusal])
+        page = render_template("portal/apply.html", agency=agency, form=form, honeypot=HONEYPOT)
+        return page, 429 if "频繁" in refusal else 400
+    done, status = submit_form(form, lambda: submit(db(), agency, form.raw(), utc_now()))
+    if done is None:
+        page = render_template("portal/apply.html", agency=agency, form=form, honeypot=HONEYPOT)
+        return page, status
+    throttle.failed(key)  # counts submissions, not failures
+    return render_template("portal/submitted.html", agency=agency, done=done)
+
+
+@bp.route("/status", methods=["GET", "POST"])
+def status_page() -> str | tuple[str, int]:
+    """Status by number and 查询码; a wrong pair never says whether the number exists."""
+    form = StatusForm()
+    if request.method == "GET":
+        return render_template("portal/status.html", form=form, found=None, error=None)
+    throttle = _throttle("status", "PORTAL_MAX_LOOKUPS", MAX_LOOKUPS, 15 * 60)
+    key = ("status", request.remote_addr or "-")
+    error = _wait_message(throttle, key, "查询")
+    found = None
+    if error is None:
+        try:
+            found = status(db(), request.form.get("number", ""), request.form.get("code", ""))
+        except ValidationError:
+            throttle.failed(key)
+            error = WRONG_CODE
+    code = 200 if found else 429 if error and "频繁" in error else 400
+    return render_template("portal/status.html", form=form, found=found, error=error), code

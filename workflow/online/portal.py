@@ -1,0 +1,175 @@
+"""The applicant portal: apply online, staff confirm receipt, follow it with a 查询码.
+
+Rules (docs/domain.md §11.5 §12):
+
+* The application carries the registration form's fields and passes the same checks
+  (``workflow.requests.intake.parse_intake``), plus what an application must hold to be handled
+  without a clerk asking (Art. 29: a contact), and the electronic delivery rule: a reply
+  wanted by e-mail needs an e-mail address.
+* It is received when both sides confirm it (Art. 31(3)): until a clerk confirms it, it
+  is a submission in the agency's "待确认收到" queue, not a request; confirming registers
+  it with channel ``portal`` and the confirmation day (or the day the clerk states, not
+  before submission) as its receipt date, from which every deadline runs.
+* The applicant gets a submission number and a random 查询码 once; only the code's scrypt
+  hash is kept. The status page answers the same "编号或查询码不正确" for an unknown
+  number and a wrong code, and costs one hash check either way, so it never tells
+  whether a number exists.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from models import Agency, PortalSubmission, Request, RequestFacts
+from workflow.catalog.states import State
+from workflow.kernel.actor import Actor, local_today, naive_utc
+from workflow.kernel.errors import ConflictError, NotFound, ValidationError
+from workflow.kernel.payload import parse_date
+from workflow.requests.intake import INTAKE_FIELDS, parse_intake
+from workflow.requests.operations import register
+
+PORTAL_CHANNEL = "portal"
+#: What the applicant fills in: the registration fields except how and when it arrived.
+PORTAL_FIELDS = tuple(
+    f for f in INTAKE_FIELDS if f.name not in ("channel", "submitted_on", "received_on")
+)
+#: 查询码 alphabet: no 0/O, 1/I/L, so it can be read out over the phone.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 10
+NUMBER_DIGITS = 12
+WRONG_CODE = "编号或查询码不正确"
+PENDING_LABEL = "待确认收到"
+#: Compared against when the number is unknown, so both answers cost one scrypt.
+_DUMMY_HASH = generate_password_hash("not-a-real-code", method="scrypt")
+
+
+@dataclass(frozen=True)
+class Submitted:
+    submission: PortalSubmission
+    #: The 查询码: shown once, never stored.
+    code: str
+
+
+def _contact_and_delivery(values: Mapping[str, Any], errors: dict[str, str]) -> None:
+    if not any(values.get(k) for k in ("phone", "email", "address")):
+        errors["phone"] = (
+            "请至少填写一种联系方式（联系电话、电子邮箱或通信地址）（《条例》第二十九条）"
+        )
+    if values.get("delivery_wanted") == "email" and not values.get("email"):
+        errors["email"] = "选择电子邮件送达的，请填写电子邮箱"
+    if values.get("delivery_wanted") == "post" and not values.get("address"):
+        errors["address"] = "选择邮寄送达的，请填写通信地址"
+
+
+def submit(session: Session, agency: Agency, raw: Mapping[str, Any], now: datetime) -> Submitted:
+    """Validate an online application and keep it for confirmation; flush, never commit."""
+    today = local_today(now)
+    fields = {f.name: raw.get(f.name, "") for f in PORTAL_FIELDS}
+    errors: dict[str, str] = {}
+    try:
+        intake = parse_intake({**fields, "channel": PORTAL_CHANNEL, "submitted_on": today}, today)
+    except ValidationError as err:
+        errors.update(err.field_errors)
+        values: dict[str, Any] = {}
+    else:
+        values = {k: v for k, v in intake.values.items() if k not in ("channel", "submitted_on")}
+        values.pop("received_on", None)
+    _contact_and_delivery(values or fields, errors)
+    if errors:
+        raise ValidationError("请更正标出的内容", errors)
+    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    number = "WS" + "".join(secrets.choice("0123456789") for _ in range(NUMBER_DIGITS))
+    row = PortalSubmission(
+        agency_id=agency.id,
+        number=number,
+        code_hash=generate_password_hash(code, method="scrypt"),
+        values=values,
+        submitted_at=naive_utc(now),
+    )
+    session.add(row)
+    session.flush()
+    return Submitted(row, code)
+
+
+def pending(session: Session, agency_id: int) -> list[PortalSubmission]:
+    """The agency's "待确认收到" queue, oldest first."""
+    return list(
+        session.scalars(
+            select(PortalSubmission)
+            .where(PortalSubmission.agency_id == agency_id, PortalSubmission.request_id.is_(None))
+            .order_by(PortalSubmission.submitted_at, PortalSubmission.id)
+        )
+    )
+
+
+def submitted_on(row: PortalSubmission) -> date:
+    return local_today(row.submitted_at.replace(tzinfo=UTC))
+
+
+def confirm(
+    session: Session, actor: Actor, now: datetime, submission_id: int, received_on: str | date
+) -> Request:
+    """Confirm receipt: register the request, received on ``received_on`` (Art. 31(3))."""
+    row = session.get(PortalSubmission, submission_id)
+    if row is None or row.agency_id != actor.agency_id:
+        raise NotFound("网上申请不存在，或不属于本机关")
+    if row.request_id is not None:
+        raise ConflictError("该网上申请已确认收到")
+    try:
+        received = parse_date(received_on)
+    except ValueError as exc:
+        raise ValidationError("请更正标出的内容", {"received_on": str(exc)}) from None
+    raw = {
+        **row.values,
+        "channel": PORTAL_CHANNEL,
+        "submitted_on": submitted_on(row),
+        "received_on": received,
+    }
+    request = register(session, actor, now, raw, agency=row.agency)
+    row.request = request
+    row.confirmed_at = naive_utc(now)
+    row.confirmed_by_id = actor.user_id
+    session.flush()
+    return request
+
+
+@dataclass(frozen=True)
+class PortalStatus:
+    number: str
+    submitted_on: date
+    state_label: str
+    tracking_no: str | None
+    received_on: date | None
+    reply_due: date | None
+    concluded_on: date | None
+
+
+def status(session: Session, number: str, code: str) -> PortalStatus:
+    """What the applicant may see with the right number and code; else ``WRONG_CODE``."""
+    row = session.scalar(
+        select(PortalSubmission).where(PortalSubmission.number == number.strip().upper()[:32])
+    )
+    ok = check_password_hash(row.code_hash if row else _DUMMY_HASH, code.strip().upper())
+    if row is None or not ok:
+        raise ValidationError(WRONG_CODE, {"code": WRONG_CODE})
+    req = row.request
+    if req is None:
+        return PortalStatus(row.number, submitted_on(row), PENDING_LABEL, None, None, None, None)
+    facts = session.get(RequestFacts, req.id)
+    return PortalStatus(
+        row.number,
+        submitted_on(row),
+        State(req.state).label,
+        req.tracking_no,
+        req.received_on,
+        facts.reply_due if facts else None,
+        facts.concluded_on if facts else None,
+    )
