@@ -15,10 +15,12 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 venv: $(VENV)/.installed
 
-## make run: install, migrate, load the demo data, serve on http://127.0.0.1:5000
+## make run: install, migrate, load the demo data, serve on http://127.0.0.1:5000 with the
+## background-job worker (python app.py worker) alongside, stopped when the server stops
 run: venv
 	$(PY) app.py init
 	$(PY) app.py demo
+	$(PY) app.py worker & worker=$$!; trap 'kill $$worker' EXIT INT TERM; \
 	$(PY) app.py serve --host $(HOST) --port $(PORT)
 
 ## make lint: ruff lint + format check

@@ -24,6 +24,14 @@ PDF_FONT = "GONGKAI_PDF_FONT"
 #: A directory shared by the gunicorn workers of a host: metrics are then summed across
 #: them (``prometheus_client`` multiprocess mode; the name is that library's).
 METRICS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+#: Where the embedded job queue and uploaded files live (default: ``instance/``).
+INSTANCE_DIR = "GONGKAI_INSTANCE_DIR"
+#: Redis for the job queue (and anything shared between machines); unset: embedded SQLite.
+REDIS_URL = "GONGKAI_REDIS_URL"
+#: The SMTP server for deadline reminders; unset: reminders stay in the application.
+SMTP_HOST = "GONGKAI_SMTP_HOST"
+SMTP_PORT = "GONGKAI_SMTP_PORT"
+SMTP_FROM = "GONGKAI_SMTP_FROM"
 #: The password ``create-user`` uses instead of prompting (scripts, the demo).
 PASSWORD = "GONGKAI_PASSWORD"
 
@@ -66,3 +74,16 @@ def password() -> str:
 
 def metrics_dir() -> str:
     return _get(METRICS_DIR)
+
+
+def instance_dir() -> str:
+    return _get(INSTANCE_DIR)
+
+
+def redis_url() -> str:
+    return _get(REDIS_URL)
+
+
+def smtp() -> dict[str, str]:
+    """The SMTP settings that are set, by variable name (read by the reminder mailer)."""
+    return {name: _get(name) for name in (SMTP_HOST, SMTP_PORT, SMTP_FROM) if _get(name)}

@@ -5,9 +5,12 @@
 A CSV ledger is written from the generator's plans (the same province, receipt dates,
 supplements, extensions, outcomes and voids; challenges and pauses are not ledger
 columns), then imported into a fresh database exactly as ``python app.py import-ledger``
-does — read, validate every row, replay each through ``workflow.requests.operations`` inside one
+does — read, validate every row, replay in memory and bulk-write inside one
 all-or-nothing transaction, commit. Each phase is timed; the replay's rate is sampled
-every tenth of the file to show whether it holds up as the transaction grows.
+every tenth of the file to show whether it holds up as the transaction grows. In the
+same run, the generator's bulk path (one process) writes as many requests into another
+fresh database, the reference the import is measured against; each runs in its own
+process so its peak RSS is its own.
 """
 
 from __future__ import annotations
@@ -20,7 +23,11 @@ if not __package__:  # run as ``python bench/NAME.py``: import from the reposito
 
 import argparse
 import csv
+import multiprocessing
+import os
+import resource
 import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -36,18 +43,18 @@ from bench.common import (
     save,
     sizes,
 )
-from bench.generate import ensure_province, prepare, seeds_for
+from bench.generate import ensure_province, generate_bulk, prepare, seeds_for
 from bench.plans import Plan, plan_for
 from models.db import make_session_factory
 from workflow.kernel.actor import local_today
 from workflow.kernel.calendar import WorkingCalendar
-from workflow.ledger.importer import default_actor, import_ledger
-from workflow.ledger.reader import COLUMN_NAMES, read_ledger, validate_rows
+from workflow.ledger.importer import ImportSource, import_ledger
+from workflow.ledger.reader import COLUMN_NAMES, read_ledger_bytes, validate_rows
 
 CONCLUDING = {
     "supplement_lapsed": "other.supplement_lapsed",
     "fee_lapsed": "other.fee_lapsed",
-    "withdraw": "other.other",
+    "withdraw": "withdrawn",
 }
 
 
@@ -62,6 +69,7 @@ def ledger_row(plan: Plan, number: int) -> dict[str, str]:
         if act.trigger in CONCLUDING:
             concluded, outcome = act.on.isoformat(), CONCLUDING[act.trigger]
             break
+    fee = next((a.payload for a in plan.acts if a.trigger == "issue_fee_notice"), {})
     return {
         "agency": plan.agency,
         "ref": f"TZ-{number:07d}",
@@ -76,6 +84,10 @@ def ledger_row(plan: Plan, number: int) -> dict[str, str]:
         "concluded_on": concluded,
         "outcome": outcome,
         "voided": "yes" if "void" in on else "",
+        "fee_notice_on": on.get("issue_fee_notice", ""),
+        "fee_amount": str(fee.get("amount", "")),
+        "fee_method": fee.get("method", ""),
+        "fee_paid_on": on.get("fee_paid", ""),
     }
 
 
@@ -88,31 +100,59 @@ def write_ledger(path: Path, rows: int, today: date) -> None:
             writer.writerow(ledger_row(plan_for(seed, calendar, today), number))
 
 
-def run(dialect: str, rows: int, pg: str | None, ledger: Path) -> dict[str, Any]:
-    name = f"gk-import-{rows}"
+def _fresh_url(dialect: str, name: str, pg: str | None) -> str:
     if dialect == "sqlite":
         path = bench_dir() / f"{name}.db"
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
-        url = f"sqlite:///{path}"
-    else:
-        assert pg is not None
-        drop_pg_database(pg, name.replace("-", "_"))
-        url = pg_database(pg, name.replace("-", "_"))
+        return f"sqlite:///{path}"
+    assert pg is not None
+    drop_pg_database(pg, name.replace("-", "_"))
+    return pg_database(pg, name.replace("-", "_"))
+
+
+def _in_child(job: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Run ``job`` in a forked process; its result plus that process's peak RSS (MiB) and
+    the largest of its own replay processes' (``--workers``)."""
+    context = multiprocessing.get_context("fork")
+    queue: multiprocessing.Queue[dict[str, Any]] = context.Queue()
+
+    def target() -> None:
+        try:
+            found = job()
+        except BaseException as exc:  # reported by the parent, which would wait forever
+            queue.put({"error": repr(exc)})
+            raise
+        found["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        found["replay_process_peak_rss_mib"] = round(children / 1024)
+        queue.put(found)
+
+    process = context.Process(target=target)
+    process.start()
+    found = queue.get()
+    process.join()
+    if "error" in found:
+        raise RuntimeError(found["error"])
+    return found
+
+
+def import_once(url: str, ledger: Path, rows: int, workers: int) -> dict[str, Any]:
+    """``import-ledger`` as the command runs it: read, validate, replay + bulk write, commit."""
     engine = prepare(url)
     now = datetime.now(UTC)
-    found: dict[str, Any] = {"dialect": dialect, "rows": rows}
-    if dialect == "postgresql":
-        found["server"] = pg_version(url)
     with make_session_factory(engine)() as session:
-        ensure_province(session)
+        ensure_province(session)  # the agencies; the import itself needs no account
         session.commit()
         started = time.perf_counter()
-        raw = read_ledger(ledger)
+        data = ledger.read_bytes()
+        raw = read_ledger_bytes(data, ledger.name)
         read = time.perf_counter()
         valid, problems = validate_rows(raw, local_today(now))
         validated = time.perf_counter()
         assert not problems, problems[:5]
+        source = ImportSource.of_file("import-ledger", ledger.name, data)
+        del data
         samples: list[tuple[int, float]] = []
         step = max(1, len(valid) // 10)
 
@@ -121,7 +161,7 @@ def run(dialect: str, rows: int, pg: str | None, ledger: Path) -> dict[str, Any]
                 samples.append((done, time.perf_counter()))
 
         report = import_ledger(
-            session, valid, default_actor, now, total_rows=len(raw), progress=progress
+            session, valid, source, now, total_rows=len(raw), progress=progress, workers=workers
         )
         replayed = time.perf_counter()
         assert report.ok, report.errors[:5]
@@ -133,22 +173,55 @@ def run(dialect: str, rows: int, pg: str | None, ledger: Path) -> dict[str, Any]
     for done, at in samples:
         rates.append(round((done - previous[0]) / (at - previous[1]), 1))
         previous = (done, at)
-    found.update(
-        {
-            "read_s": round(read - started, 2),
-            "validate_s": round(validated - read, 2),
-            "replay_s": round(replayed - validated, 2),
-            "commit_s": round(committed - replayed, 2),
-            "total_s": round(total, 2),
-            "rows_per_second": round(rows / total, 1),
-            "replay_ms_per_row": round((replayed - validated) / rows * 1e3, 2),
-            "replay_rows_per_second_by_tenth": rates,
-            "states": dict(report.by_state),
-        }
-    )
+    return {
+        "read_s": round(read - started, 2),
+        "validate_s": round(validated - read, 2),
+        "replay_and_write_s": round(replayed - validated, 2),
+        "commit_s": round(committed - replayed, 2),
+        "total_s": round(total, 2),
+        "rows_per_second": round(rows / total, 1),
+        "us_per_row": round(total / rows * 1e6),
+        "replay_rows_per_second_by_tenth": rates,
+        "states": dict(report.by_state),
+    }
+
+
+def generator_once(url: str, rows: int, workers: int) -> dict[str, Any]:
+    """The benchmark generator's bulk path on the same machine, as many processes."""
+    engine = prepare(url)
+    now = datetime.now(UTC)
+    seeds = seeds_for(rows, SEED + 1, local_today(now))
+    started = time.perf_counter()
+    generate_bulk(engine, seeds, now, workers=workers)
+    total = time.perf_counter() - started
+    engine.dispose()
+    return {
+        "total_s": round(total, 2),
+        "rows_per_second": round(rows / total, 1),
+        "us_per_row": round(total / rows * 1e6),
+    }
+
+
+def run(dialect: str, rows: int, pg: str | None, ledger: Path, workers: int) -> dict[str, Any]:
+    found: dict[str, Any] = {
+        "dialect": dialect,
+        "rows": rows,
+        "workers": workers,
+        "load_before": os.getloadavg(),
+    }
+    url = _fresh_url(dialect, f"gk-import-{rows}", pg)
+    if dialect == "postgresql":
+        found["server"] = pg_version(url)
+    found["import"] = _in_child(lambda: import_once(url, ledger, rows, workers))
+    gen_url = _fresh_url(dialect, f"gk-generate-{rows}", pg)
+    found["generator_bulk"] = _in_child(lambda: generator_once(gen_url, rows, workers))
+    found["load_after"] = os.getloadavg()
+    imp, gen = found["import"], found["generator_bulk"]
     print(
-        f"{dialect:10} {label(rows):>4} rows: {found['rows_per_second']} rows/s overall, "
-        f"replay {found['replay_ms_per_row']} ms/row, by tenth {rates}",
+        f"{dialect:10} {label(rows):>4} rows: import {imp['rows_per_second']} rows/s "
+        f"({imp['us_per_row']} µs/row, peak RSS {imp['peak_rss_mib']} MiB), generator bulk "
+        f"{gen['rows_per_second']} requests/s ({gen['us_per_row']} µs/request, "
+        f"{gen['peak_rss_mib']} MiB); load {found['load_before'][0]:.1f}",
         file=sys.stderr,
     )
     return found
@@ -159,6 +232,7 @@ def main() -> None:
     parser.add_argument("--rows", default="100k")
     parser.add_argument("--dialects", default="sqlite,postgresql")
     parser.add_argument("--name", default="import")
+    parser.add_argument("--workers", type=int, default=2, help="replay processes (both paths)")
     args = parser.parse_args()
     results = []
     with postgres() as pg:
@@ -167,7 +241,7 @@ def main() -> None:
             if not ledger.exists():
                 write_ledger(ledger, rows, local_today(datetime.now(UTC)))
             for dialect in dialects(args.dialects, pg):
-                results.append(run(dialect, rows, pg, ledger))
+                results.append(run(dialect, rows, pg, ledger, args.workers))
     save(args.name, {"results": results})
 
 

@@ -21,6 +21,7 @@ MODULES = (
     "commands.maintenance",
     "commands.orders",
     "commands.api",
+    "commands.jobs",
 )
 
 

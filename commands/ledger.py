@@ -6,6 +6,7 @@ status is non-zero when anything was refused, in which case nothing is stored.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -22,8 +23,8 @@ from workflow.kernel.actor import local_today
 from workflow.ledger.importer import (
     ActorForAgency,
     ImportReport,
+    ImportSource,
     actor_named,
-    default_actor,
     import_ledger,
 )
 from workflow.ledger.reader import (
@@ -33,15 +34,18 @@ from workflow.ledger.reader import (
     LedgerRow,
     RawRow,
     RowError,
-    read_ledger,
+    read_ledger_bytes,
+    template_csv_bytes,
+    template_xlsx_bytes,
     validate_rows,
-    write_template_csv,
 )
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 #: Below this many rows the import finishes before a progress bar would be any use.
 PROGRESS_THRESHOLD = 50
+#: Replay processes for a big file: one per core of the 2-core servers it runs on.
+REPLAY_WORKERS = min(2, os.cpu_count() or 1)
 
 
 def import_options(as_help: str) -> Callable[[F], F]:
@@ -61,15 +65,18 @@ def import_options(as_help: str) -> Callable[[F], F]:
 
 
 @click.command("import-ledger")
-@import_options("以该用户身份办理（默认：每行所属机关的审核人）")
+@import_options("记录为该用户导入（默认：记录为系统导入 import-ledger）")
 def import_ledger_command(path: Path, dry_run: bool, username: str | None) -> None:
     """导入申请台账（CSV 或 XLSX 第一个工作表）：全部成功才写入，逐行报告错误。"""
     now = datetime.now(UTC)
-    raw = read_or_fail(path)
+    data = bytes_or_fail(path)
+    raw = rows_or_fail(data, path.name)
     rows, problems = validate_rows(raw, local_today(now))
     with unit_of_work() as session:
-        actor_for = actor_option(session, username, default_actor)
-        report = _run(session, rows, problems, len(raw), actor_for, now, dry_run)
+        source = ImportSource.of_file(
+            "import-ledger", path.name, data, user_option(session, username)
+        )
+        report = _run(session, rows, problems, len(raw), source, now, dry_run)
         if not report.stored:
             session.rollback()  # already rolled back inside; explicit for the reader
     print_report(report)
@@ -77,12 +84,37 @@ def import_ledger_command(path: Path, dry_run: bool, username: str | None) -> No
         sys.exit(1)
 
 
-def read_or_fail(path: Path, columns: Sequence[LedgerColumn] = LEDGER_COLUMNS) -> list[RawRow]:
+def bytes_or_fail(path: Path) -> bytes:
+    """The file's content, or the command stops with why it cannot be read."""
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise click.ClickException(f"无法读取文件“{path.name}”：{exc.strerror or exc}") from exc
+
+
+def rows_or_fail(
+    data: bytes, name: str, columns: Sequence[LedgerColumn] = LEDGER_COLUMNS
+) -> list[RawRow]:
     """The file's rows, or the command stops with why the file as a whole is unusable."""
     try:
-        return read_ledger(path, columns)
+        return read_ledger_bytes(data, name, columns)
     except LedgerFileError as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+def read_or_fail(path: Path, columns: Sequence[LedgerColumn] = LEDGER_COLUMNS) -> list[RawRow]:
+    """The file's rows, or the command stops with why the file as a whole is unusable."""
+    return rows_or_fail(bytes_or_fail(path), path.name, columns)
+
+
+def user_option(session: Session, username: str | None) -> User | None:
+    """The ``--as`` user, or None; an unknown one stops the command before any row."""
+    if not username:
+        return None
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise click.ClickException(f"用户“{username}”不存在")
+    return user
 
 
 def actor_option(session: Session, username: str | None, default: ActorForAgency) -> ActorForAgency:
@@ -103,14 +135,14 @@ def _run(
     rows: list[LedgerRow],
     problems: list[RowError],
     total: int,
-    actor_for: ActorForAgency,
+    source: ImportSource,
     now: datetime,
     dry_run: bool,
 ) -> ImportReport:
     """Import, with a progress bar on stderr (stdout stays clean for scripts) for big files."""
     if len(rows) < PROGRESS_THRESHOLD:
         return import_ledger(
-            session, rows, actor_for, now, dry_run, prior_errors=problems, total_rows=total
+            session, rows, source, now, dry_run, prior_errors=problems, total_rows=total
         )
     with click.progressbar(length=len(rows), label="导入中", file=sys.stderr) as bar:
         shown = 0
@@ -123,12 +155,13 @@ def _run(
         return import_ledger(
             session,
             rows,
-            actor_for,
+            source,
             now,
             dry_run,
             prior_errors=problems,
             total_rows=total,
             progress=advance,
+            workers=REPLAY_WORKERS,
         )
 
 
@@ -154,8 +187,10 @@ def print_report(report: ImportReport) -> None:
 @click.command("ledger-template")
 @click.argument("path", type=click.Path(dir_okay=False, writable=True, path_type=Path))
 def ledger_template(path: Path) -> None:
-    """写出申请台账模板（UTF-8 CSV，含表头和两行示例）。"""
-    write_template_csv(path)
+    """写出申请台账模板（.xlsx 或 UTF-8 CSV，表头含中文列名和代码，两行示例）。"""
+    path.write_bytes(
+        template_xlsx_bytes() if path.suffix.lower() == ".xlsx" else template_csv_bytes()
+    )
     click.echo(f"已写出台账模板：{path}")
 
 

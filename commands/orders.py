@@ -8,12 +8,12 @@ period has passed without an appeal (workflow.challenges.order_effect), a day no
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 
 import click
 from sqlalchemy import select
 
+import settings
 from commands.session import unit_of_work
 from models import Agency, User
 from workflow.challenges.order_effect import reopen_all_effective
@@ -57,12 +57,12 @@ def set_report_level(code: str, level: str) -> None:
 @click.option("--days", default=3, show_default=True, help="提前的工作日数")
 def send_reminders_command(days: int) -> None:
     """按配置的SMTP服务器，向承办人发送期限提醒邮件（在期限前N个工作日）。"""
-    settings = SmtpSettings.from_env(os.environ)
-    if settings is None:
+    server = SmtpSettings.from_env(settings.smtp())
+    if server is None:
         raise click.ClickException("未配置 GONGKAI_SMTP_HOST，不发送提醒邮件")
     with unit_of_work(migrate=False) as session:
         today = local_today(datetime.now(UTC))
-        sent = send_reminders(session, settings, today, load_calendar(session), days)
+        sent = send_reminders(session, server, today, load_calendar(session), days)
     click.echo(f"已发送提醒邮件 {sent} 封")
 
 

@@ -50,6 +50,19 @@ def _load_demo(engine: Engine) -> None:
     session.close()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def job_instance_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The background-job queue's files (``jobs.queue``) in a temporary folder, never in
+    the repository's ``instance/``; tests that need their own set it again."""
+    previous = os.environ.get("GONGKAI_INSTANCE_DIR")
+    os.environ["GONGKAI_INSTANCE_DIR"] = str(tmp_path_factory.mktemp("instance"))
+    yield
+    if previous is None:
+        os.environ.pop("GONGKAI_INSTANCE_DIR", None)
+    else:
+        os.environ["GONGKAI_INSTANCE_DIR"] = previous
+
+
 @pytest.fixture(scope="session")
 def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
     """This process's template databases (tests/templates.py); the empty one is migrated."""

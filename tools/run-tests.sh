@@ -25,3 +25,10 @@ echo "== PostgreSQL: integration suite =="
 url=$(tools/pg-test-server.sh start) || { echo "could not start PostgreSQL" >&2; exit 1; }
 trap 'tools/pg-test-server.sh stop' EXIT
 GONGKAI_TEST_DATABASE_URL="$url" run_pytest -q "${PARALLEL[@]}" -m "not browser" tests/integration || exit 1
+
+# ---- background jobs on a real Redis server (jobs/, tests/integration/test_jobs.py) ----
+echo "== Redis: background jobs =="
+redis_url=$(tools/redis-test-server.sh start) || { echo "could not start Redis" >&2; exit 1; }
+trap 'tools/pg-test-server.sh stop; tools/redis-test-server.sh stop' EXIT
+GONGKAI_TEST_REDIS_URL="$redis_url" run_pytest -q tests/integration/test_jobs.py || exit 1
+# ---- end of the Redis block ----

@@ -28,7 +28,7 @@ from workflow.requests.spec import SPEC_BY_TRIGGER
 INTAKE_BY_NAME: dict[str, PayloadField] = {f.name: f for f in INTAKE_FIELDS}
 #: The register event repeats the intake; the timeline shows only how receipt was fixed.
 _REGISTER_SHOWN = ("channel", "submitted_on", "received_on", "receipt_rule")
-_EXTRA_LABELS = {"receipt_rule": "收到日期认定"}
+_EXTRA_LABELS = {"receipt_rule": "收到日期认定", "imported": "台账导入"}
 #: Payload keys shown as a notice above an event's details, not as one of them:
 #: ``late`` (逾期办理, red) and ``warning`` (a rule the legal officer should check, yellow).
 _NOTICE_KEYS = ("late", "warning")
@@ -179,9 +179,26 @@ def describe_payload(
         known = by_name.get(key)
         if known is not None:
             lines.append((known.label, _value_text(known, payload[key], names)))
-        else:
+        elif key == "imported" and isinstance(payload[key], Mapping):
+            lines.append((_EXTRA_LABELS[key], _import_text(payload[key])))
+        elif key != "unrecorded":
             lines.append((_EXTRA_LABELS.get(key, key), str(payload[key])))
     return lines
+
+
+def _actor_name(event: EventColumns) -> str:
+    """Who recorded the event: the user, else the system (“系统（import-ledger）” for an
+    import without a user, which names its command)."""
+    if event.actor is not None:
+        return event.actor.display_name
+    imported = event.payload.get("imported")
+    return f"系统（{imported['by']}）" if isinstance(imported, Mapping) else "系统"
+
+
+def _import_text(source: Mapping[str, Any]) -> str:
+    """“由 admin 导入自 台账.csv（SHA-256 1a2b3c4d5e6f…）”: who recorded it, from which file."""
+    sha = str(source.get("sha256", ""))[:12]
+    return f"由 {source.get('by', '')} 导入自 {source.get('file', '')}（SHA-256 {sha}…）"
 
 
 def _state_label(value: str, states: type[StrEnum] = State) -> str:
@@ -240,7 +257,7 @@ def timeline(
                 change=f"{before} → {after}" if before and before != after else after,
                 effective_date=event.effective_date,
                 recorded=local_time(event.recorded_at),
-                actor=event.actor.display_name if event.actor else "系统",
+                actor=_actor_name(event),
                 details=describe_payload(event.trigger, event.payload, names, specs),
                 late=str(late) if late else None,
                 warning=str(warning) if warning else None,

@@ -90,6 +90,18 @@ def _submission_id(session: Session, world: World) -> int:
     return done.submission.id
 
 
+def _job_id(session: Session, world: World) -> str:
+    """A finished ledger-import job of the test agency's admin."""
+    from jobs.queue import JobRecord, save
+
+    admin = session.scalar(select(User).where(User.username == "admin"))
+    assert admin is not None
+    record = JobRecord("0" * 31 + "1", "ledger_import", "台账.csv", admin.id, world.agency.id)
+    record.state, record.message = "done", "已导入 0 行。"
+    save(record)
+    return record.id
+
+
 STATS_QUERY = {"agency": "test-agency", "year": 2026}
 
 #: Per endpoint: (world, session) -> Call. Endpoints not listed get values by name.
@@ -129,6 +141,8 @@ CALLS: dict[str, Callable[[World, Session], Call]] = {
     "portal_queue.confirm_receipt": lambda w, s: Call(
         {"submission_id": _submission_id(s, w)}, data={"received_on": "2026-11-20"}
     ),
+    "imports.job": lambda w, s: Call({"job_id": _job_id(s, w)}),
+    "imports.cancel_job": lambda w, s: Call({"job_id": _job_id(s, w)}),
 }
 
 

@@ -124,6 +124,9 @@ EXPECTATIONS: dict[str, dict[str, Expectation]] = {
     # ------------------------------------------------------------------ imports, admin
     "imports.ledger_upload": both({"admin", "other"}),
     "imports.ledger_template": get({"admin", "other"}),
+    "imports.ledger_template_xlsx": get({"admin", "other"}),
+    "imports.job": get({"admin"}),
+    "imports.cancel_job": post({"admin"}),
     "admin.home": get({"admin", "other"}),
     "admin.users": get({"admin", "other"}),
     "admin.new_user": both({"admin", "other"}),

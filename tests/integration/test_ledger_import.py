@@ -1,8 +1,10 @@
-"""Importing a ledger of requests (docs/domain.md §11): replayed, all or nothing."""
+"""Importing a ledger of requests (docs/domain.md §11): replayed through the workflow, all or
+nothing, recorded as the importer's act with the file's name and hash on every event."""
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from datetime import date, datetime
 from pathlib import Path
@@ -16,8 +18,15 @@ from models import Agency, Event, Request, RequestFacts, User
 from tests.conftest import NOW, make_user
 from tests.integration.test_cli import cli
 from workflow.kernel.actor import local_today
-from workflow.ledger.importer import ImportReport, actor_named, default_actor, import_ledger
-from workflow.ledger.reader import COLUMN_NAMES, LedgerFileError, read_ledger, validate_rows
+from workflow.ledger.importer import ImportReport, ImportSource, import_ledger
+from workflow.ledger.reader import (
+    APPROVAL_PER_LEDGER,
+    COLUMN_NAMES,
+    FEE_NOT_IN_LEDGER,
+    LedgerFileError,
+    read_ledger,
+    validate_rows,
+)
 
 TODAY = local_today(NOW)
 
@@ -76,7 +85,7 @@ GOOD_ROWS: list[dict[str, str]] = [
         "concluded_on": "2026-06-30",
         "outcome": "other.supplement_lapsed",
     },
-    {  # line 7: the 2019 format's single (六) row: a withdrawal
+    {  # line 7: the 2019 format's single (六) row: a neutral decision, not a withdrawal
         "agency": "test-agency",
         "ref": "2026-006",
         "applicant_name": "某律师事务所",
@@ -86,7 +95,7 @@ GOOD_ROWS: list[dict[str, str]] = [
         "concluded_on": "2026-07-03",
         "outcome": "other",
     },
-    {  # line 8: fee notice never paid
+    {  # line 8: fee notice never paid, the ledger holds no fee
         "agency": "test-agency",
         "ref": "2026-007",
         "applicant_name": "钱七",
@@ -122,7 +131,7 @@ EXPECTED = {
         ["register", "request_supplement", "supplement_lapsed"],
         "other.supplement_lapsed",
     ),
-    "2026-006": ("concluded", ["register", "accept", "withdraw"], "other.other"),
+    "2026-006": ("concluded", ["register", "accept", "decide"], "other.other"),
     "2026-007": (
         "concluded",
         ["register", "accept", "issue_fee_notice", "fee_lapsed"],
@@ -168,14 +177,18 @@ def other_agency(session: Session) -> Agency:
 
 
 def run(
-    session: Session, path: Path, dry_run: bool = False, actor=default_actor, progress=None
+    session: Session,
+    path: Path,
+    dry_run: bool = False,
+    by: User | None = None,
+    progress=None,
 ) -> ImportReport:
     raw = read_ledger(path)
     rows, problems = validate_rows(raw, TODAY)
     return import_ledger(
         session,
         rows,
-        actor,
+        ImportSource.of_file("import-ledger", path.name, path.read_bytes(), by),
         NOW,
         dry_run,
         prior_errors=problems,
@@ -235,13 +248,89 @@ def test_good_csv_with_bom_lands_every_row(session, agency, users, other_agency,
         date(2026, 4, 1),
         date(2026, 4, 20),
     ]
-    assert events[3].payload["approver"] == "approver"
-    assert {e.actor_id for e in events} == {users["approver"].id}
+    # No colleague is named for what the ledger says: the approval is the ledger's, the
+    # events are the system's import of this very file.
+    assert events[3].payload["approver"] == APPROVAL_PER_LEDGER
+    assert full.handler_id is None
+    every = session.scalars(select(Event)).all()
+    assert {e.actor_id for e in every} == {None}
+    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert {tuple(sorted(e.payload["imported"].items())) for e in every} == {
+        (("by", "import-ledger"), ("file", "ledger.csv"), ("sha256", sha))
+    }
 
     other = session.scalar(select(Request).where(Request.agency_id == other_agency.id))
     assert other.external_ref == "2026-001" and other.state == "concluded"
-    approver = session.scalar(select(User).where(User.username == "other-approver"))
-    assert {e.actor_id for e in events_of(session, other)} == {approver.id}
+
+
+def test_fee_lapse_without_fee_columns_invents_no_fee(session, agency, tmp_path) -> None:
+    """The lapse implies a notice; its amount and method are not in the ledger, so none
+    is recorded and section 六 counts no notice and no fee."""
+    from workflow.annual_report.narrative import fee_summary
+
+    report = run(session, write_csv(tmp_path / "fee.csv", [GOOD_ROWS[6]]))
+    assert report.stored, report.errors
+    session.commit()
+    request = session.scalar(select(Request).where(Request.external_ref == "2026-007"))
+    notice = events_of(session, request)[2]
+    assert notice.trigger == "issue_fee_notice"
+    assert "amount" not in notice.payload and "method" not in notice.payload
+    assert notice.payload["note"] == FEE_NOT_IN_LEDGER
+    fees = fee_summary([events_of(session, request)], 2026)
+    assert (fees.notices, fees.charged) == (0, 0)
+
+
+def test_fee_columns_carry_the_real_notice(session, agency, tmp_path) -> None:
+    paid = {
+        **GOOD_ROWS[1],
+        "ref": "F-1",
+        "received_on": "2026-03-02",
+        "fee_notice_on": "2026/3/10",
+        "fee_amount": "300",
+        "fee_method": "按件计收",
+        "fee_paid_on": "2026-03-16",
+        "concluded_on": "2026-04-01",
+        "outcome": "disclosed",
+    }
+    lapsed = {
+        **GOOD_ROWS[6],
+        "fee_notice_on": "2026-08-05",
+        "fee_amount": "120",
+        "fee_method": "per_page",
+    }
+    report = run(session, write_csv(tmp_path / "fee.csv", [paid, lapsed]))
+    assert report.stored, report.errors
+    session.commit()
+    first = session.scalar(select(Request).where(Request.external_ref == "F-1"))
+    events = events_of(session, first)
+    assert [e.trigger for e in events] == [
+        "register",
+        "accept",
+        "issue_fee_notice",
+        "fee_paid",
+        "decide",
+    ]
+    assert events[2].effective_date == date(2026, 3, 10)
+    assert (events[2].payload["method"], events[2].payload["amount"]) == ("per_request", 300)
+    second = session.scalar(select(Request).where(Request.external_ref == "2026-007"))
+    notice = events_of(session, second)[2]
+    assert (notice.effective_date, notice.payload["amount"]) == (date(2026, 8, 5), 120)
+
+
+def test_withdrawal_is_its_own_outcome_and_approver_column(session, agency, tmp_path) -> None:
+    rows = [
+        {**GOOD_ROWS[5], "ref": "W-1", "outcome": "申请人撤回"},
+        {**GOOD_ROWS[0], "extension_approver": "李主任"},
+    ]
+    report = run(session, write_csv(tmp_path / "w.csv", rows))
+    assert report.stored, report.errors
+    session.commit()
+    withdrawn = session.scalar(select(Request).where(Request.external_ref == "W-1"))
+    assert [e.trigger for e in events_of(session, withdrawn)][-1] == "withdraw"
+    assert session.get(RequestFacts, withdrawn.id).outcome == "other.other"
+    extended = session.scalar(select(Request).where(Request.external_ref == "2026-001"))
+    extension = events_of(session, extended)[3]
+    assert extension.trigger == "extend" and extension.payload["approver"] == "李主任"
 
 
 def test_good_xlsx_lands_every_row(session, agency, users, other_agency, tmp_path) -> None:
@@ -292,42 +381,34 @@ def test_bad_ledger_reports_every_row_and_stores_nothing(session, agency, users,
     assert session.scalar(select(func.count()).select_from(Event)) == 0
 
 
-def test_machine_refusals_are_reported_per_row(session, agency, users, tmp_path) -> None:
-    """A registrar may not decide or extend: each such row is refused, the others tried."""
-    rows = [GOOD_ROWS[1], GOOD_ROWS[0], GOOD_ROWS[2], GOOD_ROWS[5], GOOD_ROWS[7]]
-    path = write_csv(tmp_path / "ledger.csv", [r for r in rows if r["agency"] == "test-agency"])
-    report = run(session, path, actor=actor_named("registrar"))
-    assert [(e.line, e.column) for e in report.errors] == [(3, "extended_on")]
-    assert "延期答复" in report.errors[0].reason and "只有" in report.errors[0].reason
-    assert report.imported == 3
-    session.commit()
-    assert request_count(session) == 0
-
-
-def test_actor_of_another_agency_is_refused(session, agency, users, other_agency, tmp_path) -> None:
-    report = run(
-        session, write_csv(tmp_path / "l.csv", GOOD_ROWS), actor=actor_named("other-approver")
-    )
+def test_user_of_another_agency_is_refused_once(
+    session, agency, users, other_agency, tmp_path
+) -> None:
+    """``--as`` a user of a sibling agency: refused once for the agency, not per row."""
+    outsider = session.scalar(select(User).where(User.username == "other-approver"))
+    report = run(session, write_csv(tmp_path / "l.csv", GOOD_ROWS), by=outsider)
     agency_errors = [e for e in report.errors if e.column == "agency"]
-    assert len(agency_errors) == 7
-    # Exactly the rows of test-agency (lines 2–8), not the other agency's own row 9.
-    own_lines = [n for n, r in enumerate(GOOD_ROWS, start=2) if r["agency"] == "test-agency"]
-    assert [e.line for e in agency_errors] == own_lines
-    assert "不属于机关“test-agency”" in agency_errors[0].reason
+    assert len(agency_errors) == 1
+    assert agency_errors[0].line == 2
+    assert "无权导入机关“test-agency”" in agency_errors[0].reason
+    assert "第2–8行，共7行" in agency_errors[0].reason
     assert request_count(session) == 0
 
 
-def test_agency_without_staff_is_refused(session, agency, tmp_path) -> None:
-    report = run(session, write_csv(tmp_path / "l.csv", GOOD_ROWS[1:3]))
-    assert [e.line for e in report.errors] == [2, 3]
-    assert "没有审核人或承办人账号" in report.errors[0].reason
+def test_unknown_agency_is_reported_once(session, agency, tmp_path) -> None:
+    rows = [{**GOOD_ROWS[1], "agency": "nowhere", "ref": f"N-{n}"} for n in range(50)]
+    report = run(session, write_csv(tmp_path / "l.csv", rows))
+    assert [str(e) for e in report.errors] == [
+        "第2行 [agency] 机关代码“nowhere”不存在（第2–51行，共50行）"
+    ]
 
 
-def test_handler_only_agency_imports_what_it_can_decide(session, agency, tmp_path) -> None:
-    make_user(session, agency, "clerk", "handler")
-    report = run(session, write_csv(tmp_path / "l.csv", GOOD_ROWS[:4]))
-    assert [(e.line, e.column) for e in report.errors] == [(2, "extended_on"), (5, "voided")]
-    assert "没有审核人账号" in report.errors[0].reason
+def test_agency_without_staff_imports(session, agency, tmp_path) -> None:
+    """docs/domain.md §11: create-agency, then import-ledger — no user account needed."""
+    report = run(session, write_csv(tmp_path / "l.csv", GOOD_ROWS[:7]))
+    assert report.stored, report.errors
+    session.commit()
+    assert request_count(session) == 7
 
 
 def test_dry_run_stores_nothing(session, agency, users, other_agency, tmp_path) -> None:
@@ -356,9 +437,11 @@ def test_reimport_refuses_refs_already_imported(
     assert request_count(session) == 8
 
 
-def test_gbk_file_and_missing_column_are_refused(tmp_path) -> None:
-    with pytest.raises(LedgerFileError, match="UTF-8"):
-        read_ledger(write_csv(tmp_path / "gbk.csv", GOOD_ROWS[:2], encoding="gbk"))
+def test_gbk_file_is_read_and_utf16_and_missing_column_are_refused(tmp_path) -> None:
+    gbk = read_ledger(write_csv(tmp_path / "gbk.csv", GOOD_ROWS[:2], encoding="gbk"))
+    assert gbk[0].cells["applicant_name"] == "某某科技有限公司"
+    with pytest.raises(LedgerFileError, match="UTF-16"):
+        read_ledger(write_csv(tmp_path / "u16.csv", GOOD_ROWS[:2], encoding="utf-16"))
     path = tmp_path / "no-subject.csv"
     path.write_text("agency,ref,applicant_name,applicant_kind,received_on\n", encoding="utf-8")
     with pytest.raises(LedgerFileError, match="缺少必填列：subject"):
@@ -379,8 +462,8 @@ def test_cli_bad_file_exits_non_zero_with_line_numbers(
     assert "未写入任何数据" in done.stderr
     assert request_count(session) == 0
 
-    gbk = cli(db_url, "import-ledger", str(write_csv(tmp_path / "g.csv", GOOD_ROWS, "gbk")))
-    assert gbk.returncode != 0 and "文件不是UTF-8编码，请另存为UTF-8 CSV" in gbk.stderr
+    utf16 = cli(db_url, "import-ledger", str(write_csv(tmp_path / "g.csv", GOOD_ROWS, "utf-16")))
+    assert utf16.returncode != 0 and "UTF-16" in utf16.stderr
 
 
 def test_cli_good_file_dry_run_then_import(
@@ -410,6 +493,7 @@ def test_cli_as_user(db_url, session, agency, users, tmp_path) -> None:
     assert done.returncode == 0, done.stderr
     events = session.scalars(select(Event)).all()
     assert {e.actor_id for e in events} == {users["registrar"].id}
+    assert {e.payload["imported"]["by"] for e in events} == {"registrar"}
 
 
 def test_cli_template_imports_cleanly(db_url, session, tmp_path) -> None:
@@ -419,7 +503,6 @@ def test_cli_template_imports_cleanly(db_url, session, tmp_path) -> None:
     mine = Agency(code="my-agency", name="本机关")
     session.add(mine)
     session.commit()
-    make_user(session, mine, "boss", "approver")
     imported = cli(db_url, "import-ledger", str(target))
     assert imported.returncode == 0, imported.stderr
     assert "已导入 2 行" in imported.stdout

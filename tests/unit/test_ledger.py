@@ -12,12 +12,14 @@ from openpyxl import Workbook
 
 from workflow.kernel.calendar import WorkingCalendar
 from workflow.ledger.reader import (
+    APPROVAL_PER_LEDGER,
     COLUMN_NAMES,
     LedgerFileError,
     LedgerRow,
     PlanError,
     RawRow,
     RowError,
+    _csv_table,
     outcome_from_cell,
     parse_ledger_date,
     plan_events,
@@ -82,10 +84,39 @@ def test_blank_lines_are_skipped_but_still_counted() -> None:
     assert [(r.line, r.cells["ref"]) for r in rows] == [(2, "R1"), (4, "R9")]
 
 
-def test_gbk_file_is_refused_with_encoding_hint() -> None:
-    data = "agency,ref\n机关,编号\n".encode("gbk")
-    with pytest.raises(LedgerFileError, match="不是UTF-8编码"):
-        read_ledger_bytes(data, "x.csv")
+def test_gbk_and_gb18030_files_from_chinese_excel_are_read() -> None:
+    """Chinese Excel saves “CSV（逗号分隔）” as GBK; GB18030 also covers rarer characters."""
+    text = "申请人,申请人类型,收到日期\n张三,自然人,2025年3月3日\n䶮,自然人,2025/3/3\n"
+    for encoding in ("gbk", "gb18030"):
+        usable = text if encoding == "gb18030" else text.replace("䶮", "李")
+        table = _csv_table(usable.encode(encoding))
+        assert table[1] == ["张三", "自然人", "2025年3月3日"]
+
+
+def test_other_encodings_are_refused_with_a_hint() -> None:
+    with pytest.raises(LedgerFileError, match="UTF-16"):
+        read_ledger_bytes("agency,ref\n".encode("utf-16"), "x.csv")
+    with pytest.raises(LedgerFileError, match="GBK"):
+        read_ledger_bytes(b"agency,ref\n\x81\x20\xff\xff\n", "x.csv")
+
+
+def test_chinese_headers_and_the_templates_double_form() -> None:
+    header = (
+        "机关代码,本机关编号,申请人,申请人类型,收到日期,申请内容（subject）,处理结果 ,办结日期\n"
+    )
+    rows = read_ledger_bytes(
+        (header + "a,R1,张三,自然人,2025年3月3日,某文件,disclosed,2025/3/20\n").encode(), "x.csv"
+    )
+    cells = rows[0].cells
+    assert cells["applicant_name"] == "张三" and cells["subject"] == "某文件"
+    assert cells["received_on"] == "2025年3月3日" and cells["concluded_on"] == "2025/3/20"
+    template = read_ledger_bytes(template_csv_bytes(), "t.csv")
+    assert template[0].cells["ref"] == "2025-001"
+
+
+def test_excel_date_renderings() -> None:
+    for text in ("2025-03-03", "2025/3/3", "2025.3.3", "2025年3月3日", "2025/3/3 0:00"):
+        assert parse_ledger_date(text) == date(2025, 3, 3), text
 
 
 def test_old_excel_is_refused() -> None:
@@ -233,9 +264,13 @@ def test_supplement_rules() -> None:
     error = only_error(supplement_requested_on="2026-03-03", extended_on="2026-03-20")
     assert error.column == "extended_on"
     rows, errors = check(
-        supplement_requested_on="2026-03-03", concluded_on="2026-03-20", outcome="other"
+        supplement_requested_on="2026-03-03", concluded_on="2026-03-20", outcome="申请人撤回"
     )
     assert rows and not errors  # a withdrawal while waiting for the supplement
+    error = only_error(
+        supplement_requested_on="2026-03-03", concluded_on="2026-03-20", outcome="other"
+    )
+    assert "只能以逾期未补正" in error.reason  # other is a decision, which needs review
 
 
 def test_duplicate_refs_within_the_file() -> None:
@@ -273,8 +308,8 @@ def test_plan_full_history() -> None:
             concluded_on="2026-04-20",
             outcome="partially_disclosed",
             channel="post",
+            extension_approver="boss",
         ),
-        approver="boss",
     )
     assert triggers(plan) == [
         "register",
@@ -323,19 +358,38 @@ def test_plan_lapse_needs_two_days() -> None:
     assert errors and errors[0].column == "concluded_on"
 
 
-def test_plan_withdraw_and_void() -> None:
+def test_plan_other_is_a_decision_withdrawal_its_own_and_void() -> None:
     plan = plan_events(row(concluded_on="2026-03-05", outcome="其他", voided="是"))
-    assert triggers(plan) == ["register", "accept", "withdraw", "void"]
+    assert triggers(plan) == ["register", "accept", "decide", "void"]
+    assert plan[2].payload["outcome"] == "other.other"
     assert plan[-1].effective_date == date(2026, 3, 5)
     assert plan[-1].payload == {"reason": "台账标记为登记错误"}
-    open_void = plan_events(row(extended_on="2026-03-20", voided="yes"), approver="boss")
+    withdrawn = plan_events(row(concluded_on="2026-03-05", outcome="withdrawn"))
+    assert triggers(withdrawn) == ["register", "accept", "withdraw"]
+    open_void = plan_events(row(extended_on="2026-03-20", voided="yes"))
     assert open_void[-1].effective_date == date(2026, 3, 20)
 
 
-def test_plan_extension_needs_an_approver() -> None:
-    with pytest.raises(PlanError) as info:
-        plan_events(row(extended_on="2026-03-20"))
-    assert info.value.column == "extended_on"
+def test_plan_extension_without_a_named_approver_is_approval_per_ledger() -> None:
+    plan = plan_events(row(extended_on="2026-03-20"))
+    assert plan[-1].trigger == "extend"
+    assert plan[-1].payload["approver"] == APPROVAL_PER_LEDGER
+    assert only_error(extension_approver="李主任").column == "extension_approver"
+
+
+def test_fee_cells_go_together_and_are_checked() -> None:
+    lapse = {"concluded_on": "2026-04-30", "outcome": "other.fee_lapsed"}
+    assert "缺少" in only_error(**lapse, fee_amount="100").reason
+    error = only_error(
+        **lapse, fee_notice_on="2026-03-03", fee_amount="0.5", fee_method="per_request"
+    )
+    assert error.column == "fee_amount"
+    error = only_error(**lapse, fee_notice_on="2026-03-03", fee_amount="100", fee_method="按页")
+    assert error.column == "fee_method"
+    fee = row(**lapse, fee_notice_on="2026-03-03", fee_amount="100元", fee_method="按件计收")
+    assert (fee.fee_amount, fee.fee_method) == (100, "per_request")
+    plan = plan_events(fee)
+    assert plan[2].payload == {"method": "per_request", "amount": 100}
 
 
 def test_plan_fee_lapse_respects_the_payment_deadline() -> None:

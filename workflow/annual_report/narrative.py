@@ -196,7 +196,8 @@ def fee_summary(histories: Iterable[Sequence[EventLike]], year: int) -> FeeSumma
     Charged: every ``issue_fee_notice`` with an effective date in the year, by its
     amount. Collected: every ``fee_paid`` in the year, at the amount of the notice it
     answers (the latest one before it). A voided request counts nowhere, as in every
-    other statistic.
+    other statistic; nor does a notice without an amount (an imported ledger's fee lapse
+    whose notice it does not hold, docs/domain-ledger.md).
     """
     start, end = year_bounds(year)
     notices = charged = paid = collected = 0
@@ -208,7 +209,7 @@ def fee_summary(histories: Iterable[Sequence[EventLike]], year: int) -> FeeSumma
             inside = start <= event.effective_date <= end
             if event.trigger == "issue_fee_notice":
                 amount = int(event.payload.get("amount") or 0)
-                if inside:
+                if inside and amount:  # no amount: a notice a ledger implies, not a fee
                     notices += 1
                     charged += amount
             elif event.trigger == "fee_paid" and inside:

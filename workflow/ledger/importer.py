@@ -1,48 +1,60 @@
 """Replaying a ledger of requests through the workflow (docs/domain.md §11): all or nothing.
 
-Each valid ledger row (``workflow.ledger.reader``) is registered and its planned events are
-fired through ``workflow.requests.operations`` — the same checks, guards, event log and
-statistics projection as in the UI, so an imported year counts exactly like a typed one.
+Each valid ledger row (``workflow.ledger.reader``) is planned as the events a clerk would have
+recorded and replayed in memory through the same intake and payload parsing, state
+machine, guards, deadlines and projection as the operations (``workflow.ledger.memory_replay``),
+then written in bulk (``workflow.store.bulk_writer``: ``executemany`` / ``COPY``), so an
+imported year counts exactly like a typed one, at thousands of rows a second.
 
-Transactions: the whole import runs inside one SAVEPOINT and each row inside its own
-nested SAVEPOINT. A refused row rolls back only itself, so the remaining rows are still
-tried and *every* problem is reported in one pass; at the end, if anything was refused
-(or on a dry run) the outer SAVEPOINT is rolled back, leaving the session exactly as it
-was. The caller therefore cannot store half a ledger even if it commits regardless, and
-nothing here commits (one transaction per user action, owned by the caller).
-The outer SAVEPOINT also matters on SQLite: without it the first row's SAVEPOINT would
-open the database transaction and releasing it would commit that row early.
+Who: every event is recorded by the importer (:class:`ImportSource`: the importing user,
+or the system named after the command) and carries the file's name and SHA-256, so no
+colleague is named for what they never did. An agency needs no user account to import.
+
+Transactions: the whole import runs inside one SAVEPOINT. A refused row stops the writing
+but not the replay, so *every* problem is reported in one pass; at the end, if anything
+was refused (or on a dry run) the SAVEPOINT is rolled back, leaving the session exactly
+as it was. The caller therefore cannot store half a ledger even if it commits
+regardless, and nothing here commits (one transaction per user action, owned by the
+caller). The SAVEPOINT also matters on SQLite: it opens the database transaction, so
+nothing is committed early. The challenges ledger (``commands.challenge_import``) uses
+the per-row helpers below (:class:`Replay`, :func:`row_savepoint`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import multiprocessing
+import pickle
+import tempfile
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Agency, Request, User
+from models.agency import subtree_ids
 from models.user import UserRole
 from workflow.catalog.states import State
 from workflow.kernel.actor import Actor
-from workflow.kernel.calendar import WorkingCalendar
 from workflow.kernel.errors import DomainError, NotFound, PermissionDenied
+from workflow.kernel.payload import ParsedAction
+from workflow.ledger.memory_replay import MemoCalendar, MemoryReplay, MemRequest
 from workflow.ledger.reader import (
     COLUMN_NAMES,
     COLUMN_OF_TRIGGER,
     LedgerRow,
     PlanError,
-    PlannedEvent,
     RowError,
     plan_events,
 )
-from workflow.requests import operations as ops
 from workflow.requests.spec import TRIGGER_LABELS
+from workflow.store.bulk_writer import Encoded, Encoder, write_batch
 from workflow.store.calendar import load_calendar
 
 #: Resolves who replays an agency's rows; raises DomainError (reported on each row of
@@ -103,23 +115,6 @@ def first_with_role(session: Session, agency: Agency, role: str) -> User | None:
     )
 
 
-def default_actor(session: Session, agency: Agency) -> Actor:
-    """An active approver of the agency (may do every step, including void), else a handler.
-
-    An approver is preferred because extensions must name one and only approvers (or
-    admins) may void. With only a handler, rows needing those steps are refused one by
-    one with the reason, while the others still import.
-    """
-    user = first_with_role(session, agency, "approver") or first_with_role(
-        session, agency, "handler"
-    )
-    if user is None:
-        raise PermissionDenied(
-            f"机关“{agency.code}”没有审核人或承办人账号，无法导入（延期、作废记录需要审核人）"
-        )
-    return Actor.of(user)
-
-
 def actor_named(username: str) -> ActorForAgency:
     """Replay as ``username`` (``--as``): the user must be active and of the row's agency."""
 
@@ -138,17 +133,56 @@ def actor_named(username: str) -> ActorForAgency:
 
 # --------------------------------------------------------------------------- import
 
+#: Roles an imported request's events are recorded with: every step a ledger replays
+#: (register … decide, extend, void). No ``handler``: the importer is not the 承办人.
+REPLAY_ROLES: frozenset[str] = frozenset({"registrar", "approver"})
+#: Requests per bulk write (one ``executemany`` / ``COPY`` per table).
+BATCH = 2000
+
+
+@dataclass(frozen=True)
+class ImportSource:
+    """Who imports which file: recorded on every event as ``payload["imported"]``.
+
+    ``by`` is the importing user (``--as USER``, the admin who uploaded); without one the
+    events are the system's, named after ``command`` (docs/domain.md §11). Either way
+    the importer records history others made: the events are its act of recording.
+    """
+
+    command: str
+    file_name: str
+    sha256: str
+    by: User | None = None
+
+    @classmethod
+    def of_file(
+        cls, command: str, file_name: str, data: bytes, by: User | None = None
+    ) -> ImportSource:
+        return cls(command, file_name, hashlib.sha256(data).hexdigest(), by)
+
+    @property
+    def recorder(self) -> str:
+        return self.by.username if self.by is not None else self.command
+
+    def provenance(self) -> dict[str, str]:
+        return {"by": self.recorder, "file": self.file_name, "sha256": self.sha256}
+
+    def actor(self, agency: Agency) -> Actor:
+        user_id = self.by.id if self.by is not None else None
+        return Actor(user_id, self.recorder, agency.id, REPLAY_ROLES)
+
 
 def import_ledger(
     session: Session,
     rows: Sequence[LedgerRow],
-    actor_for_agency: ActorForAgency,
+    source: ImportSource,
     now: datetime,
     dry_run: bool = False,
     *,
     prior_errors: Iterable[RowError] = (),
     total_rows: int | None = None,
     progress: Progress | None = None,
+    workers: int = 1,
 ) -> ImportReport:
     """Replay ``rows``; keep them in the session only if every row (and no prior error) passed.
 
@@ -157,30 +191,219 @@ def import_ledger(
     are still replayed so the report lists every problem at once. ``total_rows`` is the
     number of data rows in the file (default: ``rows`` plus the lines of ``prior_errors``).
     ``progress(done, total)`` is called after each row.
+
+    Rows are replayed in memory (``workflow.ledger.memory_replay``) — in ``workers`` forked
+    processes when more than one (rows are independent, and the order of the results,
+    hence every id and tracking number, does not depend on it) — and their encoded rows
+    spooled to a temporary file (memory stays flat). Only if every row passed are they
+    written, in batches, by ``workflow.store.bulk_writer`` on the session's connection inside
+    :func:`all_or_nothing`: the database's write lock (SQLite) and the tracking-counter
+    row locks (PostgreSQL) are held for the write alone, not for the replay.
     """
     errors = list(prior_errors)
     total = total_rows if total_rows is not None else len(rows) + len({e.line for e in errors})
     report = ImportReport(rows=total, dry_run=dry_run)
     agencies = agencies_by_code(session, {r.agency for r in rows})
-    replay = _Replay(
-        session=session,
-        actor_for_agency=actor_for_agency,
-        now=now,
-        agencies=agencies,
+    allowed = _allowed_agencies(session, agencies, source)
+    errors.extend(_agency_errors(rows, agencies, allowed, source))
+    replayer = _RowReplayer(
+        replay=MemoryReplay(
+            now,
+            MemoCalendar.like(load_calendar(session)),
+            approvers=None,
+            provenance=source.provenance(),
+        ),
+        encoder=None if dry_run else Encoder(session.get_bind().dialect.name, now),
+        agencies={code: a for code, a in agencies.items() if a.id in allowed},
         existing=_existing_refs(session, rows, agencies),
-        calendar=load_calendar(session),
-        errors=errors,
+        source=source,
     )
-    with all_or_nothing(session, errors, dry_run):
-        for done, row in enumerate(rows, start=1):
-            state = replay.row(row)
-            if state is not None:
+    with tempfile.TemporaryFile() as spool:
+        batches = 0
+        batch: list[Encoded] = []
+        for done, outcome in enumerate(replayer.outcomes(rows, workers), start=1):
+            errors.extend(outcome.errors)
+            if outcome.state is not None:
                 report.imported += 1
-                report.by_state[state] += 1
+                report.by_state[outcome.state] += 1
+            if outcome.encoded is not None and not errors:
+                batch.append(outcome.encoded)
+                if len(batch) >= BATCH:
+                    pickle.dump(batch, spool)
+                    batches += 1
+                    batch.clear()
             if progress is not None:
                 progress(done, len(rows))
+        pickle.dump(batch, spool)
+        batches += 1
+        spool.seek(0)
+        # Only now is the database written: other clerks wait for the write, not the replay.
+        with all_or_nothing(session, errors, dry_run):
+            if not errors and not dry_run:
+                connection = session.connection()
+                for _ in range(batches):
+                    write_batch(connection, pickle.load(spool))  # the file this call wrote
     report.errors = sorted(errors)
     return report
+
+
+class _Outcome(NamedTuple):
+    """One row's replay: its final state and rows to write, or why it was refused."""
+
+    state: str | None
+    encoded: Encoded | None
+    errors: list[RowError]
+
+
+#: Rows a replay process handles at a time.
+_CHUNK = 500
+#: The replayer the forked processes inherit (set just before the pool forks).
+_FORKED: dict[str, _RowReplayer] = {}
+
+
+@dataclass(kw_only=True)
+class _RowReplayer:
+    """Everything a row's replay needs, plain values only (so processes can share it)."""
+
+    replay: MemoryReplay
+    encoder: Encoder | None
+    agencies: Mapping[str, Agency]
+    existing: set[tuple[str, str]]
+    source: ImportSource
+
+    def outcomes(self, rows: Sequence[LedgerRow], workers: int) -> Iterator[_Outcome]:
+        chunks = [rows[i : i + _CHUNK] for i in range(0, len(rows), _CHUNK)]
+        if workers <= 1 or len(chunks) <= 1:
+            for chunk in chunks:
+                yield from self.chunk(chunk)
+            return
+        _FORKED["replayer"] = self
+        try:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                for found in pool.imap(_forked_chunk, chunks):
+                    yield from found
+        finally:
+            _FORKED.clear()
+
+    def chunk(self, rows: Sequence[LedgerRow]) -> list[_Outcome]:
+        return [self.row(row) for row in rows]
+
+    def row(self, row: LedgerRow) -> _Outcome:
+        agency = self.agencies.get(row.agency)
+        if agency is None:  # reported once for the agency (_agency_errors)
+            return _Outcome(None, None, [])
+        errors: list[RowError] = []
+        mem = _replay_row(self.replay, row, agency, self.source, self.existing, errors)
+        if mem is None:
+            return _Outcome(None, None, errors)
+        encoded = self.encoder.encode(mem) if self.encoder is not None else None
+        return _Outcome(mem.row.state, encoded, [])
+
+
+def _forked_chunk(rows: Sequence[LedgerRow]) -> list[_Outcome]:
+    return _FORKED["replayer"].chunk(rows)
+
+
+def _allowed_agencies(
+    session: Session, agencies: Mapping[str, Agency], source: ImportSource
+) -> set[int]:
+    """The row agencies the import may write: any, or the importing user's own and below."""
+    ids = {a.id for a in agencies.values()}
+    if source.by is None or not source.by.active:
+        return ids if source.by is None else set()
+    return ids & set(subtree_ids(session, source.by.agency_id))
+
+
+def _agency_errors(
+    rows: Sequence[LedgerRow],
+    agencies: Mapping[str, Agency],
+    allowed: set[int],
+    source: ImportSource,
+) -> list[RowError]:
+    """What concerns an agency (or the whole file) rather than a row: reported once each,
+    on the agency's first line, with the lines it covers."""
+    lines: dict[str, list[int]] = {}
+    for row in rows:
+        lines.setdefault(row.agency, []).append(row.line)
+    errors: list[RowError] = []
+    if source.by is not None and not source.by.active:
+        first = min((r.line for r in rows), default=1)
+        return [RowError(first, "—", f"用户“{source.by.username}”已停用，不能导入")]
+    for code, found in lines.items():
+        agency = agencies.get(code)
+        if agency is None:
+            reason = f"机关代码“{code}”不存在"
+        elif agency.id not in allowed:
+            assert source.by is not None
+            reason = (
+                f"用户“{source.by.username}”无权导入机关“{code}”的台账"
+                "（只能导入本机关及下级机关的）"
+            )
+        else:
+            continue
+        where = f"（{line_ranges(found)}）" if len(found) > 1 else ""
+        errors.append(RowError(found[0], "agency", reason + where))
+    return errors
+
+
+def line_ranges(lines: Sequence[int]) -> str:
+    """“第2–7133行，共7132行” / “第5、9行”: which lines a file-wide problem covers."""
+    ordered = sorted(lines)
+    spans: list[tuple[int, int]] = []
+    for line in ordered:
+        if spans and line == spans[-1][1] + 1:
+            spans[-1] = (spans[-1][0], line)
+        else:
+            spans.append((line, line))
+    parts = [str(a) if a == b else f"{a}–{b}" for a, b in spans[:5]]
+    more = "等" if len(spans) > 5 else ""
+    count = f"，共{len(ordered)}行" if len(ordered) > 1 else ""
+    return f"第{'、'.join(parts)}{more}行{count}"
+
+
+def _replay_row(
+    replay: MemoryReplay,
+    row: LedgerRow,
+    agency: Agency,
+    source: ImportSource,
+    existing: set[tuple[str, str]],
+    errors: list[RowError],
+) -> MemRequest | None:
+    """One row replayed in memory; its refusal goes to ``errors`` and None is returned."""
+    if (row.agency, row.ref) in existing:
+        errors.append(
+            RowError(row.line, "ref", f"编号“{row.ref}”已导入过（本机关已有该编号的申请）")
+        )
+        return None
+    try:
+        plan = plan_events(row, calendar=replay.calendar)
+    except PlanError as exc:
+        errors.append(RowError(row.line, exc.column, exc.reason))
+        return None
+    actor = source.actor(agency)
+    trigger = "register"
+    try:
+        first, *rest = plan
+        mem = replay.register(actor, agency.id, first.payload)
+        mem.columns["external_ref"] = row.ref
+        for step in rest:
+            trigger = step.trigger
+            if step.as_recorded:
+                replay.fire(mem, trigger, actor, ParsedAction(step.effective_date, step.payload))
+            else:
+                raw = {"effective_date": step.effective_date.isoformat(), **step.payload}
+                replay.fire(mem, trigger, actor, raw)
+    except DomainError as exc:
+        errors.extend(
+            row_errors(
+                row.line,
+                exc,
+                column=COLUMN_OF_TRIGGER.get(trigger, "—"),
+                step=TRIGGER_LABELS.get(trigger, trigger),
+            )
+        )
+        return None
+    return replay.finish(mem)
 
 
 @contextmanager
@@ -271,79 +494,6 @@ class Replay:
             except DomainError as exc:
                 self.actors[agency.code] = exc
         return self.actors[agency.code]
-
-
-@dataclass(kw_only=True)
-class _Replay(Replay):
-    """The request ledger's replay; approvers are looked up once too."""
-
-    existing: set[tuple[str, str]]
-    calendar: WorkingCalendar
-    approvers: dict[str, str] = field(default_factory=dict)
-
-    def approver(self, agency: Agency, actor: Actor) -> str:
-        if agency.code not in self.approvers:
-            self.approvers[agency.code] = _approver_name(self.session, agency, actor)
-        return self.approvers[agency.code]
-
-    def row(self, row: LedgerRow) -> str | None:
-        """Replay one row in its own SAVEPOINT; return its final state, or None if refused."""
-        agency = self.agencies.get(row.agency)
-        if agency is None:
-            self.refuse(row.line, "agency", f"机关代码“{row.agency}”不存在")
-            return None
-        if (row.agency, row.ref) in self.existing:
-            self.refuse(row.line, "ref", f"编号“{row.ref}”已导入过（本机关已有该编号的申请）")
-            return None
-        actor = self.actor(agency)
-        if isinstance(actor, DomainError):
-            self.refuse(row.line, "agency", str(actor))
-            return None
-        try:
-            plan = plan_events(row, approver=self.approver(agency, actor), calendar=self.calendar)
-        except PlanError as exc:
-            self.refuse(row.line, exc.column, exc.reason)
-            return None
-        return self._fire(row, agency, actor, plan)
-
-    def _fire(
-        self, row: LedgerRow, agency: Agency, actor: Actor, plan: list[PlannedEvent]
-    ) -> str | None:
-        trigger = "register"
-        try:
-            with row_savepoint(self.session):
-                first, *rest = plan
-                request = ops.register(
-                    self.session,
-                    actor,
-                    self.now,
-                    first.payload,
-                    agency=agency,
-                    external_ref=row.ref,
-                )
-                for step in rest:
-                    trigger = step.trigger
-                    raw = {"effective_date": step.effective_date.isoformat(), **step.payload}
-                    ops.fire(self.session, request, step.trigger, actor, self.now, raw)
-        except DomainError as exc:
-            self.errors.extend(
-                row_errors(
-                    row.line,
-                    exc,
-                    column=COLUMN_OF_TRIGGER.get(trigger, "—"),
-                    step=TRIGGER_LABELS.get(trigger, trigger),
-                )
-            )
-            return None
-        return request.state
-
-
-def _approver_name(session: Session, agency: Agency, actor: Actor) -> str:
-    """Who is recorded as approving imported extensions: the actor if an approver."""
-    if "approver" in actor.roles:
-        return actor.username
-    user = first_with_role(session, agency, "approver")
-    return user.username if user else ""
 
 
 def row_errors(

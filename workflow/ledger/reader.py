@@ -24,9 +24,10 @@ import csv
 import io
 import re
 import zipfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -35,32 +36,50 @@ from workflow.catalog.channels import CHANNEL_BY_CODE, CHANNELS, DEFAULT_CHANNEL
 from workflow.catalog.outcomes import GROUP_BY_CODE, OUTCOME_BY_CODE, outcome_from_text
 from workflow.kernel.calendar import DEFAULT_CALENDAR, WorkingCalendar
 from workflow.requests.deadlines import FEE_PAYMENT_DAYS
+from workflow.requests.spec import FEE_METHODS, SPEC_BY_TRIGGER
 
 # --------------------------------------------------------------------------- columns
 
 
 @dataclass(frozen=True)
 class LedgerColumn:
+    """A ledger column: its code (the contract), its label and the other Chinese headers
+    spreadsheets use for it (``aliases``); any of them names the column in a header."""
+
     name: str
     label: str
     required: bool
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def headers(self) -> tuple[str, ...]:
+        return (self.name, self.label, *self.aliases)
 
 
 #: The ledger's columns in the contract's order (docs/domain.md §11); the template uses this order.
+#: The last five extend the contract (docs/domain-ledger.md): who approved an extension,
+#: and the fee notice a fee lapse answers.
 LEDGER_COLUMNS: tuple[LedgerColumn, ...] = (
-    LedgerColumn("agency", "机关代码", True),
-    LedgerColumn("ref", "本机关编号", True),
-    LedgerColumn("applicant_name", "申请人姓名或名称", True),
+    LedgerColumn("agency", "机关代码", True, ("机关",)),
+    LedgerColumn("ref", "本机关编号", True, ("编号", "台账编号")),
+    LedgerColumn(
+        "applicant_name", "申请人姓名或名称", True, ("申请人", "申请人姓名", "申请人名称")
+    ),
     LedgerColumn("applicant_kind", "申请人类型", True),
-    LedgerColumn("channel", "提交方式", False),
-    LedgerColumn("received_on", "收到申请日期", True),
-    LedgerColumn("subject", "所需信息", True),
-    LedgerColumn("supplement_requested_on", "告知补正日期", False),
-    LedgerColumn("supplement_received_on", "收到补正材料日期", False),
-    LedgerColumn("extended_on", "批准延期日期", False),
-    LedgerColumn("concluded_on", "办结日期", False),
-    LedgerColumn("outcome", "处理结果", False),
-    LedgerColumn("voided", "登记错误作废", False),
+    LedgerColumn("channel", "提交方式", False, ("申请方式",)),
+    LedgerColumn("received_on", "收到申请日期", True, ("收到日期", "申请日期")),
+    LedgerColumn("subject", "所需信息", True, ("申请内容", "申请公开的信息")),
+    LedgerColumn("supplement_requested_on", "告知补正日期", False, ("补正告知日期",)),
+    LedgerColumn("supplement_received_on", "收到补正材料日期", False, ("收到补正日期",)),
+    LedgerColumn("extended_on", "批准延期日期", False, ("延期日期",)),
+    LedgerColumn("concluded_on", "办结日期", False, ("答复日期",)),
+    LedgerColumn("outcome", "处理结果", False, ("答复结果",)),
+    LedgerColumn("voided", "登记错误作废", False, ("作废",)),
+    LedgerColumn("extension_approver", "延期批准人", False),
+    LedgerColumn("fee_notice_on", "收费通知日期", False, ("发出收费通知日期",)),
+    LedgerColumn("fee_amount", "收费金额", False, ("收费金额（元）",)),
+    LedgerColumn("fee_method", "计收方式", False),
+    LedgerColumn("fee_paid_on", "缴费日期", False),
 )
 COLUMN_BY_NAME: dict[str, LedgerColumn] = {c.name: c for c in LEDGER_COLUMNS}
 COLUMN_NAMES: tuple[str, ...] = tuple(COLUMN_BY_NAME)
@@ -72,7 +91,24 @@ DATE_ORDER: tuple[str, ...] = (
     "supplement_requested_on",
     "supplement_received_on",
     "extended_on",
+    "fee_notice_on",
+    "fee_paid_on",
     "concluded_on",
+)
+
+#: The orders the dates must follow: an extension and a fee notice both happen during
+#: review, in either order (the replay sorts them by date, :func:`plan_events`).
+DATE_CHAINS: tuple[tuple[str, ...], ...] = (
+    ("received_on", "supplement_requested_on", "supplement_received_on", "extended_on"),
+    (
+        "received_on",
+        "supplement_requested_on",
+        "supplement_received_on",
+        "fee_notice_on",
+        "fee_paid_on",
+        "concluded_on",
+    ),
+    ("extended_on", "concluded_on"),
 )
 
 #: Marks every text the import has to invent, so a reader of the timeline can tell.
@@ -81,10 +117,26 @@ VOID_REASON = "台账标记为登记错误"
 #: Days the applicant is given to supplement when the ledger does not say (a usual period).
 SUPPLEMENT_PERIOD = timedelta(days=15)
 EXTENSION_DAYS = 20
-#: The fee notice's amount when a ledger says only "fee lapsed": the smallest per-request
-#: fee the 2020 measures charge (the 11th–30th request of a month). Ledgers carry no amount.
-PLACEHOLDER_FEE = 100
+#: Recorded as the approver of an extension when the ledger names none (Art. 33 needs an
+#: approval; the ledger attests it happened, not by whom).
+APPROVAL_PER_LEDGER = "按台账记载批准"
+#: The note of a fee notice a ledger implies (it says the fee lapsed) but does not hold:
+#: no amount and no method are recorded, so no fee is counted (docs/domain-ledger.md).
+FEE_NOT_IN_LEDGER = "台账未记载收费通知的日期、金额和计收方式（台账导入）"
+#: The ledger's own outcome value for an applicant's withdrawal (申请人撤回), which the
+#: tables count under 其他处理 like any ``withdraw``; ``other`` alone is a neutral decision.
+WITHDRAWN = "withdrawn"
+_WITHDRAWN_WORDS = frozenset({WITHDRAWN, "withdraw", "撤回", "申请人撤回", "撤回申请"})
 MAX_REF = 64  # requests.external_ref is VARCHAR(64)
+MAX_APPROVER = 100
+#: The fee notice form's own bound (``workflow.requests.spec``, issue_fee_notice.amount).
+MAX_FEE = next(f for f in SPEC_BY_TRIGGER["issue_fee_notice"].fields if f.name == "amount").maximum
+_FEE_METHOD = {
+    **{code: code for code, _label in FEE_METHODS},
+    **{label: code for code, label in FEE_METHODS},
+    "按件": "per_request",
+    "按量": "per_page",
+}
 
 _TRUE = frozenset({"yes", "y", "是", "true", "1", "作废"})
 _FALSE = frozenset({"", "no", "n", "否", "false", "0"})
@@ -170,11 +222,34 @@ def read_ledger_bytes(
     return _rows_from_table(table, columns)
 
 
-def _csv_table(data: bytes) -> list[list[str]]:
+_UTF16_32_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
+
+
+def decode_csv(data: bytes) -> str:
+    """CSV bytes as text: UTF-8 (with or without BOM), else GB18030 — what Chinese Excel
+    writes for “CSV（逗号分隔）” (GB18030 is a superset of GBK and GB2312).
+
+    UTF-8 is tried first because a GB18030 reading of UTF-8 text never fails outright
+    but gives mojibake, whereas UTF-8 decoding of GBK text fails on its first character.
+    """
+    if data.startswith(_UTF16_32_BOMS):
+        raise LedgerFileError(
+            "文件是UTF-16/UTF-32编码，请在Excel中另存为“CSV UTF-8”或“CSV（逗号分隔）”"
+        )
     try:
-        text = data.decode("utf-8-sig")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise LedgerFileError("文件不是UTF-8编码，请另存为UTF-8 CSV") from None
+        pass
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError:
+        raise LedgerFileError(
+            "文件既不是UTF-8也不是GBK/GB18030编码，请在Excel中另存为“CSV UTF-8”"
+        ) from None
+
+
+def _csv_table(data: bytes) -> list[list[str]]:
+    text = decode_csv(data)
     try:
         return [list(record) for record in csv.reader(io.StringIO(text, newline=""))]
     except csv.Error as exc:
@@ -215,15 +290,43 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
+_HEADER_SPACE = re.compile(r"[\s\u3000]+")
+_CODE_IN_HEADER = re.compile(r"^(.*?)[（(]\s*([a-z_]+)\s*[）)]$")
+
+
 def _normalise_header(cell: str) -> str:
-    return cell.replace("\ufeff", "").strip().lower()
+    text = _HEADER_SPACE.sub("", cell.replace("\ufeff", "")).lower()
+    return text.replace("(", "（").replace(")", "）")
+
+
+def header_names(columns: Sequence[LedgerColumn]) -> dict[str, str]:
+    """Every accepted header (normalised) → column code: the code, the label, the aliases."""
+    return {_normalise_header(h): c.name for c in columns for h in c.headers}
+
+
+def _column_of(cell: str, names: Mapping[str, str]) -> str:
+    """The code a header cell names: “申请人”, “applicant_name” and “申请人（applicant_name）”
+    (the template's form, both at once) all name ``applicant_name``. Unknown → itself."""
+    text = _normalise_header(cell)
+    if text in names:
+        return names[text]
+    both = _CODE_IN_HEADER.match(text.replace("（", "(").replace("）", ")"))
+    if both and both[2] in names.values() and names.get(both[1], both[2]) == both[2]:
+        return both[2]
+    return text
+
+
+def header_cell(column: LedgerColumn) -> str:
+    """The template's header for ``column``: its Chinese label with its code."""
+    return f"{column.label}（{column.name}）"
 
 
 def _rows_from_table(table: list[list[str]], columns: Sequence[LedgerColumn]) -> list[RawRow]:
     if not table or not any(c.strip() for c in table[0]):
         example = "、".join(c.name for c in columns[:2])
         raise LedgerFileError(f"文件是空的，或第1行不是表头（第1行应为列名，如 {example} …）")
-    header = [_normalise_header(c) for c in table[0]]
+    aliases = header_names(columns)
+    header = [_column_of(c, aliases) if c.strip() else "" for c in table[0]]
     body = table[1:]
     _check_header(header, body, columns)
     names = [c.name for c in columns]
@@ -253,7 +356,11 @@ def _check_header(
     unknown = [h for h in named if h not in names]
     if unknown:
         problems.append(
-            "无法识别的列：" + "、".join(unknown) + "（可用的列：" + "、".join(names) + "）"
+            "无法识别的列："
+            + "、".join(unknown)
+            + "（可用的列："
+            + "、".join(f"{c.name}（{c.label}）" for c in columns)
+            + "）"
         )
     duplicated = sorted({h for h in named if named.count(h) > 1})
     if duplicated:
@@ -296,6 +403,11 @@ class LedgerRow:
     concluded_on: date | None = None
     outcome: str | None = None
     voided: bool = False
+    extension_approver: str = ""
+    fee_notice_on: date | None = None
+    fee_amount: int | None = None
+    fee_method: str | None = None
+    fee_paid_on: date | None = None
 
     @property
     def awaiting_supplement(self) -> bool:
@@ -308,15 +420,18 @@ class LedgerRow:
 
 
 _DATE = re.compile(
-    r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
+    r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+    r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
 )
 
 
 def parse_ledger_date(text: str) -> date:
-    """YYYY-MM-DD; Excel's local renderings (2026/3/2, with a 0:00 time) are accepted too.
+    """YYYY-MM-DD; Excel's local renderings are accepted too: 2026/3/2 (with a 0:00 time),
+    2026.3.2 and 2026年3月2日 (the 长日期 format), with or without leading zeros.
 
-    Chinese spreadsheets save dates as ``2026/3/2`` when exported to CSV; the order is
-    unambiguous (year first), so refusing it would only send clerks back to Excel.
+    Chinese spreadsheets save dates like that when exported to CSV; the order is
+    unambiguous (year first), so refusing them would only send clerks back to Excel.
+    XLSX date cells arrive as dates already (:func:`_cell_text`).
     """
     match = _DATE.match(text.strip())
     if match:
@@ -330,10 +445,13 @@ def parse_ledger_date(text: str) -> date:
 def outcome_from_cell(text: str) -> str | None:
     """Resolve an outcome cell: a code, a report label (half- or full-width brackets,
     with or without the group prefix such as “（三）”), or the 2019 format's single
-    (六) row (``other`` / “其他处理”), which stands for ``other.other``.
+    (六) row (``other`` / “其他处理”), which stands for ``other.other``; or
+    :data:`WITHDRAWN` (“申请人撤回”), the ledger's word for a withdrawal.
     """
     value = text.strip().replace("(", "（").replace(")", "）")
     other = GROUP_BY_CODE["other"]
+    if value.lower() in _WITHDRAWN_WORDS:
+        return WITHDRAWN
     if value in ("other", other.label, other.label.removeprefix("（六）")):
         return "other.other"
     found = outcome_from_text(value)
@@ -454,6 +572,13 @@ def validate_row(raw: RawRow, today: date | None = None) -> tuple[LedgerRow | No
     if voided_text not in _TRUE | _FALSE:
         fail("voided", f"“{cells['voided']}”无法识别：登记错误的填 yes（或“是”），否则留空")
 
+    approver = cells.get("extension_approver", "").strip()
+    if approver and not cells.get("extended_on", "").strip():
+        fail("extension_approver", "填写了延期批准人，但没有批准延期日期（extended_on）")
+    if len(approver) > MAX_APPROVER:
+        fail("extension_approver", f"延期批准人不能超过{MAX_APPROVER}个字符")
+    fee_amount, fee_method = _fee_cells(cells, dates, fail)
+
     concluded = bool(cells.get("concluded_on", "").strip())
     if concluded and not outcome_text:
         fail("outcome", "填写了办结日期（concluded_on），必须同时填写处理结果")
@@ -465,7 +590,7 @@ def validate_row(raw: RawRow, today: date | None = None) -> tuple[LedgerRow | No
     ):
         fail("supplement_received_on", "有收到补正材料日期，但没有告知补正日期")
 
-    for column, reason in _lifecycle_problems(dates, outcome):
+    for column, reason in _lifecycle_problems(dates, outcome, fee_amount is not None):
         fail(column, reason)
 
     if errors or kind is None or channel is None:
@@ -488,36 +613,93 @@ def validate_row(raw: RawRow, today: date | None = None) -> tuple[LedgerRow | No
             concluded_on=dates["concluded_on"],
             outcome=outcome,
             voided=voided_text in _TRUE,
+            extension_approver=approver,
+            fee_notice_on=dates["fee_notice_on"],
+            fee_amount=fee_amount,
+            fee_method=fee_method,
+            fee_paid_on=dates["fee_paid_on"],
         ),
         [],
     )
 
 
+def _fee_cells(
+    cells: Mapping[str, str], dates: Mapping[str, date | None], fail: Callable[[str, str], None]
+) -> tuple[int | None, str | None]:
+    """The fee notice's amount and method; the three fee-notice cells go together."""
+    amount_text = cells.get("fee_amount", "").strip().removesuffix("元").strip()
+    method_text = cells.get("fee_method", "").strip()
+    notice_text = cells.get("fee_notice_on", "").strip()
+    if not (amount_text or method_text or notice_text):
+        if cells.get("fee_paid_on", "").strip():
+            fail(
+                "fee_paid_on",
+                "填写了缴费日期，但没有收费通知（fee_notice_on、fee_amount、fee_method）",
+            )
+        return None, None
+    missing = [
+        COLUMN_BY_NAME[name].label
+        for name, text in (
+            ("fee_notice_on", notice_text),
+            ("fee_amount", amount_text),
+            ("fee_method", method_text),
+        )
+        if not text
+    ]
+    if missing:
+        fail(
+            "fee_amount"
+            if not amount_text
+            else "fee_method"
+            if not method_text
+            else "fee_notice_on",
+            "收费通知的日期、金额和计收方式须一并填写，缺少：" + "、".join(missing),
+        )
+        return None, None
+    amount: int | None = None
+    try:
+        amount = int(Decimal(amount_text))
+        if amount != Decimal(amount_text) or not 1 <= amount <= MAX_FEE:
+            raise ValueError
+    except (ArithmeticError, ValueError):
+        fail("fee_amount", f"收费金额“{amount_text[:20]}”须为1至{MAX_FEE}之间的整数（元）")
+        amount = None
+    method = _FEE_METHOD.get(method_text.lower())
+    if method is None:
+        choices = "、".join(f"{code}（{label}）" for code, label in FEE_METHODS)
+        fail("fee_method", f"无法识别的计收方式“{method_text[:20]}”，可填：{choices}")
+    if amount is None or method is None or dates.get("fee_notice_on") is None:
+        return None, None
+    return amount, method
+
+
 def _order_errors(line: int, dates: Mapping[str, date | None]) -> list[RowError]:
-    """Each date no earlier than the last earlier-stage date that is filled in."""
+    """Each date no earlier than the last earlier-stage date that is filled in, along
+    each chain of :data:`DATE_CHAINS` (each problem once)."""
     errors: list[RowError] = []
-    previous: tuple[str, date] | None = None
-    for name in DATE_ORDER:
-        day = dates.get(name)
-        if day is None:
-            continue
-        if previous is not None and day < previous[1]:
-            before = COLUMN_BY_NAME[previous[0]].label
-            errors.append(
-                RowError(
+    for chain in DATE_CHAINS:
+        previous: tuple[str, date] | None = None
+        for name in chain:
+            day = dates.get(name)
+            if day is None:
+                continue
+            if previous is not None and day < previous[1]:
+                before = COLUMN_BY_NAME[previous[0]].label
+                error = RowError(
                     line,
                     name,
                     f"{COLUMN_BY_NAME[name].label}（{day.isoformat()}）不能早于"
                     f"{before}（{previous[1].isoformat()}）",
                 )
-            )
-        else:
-            previous = (name, day)
+                if error not in errors:
+                    errors.append(error)
+            else:
+                previous = (name, day)
     return errors
 
 
 def _lifecycle_problems(
-    dates: Mapping[str, date | None], outcome: str | None
+    dates: Mapping[str, date | None], outcome: str | None, fee_notice: bool
 ) -> Iterator[tuple[str, str]]:
     """Combinations the state machine cannot reach, explained in the ledger's terms."""
     requested = dates.get("supplement_requested_on")
@@ -529,6 +711,17 @@ def _lifecycle_problems(
             "extended_on",
             "已告知补正但没有收到补正材料日期：申请尚未进入办理，不能延期",
         )
+    if waiting and fee_notice:
+        yield "fee_notice_on", "已告知补正但没有收到补正材料日期：申请尚未进入办理，不能收费"
+    unpaid = fee_notice and dates.get("fee_paid_on") is None
+    if unpaid and outcome not in (None, "other.fee_lapsed", WITHDRAWN):
+        yield (
+            "outcome",
+            "已发出收费通知但没有缴费日期（fee_paid_on）的申请，只能以逾期未缴费"
+            "（other.fee_lapsed）或申请人撤回（withdrawn）办结",
+        )
+    if outcome == "other.fee_lapsed" and fee_notice and not unpaid:
+        yield "outcome", "已缴费的申请不能以逾期未缴费办结"
     if outcome == "other.supplement_lapsed":
         if requested is None:
             yield "outcome", "逾期未补正须有告知补正日期（supplement_requested_on）"
@@ -542,11 +735,11 @@ def _lifecycle_problems(
     elif outcome == "other.fee_lapsed":
         if waiting:
             yield "outcome", "已告知补正但没有收到补正材料的申请不能以逾期未缴费办结"
-    elif outcome is not None and outcome != "other.other" and waiting:
+    elif outcome is not None and outcome != WITHDRAWN and waiting:
         yield (
             "outcome",
             "已告知补正但没有收到补正材料的申请，只能以逾期未补正（other.supplement_lapsed）"
-            "或撤回（other）办结",
+            "或申请人撤回（withdrawn）办结",
         )
 
 
@@ -566,23 +759,27 @@ def parse_ledger(
 
 
 class PlannedEvent(NamedTuple):
-    """One step of a row's replay; ``register``'s payload is the intake form's values."""
+    """One step of a row's replay; ``register``'s payload is the intake form's values.
+
+    ``as_recorded`` marks a payload that is not a form's input and is recorded as is: the
+    fee notice a ledger implies without holding its amount (:data:`FEE_NOT_IN_LEDGER`).
+    """
 
     trigger: str
     effective_date: date
     payload: dict[str, Any]
+    as_recorded: bool = False
 
 
-def plan_events(
-    row: LedgerRow, *, approver: str = "", calendar: WorkingCalendar | None = None
-) -> list[PlannedEvent]:
+def plan_events(row: LedgerRow, *, calendar: WorkingCalendar | None = None) -> list[PlannedEvent]:
     """The events a clerk would have recorded for ``row``, in order.
 
-    ``approver`` is the username named as having approved an extension (Art. 33 requires
-    an approver of the agency); ``calendar`` is the agency's working-day calendar, needed
-    to tell whether a fee lapse can lie after the 20-working-day payment deadline.
-    Facts the ledger does not hold are filled with the least surprising value, and every
-    invented text says “台账导入”. Raises :class:`PlanError` when no valid sequence exists.
+    An extension names the ledger's ``extension_approver``, else
+    :data:`APPROVAL_PER_LEDGER` (Art. 33 requires an approval; the ledger attests it).
+    ``calendar`` is the agency's working-day calendar, needed to tell whether a fee lapse
+    can lie after the 20-working-day payment deadline. Texts the ledger does not hold say
+    “台账导入”; amounts, methods and approvers are never made up. Raises
+    :class:`PlanError` when no valid sequence exists.
     """
     calendar = calendar or DEFAULT_CALENDAR
     received = row.received_on
@@ -621,16 +818,23 @@ def plan_events(
             plan.append(PlannedEvent("receive_supplement", supplied, {"note": IMPORT_NOTE}))
     else:
         plan.append(PlannedEvent("accept", received, {}))
+    review: list[PlannedEvent] = []
     if row.extended_on is not None:
-        if not approver:
-            raise PlanError("extended_on", "该机关没有审核人账号，无法导入延期记录")
-        plan.append(
+        approver = row.extension_approver or APPROVAL_PER_LEDGER
+        review.append(
             PlannedEvent(
                 "extend",
                 row.extended_on,
                 {"days": EXTENSION_DAYS, "reason": IMPORT_NOTE, "approver": approver},
             )
         )
+    if row.fee_notice_on is not None:
+        fee = {"method": row.fee_method, "amount": row.fee_amount}
+        review.append(PlannedEvent("issue_fee_notice", row.fee_notice_on, fee))
+        if row.fee_paid_on is not None:
+            review.append(PlannedEvent("fee_paid", row.fee_paid_on, {"note": IMPORT_NOTE}))
+    # Stable: on the same day the extension comes first, and payment follows its notice.
+    plan.extend(sorted(review, key=lambda step: step.effective_date))
     if row.concluded_on is not None and row.outcome is not None:
         plan.extend(_conclusion(row, plan[-1].effective_date, calendar))
     if row.voided:
@@ -643,24 +847,10 @@ def _conclusion(row: LedgerRow, last: date, calendar: WorkingCalendar) -> list[P
     assert concluded is not None and outcome is not None
     if outcome == "other.supplement_lapsed":
         return [PlannedEvent("supplement_lapsed", concluded, {"note": IMPORT_NOTE})]
-    if outcome == "other.other":
+    if outcome == WITHDRAWN:
         return [PlannedEvent("withdraw", concluded, {"reason": IMPORT_NOTE})]
     if outcome == "other.fee_lapsed":
-        # The notice goes out as early as the ledger allows, giving the 20 working days
-        # (2020 fee measures) the best chance to have run out by the conclusion date.
-        due = calendar.add_working_days(last, FEE_PAYMENT_DAYS).day
-        if concluded <= due:
-            raise PlanError(
-                "concluded_on",
-                f"逾期未缴费须在收费通知发出20个工作日后认定：收费通知最早于{last.isoformat()}"
-                f"发出，缴费期限至{due.isoformat()}，办结日期须晚于该日",
-            )
-        return [
-            PlannedEvent(
-                "issue_fee_notice", last, {"method": "per_request", "amount": PLACEHOLDER_FEE}
-            ),
-            PlannedEvent("fee_lapsed", concluded, {"note": IMPORT_NOTE}),
-        ]
+        return [*_fee_notice_implied(row, last, calendar), _fee_lapse(row, last, calendar)]
     assert outcome in OUTCOME_BY_CODE
     return [
         PlannedEvent(
@@ -671,6 +861,34 @@ def _conclusion(row: LedgerRow, last: date, calendar: WorkingCalendar) -> list[P
     ]
 
 
+def _fee_notice_implied(
+    row: LedgerRow, last: date, calendar: WorkingCalendar
+) -> list[PlannedEvent]:
+    """A fee lapse without the fee notice's cells: the notice that must have gone out is
+    recorded on the earliest day the ledger allows, with no amount and no method, so no
+    fee is counted anywhere (section 六) and no 收费通知书 can be printed from it."""
+    if row.fee_notice_on is not None:
+        return []
+    payload = {"note": FEE_NOT_IN_LEDGER, "unrecorded": ["method", "amount"]}
+    return [PlannedEvent("issue_fee_notice", last, payload, as_recorded=True)]
+
+
+def _fee_lapse(row: LedgerRow, last: date, calendar: WorkingCalendar) -> PlannedEvent:
+    """The lapse, after the 20 working days (2020 fee measures) from the notice."""
+    concluded = row.concluded_on
+    assert concluded is not None
+    noticed = row.fee_notice_on or last
+    due = calendar.add_working_days(noticed, FEE_PAYMENT_DAYS).day
+    if concluded <= due:
+        earliest = "" if row.fee_notice_on else "最早"
+        raise PlanError(
+            "concluded_on",
+            f"逾期未缴费须在收费通知发出20个工作日后认定：收费通知{earliest}于"
+            f"{noticed.isoformat()}发出，缴费期限至{due.isoformat()}，办结日期须晚于该日",
+        )
+    return PlannedEvent("fee_lapsed", concluded, {"note": IMPORT_NOTE})
+
+
 #: Which ledger column a failing step is about, for error messages.
 COLUMN_OF_TRIGGER: dict[str, str] = {
     "register": "received_on",
@@ -678,7 +896,8 @@ COLUMN_OF_TRIGGER: dict[str, str] = {
     "request_supplement": "supplement_requested_on",
     "receive_supplement": "supplement_received_on",
     "extend": "extended_on",
-    "issue_fee_notice": "outcome",
+    "issue_fee_notice": "fee_notice_on",
+    "fee_paid": "fee_paid_on",
     "fee_lapsed": "concluded_on",
     "supplement_lapsed": "concluded_on",
     "decide": "concluded_on",
@@ -726,13 +945,32 @@ def template_rows() -> list[dict[str, str]]:
     ]
 
 
+def template_table() -> list[list[str]]:
+    """The template's header (“申请人姓名或名称（applicant_name）”: the Chinese label and
+    the code, either of which a header may use alone) and its example rows."""
+    header = [header_cell(c) for c in LEDGER_COLUMNS]
+    return [header, *([row[name] for name in COLUMN_NAMES] for row in template_rows())]
+
+
 def template_csv_bytes() -> bytes:
     """The template as UTF-8 CSV with a BOM, so Excel shows the Chinese correctly."""
     buffer = io.StringIO(newline="")
-    writer = csv.DictWriter(buffer, fieldnames=list(COLUMN_NAMES), lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows(template_rows())
+    csv.writer(buffer, lineterminator="\r\n").writerows(template_table())
     return buffer.getvalue().encode("utf-8-sig")
+
+
+def template_xlsx_bytes() -> bytes:
+    """The template as an XLSX workbook (one sheet, the same header and rows)."""
+    from openpyxl import Workbook  # heavy import, only when the template is asked for
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "申请台账"
+    for record in template_table():
+        sheet.append([cell or None for cell in record])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
 
 
 def write_template_csv(path: str | Path) -> None:

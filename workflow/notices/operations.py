@@ -96,14 +96,24 @@ def fitting_event(kind: NoticeKind, events: Sequence[Event], event: Event | None
     decision, an extension notice without an approved extension, …
     """
     if event is not None:
-        if event.trigger not in kind.triggers or all(e.id != event.id for e in events):
+        if (
+            event.trigger not in kind.triggers
+            or all(e.id != event.id for e in events)
+            or not _documentable(event)
+        ):
             raise GuardError([f"所选办理记录不是可以出具{kind.label}的事项"])
         return event
-    fits = [e for e in events if e.trigger in kind.triggers]
+    fits = [e for e in events if e.trigger in kind.triggers and _documentable(e)]
     if not fits:
         needed = "或".join(f"“{TRIGGER_LABELS[t]}”" for t in kind.triggers)
         raise GuardError([f"办理记录中还没有{needed}，不能出具{kind.label}"])
     return fits[-1]
+
+
+def _documentable(event: Event) -> bool:
+    """Whether the log holds what the notice prints: not an imported fee notice whose
+    amount the ledger never recorded (``payload["unrecorded"]``)."""
+    return not event.payload.get("unrecorded")
 
 
 def issuable_notices(
@@ -115,7 +125,7 @@ def issuable_notices(
     documented = {n.event_id for n in notices}
     found = []
     for kind in NOTICE_KINDS:
-        fits = [e for e in events if e.trigger in kind.triggers]
+        fits = [e for e in events if e.trigger in kind.triggers and _documentable(e)]
         if fits and fits[-1].id not in documented:
             found.append((kind, fits[-1]))
     return found
