@@ -58,6 +58,10 @@ CONCLUDING = {
 }
 
 
+#: Pauses a ledger row cannot record.
+CONSULTATIONS = frozenset({"consult_third_party", "consult_agency"})
+
+
 def ledger_row(plan: Plan, number: int) -> dict[str, str]:
     """A plan as the ledger an agency keeps in Excel would record it."""
     on = {a.trigger: a.on.isoformat() for a in reversed(plan.acts) if a.target == "request"}
@@ -70,6 +74,10 @@ def ledger_row(plan: Plan, number: int) -> dict[str, str]:
             concluded, outcome = act.on.isoformat(), CONCLUDING[act.trigger]
             break
     fee = next((a.payload for a in plan.acts if a.trigger == "issue_fee_notice"), {})
+    if on.keys() & CONSULTATIONS:
+        # The ledger has no consultation columns: without the pause, the plan's extension
+        # would fall after the reply deadline, which Art. 33 para 2 refuses.
+        on.pop("extend", None)
     return {
         "agency": plan.agency,
         "ref": f"TZ-{number:07d}",

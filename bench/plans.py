@@ -283,6 +283,7 @@ class _Planner:
             if opinion == "no_reply":  # only once the party's 15 wd have run out (Art. 32)
                 days = 16
             self.act("third_party_replied", self.wd(begin, days), {"opinion": opinion})
+            days = min(days, 15)  # the pause stops counting at the party's deadline
         elif roll < 0.8:
             self.act("consult_agency", begin, {"party": "江西省自然资源厅"})
             days = rng.randint(3, 15)

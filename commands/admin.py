@@ -12,9 +12,9 @@ from collections.abc import Callable
 import click
 
 import settings
-from commands.session import unit_of_work
 from models.db import database_url, make_engine
 from models.migrate import upgrade
+from models.unit_of_work import unit_of_work
 from workflow.admin import operations as admin_ops
 from workflow.catalog.roles import ROLE_BY_CODE, ROLE_CODES
 from workflow.kernel.errors import ValidationError

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from commands.session import unit_of_work
+from models.unit_of_work import unit_of_work
 from workflow.kernel.errors import ValidationError
 from workflow.online.tokens import create_token
 

@@ -33,8 +33,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from commands.ledger import actor_option, import_options, print_report, read_or_fail
-from commands.session import unit_of_work
 from models import Agency, Challenge, Request
+from models.unit_of_work import unit_of_work
 from workflow.catalog.challenges import (
     AFTER_RECONSIDERATION,
     INSTANCES,

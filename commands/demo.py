@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from commands.session import unit_of_work
+from models.unit_of_work import unit_of_work
 from workflow.admin.demo import DEMO_PASSWORD, DEMO_USERS, safe_load
 from workflow.catalog.roles import ROLE_BY_CODE
 

@@ -17,8 +17,8 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from commands.session import unit_of_work
 from models import User
+from models.unit_of_work import unit_of_work
 from workflow.kernel.actor import local_today
 from workflow.ledger.importer import (
     ActorForAgency,

@@ -23,8 +23,8 @@ from pathlib import Path
 import click
 from sqlalchemy.engine import URL, make_url
 
-from commands.session import unit_of_work
 from models.db import database_url
+from models.unit_of_work import unit_of_work
 from workflow.admin.log_check import verify_log
 
 CLEAN = "事件日志完整"

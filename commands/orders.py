@@ -14,8 +14,8 @@ import click
 from sqlalchemy import select
 
 import settings
-from commands.session import unit_of_work
 from models import Agency, User
+from models.unit_of_work import unit_of_work
 from workflow.challenges.order_effect import reopen_all_effective
 from workflow.kernel.actor import Actor, local_today
 from workflow.kernel.errors import DomainError

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import click
 
-from commands.session import unit_of_work
 from commands.stats import YEAR, agency_by_code
 from documents.fonts import pdf_font
 from documents.report_pdf import render_report_pdf
 from documents.report_xlsx import render_report_xlsx
+from models.unit_of_work import unit_of_work
 from workflow.annual_report.report import load_report
 from workflow.catalog.outcomes import FORMATS
 from workflow.kernel.errors import DomainError

@@ -8,8 +8,8 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from commands.session import unit_of_work
 from models import Agency
+from models.unit_of_work import unit_of_work
 from workflow.catalog.outcomes import FORMATS
 from workflow.statistics.fold import render_text, stats_json
 from workflow.statistics.queries import derive, verify, verify_projection, years_with_data

@@ -17,9 +17,9 @@ from typing import Any
 from huey import Huey, crontab
 from sqlalchemy import select
 
-from commands.session import unit_of_work
 from jobs import queue as q
 from models import Agency, User
+from models.unit_of_work import unit_of_work
 from workflow.admin.log_check import verify_log
 from workflow.kernel.actor import local_today
 from workflow.ledger.importer import ImportSource, import_ledger

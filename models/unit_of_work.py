@@ -1,4 +1,4 @@
-"""One database session per command, committed once on success."""
+"""One database session per unit of work (a command, a job), committed once on success."""
 
 from __future__ import annotations
 
