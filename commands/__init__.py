@@ -16,7 +16,7 @@ MODULES = (
     "commands.demo",
     "commands.stats",
     "commands.ledger",
-    "commands.challenge_import",
+    "commands.challenge_ledger",
     "commands.report",
     "commands.maintenance",
     "commands.orders",

@@ -70,6 +70,7 @@ DATABASE_MODULES = frozenset(
         "workflow.online.tokens",
         "workflow.online.transfers",
         "workflow.challenges.order_effect",
+        "workflow.challenges.ledger",
         "workflow.requests.lapse_queue",
         "workflow.requests.reminders",
         "workflow.requests.reminder_mail",

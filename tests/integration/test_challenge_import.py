@@ -12,16 +12,16 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from commands.challenge_import import (
+from models import Agency, Challenge, ChallengeEvent, Request
+from tests.conftest import NOW, make_user
+from tests.integration.test_cli import cli
+from workflow.challenges.ledger import (
     CHALLENGE_COLUMNS,
     ChallengeImportReport,
     default_legal_actor,
     import_challenges,
     validate_challenge_rows,
 )
-from models import Agency, Challenge, ChallengeEvent, Request
-from tests.conftest import NOW, make_user
-from tests.integration.test_cli import cli
 from workflow.kernel.actor import Actor, local_today
 from workflow.ledger.importer import actor_named
 from workflow.ledger.reader import LedgerFileError, read_ledger
@@ -352,7 +352,7 @@ def test_file_problems_are_refused_whole(tmp_path) -> None:
 
 
 def test_results_resolve_in_the_kind_of_the_case() -> None:
-    from commands.challenge_import import result_from_cell
+    from workflow.challenges.ledger import result_from_cell
 
     assert result_from_cell("维持", "reconsideration") == "maintained"
     assert result_from_cell("维持", "litigation") == "upheld"

@@ -16,7 +16,7 @@ was refused (or on a dry run) the SAVEPOINT is rolled back, leaving the session 
 as it was. The caller therefore cannot store half a ledger even if it commits
 regardless, and nothing here commits (one transaction per user action, owned by the
 caller). The SAVEPOINT also matters on SQLite: it opens the database transaction, so
-nothing is committed early. The challenges ledger (``commands.challenge_import``) uses
+nothing is committed early. The challenges ledger (``workflow.challenges.ledger``) uses
 the per-row helpers below (:class:`Replay`, :func:`row_savepoint`).
 """
 

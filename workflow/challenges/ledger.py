@@ -1,4 +1,4 @@
-"""``import-challenges``: the ledger of reconsideration and litigation cases (docs/domain.md §11).
+"""The ledger of reconsideration and litigation cases (docs/domain.md §11), read and replayed.
 
 Agencies keep their 复议/诉讼 cases in a spreadsheet beside the request ledger. Each row
 is replayed through ``workflow.challenges.operations`` exactly as a legal officer would record
@@ -7,9 +7,9 @@ guards apply, the same log is written, a result ordering a new reply reopens the
 and table 四 counts imported cases like typed ones.
 
 The reading, header check, error type, transaction handling and report are the request
-ledger's (``workflow.ledger.reader`` / ``workflow.ledger.importer`` / ``commands.ledger``), so both
-imports behave the same: all or nothing, every bad row printed as ``第N行 [column]
-reason``, non-zero exit when anything was refused, ``--dry-run`` stores nothing.
+ledger's (``workflow.ledger.reader`` / ``workflow.ledger.importer``; the command is
+``commands.challenge_ledger``), so both imports behave the same: all or nothing, every
+bad row reported as ``第N行 [column] reason``, a dry run stores nothing.
 
 Columns (a contract: extend, never rename): agency, request_ref (the request's ``ref``
 in the request ledger), kind, route, filed_on, body, case_no, concluded_on, result; and
@@ -21,20 +21,15 @@ Codes or their Chinese labels are accepted; result also takes the bare table 四
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from pathlib import Path
+from datetime import date, datetime
 from typing import Any
 
-import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from commands.ledger import actor_option, import_options, print_report, read_or_fail
 from models import Agency, Challenge, Request
-from models.unit_of_work import unit_of_work
 from workflow.catalog.challenges import (
     AFTER_RECONSIDERATION,
     INSTANCES,
@@ -51,7 +46,7 @@ from workflow.challenges.spec import (
     result_fits_kind,
     route_matches_kind,
 )
-from workflow.kernel.actor import Actor, local_today
+from workflow.kernel.actor import Actor
 from workflow.kernel.errors import DomainError, PermissionDenied
 from workflow.kernel.guards import Guard, GuardContext
 from workflow.ledger.importer import (
@@ -436,33 +431,3 @@ class _Replay(Replay):
             .order_by(Challenge.filed_on.desc(), Challenge.id.desc())
             .limit(1)
         )
-
-
-# --------------------------------------------------------------------------- command
-
-
-@click.command("import-challenges")
-@import_options("以该用户身份登记（默认：每行所属机关的法制员）")
-def import_challenges_command(path: Path, dry_run: bool, username: str | None) -> None:
-    """导入复议诉讼台账（CSV 或 XLSX 第一个工作表）：全部成功才写入，逐行报告错误。"""
-    now = datetime.now(UTC)
-    raw = read_or_fail(path, CHALLENGE_COLUMNS)
-    rows, problems = validate_challenge_rows(raw, local_today(now))
-    with unit_of_work() as session:
-        actor_for = actor_option(session, username, default_legal_actor)
-        report = import_challenges(
-            session, rows, actor_for, now, dry_run, prior_errors=problems, total_rows=len(raw)
-        )
-        if not report.stored:
-            session.rollback()  # already rolled back inside; explicit for the reader
-    for warning in report.warnings:
-        click.echo(str(warning))
-    print_report(report)
-    if report.ok and report.reopened:
-        verb = "将" if report.dry_run else "已"
-        click.echo(f"其中 {report.reopened} 件申请因责令重新答复{verb}转为重新办理。")
-    if not report.ok:
-        sys.exit(1)
-
-
-COMMANDS: tuple[click.Command, ...] = (import_challenges_command,)
