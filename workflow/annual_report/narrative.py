@@ -197,7 +197,7 @@ def fee_summary(histories: Iterable[Sequence[EventLike]], year: int) -> FeeSumma
     amount. Collected: every ``fee_paid`` in the year, at the amount of the notice it
     answers (the latest one before it). A voided request counts nowhere, as in every
     other statistic; nor does a notice without an amount (an imported ledger's fee lapse
-    whose notice it does not hold, docs/domain-ledger.md).
+    whose notice it does not hold, docs/domain.md §11.2).
     """
     start, end = year_bounds(year)
     notices = charged = paid = collected = 0

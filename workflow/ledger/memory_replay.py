@@ -140,7 +140,7 @@ class MemoryReplay:
     ``approvers`` are the (agency id, username) pairs that may be named as approving an
     extension, as ``operations.fire`` checks against the users table; ``None`` when the
     approver is a name the source records rather than an account (a ledger's
-    ``extension_approver``, docs/domain-ledger.md). ``provenance``, when given, is added
+    ``extension_approver``, docs/domain.md §11.2). ``provenance``, when given, is added
     to every event's payload as ``imported`` (the file an import replays).
     """
 

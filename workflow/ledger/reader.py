@@ -57,7 +57,7 @@ class LedgerColumn:
 
 
 #: The ledger's columns in the contract's order (docs/domain.md §11); the template uses this order.
-#: The last five extend the contract (docs/domain-ledger.md): who approved an extension,
+#: The last five extend the contract (docs/domain.md §11.2): who approved an extension,
 #: and the fee notice a fee lapse answers.
 LEDGER_COLUMNS: tuple[LedgerColumn, ...] = (
     LedgerColumn("agency", "机关代码", True, ("机关",)),
@@ -121,7 +121,7 @@ EXTENSION_DAYS = 20
 #: approval; the ledger attests it happened, not by whom).
 APPROVAL_PER_LEDGER = "按台账记载批准"
 #: The note of a fee notice a ledger implies (it says the fee lapsed) but does not hold:
-#: no amount and no method are recorded, so no fee is counted (docs/domain-ledger.md).
+#: no amount and no method are recorded, so no fee is counted (docs/domain.md §11.2).
 FEE_NOT_IN_LEDGER = "台账未记载收费通知的日期、金额和计收方式（台账导入）"
 #: The ledger's own outcome value for an applicant's withdrawal (申请人撤回), which the
 #: tables count under 其他处理 like any ``withdraw``; ``other`` alone is a neutral decision.
