@@ -71,6 +71,9 @@ class Notice(Base):
     #: Who recorded the service (None when a command or an import did).
     served_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     served_recorded_at: Mapped[datetime | None]
+    #: How service was recorded when no clerk recorded it: ``portal`` = the applicant
+    #: first opened the notice on the portal (electronic service, docs/domain.md §11.6).
+    served_via: Mapped[str | None] = mapped_column(String(20))
 
     agency: Mapped[Agency] = relationship()
     request: Mapped[Request] = relationship()
@@ -90,7 +93,9 @@ class NoticeCounter(Base):
 
 
 #: Columns that may be filled in once after issue; every other column is frozen.
-SERVICE_COLUMNS: frozenset[str] = frozenset({"served_on", "served_by_id", "served_recorded_at"})
+SERVICE_COLUMNS: frozenset[str] = frozenset(
+    {"served_on", "served_by_id", "served_recorded_at", "served_via"}
+)
 
 
 @event.listens_for(Session, "before_flush")

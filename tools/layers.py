@@ -69,6 +69,7 @@ DATABASE_MODULES = frozenset(
         "workflow.online.resources",
         "workflow.online.tokens",
         "workflow.online.transfers",
+        "workflow.online.follow_up",
         "workflow.challenges.order_effect",
         "workflow.challenges.ledger",
         "workflow.requests.lapse_queue",

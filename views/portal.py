@@ -11,19 +11,34 @@ travels in a POST body, never in a URL.
 from __future__ import annotations
 
 import math
+import time
 
-from flask import Blueprint, current_app, render_template, request
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from werkzeug.wrappers import Response
 from wtforms import PasswordField, StringField
 
 from models import Agency
+from views.access import MAX_ID
 from views.auth import LoginThrottle
-from views.common import utc_now
+from views.common import Refused, perform, perform_and_flash, utc_now
 from views.database import db
 from views.forms import PayloadForm, apply_errors, build_form, submit_form
+from views.notices import pdf_response
 from workflow.kernel.errors import NotFound, ValidationError
-from workflow.online.portal import PORTAL_FIELDS, WRONG_CODE, status, submit
+from workflow.online.follow_up import answer_supplement, check_code, open_notice, status, withdraw
+from workflow.online.portal import PORTAL_FIELDS, WRONG_CODE, submit
 
 bp = Blueprint("portal", __name__, url_prefix="/apply")
 
@@ -33,6 +48,9 @@ HONEYPOT = "website"
 #: status look-ups per 15 minutes, per client address.
 MAX_SUBMISSIONS = 5
 MAX_LOOKUPS = 10
+#: The visitor's session key holding the submission opened with its 查询码, and how long.
+GRANT = "portal_submission"
+GRANT_MINUTES = 30
 
 
 class StatusForm(FlaskForm):
@@ -98,19 +116,95 @@ def apply(code: str) -> str | tuple[str, int]:
 
 @bp.route("/status", methods=["GET", "POST"])
 def status_page() -> str | tuple[str, int]:
-    """Status by number and 查询码; a wrong pair never says whether the number exists."""
+    """Status by number and 查询码; a wrong pair never says whether the number exists.
+
+    A right pair opens the submission for this visit (``GRANT``, for ``GRANT_MINUTES``),
+    so the applicant can download notices, answer a 补正 or withdraw without retyping.
+    """
     form = StatusForm()
     if request.method == "GET":
-        return render_template("portal/status.html", form=form, found=None, error=None)
+        granted = _granted()
+        found = status(db(), granted) if granted is not None else None
+        return render_template("portal/status.html", form=form, found=found, error=None)
     throttle = _throttle("status", "PORTAL_MAX_LOOKUPS", MAX_LOOKUPS, 15 * 60)
     key = ("status", request.remote_addr or "-")
     error = _wait_message(throttle, key, "查询")
     found = None
     if error is None:
         try:
-            found = status(db(), request.form.get("number", ""), request.form.get("code", ""))
+            submission_id = check_code(
+                db(), request.form.get("number", ""), request.form.get("code", "")
+            )
         except ValidationError:
             throttle.failed(key)
             error = WRONG_CODE
+        else:
+            session[GRANT] = {"id": submission_id, "at": time.time()}
+            found = status(db(), submission_id)
     code = 200 if found else 429 if error and "频繁" in error else 400
     return render_template("portal/status.html", form=form, found=found, error=error), code
+
+
+@bp.get(f"/status/notices/<int(max={MAX_ID}):notice_id>.pdf")
+def notice_pdf(notice_id: int) -> Response:
+    """A notice of the opened submission; the first opening serves it (electronic service)."""
+    granted = _require_grant()
+    notice = perform(lambda: open_notice(db(), granted, notice_id, utc_now()))
+    if isinstance(notice, Refused):
+        abort(notice.status)
+    response = pdf_response(notice)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/status/supplement")
+def answer_supplement_page() -> Response:
+    """The applicant's 补正, in words, received today."""
+    granted = _require_grant()
+    text = request.form.get("note", "")
+    perform_and_flash(
+        lambda: (answer_supplement(db(), granted, text, utc_now()), "补正材料已提交，机关已收到")[
+            1
+        ],
+        refused="补正未提交：",
+    )
+    return redirect(url_for("portal.status_page"), 303)
+
+
+@bp.post("/status/withdraw")
+def withdraw_page() -> Response:
+    """Withdraw the request (the box must be ticked: it ends the request)."""
+    granted = _require_grant()
+    if request.form.get("confirm") != "yes":
+        flash("撤回未办理：请勾选“确认撤回本申请”", "error")
+        return redirect(url_for("portal.status_page"), 303)
+    reason = request.form.get("reason", "")
+
+    def end() -> str:
+        withdraw(db(), granted, reason, utc_now())
+        return "申请已撤回，办理终止"
+
+    perform_and_flash(end, refused="撤回未办理：")
+    return redirect(url_for("portal.status_page"), 303)
+
+
+@bp.post("/status/leave")
+def leave() -> Response:
+    """End the visit's access to the submission (on a shared computer)."""
+    session.pop(GRANT, None)
+    return redirect(url_for("portal.status_page"), 303)
+
+
+def _granted() -> int | None:
+    grant = session.get(GRANT)
+    if not isinstance(grant, dict) or time.time() - float(grant.get("at", 0)) > GRANT_MINUTES * 60:
+        session.pop(GRANT, None)
+        return None
+    return int(grant["id"])
+
+
+def _require_grant() -> int:
+    granted = _granted()
+    if granted is None:
+        abort(404)
+    return granted

@@ -28,7 +28,11 @@ from workflow.requests.spec import SPEC_BY_TRIGGER
 INTAKE_BY_NAME: dict[str, PayloadField] = {f.name: f for f in INTAKE_FIELDS}
 #: The register event repeats the intake; the timeline shows only how receipt was fixed.
 _REGISTER_SHOWN = ("channel", "submitted_on", "received_on", "receipt_rule")
-_EXTRA_LABELS = {"receipt_rule": "收到日期认定", "imported": "台账导入"}
+_EXTRA_LABELS = {
+    "receipt_rule": "收到日期认定",
+    "imported": "台账导入",
+    "portal": "网上平台申请编号",
+}
 #: Payload keys shown as a notice above an event's details, not as one of them:
 #: ``late`` (逾期办理, red) and ``warning`` (a rule the legal officer should check, yellow).
 _NOTICE_KEYS = ("late", "warning")
@@ -187,10 +191,12 @@ def describe_payload(
 
 
 def _actor_name(event: EventColumns) -> str:
-    """Who recorded the event: the user, else the system (“系统（import-ledger）” for an
-    import without a user, which names its command)."""
+    """Who recorded the event: the user; the applicant on the portal; else the system
+    (“系统（import-ledger）” for an import without a user, which names its command)."""
     if event.actor is not None:
         return event.actor.display_name
+    if event.payload.get("portal"):
+        return "申请人（网上平台）"
     imported = event.payload.get("imported")
     return f"系统（{imported['by']}）" if isinstance(imported, Mapping) else "系统"
 

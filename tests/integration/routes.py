@@ -138,6 +138,7 @@ CALLS: dict[str, Callable[[World, Session], Call]] = {
     "api.statistics": lambda w, s: Call(query=STATS_QUERY),
     "api_tokens.revoke": lambda w, s: Call({"token_id": _token_id(s)}),
     "portal.apply": lambda w, s: Call({"code": "test-agency"}),
+    "portal.notice_pdf": lambda w, s: Call({"notice_id": _notice_id(s, w)}),
     "portal_queue.confirm_receipt": lambda w, s: Call(
         {"submission_id": _submission_id(s, w)}, data={"received_on": "2026-11-20"}
     ),

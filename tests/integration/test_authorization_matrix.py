@@ -148,6 +148,12 @@ EXPECTATIONS: dict[str, dict[str, Expectation]] = {
     "portal.index": get(EVERYONE),
     "portal.apply": both(EVERYONE),
     "portal.status_page": both(EVERYONE),
+    # Only the visitor who opened a submission with its 查询码 (a session grant no role
+    # holds) reaches its notices and actions: test_portal_follow_up.py walks that.
+    "portal.notice_pdf": get(()),
+    "portal.answer_supplement_page": post(()),
+    "portal.withdraw_page": post(()),
+    "portal.leave": post(EVERYONE),
     "portal_queue.queue": get(CASEWORKERS | {"other"}),
     "portal_queue.confirm_receipt": post(CASEWORKERS),
     # ------------------------------------------------------------------ JSON API

@@ -23,7 +23,7 @@ from models import Event, Request
 from tests.conftest import NOW, PASSWORD, login
 from tests.integration.world import registered_request
 from workflow.kernel.actor import local_today
-from workflow.ledger.importer import default_actor, import_ledger
+from workflow.ledger.importer import ImportSource, import_ledger
 from workflow.ledger.reader import COLUMN_NAMES, LedgerFileError, read_ledger_bytes, validate_rows
 
 PROFILE = settings(
@@ -197,8 +197,9 @@ def import_all(session, data: bytes):
         assert str(exc)
         return None
     rows, problems = validate_rows(raw, local_today(NOW))
+    source = ImportSource.of_file("import-ledger", "upload.csv", data)
     report = import_ledger(
-        session, rows, default_actor, NOW, False, prior_errors=problems, total_rows=len(raw)
+        session, rows, source, NOW, False, prior_errors=problems, total_rows=len(raw)
     )
     if report.stored:
         session.commit()
@@ -236,8 +237,11 @@ def test_ledger_in_the_wrong_encoding_is_refused_clearly(session, agency, users)
         "received_on": "2026-11-02",
         "subject": "某文件",
     }
-    with pytest.raises(LedgerFileError, match="UTF-8"):
-        read_ledger_bytes(ledger_bytes([row], "gbk"), "ledger.csv")
+    # GBK is what Chinese Excel writes: read as such. UTF-16 is refused with the fix.
+    (read,) = read_ledger_bytes(ledger_bytes([row], "gbk"), "ledger.csv")
+    assert read.cells["applicant_name"] == "张三"
+    with pytest.raises(LedgerFileError, match="UTF-16.*另存为"):
+        read_ledger_bytes(ledger_bytes([row], "utf-16"), "ledger.csv")
     broken_zip = b"PK\x03\x04" + bytes(range(256)) * 4
     with pytest.raises(LedgerFileError):
         read_ledger_bytes(broken_zip, "ledger.xlsx")

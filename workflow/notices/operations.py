@@ -200,21 +200,36 @@ def record_service(
     (Art. 32, 34; fee measures), so the request's stored clock is recomputed with it.
     """
     _check_actor(actor, notice.agency_id)
-    if notice.served_on is not None:
-        raise GuardError(
-            [f"该文书已记录送达日期（{notice.served_on.isoformat()}），送达日期不能更改"]
-        )
     try:
         day = parse_date(served_on)
     except ValueError as exc:
         raise ValidationError(f"送达日期无效：{exc}", {"served_on": str(exc)}) from None
     if day > local_today(now):
         raise ValidationError("送达日期不能晚于今天", {"served_on": "送达日期不能晚于今天"})
+    return mark_served(session, notice, day, now, served_by_id=actor.user_id)
+
+
+def mark_served(
+    session: Session,
+    notice: Notice,
+    day: date,
+    now: datetime,
+    *,
+    served_by_id: int | None,
+    served_via: str | None = None,
+) -> Notice:
+    """Set the service date once (by staff, or ``served_via="portal"`` when the applicant
+    first opens it online) and recompute the clock that runs from it."""
+    if notice.served_on is not None:
+        raise GuardError(
+            [f"该文书已记录送达日期（{notice.served_on.isoformat()}），送达日期不能更改"]
+        )
     if day < notice.dated_on:
         message = f"送达日期不能早于文书日期（{notice.dated_on.isoformat()}）"
         raise ValidationError(message, {"served_on": message})
     notice.served_on = day
-    notice.served_by_id = actor.user_id
+    notice.served_by_id = served_by_id
+    notice.served_via = served_via
     notice.served_recorded_at = naive_utc(now)
     session.flush()
     if notice.kind in SERVICE_NOTICE_KINDS:

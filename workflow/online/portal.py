@@ -11,9 +11,7 @@ Rules (docs/domain.md §11.5 §12):
   it with channel ``portal`` and the confirmation day (or the day the clerk states, not
   before submission) as its receipt date, from which every deadline runs.
 * The applicant gets a submission number and a random 查询码 once; only the code's scrypt
-  hash is kept. The status page answers the same "编号或查询码不正确" for an unknown
-  number and a wrong code, and costs one hash check either way, so it never tells
-  whether a number exists.
+  hash is kept. Following the application with them is ``workflow.online.follow_up``.
 """
 
 from __future__ import annotations
@@ -26,10 +24,9 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import generate_password_hash
 
-from models import Agency, PortalSubmission, Request, RequestFacts
-from workflow.catalog.states import State
+from models import Agency, PortalSubmission, Request
 from workflow.kernel.actor import Actor, local_today, naive_utc
 from workflow.kernel.errors import ConflictError, NotFound, ValidationError
 from workflow.kernel.payload import parse_date
@@ -47,8 +44,6 @@ CODE_LENGTH = 10
 NUMBER_DIGITS = 12
 WRONG_CODE = "编号或查询码不正确"
 PENDING_LABEL = "待确认收到"
-#: Compared against when the number is unknown, so both answers cost one scrypt.
-_DUMMY_HASH = generate_password_hash("not-a-real-code", method="scrypt")
 
 
 @dataclass(frozen=True)
@@ -139,37 +134,3 @@ def confirm(
     row.confirmed_by_id = actor.user_id
     session.flush()
     return request
-
-
-@dataclass(frozen=True)
-class PortalStatus:
-    number: str
-    submitted_on: date
-    state_label: str
-    tracking_no: str | None
-    received_on: date | None
-    reply_due: date | None
-    concluded_on: date | None
-
-
-def status(session: Session, number: str, code: str) -> PortalStatus:
-    """What the applicant may see with the right number and code; else ``WRONG_CODE``."""
-    row = session.scalar(
-        select(PortalSubmission).where(PortalSubmission.number == number.strip().upper()[:32])
-    )
-    ok = check_password_hash(row.code_hash if row else _DUMMY_HASH, code.strip().upper())
-    if row is None or not ok:
-        raise ValidationError(WRONG_CODE, {"code": WRONG_CODE})
-    req = row.request
-    if req is None:
-        return PortalStatus(row.number, submitted_on(row), PENDING_LABEL, None, None, None, None)
-    facts = session.get(RequestFacts, req.id)
-    return PortalStatus(
-        row.number,
-        submitted_on(row),
-        State(req.state).label,
-        req.tracking_no,
-        req.received_on,
-        facts.reply_due if facts else None,
-        facts.concluded_on if facts else None,
-    )
