@@ -240,7 +240,7 @@ def test_ledger_in_the_wrong_encoding_is_refused_clearly(session, agency, users)
     # GBK is what Chinese Excel writes: read as such. UTF-16 is refused with the fix.
     (read,) = read_ledger_bytes(ledger_bytes([row], "gbk"), "ledger.csv")
     assert read.cells["applicant_name"] == "张三"
-    with pytest.raises(LedgerFileError, match="UTF-16.*另存为"):
+    with pytest.raises(LedgerFileError, match=r"UTF-16.*另存为"):
         read_ledger_bytes(ledger_bytes([row], "utf-16"), "ledger.csv")
     broken_zip = b"PK\x03\x04" + bytes(range(256)) * 4
     with pytest.raises(LedgerFileError):
