@@ -116,6 +116,7 @@ BLUEPRINTS = (
     "views.statistics",
     "views.reports",
     "views.imports",
+    "views.report_batch",
     "views.admin",
     "views.dashboard",
     "views.audit",

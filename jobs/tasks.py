@@ -1,4 +1,4 @@
-"""The jobs: a ledger import, the nightly consistency check.
+"""The jobs: a ledger import, the nightly consistency check, a batch of annual reports.
 
 Each task opens its own unit of work on ``DATABASE_URL`` (the worker's environment),
 calls the domain and commits once; any exception — a cancellation, a crash — rolls the
@@ -18,6 +18,7 @@ from huey import Huey, crontab
 from sqlalchemy import select
 
 from jobs import queue as q
+from jobs import report_batch
 from models import Agency, User
 from models.unit_of_work import unit_of_work
 from workflow.admin.log_check import verify_log
@@ -156,6 +157,7 @@ def register(queue: Huey) -> None:
     queue.gongkai_tasks = {  # type: ignore[attr-defined]
         "import_ledger": queue.task(name="import_ledger")(run_ledger_import),
         "nightly_verify": queue.task(name="nightly_verify")(run_nightly_verify),
+        report_batch.KIND: queue.task(name=report_batch.KIND)(report_batch.run_report_batch),
     }
     queue.periodic_task(crontab(hour="2", minute="30"), name="nightly_verify_periodic")(
         run_nightly_verify

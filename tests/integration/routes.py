@@ -102,6 +102,23 @@ def _job_id(session: Session, world: World) -> str:
     return record.id
 
 
+def _batch_job_id(session: Session, world: World) -> str:
+    """A finished report batch of the test agency's admin, with its ZIP."""
+    import zipfile
+
+    from jobs.queue import JobRecord, save
+    from jobs.report_batch import KIND, batch_path
+
+    admin = session.scalar(select(User).where(User.username == "admin"))
+    assert admin is not None
+    record = JobRecord("0" * 31 + "2", KIND, "年度报告", admin.id, world.agency.id)
+    record.state, record.message = "done", "已生成 1 份年度报告"
+    save(record)
+    with zipfile.ZipFile(batch_path(record.id), "w") as archive:
+        archive.writestr("test-agency-2025年度报告.pdf", b"%PDF-1.4")
+    return record.id
+
+
 STATS_QUERY = {"agency": "test-agency", "year": 2026}
 
 #: Per endpoint: (world, session) -> Call. Endpoints not listed get values by name.
@@ -144,6 +161,9 @@ CALLS: dict[str, Callable[[World, Session], Call]] = {
     ),
     "imports.job": lambda w, s: Call({"job_id": _job_id(s, w)}),
     "imports.cancel_job": lambda w, s: Call({"job_id": _job_id(s, w)}),
+    "report_batch.job": lambda w, s: Call({"job_id": _batch_job_id(s, w)}),
+    "report_batch.cancel": lambda w, s: Call({"job_id": _batch_job_id(s, w)}),
+    "report_batch.download": lambda w, s: Call({"job_id": _batch_job_id(s, w)}),
 }
 
 

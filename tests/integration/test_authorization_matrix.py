@@ -142,6 +142,12 @@ EXPECTATIONS: dict[str, dict[str, Expectation]] = {
     "admin.user_password": post({"admin"}),
     "api_tokens.tokens": get({"admin", "other"}),
     "api_tokens.revoke": post({"admin"}),
+    # The reports of an agency and those below, as a job (report editors; a job of the
+    # test agency is "not found" for another agency's users).
+    "report_batch.start": both(REPORT_EDITORS | {"other"}),
+    "report_batch.job": get(REPORT_EDITORS),
+    "report_batch.cancel": post(REPORT_EDITORS),
+    "report_batch.download": get(REPORT_EDITORS),
     # ------------------------------------------------------------------ portal
     # The applicant's side is public; the queue is the agency's caseworkers' (an
     # application to the test agency is "not found" for another agency's clerks).

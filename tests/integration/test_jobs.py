@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,8 +22,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from jobs import queue as q
+from jobs.report_batch import batch_path, start_report_batch
 from jobs.tasks import start_ledger_import
-from models import Request, User
+from models import Agency, Request, User
+from tests.integration.test_notices import pdf_text
 
 ROOT = Path(__file__).parents[2]
 REDIS_URL = os.environ.get("GONGKAI_TEST_REDIS_URL", "")
@@ -141,3 +144,31 @@ def test_sigkill_mid_import_leaves_nothing_and_shows_failed(
     finally:
         again.terminate()
         again.wait(30)
+
+
+def test_the_reports_of_an_agency_and_those_below_are_made_by_a_job(
+    backend, session, agency, users
+) -> None:
+    child = Agency(code="test-sub", name="测试下级机关", parent=agency)
+    session.add(child)
+    session.commit()
+    worker = start_worker(backend)
+    try:
+        start_ledger_import(ledger(12), "台账.csv", admin(session), dry_run=False)
+        job_id = start_report_batch(admin(session), 2025)
+        record = wait_for(finished(job_id))
+        assert record.effective_state == "done", record.message
+        everyone = [agency, *agency.descendants()]
+        assert child in everyone and record.done == record.total == len(everyone)
+        assert f"已生成 {len(everyone)} 份年度报告" in record.message
+    finally:
+        worker.terminate()
+        worker.wait(30)
+    with zipfile.ZipFile(batch_path(job_id)) as archive:
+        names = sorted(archive.namelist())
+        assert names == sorted(f"{a.code}-2025年度报告.pdf" for a in everyone)
+        top = pdf_text(archive.read("test-agency-2025年度报告.pdf"))
+        sub = pdf_text(archive.read("test-sub-2025年度报告.pdf"))
+    assert agency.name in top and "2025" in top
+    assert "测试下级机关" in sub
+    assert not batch_path(job_id).with_suffix(".part").exists()
