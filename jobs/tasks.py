@@ -28,6 +28,8 @@ from workflow.ledger.reader import LedgerFileError, read_ledger_bytes, validate_
 from workflow.statistics.queries import verify, verify_projection, years_with_data
 from workflow.statistics.scope import Scope
 
+#: The kind of a ledger import's job record.
+LEDGER_IMPORT = "ledger_import"
 #: The key of the latest nightly check's record (shown to admins on the jobs page).
 NIGHTLY = "nightly-verify"
 #: The largest ledger one job takes (the upload's size limit is the web layer's).
@@ -42,7 +44,7 @@ def start_ledger_import(data: bytes, file_name: str, user: User, dry_run: bool) 
     path = uploads / f"{job_id}.ledger"
     path.write_bytes(data)
     title = Path(file_name).name or "ledger"
-    q.save(q.JobRecord(job_id, "ledger_import", title, user.id, user.agency_id))
+    q.save(q.JobRecord(job_id, LEDGER_IMPORT, title, user.id, user.agency_id))
     q.enqueue("import_ledger", job_id, str(path), dry_run)
     return job_id
 

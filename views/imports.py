@@ -8,16 +8,16 @@ as the uploading admin's import of this file (``ImportSource``).
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField
 
-from jobs.queue import JobRecord, load, request_cancel
-from jobs.tasks import nightly_result, start_ledger_import
-from views.access import require_roles, visible_agency_ids
+from jobs.tasks import LEDGER_IMPORT, nightly_result, start_ledger_import
+from views.access import require_roles
+from views.job_pages import CancelForm, stop_job, visible_job
 from workflow.ledger.reader import LEDGER_COLUMNS, template_csv_bytes, template_xlsx_bytes
 
 bp = Blueprint("imports", __name__)
@@ -30,10 +30,6 @@ MAX_UPLOAD = 50 * 1024 * 1024
 class LedgerForm(FlaskForm):
     file = FileField("台账文件（CSV 或 XLSX，最大50MB）", validators=[FileRequired("请选择文件")])
     dry_run = BooleanField("只检查，不写入")
-
-
-class CancelForm(FlaskForm):
-    """The cancel button: a form for its CSRF token."""
 
 
 @bp.before_request
@@ -71,31 +67,19 @@ def ledger_upload() -> ResponseReturnValue:
     )
 
 
-def _record_for(job_id: str) -> JobRecord:
-    """The job, if this admin may see it: their own, or one of an agency they manage."""
-    record = load(job_id) if job_id.isalnum() else None
-    if record is None or (
-        record.user_id != current_user.id
-        and record.agency_id not in visible_agency_ids(current_user)
-    ):
-        abort(404)
-    return record
-
-
 @bp.get("/imports/jobs/<job_id>")
 def job(job_id: str) -> str:
     """Progress (rows, rate, time left), then the errors or the result; refreshes itself
     while the job runs, so it works without JavaScript."""
-    return render_template("imports/job.html", job=_record_for(job_id), cancel=CancelForm())
+    record = visible_job(job_id, LEDGER_IMPORT)
+    return render_template("imports/job.html", job=record, cancel=CancelForm())
 
 
 @bp.post("/imports/jobs/<job_id>/cancel")
 def cancel_job(job_id: str) -> ResponseReturnValue:
-    record = _record_for(job_id)
-    if CancelForm().validate_on_submit() and not record.finished_state:
-        request_cancel(record.id)
-        flash("已请求取消：导入将回滚，不写入任何数据", "success")
-    return redirect(url_for(".job", job_id=record.id), 303)
+    record = visible_job(job_id, LEDGER_IMPORT)
+    page = url_for(".job", job_id=record.id)
+    return stop_job(record, page, "已请求取消：导入将回滚，不写入任何数据")
 
 
 @bp.route("/imports/ledger/template.xlsx")

@@ -7,7 +7,7 @@ the ZIP of PDFs. Only the starter and users of the job's agency or above see the
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
+from flask import Blueprint, abort, redirect, render_template, send_file, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -15,10 +15,10 @@ from werkzeug.wrappers import Response
 from wtforms import IntegerField
 from wtforms.validators import InputRequired, NumberRange
 
-from jobs.queue import JobRecord, load, request_cancel
 from jobs.report_batch import KIND, batch_path, start_report_batch
-from views.access import require_roles, visible_agency_ids
+from views.access import require_roles
 from views.common import utc_now
+from views.job_pages import CancelForm, stop_job, visible_job
 from workflow.kernel.actor import local_today
 
 bp = Blueprint("report_batch", __name__, url_prefix="/reports/batch")
@@ -35,10 +35,6 @@ class BatchForm(FlaskForm):
             NumberRange(2008, 2100, "报告年度应在2008年至2100年之间"),
         ],
     )
-
-
-class CancelForm(FlaskForm):
-    """The cancel button: a form for its CSRF token."""
 
 
 @bp.before_request
@@ -61,23 +57,9 @@ def start() -> ResponseReturnValue:
     return render_template("reports/batch.html", form=form), status
 
 
-def _record_for(job_id: str) -> JobRecord:
-    record = load(job_id) if job_id.isalnum() else None
-    if (
-        record is None
-        or record.kind != KIND
-        or (
-            record.user_id != current_user.id
-            and record.agency_id not in visible_agency_ids(current_user)
-        )
-    ):
-        abort(404)
-    return record
-
-
 @bp.get("/<job_id>")
 def job(job_id: str) -> str:
-    record = _record_for(job_id)
+    record = visible_job(job_id, KIND)
     return render_template(
         "imports/job.html",
         job=record,
@@ -92,16 +74,13 @@ def job(job_id: str) -> str:
 
 @bp.post("/<job_id>/cancel")
 def cancel(job_id: str) -> ResponseReturnValue:
-    record = _record_for(job_id)
-    if CancelForm().validate_on_submit() and not record.finished_state:
-        request_cancel(record.id)
-        flash("已请求取消：不会生成文件", "success")
-    return redirect(url_for(".job", job_id=record.id), 303)
+    record = visible_job(job_id, KIND)
+    return stop_job(record, url_for(".job", job_id=record.id), "已请求取消：不会生成文件")
 
 
 @bp.get("/<job_id>.zip")
 def download(job_id: str) -> Response:
-    record = _record_for(job_id)
+    record = visible_job(job_id, KIND)
     path = batch_path(record.id)
     if record.state != "done" or not path.is_file():
         abort(404)
