@@ -300,3 +300,65 @@ def test_a_failing_commit_leaves_no_partial_state(session, agency, users, where)
     assert state_of(session, req.id) == before
     assert verify_log(session) == []
     assert verify_projection(session, Scope.of(agency)) == []
+
+
+def test_an_import_waits_for_a_clerks_save_instead_of_failing(db_url, session, agency, users):
+    """A clerk saving while an import reaches its write phase must not fail the import.
+
+    The clerk's transaction is open when the replay ends and commits 1.5 s later: the
+    import's write phase has to wait for it. Without taking the write lock first, SQLite
+    (WAL) refuses the import's first INSERT at once ("database is locked": its snapshot
+    predates the clerk's commit) and the whole import is lost.
+    """
+    if not db_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL's row locks have no stale-snapshot upgrade")
+    from workflow.kernel.actor import local_today
+    from workflow.ledger.importer import ImportSource, import_ledger
+    from workflow.ledger.reader import RawRow, validate_rows
+
+    rows = [
+        RawRow(
+            n + 2,
+            {
+                "agency": agency.code,
+                "ref": f"W-{n}",
+                "applicant_name": f"申请人{n}",
+                "applicant_kind": "natural_person",
+                "received_on": "2026-03-02",
+                "subject": "某文件",
+                "concluded_on": "2026-03-20",
+                "outcome": "disclosed",
+            },
+        )
+        for n in range(30)
+    ]
+    valid, problems = validate_rows(rows, local_today(NOW))
+    assert not problems
+    clerk_done: list[str] = []
+
+    def clerk_holds_the_lock() -> None:
+        raw = sqlite3.connect(db_url.removeprefix("sqlite:///"), timeout=10)
+        raw.execute("BEGIN IMMEDIATE")
+        raw.execute("UPDATE agencies SET name = name WHERE id = ?", (agency.id,))
+        started.set()
+        time.sleep(1.5)
+        raw.commit()
+        raw.close()
+        clerk_done.append("committed")
+
+    started = threading.Event()
+    clerk = threading.Thread(target=clerk_holds_the_lock)
+
+    def progress(done: int, total: int) -> None:
+        if done == total:  # the replay is over; the write phase comes next
+            clerk.start()
+            started.wait(10)
+
+    source = ImportSource("import-ledger", "ledger.csv", "0" * 64)
+    report = import_ledger(session, valid, source, NOW, progress=progress)
+    session.commit()
+    clerk.join(10)
+    assert clerk_done == ["committed"]
+    assert report.ok and report.imported == 30
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(Request)) == 30

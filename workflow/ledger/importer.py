@@ -54,7 +54,7 @@ from workflow.ledger.reader import (
     plan_events,
 )
 from workflow.requests.spec import TRIGGER_LABELS
-from workflow.store.bulk_writer import Encoded, Encoder, write_batch
+from workflow.store.bulk_writer import Encoded, Encoder, claim_write_lock, write_batch
 from workflow.store.calendar import load_calendar
 
 #: Resolves who replays an agency's rows; raises DomainError (reported on each row of
@@ -241,6 +241,7 @@ def import_ledger(
         with all_or_nothing(session, errors, dry_run):
             if not errors and not dry_run:
                 connection = session.connection()
+                claim_write_lock(connection)
                 for _ in range(batches):
                     write_batch(connection, pickle.load(spool))  # the file this call wrote
     report.errors = sorted(errors)

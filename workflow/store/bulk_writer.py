@@ -235,6 +235,19 @@ def keyed_rows(conn: Connection, batch: Sequence[Encoded]) -> dict[str, list[tup
 # --------------------------------------------------------------------------- writing
 
 
+def claim_write_lock(conn: Connection) -> None:
+    """On SQLite, take the write lock before the first read of the write phase.
+
+    In WAL mode a transaction that has read and then writes cannot wait for a clerk's
+    save that committed in between (its snapshot is stale): SQLite answers "database is
+    locked" at once, without its busy timeout, and the whole import fails. A write
+    statement first (one that changes no row) makes the import wait for the lock
+    instead, and every later clerk's save wait (busy timeout) for the write phase only.
+    """
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("UPDATE tracking_counters SET last = last WHERE 0")
+
+
 def write_batch(conn: Connection, batch: Sequence[Encoded]) -> int:
     """Insert ``batch`` on ``conn`` (in its transaction); return the number of rows written."""
     if not batch:
