@@ -32,6 +32,8 @@ REDIS_URL = "GONGKAI_REDIS_URL"
 SMTP_HOST = "GONGKAI_SMTP_HOST"
 SMTP_PORT = "GONGKAI_SMTP_PORT"
 SMTP_FROM = "GONGKAI_SMTP_FROM"
+#: How long an SQLite write waits for another writer's lock (ms; default 10000).
+SQLITE_BUSY_MS = "GONGKAI_SQLITE_BUSY_MS"
 #: The password ``create-user`` uses instead of prompting (scripts, the demo).
 PASSWORD = "GONGKAI_PASSWORD"
 
@@ -70,6 +72,11 @@ def pdf_font() -> str:
 
 def password() -> str:
     return os.environ.get(PASSWORD, "")
+
+
+def sqlite_busy_ms() -> int:
+    value = _get(SQLITE_BUSY_MS)
+    return int(value) if value.isdigit() else 10_000
 
 
 def metrics_dir() -> str:

@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from flask import flash
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from models import User
@@ -35,6 +35,9 @@ T = TypeVar("T")
 
 #: Said when the commit itself loses a race and the operation named nothing better.
 DEFAULT_CONFLICT = "保存时与他人的操作冲突，您的操作没有保存。请刷新页面后重新操作。"
+#: When the database stays locked longer than its busy timeout (SQLite during the write
+#: phase of a large ledger import): nothing was saved, and trying again later works.
+BUSY = "系统正忙（可能正在导入台账），您的操作没有保存，请稍后重试。"
 
 
 def signed_in_user() -> User:
@@ -99,6 +102,11 @@ def perform(operation: Callable[[], T], *, conflict: str = DEFAULT_CONFLICT) -> 
     except (StaleDataError, IntegrityError):
         session.rollback()
         return Refused(409, (conflict,))
+    except OperationalError as err:
+        session.rollback()
+        if "database is locked" not in str(err.orig):
+            raise
+        return Refused(503, (BUSY,))
     except ConflictError as err:
         session.rollback()
         return Refused(409, (str(err),))

@@ -362,3 +362,39 @@ def test_an_import_waits_for_a_clerks_save_instead_of_failing(db_url, session, a
     assert report.ok and report.imported == 30
     session.expire_all()
     assert session.scalar(select(func.count()).select_from(Request)) == 30
+
+
+def test_a_save_blocked_past_the_busy_timeout_gets_a_message(
+    db_url, session, agency, users, monkeypatch
+) -> None:
+    """While another writer holds SQLite's lock longer than the busy timeout, a clerk's
+    save answers 503 with a message to retry; nothing is saved and no 500 page appears."""
+    if not db_url.startswith("sqlite"):
+        pytest.skip("SQLite's database-wide write lock")
+    from app import create_app
+    from tests.integration.routes import signed_in
+
+    monkeypatch.setenv("GONGKAI_SQLITE_BUSY_MS", "200")
+    app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False, "DATABASE_URL": db_url})
+    clerk = signed_in(app, session, users["registrar"])
+    before = session.scalar(select(func.count()).select_from(Request))
+    holder = sqlite3.connect(db_url.removeprefix("sqlite:///"))
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        page = clerk.post(
+            "/requests/new",
+            data={
+                "applicant_name": "繁忙测试",
+                "applicant_kind": "natural_person",
+                "subject": "某文件",
+                "channel": "in_person",
+                "submitted_on": "2026-11-02",
+            },
+        )
+    finally:
+        holder.rollback()
+        holder.close()
+    assert page.status_code == 503
+    assert "系统正忙" in page.get_data(as_text=True)
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(Request)) == before
