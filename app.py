@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from flask import Flask, g, render_template
+from flask import Flask, g, render_template, request
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.orm import Session, joinedload
@@ -125,6 +125,7 @@ BLUEPRINTS = (
     "views.api_tokens",
     "views.portal",
     "views.portal_queue",
+    "views.security_audit",
 )
 
 
@@ -145,7 +146,13 @@ def _register_errors(app: Flask) -> None:
     from views.api.blueprint import is_api_path, server_error, status_response
 
     def page(status: int, message: str) -> Any:
-        """The error page; under /api/ (even where no route matched) the JSON error."""
+        """The error page; under /api/ (even where no route matched) the JSON error.
+
+        A refusal (403) is written to the security log first (ASVS V7.2.2)."""
+        if status == 403:
+            from views.security import log
+
+            log("access_denied", detail={"path": request.path[:200], "method": request.method})
         if is_api_path():
             return status_response(status, message)
         return render_template("error.html", status=status, message=message), status

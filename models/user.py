@@ -30,6 +30,8 @@ class User(Base):
     must_change_password: Mapped[bool] = mapped_column(default=False)
     #: Base32 TOTP secret once two-factor sign-in is set up (``workflow.admin.accounts``).
     totp_secret: Mapped[str | None] = mapped_column(String(64))
+    #: The time step of the last code accepted (a code is good for one sign-in only).
+    totp_last_step: Mapped[int | None]
 
     agency: Mapped[Agency] = relationship()
     role_rows: Mapped[list[UserRole]] = relationship(

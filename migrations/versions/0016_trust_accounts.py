@@ -81,6 +81,7 @@ def upgrade() -> None:
             )
         )
         batch.add_column(sa.Column("totp_secret", sa.String(length=64), nullable=True))
+        batch.add_column(sa.Column("totp_last_step", sa.Integer(), nullable=True))
     with op.batch_alter_table("login_sessions") as batch:
         batch.add_column(sa.Column("address", sa.String(length=64), nullable=True))
         batch.add_column(sa.Column("user_agent", sa.String(length=200), nullable=True))
@@ -97,6 +98,7 @@ def downgrade() -> None:
         batch.drop_column("user_agent")
         batch.drop_column("address")
     with op.batch_alter_table("users") as batch:
+        batch.drop_column("totp_last_step")
         batch.drop_column("totp_secret")
         batch.drop_column("must_change_password")
     op.drop_index("ix_rate_hits_key_at", table_name="rate_hits")
