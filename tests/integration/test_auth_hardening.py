@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 from sqlalchemy import func, select
 
@@ -219,9 +221,15 @@ def test_production_refuses_to_start_without_a_secret_key(db_url, monkeypatch) -
     monkeypatch.setenv("GONGKAI_SECRET_KEY", "too-short")
     with pytest.raises(RuntimeError, match="过短"):
         create_app({"DATABASE_URL": db_url})
-    monkeypatch.setenv("GONGKAI_SECRET_KEY", "x" * 64)
+    # Long but not random (the security review's S12: 16 × "a" was accepted).
+    for weak in ("x" * 64, "a" * 16 + "b" * 16, "gongkai" * 6):
+        monkeypatch.setenv("GONGKAI_SECRET_KEY", weak)
+        with pytest.raises(RuntimeError, match=r"过短|不够随机"):
+            create_app({"DATABASE_URL": db_url})
+    key = secrets.token_hex(32)
+    monkeypatch.setenv("GONGKAI_SECRET_KEY", key)
     app = create_app({"DATABASE_URL": db_url})
-    assert app.config["SECRET_KEY"] == "x" * 64
+    assert app.config["SECRET_KEY"] == key
     app.extensions["db_engine"].dispose()
 
 
@@ -229,7 +237,7 @@ def test_production_refuses_the_demo_password(db_url, users, monkeypatch) -> Non
     from app import create_app
 
     monkeypatch.setenv("GONGKAI_ENV", "production")
-    monkeypatch.setenv("GONGKAI_SECRET_KEY", "k" * 32)
+    monkeypatch.setenv("GONGKAI_SECRET_KEY", secrets.token_hex(32))
     app = create_app({"TESTING": True, "DATABASE_URL": db_url, "WTF_CSRF_ENABLED": False})
     try:
         page = attempt(app.test_client(), "viewer", "gongkai-demo")
