@@ -356,7 +356,7 @@ def user_roles(user_id: int) -> Response | tuple[str, int]:
 
 @bp.post(f"/users/<int(max={MAX_ID}):user_id>/active")
 def user_active(user_id: int) -> Response | tuple[str, int]:
-    """Allow or stop sign-in; a stopped account's open sessions end at their next request."""
+    """Allow or stop sign-in; stopping ends every open session of the account at once."""
     me, user = signed_in_user(), _account(user_id)
     form = ActiveForm()
     wanted = request.form.get("active")
