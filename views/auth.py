@@ -277,12 +277,14 @@ def login() -> Response | tuple[str, int] | str:
         # One scrypt whatever the account: unknown, stopped or active cost the same time.
         matches = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
         if user is not None and user.active and matches:
-            login_limits().succeeded(username, client_address())
             if user.totp_secret:
+                # The failures are forgotten only once the second factor is right too:
+                # else knowing the password would reset the count of guessed codes.
                 session.clear()
                 session[PENDING_USER] = user.id
                 session[PENDING_SINCE] = utc_now().timestamp()
                 return redirect(url_for(".second_factor", next=request.args.get("next")))
+            login_limits().succeeded(username, client_address())
             start_session(user)
             flash(f"欢迎，{user.display_name}", "success")
             return redirect(_landing(user))
@@ -345,6 +347,7 @@ def second_factor() -> Response | tuple[str, int]:
             return render_template("auth/verify.html", form=form, error=error), 429
         if _accept_code(user, form.code.data or ""):
             db().commit()
+            login_limits().succeeded(user.username, client_address())
             start_session(user)
             flash(f"欢迎，{user.display_name}", "success")
             return redirect(_landing(user))

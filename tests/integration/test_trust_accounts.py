@@ -363,6 +363,18 @@ def test_totp_sign_in(app, session, users) -> None:
     assert "totp_enabled" in kinds and kinds.count("second_factor_failed") == 2
 
 
+def test_the_password_again_does_not_reset_the_count_of_wrong_codes(app, users) -> None:
+    """Knowing the password must not give unlimited guesses at the code."""
+    client = app.test_client()
+    login(client, "handler")
+    _enrol(client)
+    client.post("/logout")
+    for _ in range(5):
+        assert attempt(client, "handler", PASSWORD).status_code == 302
+        assert client.post("/login/verify", data={"code": "000000"}).status_code == 401
+    assert attempt(client, "handler", PASSWORD).status_code == 429
+
+
 def test_totp_is_required_for_admins_and_approvers(app, session, users) -> None:
     app.config["REQUIRE_2FA"] = True
     approver = app.test_client()
