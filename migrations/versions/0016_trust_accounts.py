@@ -74,17 +74,17 @@ def upgrade() -> None:
     )
     op.create_index("ix_rate_hits_key_at", "rate_hits", ["key", "at"])
 
-    with op.batch_alter_table("users") as batch:
-        batch.add_column(
-            sa.Column(
-                "must_change_password", sa.Boolean(), nullable=False, server_default=sa.false()
-            )
-        )
-        batch.add_column(sa.Column("totp_secret", sa.String(length=64), nullable=True))
-        batch.add_column(sa.Column("totp_last_step", sa.Integer(), nullable=True))
-    with op.batch_alter_table("login_sessions") as batch:
-        batch.add_column(sa.Column("address", sa.String(length=64), nullable=True))
-        batch.add_column(sa.Column("user_agent", sa.String(length=200), nullable=True))
+    # Plain ADD COLUMN (no table copy): on SQLite a batch copy of ``users`` would have to
+    # drop a table that others reference, which the foreign keys refuse.
+    op.add_column(
+        "users",
+        sa.Column("must_change_password", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
+    op.add_column("users", sa.Column("totp_secret", sa.String(length=64), nullable=True))
+    op.add_column("users", sa.Column("totp_last_step", sa.Integer(), nullable=True))
+    op.add_column("login_sessions", sa.Column("address", sa.String(length=64), nullable=True))
+    op.add_column("login_sessions", sa.Column("user_agent", sa.String(length=200), nullable=True))
+    # user_roles is referenced by nothing: its copy (for the new CHECK) is safe.
     with op.batch_alter_table("user_roles") as batch:
         batch.drop_constraint(op.f("ck_user_roles_role_known"), type_="check")
         batch.create_check_constraint(op.f("ck_user_roles_role_known"), _role_check(ROLES_AFTER))
@@ -94,13 +94,14 @@ def downgrade() -> None:
     with op.batch_alter_table("user_roles") as batch:
         batch.drop_constraint(op.f("ck_user_roles_role_known"), type_="check")
         batch.create_check_constraint(op.f("ck_user_roles_role_known"), _role_check(ROLES_BEFORE))
-    with op.batch_alter_table("login_sessions") as batch:
-        batch.drop_column("user_agent")
-        batch.drop_column("address")
-    with op.batch_alter_table("users") as batch:
-        batch.drop_column("totp_last_step")
-        batch.drop_column("totp_secret")
-        batch.drop_column("must_change_password")
+    for table, column in (
+        ("login_sessions", "user_agent"),
+        ("login_sessions", "address"),
+        ("users", "totp_last_step"),
+        ("users", "totp_secret"),
+        ("users", "must_change_password"),
+    ):
+        op.drop_column(table, column)
     op.drop_index("ix_rate_hits_key_at", table_name="rate_hits")
     op.drop_table("rate_hits")
     append_only.drop("security_log")
