@@ -6,10 +6,12 @@ the caller commits once. Nothing under ``workflow/`` commits.
 
 from __future__ import annotations
 
+import math
 import secrets
+from collections import Counter
 from typing import Any
 
-from flask import Flask, g, render_template
+from flask import Flask, g, render_template, request
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.orm import Session, joinedload
@@ -26,8 +28,25 @@ login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.login_message = "请先登录"
 
-#: Shortest ``GONGKAI_SECRET_KEY`` accepted in production (it signs the session cookies).
-MIN_SECRET_KEY = 16
+#: Shortest ``GONGKAI_SECRET_KEY`` accepted in production (it signs the session cookies),
+#: and the least estimated entropy: ``secrets.token_hex(32)`` has about 256 bits by this
+#: estimate, ``"a" * 64`` none, a 16-character password about 60.
+MIN_SECRET_KEY = 32
+MIN_SECRET_BITS = 128
+
+
+def secret_key_bits(key: str) -> float:
+    """Entropy estimate of ``key``: its length times the Shannon entropy of its characters.
+
+    An over-estimate for text a person chose (a phrase repeats no character often, yet is
+    guessable), and a fair one for a random key; it refuses the keys that are plainly not
+    random: repeated characters, short keys, a word typed twice.
+    """
+    if not key:
+        return 0.0
+    counts = Counter(key)
+    per_char = -sum(n / len(key) * math.log2(n / len(key)) for n in counts.values())
+    return per_char * len(key)
 
 
 def _secret_key() -> str:
@@ -38,8 +57,14 @@ def _secret_key() -> str:
     guessable one lets anyone forge a session: refuse to start instead.
     """
     key = settings.secret_key()
-    if settings.production_mode() and len(key) < MIN_SECRET_KEY:
-        problem = "未设置" if not key else f"过短（至少{MIN_SECRET_KEY}个字符）"
+    weak = len(key) < MIN_SECRET_KEY or secret_key_bits(key) < MIN_SECRET_BITS
+    if settings.production_mode() and weak:
+        if not key:
+            problem = "未设置"
+        elif len(key) < MIN_SECRET_KEY:
+            problem = f"过短（至少{MIN_SECRET_KEY}个字符）"
+        else:
+            problem = f"不够随机（估计熵不足{MIN_SECRET_BITS}位）"
         raise RuntimeError(
             f"生产模式（GONGKAI_ENV=production）下环境变量 GONGKAI_SECRET_KEY {problem}，"
             "拒绝启动。请设置一个随机密钥，例如："
@@ -126,6 +151,7 @@ BLUEPRINTS = (
     "views.api_tokens",
     "views.portal",
     "views.portal_queue",
+    "views.security_audit",
 )
 
 
@@ -146,7 +172,13 @@ def _register_errors(app: Flask) -> None:
     from views.api.blueprint import is_api_path, server_error, status_response
 
     def page(status: int, message: str) -> Any:
-        """The error page; under /api/ (even where no route matched) the JSON error."""
+        """The error page; under /api/ (even where no route matched) the JSON error.
+
+        A refusal (403) is written to the security log first (ASVS V7.2.2)."""
+        if status == 403:
+            from views.security import log
+
+            log("access_denied", detail={"path": request.path[:200], "method": request.method})
         if is_api_path():
             return status_response(status, message)
         return render_template("error.html", status=status, message=message), status

@@ -34,6 +34,9 @@ SMTP_PORT = "GONGKAI_SMTP_PORT"
 SMTP_FROM = "GONGKAI_SMTP_FROM"
 #: How long an SQLite write waits for another writer's lock (ms; default 10000).
 SQLITE_BUSY_MS = "GONGKAI_SQLITE_BUSY_MS"
+#: ``1``: administrators and approvers must sign in with a TOTP code; ``0``: optional
+#: for everyone. Unset: required in production, optional elsewhere (demo, tests).
+REQUIRE_2FA = "GONGKAI_REQUIRE_2FA"
 #: The password ``create-user`` uses instead of prompting (scripts, the demo).
 PASSWORD = "GONGKAI_PASSWORD"
 
@@ -64,6 +67,11 @@ def secure_cookies() -> bool:
 
 def behind_proxy() -> bool:
     return _flag(BEHIND_PROXY)
+
+
+def require_two_factor() -> bool:
+    value = _get(REQUIRE_2FA)
+    return production_mode() if value == "" else value == "1"
 
 
 def pdf_font() -> str:

@@ -12,6 +12,7 @@ from models.portal import PortalSubmission
 from models.report import PublishedReport
 from models.report_draft import PublishedReportPdf, ReportDraft
 from models.request import Request, RequestFacts, TrackingCounter
+from models.security import RateHit, SecurityLogEntry
 from models.transfer import RequestTransfer
 from models.user import User, UserRole
 
@@ -31,10 +32,12 @@ __all__ = [
     "PortalSubmission",
     "PublishedReport",
     "PublishedReportPdf",
+    "RateHit",
     "ReportDraft",
     "Request",
     "RequestFacts",
     "RequestTransfer",
+    "SecurityLogEntry",
     "TrackingCounter",
     "User",
     "UserRole",

@@ -19,6 +19,7 @@ from models.challenge import Challenge
 from models.report import PublishedReport
 from models.report_draft import PublishedReportPdf
 from models.request import Request
+from models.security import SecurityLogEntry
 from models.user import User
 
 
@@ -69,7 +70,12 @@ class ChallengeEvent(EventColumns, Base):
 
 
 #: Row classes that may only ever be inserted (the logs and what was published).
-APPEND_ONLY: tuple[type, ...] = (EventColumns, PublishedReport, PublishedReportPdf)
+APPEND_ONLY: tuple[type, ...] = (
+    EventColumns,
+    PublishedReport,
+    PublishedReportPdf,
+    SecurityLogEntry,
+)
 
 
 @event.listens_for(Session, "before_flush")

@@ -25,6 +25,13 @@ class User(Base):
     #: Where deadline reminders go (workflow.requests.reminder_mail); None = in-app only.
     email: Mapped[str | None] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Set when an admin chose the password: the owner must replace it at the next login
+    #: (the admin knows it, so it proves nothing about who signs in).
+    must_change_password: Mapped[bool] = mapped_column(default=False)
+    #: Base32 TOTP secret once two-factor sign-in is set up (``workflow.admin.accounts``).
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    #: The time step of the last code accepted (a code is good for one sign-in only).
+    totp_last_step: Mapped[int | None]
 
     agency: Mapped[Agency] = relationship()
     role_rows: Mapped[list[UserRole]] = relationship(

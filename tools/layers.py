@@ -75,6 +75,8 @@ DATABASE_MODULES = frozenset(
         "workflow.requests.lapse_queue",
         "workflow.requests.reminders",
         "workflow.requests.reminder_mail",
+        "workflow.store.rate_limits",
+        "workflow.admin.security_log",
     }
 )
 

@@ -38,11 +38,13 @@ from views.auth import end_sessions
 from views.common import Refused, local_time, perform, signed_in_user
 from views.database import db
 from views.forms import PayloadForm, submit_form
+from views.rate_limits import client_address, login_limits
+from views.security import log
 from workflow.admin import operations as admin_ops
 from workflow.admin.operations import DAY_KINDS
 from workflow.catalog.roles import ROLES
 from workflow.kernel.actor import local_today
-from workflow.kernel.errors import NotFound
+from workflow.kernel.errors import NotFound, ValidationError
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -53,7 +55,10 @@ KIND_LABELS: dict[bool, str] = dict(DAY_KINDS.values())
 #: The single-day form shares the calendar page with the year form (both have a "note").
 OVERRIDE_PREFIX = "override"
 _ROLE_CHOICES = [SelectChoice(r.code, r.label) for r in ROLES]
-_PASSWORD_HELP = f"至少{admin_ops.MIN_PASSWORD}位；请通过安全方式告知本人，并提醒其妥善保管"
+_PASSWORD_HELP = (
+    f"至少{admin_ops.MIN_PASSWORD}位，不能是常见密码或用户名；请通过安全方式告知本人，"
+    "本人首次登录时须改为自己的密码"
+)
 
 
 @bp.before_request
@@ -120,14 +125,25 @@ class UserForm(AdminForm):
     password, confirm = _password_fields("初始密码")
 
 
+def _admin_password_field() -> PasswordField:
+    """The admin's own password, asked again before a sensitive change (ASVS V3.7.1)."""
+    return PasswordField(
+        "您的登录密码",
+        description="修改他人角色或密码前，请再次输入您自己的密码",
+        render_kw={"autocomplete": "current-password", "maxlength": admin_ops.MAX_PASSWORD},
+    )
+
+
 class RolesForm(AdminForm):
-    payload_names = ("roles",)
+    payload_names = ("roles", "admin_password")
     roles = _roles_field()
+    admin_password = _admin_password_field()
 
 
 class PasswordForm(AdminForm):
-    payload_names = ("password", "confirm")
+    payload_names = ("password", "confirm", "admin_password")
     password, confirm = _password_fields("新密码")
+    admin_password = _admin_password_field()
 
 
 class ActiveForm(AdminForm):
@@ -326,7 +342,13 @@ def user_roles(user_id: int) -> Response | tuple[str, int]:
     me, user = signed_in_user(), _account(user_id)
     form = RolesForm()
     roles = form.ticked("roles")
-    if _saved(form, lambda: admin_ops.set_user_roles(db(), user, roles, by=me)) is None:
+    password = form.raw()["admin_password"]
+
+    def change() -> User:
+        _confirmed(me, password, "roles_changed", user)
+        return admin_ops.set_user_roles(db(), user, roles, by=me)
+
+    if _saved(form, change) is None:
         return _user_page(user, roles_form=form, status=400)
     flash(f"已更新 {user.username} 的角色：{'、'.join(admin_ops.role_labels(roles))}", "success")
     return redirect(url_for(".user_detail", user_id=user.id))
@@ -334,7 +356,7 @@ def user_roles(user_id: int) -> Response | tuple[str, int]:
 
 @bp.post(f"/users/<int(max={MAX_ID}):user_id>/active")
 def user_active(user_id: int) -> Response | tuple[str, int]:
-    """Allow or stop sign-in; a stopped account's open sessions end at their next request."""
+    """Allow or stop sign-in; stopping ends every open session of the account at once."""
     me, user = signed_in_user(), _account(user_id)
     form = ActiveForm()
     wanted = request.form.get("active")
@@ -365,11 +387,24 @@ def user_password(user_id: int) -> Response | tuple[str, int]:
 
 def _reset_and_sign_out(user: User, raw: dict[str, str], me: User) -> User:
     """A reset password also ends the account's sessions (someone may know the old one)."""
+    _confirmed(me, raw["admin_password"], "password_reset", user)
     changed = admin_ops.reset_password(
         db(), user, raw["password"], confirmation=raw["confirm"], by=me
     )
     end_sessions(user.id)
     return changed
+
+
+def _confirmed(me: User, password: str, what: str, user: User) -> bool:
+    """The admin's password, checked again; a wrong one is logged and counts as a failed
+    login (a borrowed session must not become a way to guess it)."""
+    try:
+        admin_ops.confirm_admin_password(me, password)
+    except ValidationError:
+        login_limits().failed(me.username, client_address())
+        log("reauth_failed", subject=me, detail={"operation": what, "account": user.username})
+        raise
+    return True
 
 
 # --------------------------------------------------------------------------- agencies

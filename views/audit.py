@@ -31,6 +31,7 @@ from views.access import MAX_ID, load_request_for, require_roles, visible_agency
 from views.common import positive_int, signed_in_user
 from views.database import db
 from views.presenters import EventLine, timeline
+from views.security import personal_data
 from workflow.challenges.operations import challenge_history
 from workflow.challenges.spec import CHALLENGES, ChallengeState
 from workflow.kernel.csv_safe import write_csv
@@ -271,6 +272,7 @@ def home() -> str:
 @bp.get(f"/audit/requests/<int(max={MAX_ID}):request_id>")
 def request_log(request_id: int) -> str:
     req = load_request_for(signed_in_user(), request_id, write=False)
+    personal_data("personal_data_viewed", [req.id], "audit")
     return render_template("audit/request.html", req=req, lines=request_lines(req))
 
 
@@ -299,6 +301,7 @@ def export() -> Response:
         req = load_request_for(signed_in_user(), request_id, write=False)
         lines: Iterator[AuditLine] = iter(request_lines(req))
         name = f"audit-request-{req.tracking_no}"
+        personal_data("personal_data_exported", [req.id], "audit.csv")
     elif user_id is not None:
         user = _visible_user(user_id)
         lines = _all_user_lines(user)

@@ -8,6 +8,8 @@ as the uploading admin's import of this file (``ImportSource``).
 
 from __future__ import annotations
 
+import hashlib
+
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
@@ -18,6 +20,7 @@ from wtforms import BooleanField
 from jobs.tasks import LEDGER_IMPORT, nightly_result, start_ledger_import
 from views.access import require_roles
 from views.job_pages import CancelForm, stop_job, visible_job
+from views.security import log
 from workflow.ledger.reader import LEDGER_COLUMNS, template_csv_bytes, template_xlsx_bytes
 
 bp = Blueprint("imports", __name__)
@@ -52,6 +55,16 @@ def ledger_upload() -> ResponseReturnValue:
         else:
             name = request.files["file"].filename or "ledger"
             job_id = start_ledger_import(data, name, current_user, bool(form.dry_run.data))
+            log(
+                "ledger_imported",
+                detail={
+                    "job": job_id,
+                    "file": name,
+                    "bytes": len(data),
+                    "sha256": hashlib.sha256(data).hexdigest(),
+                    "dry_run": bool(form.dry_run.data),
+                },
+            )
             return redirect(url_for(".job", job_id=job_id), 303)
     elif request.method == "POST":
         status = 400

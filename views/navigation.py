@@ -58,6 +58,12 @@ NAV: tuple[NavItem, ...] = (
         also=("admin.", "api_tokens."),
     ),
     NavItem("审计", "audit.home", frozenset({"admin", "approver", "viewer"}), also=("audit.",)),
+    NavItem(
+        "安全日志",
+        "security_audit.log_page",
+        frozenset({"admin", "security_auditor"}),
+        also=("security_audit.",),
+    ),
 )
 
 

@@ -2,7 +2,9 @@
 
 Handlers parse, call one ``workflow.online.portal`` operation and commit once, like the staff
 pages. Abuse is bounded without accounts: submissions and failed status look-ups are
-counted per address in a sliding window (``views.auth.LoginThrottle``, per process), and
+counted per address in a sliding window (``workflow.store.rate_limits``, shared by every
+worker and machine through the database or Redis), failed look-ups also per application
+number (so many addresses cannot take turns guessing one number's 查询码), and
 a honeypot field that people never see (but form-filling robots do) refuses the form.
 Every form carries the CSRF token (checked app-wide before any view runs); the 查询码
 travels in a POST body, never in a URL.
@@ -31,11 +33,11 @@ from wtforms import PasswordField, StringField
 
 from models import Agency
 from views.access import MAX_ID
-from views.auth import LoginThrottle
 from views.common import Refused, perform, perform_and_flash, utc_now
 from views.database import db
 from views.forms import PayloadForm, apply_errors, build_form, submit_form
 from views.notices import pdf_response
+from views.rate_limits import client_address, counters
 from workflow.kernel.errors import NotFound, ValidationError
 from workflow.online.follow_up import answer_supplement, check_code, open_notice, status, withdraw
 from workflow.online.portal import PORTAL_FIELDS, WRONG_CODE, submit
@@ -58,18 +60,16 @@ class StatusForm(FlaskForm):
     code = PasswordField("查询码", render_kw={"maxlength": 32, "autocomplete": "off"})
 
 
-def _throttle(name: str, setting: str, default: int, window: float) -> LoginThrottle:
-    """One throttle per app and purpose (tests never share counts)."""
-    key = f"portal_throttle_{name}"
-    found = current_app.extensions.get(key)
-    if found is None:
-        found = LoginThrottle(int(current_app.config.get(setting, default)), window)
-        current_app.extensions[key] = found
-    return found
+#: Windows of the two limits, in seconds.
+SUBMIT_WINDOW = 3600
+LOOKUP_WINDOW = 15 * 60
 
 
-def _wait_message(throttle: LoginThrottle, key: tuple[str, str], what: str) -> str | None:
-    wait = throttle.wait_seconds(key)
+def _wait_message(
+    scope: str, key: str, setting: str, default: int, window: float, what: str
+) -> str | None:
+    limit = int(current_app.config.get(setting, default))
+    wait = counters().wait(scope, key, limit, window)
     return f"{what}过于频繁，请{max(1, math.ceil(wait / 60))}分钟后再试" if wait > 0 else None
 
 
@@ -97,9 +97,10 @@ def apply(code: str) -> str | tuple[str, int]:
     form = _form()
     if request.method == "GET":
         return render_template("portal/apply.html", agency=agency, form=form, honeypot=HONEYPOT)
-    throttle = _throttle("apply", "PORTAL_MAX_SUBMISSIONS", MAX_SUBMISSIONS, 3600)
-    key = ("apply", request.remote_addr or "-")
-    refusal = _wait_message(throttle, key, "提交")
+    address = client_address()
+    refusal = _wait_message(
+        "portal-apply", address, "PORTAL_MAX_SUBMISSIONS", MAX_SUBMISSIONS, SUBMIT_WINDOW, "提交"
+    )
     if request.form.get(HONEYPOT):
         refusal = "提交未被接受，请勿填写隐藏的字段"
     if refusal is not None:
@@ -110,7 +111,7 @@ def apply(code: str) -> str | tuple[str, int]:
     if done is None:
         page = render_template("portal/apply.html", agency=agency, form=form, honeypot=HONEYPOT)
         return page, status
-    throttle.failed(key)  # counts submissions, not failures
+    counters().hit("portal-apply", address, SUBMIT_WINDOW)  # counts submissions
     return render_template("portal/submitted.html", agency=agency, done=done)
 
 
@@ -126,9 +127,15 @@ def status_page() -> str | tuple[str, int]:
         granted = _granted()
         found = status(db(), granted) if granted is not None else None
         return render_template("portal/status.html", form=form, found=found, error=None)
-    throttle = _throttle("status", "PORTAL_MAX_LOOKUPS", MAX_LOOKUPS, 15 * 60)
-    key = ("status", request.remote_addr or "-")
-    error = _wait_message(throttle, key, "查询")
+    address = client_address()
+    # The number as typed, cut: it only keys a counter (hashed), it is never stored.
+    number = request.form.get("number", "").strip().upper()[:32]
+    limits = (("portal-status", address), ("portal-status-number", number))
+    error = None
+    for scope, key in limits:
+        error = error or _wait_message(
+            scope, key, "PORTAL_MAX_LOOKUPS", MAX_LOOKUPS, LOOKUP_WINDOW, "查询"
+        )
     found = None
     if error is None:
         try:
@@ -136,7 +143,8 @@ def status_page() -> str | tuple[str, int]:
                 db(), request.form.get("number", ""), request.form.get("code", "")
             )
         except ValidationError:
-            throttle.failed(key)
+            for scope, key in limits:
+                counters().hit(scope, key, LOOKUP_WINDOW)
             error = WRONG_CODE
         else:
             session[GRANT] = {"id": submission_id, "at": time.time()}
@@ -162,12 +170,12 @@ def answer_supplement_page() -> Response:
     """The applicant's 补正, in words, received today."""
     granted = _require_grant()
     text = request.form.get("note", "")
-    perform_and_flash(
-        lambda: (answer_supplement(db(), granted, text, utc_now()), "补正材料已提交，机关已收到")[
-            1
-        ],
-        refused="补正未提交：",
-    )
+
+    def answer() -> str:
+        answer_supplement(db(), granted, text, utc_now())
+        return "补正材料已提交，机关已收到"
+
+    perform_and_flash(answer, refused="补正未提交：")
     return redirect(url_for("portal.status_page"), 303)
 
 

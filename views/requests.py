@@ -41,6 +41,7 @@ from views.presenters import (
     submitted_text,
     timeline,
 )
+from views.security import personal_data
 from workflow.catalog.applicants import APPLICANT_KINDS, KIND_BY_CODE
 from workflow.catalog.channels import CHANNEL_BY_CODE, CHANNELS
 from workflow.catalog.outcomes import GROUPS, OUTCOME_BY_CODE, OUTCOMES
@@ -152,6 +153,7 @@ def list_requests() -> str:
         .distinct()
         .order_by(User.display_name)
     )
+    personal_data("personal_data_viewed", [r.id for r in found], "list")
     return render_template(
         "requests/list.html",
         rows=rows,
@@ -237,6 +239,7 @@ def export_csv() -> Response:
                 req.agency.name,
             )
         )
+    personal_data("personal_data_exported", [r.id for r in found], "requests.csv")
     return Response(
         write_csv(rows, EXPORT_HEADER),
         mimetype="text/csv",
@@ -310,8 +313,7 @@ def detail(request_id: int) -> str:
                 req.state, req.received_on, events, me.roles, today, deadlines
             )
         ]
-    # Imported here: views.challenges builds on this module's presenters (import cycle).
-
+    personal_data("personal_data_viewed", [req.id], "detail")
     return render_template(
         "requests/detail.html",
         challenge_panel=case_panel(session, req, events, me, today),

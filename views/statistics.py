@@ -21,6 +21,7 @@ from models import Agency, Challenge, Request
 from views.access import visible_agency_ids
 from views.common import perform_and_flash, utc_now
 from views.database import db
+from views.security import log
 from views.selection import parse_selection
 from workflow.annual_report.archive import frozen_pdf
 from workflow.annual_report.publishing import (
@@ -96,6 +97,7 @@ def publish_view() -> Response:
     if not form.validate_on_submit():
         raise DomainError("表单已过期，请刷新后重试")
     session = db()
+    done: dict[str, object] = {}
 
     def operation() -> str:
         report = publish(
@@ -109,12 +111,14 @@ def publish_view() -> Response:
         )
         frozen = frozen_pdf(session, report)
         assert frozen is not None  # publish froze it, with render given
+        done.update(report_id=report.id, year=sel.year, content_hash=report.content_hash)
         return (
             f"{sel.year}年度统计已发布：数字哈希 {report.content_hash[:16]}…，"
             f"报告PDF哈希 {frozen.pdf_hash[:16]}…"
         )
 
-    perform_and_flash(operation, conflict=f"{sel.year}年度统计刚刚已由他人发布")
+    if perform_and_flash(operation, conflict=f"{sel.year}年度统计刚刚已由他人发布"):
+        log("report_published", detail={**done, "scope": sel.args()})
     return redirect(url_for(".page", **sel.args()))
 
 

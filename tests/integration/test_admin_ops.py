@@ -64,25 +64,27 @@ def test_create_user_reports_every_problem_at_once(session, users) -> None:
     assert "已存在" in err.field_errors["username"]  # case-insensitive
     assert "不存在" in err.field_errors["agency"]
     assert "至少选择一个角色" in err.field_errors["roles"]
-    assert "至少8位" in err.field_errors["password"]
+    assert "至少12位" in err.field_errors["password"]
     mismatch = refused(
         lambda: admin_ops.create_user(
-            session, "clerk", "", "test-agency", ["viewer"], "long-enough", confirmation="x"
+            session, "clerk", "", "test-agency", ["viewer"], "long-enough-pw", confirmation="x"
         )
     )
     assert set(mismatch.field_errors) == {"confirm"}
     unknown = refused(
-        lambda: admin_ops.create_user(session, "clerk", "", "test-agency", ["boss"], "long-enough")
+        lambda: admin_ops.create_user(
+            session, "clerk", "", "test-agency", ["boss"], "long-enough-pw"
+        )
     )
     assert "boss" in unknown.field_errors["roles"]
 
 
 def test_created_user_can_sign_in_with_the_password(session, agency) -> None:
     user = admin_ops.create_user(
-        session, "clerk", "张三", "test-agency", ["registrar", "handler"], "long-enough"
+        session, "clerk", "张三", "test-agency", ["registrar", "handler"], "long-enough-pw"
     )
     session.commit()
-    assert user.check_password("long-enough") and user.roles == {"registrar", "handler"}
+    assert user.check_password("long-enough-pw") and user.roles == {"registrar", "handler"}
     assert user.display_name == "张三" and user.active
 
 
@@ -95,7 +97,7 @@ def test_scope_of_user_management(session, branch) -> None:
     assert admin_ops.load_managed_user(session, unit_clerk.id, boss) is unit_clerk
     outside = refused(
         lambda: admin_ops.create_user(
-            session, "clerk", "", "test-agency", ["viewer"], "long-enough", by=boss
+            session, "clerk", "", "test-agency", ["viewer"], "long-enough-pw", by=boss
         )
     )
     assert "不存在" in outside.field_errors["agency"]
@@ -115,7 +117,7 @@ def test_an_admin_cannot_lock_themself_out(session, users) -> None:
 def test_reset_password(session, users) -> None:
     clerk = users["registrar"]
     err = refused(lambda: admin_ops.reset_password(session, clerk, "short"))
-    assert "至少8位" in err.field_errors["password"]
+    assert "至少12位" in err.field_errors["password"]
     admin_ops.reset_password(session, clerk, "brand-new-pw", confirmation="brand-new-pw")
     assert clerk.check_password("brand-new-pw")
 

@@ -77,6 +77,10 @@ EXPECTATIONS: dict[str, dict[str, Expectation]] = {
     "auth.login": both(EVERYONE),
     "auth.logout": post(EVERYONE),
     "auth.change_password": both(STAFF),
+    "auth.second_factor": both(EVERYONE),
+    "auth.sessions": both(STAFF),
+    "auth.two_factor_page": both(STAFF),
+    "security_audit.log_page": get({"admin", "other"}),
     # Infrastructure: no personal data, no figures; /metrics answers the local machine only
     # (the test client is local).
     "health.healthz": get(EVERYONE),
@@ -196,7 +200,7 @@ def test_every_route_has_an_expectation() -> None:
 
 
 #: Routes whose success *is* the way to the login page.
-LANDS_ON_LOGIN = frozenset({"auth.logout"})
+LANDS_ON_LOGIN = frozenset({"auth.logout", "auth.second_factor"})
 
 
 def is_login_redirect(response) -> bool:

@@ -115,3 +115,24 @@ def test_a_big_ledger_is_taken_and_the_row_limit_explained(
     assert "本文件有2行" in page.text and count(session) == 0
     monkeypatch.setattr(tasks, "MAX_ROWS", 200_000)
     assert "已导入 2 行" in upload(client, GOOD.encode()).text
+
+
+def test_an_upload_is_in_the_security_log_and_its_events_name_the_uploader(
+    client, session, users
+) -> None:
+    """Issue 15 item 8 / the review's V1: imported events named another user."""
+    import hashlib
+
+    from models import Event, SecurityLogEntry
+
+    login(client, "admin")
+    upload(client, GOOD.encode(), name="台账.csv")
+    session.expire_all()
+    [entry] = session.scalars(
+        select(SecurityLogEntry).where(SecurityLogEntry.kind == "ledger_imported")
+    )
+    assert entry.actor_id == users["admin"].id
+    assert entry.detail["sha256"] == hashlib.sha256(GOOD.encode()).hexdigest()
+    assert entry.detail["file"] == "台账.csv" and entry.detail["dry_run"] is False
+    actors = set(session.scalars(select(Event.actor_id)))
+    assert actors == {users["admin"].id}

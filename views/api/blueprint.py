@@ -22,6 +22,8 @@ from werkzeug.wrappers import Response
 from models import Agency, User
 from views.common import Refused, perform
 from views.database import db
+from views.rate_limits import client_address, counters
+from views.security import log
 from workflow.kernel.errors import DomainError, GuardError, PermissionDenied, ValidationError
 from workflow.kernel.guards import role_refusal
 from workflow.online.input import FIX, GENERAL, api_names
@@ -39,6 +41,11 @@ MAX_DEPTH = 16
 #: client, still sending, can read the answer instead of a reset connection (what a
 #: proxy's lingering close does); a bigger one is cut off.
 MAX_DRAIN = 16 * 1024 * 1024
+#: Failed token checks allowed per client address in ``BAD_TOKEN_WINDOW`` seconds
+#: (default of ``API_MAX_BAD_TOKENS``), counted in the shared store: guessing tokens
+#: gets nowhere, and no worker or machine counts on its own.
+MAX_BAD_TOKENS = 20
+BAD_TOKEN_WINDOW = 15 * 60
 #: Endpoints answered without a token.
 PUBLIC = frozenset({"api.openapi"})
 
@@ -53,6 +60,7 @@ HTTP_MESSAGES = {
     413: f"请求体过大（不能超过 {MAX_BODY // 1024} KB）",
     415: "请求体须为 JSON（Content-Type: application/json）",
     422: FIX,
+    429: "无效令牌的尝试过多，请稍后再试",
     500: "系统内部错误，操作未保存。请稍后重试或联系管理员。",
 }
 
@@ -184,12 +192,18 @@ def _authenticate() -> None:
         raise _too_large()
     if request.endpoint in PUBLIC:
         return
+    address = client_address()
+    limit = int(current_app.config.get("API_MAX_BAD_TOKENS", MAX_BAD_TOKENS))
+    if counters().wait("api-bad-token", address, limit, BAD_TOKEN_WINDOW) > 0:
+        raise ApiRefusal(429)
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiRefusal(401)
     user = authenticate(db(), token.strip(), now())
     if user is None:
         db().rollback()
+        counters().hit("api-bad-token", address, BAD_TOKEN_WINDOW)
+        log("access_denied", detail={"path": request.path[:200], "reason": "bad_token"})
         raise ApiRefusal(401, "令牌无效、已撤销，或其用户已停用")
     db().commit()  # the token's last use, if it moved
     g.api_user = user

@@ -19,11 +19,14 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from models import Agency, CalendarOverride, CalendarYear, User
+from models import Agency, CalendarOverride, CalendarYear, LoginSession, User
 from models.base import utcnow
+from settings import production_mode
+from workflow.admin import passwords, security_log
+from workflow.admin.passwords import password_problem
 from workflow.catalog.roles import ROLE_BY_CODE, ROLE_CODES
 from workflow.kernel.calendar import DEFAULT_CALENDAR
 from workflow.kernel.errors import LineErrors, NotFound, PermissionDenied, ValidationError
@@ -33,10 +36,14 @@ from workflow.store.calendar import load_calendar
 
 AGENCY_CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 USERNAME = re.compile(r"^[A-Za-z0-9_.-]{2,64}$")
-MIN_PASSWORD = 8
-#: The login form accepts at most this many characters, so a longer password could never
-#: be typed in again.
-MAX_PASSWORD = 256
+#: The password rules live in ``workflow.admin.passwords``; the forms read them here.
+MIN_PASSWORD = passwords.MIN_PASSWORD
+MAX_PASSWORD = passwords.MAX_PASSWORD
+#: Roles that act on cases (sign replies, record challenges) or review the administrator:
+#: an administrator may not give them to themself (三权分立, docs/domain-trust-accounts.md).
+SELF_GRANT_FORBIDDEN = frozenset({"approver", "legal", "security_auditor"})
+#: Held together these would let one person change accounts and review those changes.
+EXCLUSIVE_ROLES = frozenset({"admin", "security_auditor"})
 MAX_AGENCY_NAME = 200
 MAX_DISPLAY_NAME = 100
 MAX_OVERRIDE_NOTE = 100
@@ -156,6 +163,13 @@ def create_agency(
     agency = Agency(code=code, name=clean_name, parent=parent)
     session.add(agency)
     session.flush()
+    security_log.record(
+        session,
+        "agency_created",
+        actor=by,
+        agency_id=agency.id,
+        detail={"after": {"code": code, "name": clean_name, "parent": parent_code or ""}},
+    )
     return agency
 
 
@@ -171,24 +185,49 @@ def validate_username(username: str) -> str:
     return username
 
 
-def _password_errors(password: str, confirmation: str | None) -> dict[str, str]:
-    """Length rules, and the second entry when the form asked for one."""
-    if len(password) < MIN_PASSWORD:
-        return {"password": f"密码至少{MIN_PASSWORD}位"}
-    if len(password) > MAX_PASSWORD:
-        return {"password": f"密码不能超过{MAX_PASSWORD}位"}
+def _password_errors(password: str, confirmation: str | None, username: str = "") -> dict[str, str]:
+    """The rules of ``workflow.admin.passwords``, and the second entry when asked for."""
+    from workflow.admin.demo import DEMO_PASSWORD  # the demo module imports this one
+
+    forbidden = DEMO_PASSWORD if production_mode() else ""
+    problem = password_problem(password, username, forbidden=forbidden)
+    if problem:
+        return {"password": problem}
     if confirmation is not None and confirmation != password:
         return {"confirm": "两次输入的密码不一致"}
     return {}
 
 
-def _role_errors(roles: Collection[str]) -> dict[str, str]:
+def _role_errors(
+    roles: Collection[str], user: User | None = None, by: User | None = None
+) -> dict[str, str]:
+    """Known roles, at least one, and separation of duties (三权分立)."""
     unknown = sorted(set(roles) - set(ROLE_CODES))
     if unknown:
         return {"roles": "未知角色：" + "、".join(unknown)}
     if not roles:
         return {"roles": "请至少选择一个角色"}
+    if set(roles) >= EXCLUSIVE_ROLES:
+        return {"roles": "安全审计员不能兼任管理员（系统管理与安全审计须分由不同人员担任）"}
+    if user is not None and _is_self(user, by):
+        gained = (set(roles) - user.roles) & SELF_GRANT_FORBIDDEN
+        if gained:
+            names = "、".join(role_labels(gained))
+            return {"roles": f"不能给自己授予{names}角色，请由其他管理员操作"}
     return {}
+
+
+def confirm_admin_password(by: User, password: str) -> None:
+    """A sensitive change (another's password, roles) needs the admin's password again
+    (ASVS V3.7.1): a session left open or stolen is not enough."""
+    if not by.check_password(password):
+        raise ValidationError(FIX_FIELDS, {"admin_password": "您的登录密码不正确"})
+
+
+def end_all_sessions(session: Session, user: User) -> int:
+    """Delete every server-side session of the account (deactivation, reset by admin)."""
+    result = session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def create_user(
@@ -227,14 +266,23 @@ def create_user(
         # Outside the admin's branch reads as "does not exist": no probing of codes.
         errors["agency"] = f"机关“{agency_code}”不存在" if agency_code else "请选择所属机关"
     errors.update(_role_errors(roles))
-    errors.update(_password_errors(password, confirmation))
+    errors.update(_password_errors(password, confirmation, username))
     _refuse(errors)
     assert agency is not None  # _refuse raised otherwise
     user = User(username=username, display_name=name, agency=agency)
     user.set_password(password)
     user.set_roles(set(roles))
+    # The admin chose (and knows) the password: its owner replaces it at first login.
+    user.must_change_password = by is not None
     session.add(user)
     session.flush()
+    security_log.record(
+        session,
+        "user_created",
+        actor=by,
+        subject=user,
+        detail={"after": {"username": username, "agency": agency.code, "roles": sorted(roles)}},
+    )
     return user
 
 
@@ -245,22 +293,44 @@ def _is_self(user: User, by: User | None) -> bool:
 def set_user_roles(
     session: Session, user: User, roles: Collection[str], *, by: User | None = None
 ) -> User:
-    """Replace the account's roles; an admin cannot drop their own admin role."""
-    errors = _role_errors(roles)
+    """Replace the account's roles; an admin cannot drop their own admin role, nor give
+    themself a role of :data:`SELF_GRANT_FORBIDDEN`."""
+    errors = _role_errors(roles, user, by)
     if not errors and _is_self(user, by) and "admin" in user.roles and "admin" not in roles:
         errors["roles"] = "不能取消自己的管理员角色，请由其他管理员操作"
     _refuse(errors)
+    before = sorted(user.roles)
     user.set_roles(set(roles))
     session.flush()
+    security_log.record(
+        session,
+        "roles_changed",
+        actor=by,
+        subject=user,
+        detail={"before": before, "after": sorted(set(roles))},
+    )
     return user
 
 
 def set_user_active(session: Session, user: User, active: bool, *, by: User | None = None) -> User:
-    """Enable or disable sign-in; a disabled account keeps its history (events name it)."""
+    """Enable or disable sign-in; a disabled account keeps its history (events name it).
+
+    Disabling ends every session of the account at once, so that reactivating it later
+    cannot revive a cookie copied before (the security review's V12).
+    """
     if not active and _is_self(user, by):
         raise ValidationError("不能停用自己的账号，请由其他管理员操作")
+    before = user.active
     user.active = active
+    ended = 0 if active else end_all_sessions(session, user)
     session.flush()
+    security_log.record(
+        session,
+        "activated" if active else "deactivated",
+        actor=by,
+        subject=user,
+        detail={"before": before, "after": active, "sessions_ended": ended},
+    )
     return user
 
 
@@ -272,11 +342,18 @@ def reset_password(
     confirmation: str | None = None,
     by: User | None = None,
 ) -> User:
-    """Set a new password chosen by the admin (only its scrypt hash is stored)."""
-    del by  # scope was checked when the account was loaded; kept for a uniform signature
-    _refuse(_password_errors(password, confirmation))
+    """Set a new password: one's own (``by`` is the user) or, chosen by an admin or the
+    operator, another's, which its owner must then change at the next login (the admin
+    knows it). Only the scrypt hash is stored; the log records who, never the password.
+    """
+    _refuse(_password_errors(password, confirmation, user.username))
     user.set_password(password)
+    own = _is_self(user, by)
+    user.must_change_password = not own
     session.flush()
+    security_log.record(
+        session, "password_changed" if own else "password_reset", actor=by, subject=user
+    )
     return user
 
 
@@ -334,12 +411,23 @@ def add_calendar_override(
         is_workday = DAY_KINDS[is_workday][0]
     text = _clean_note(note, "note", MAX_OVERRIDE_NOTE)
     row = session.get(CalendarOverride, parsed)
+    before = None if row is None else {"is_workday": row.is_workday, "note": row.note}
     if row is None:
         row = CalendarOverride(day=parsed)
         session.add(row)
     row.is_workday = is_workday
     row.note = text
     calendar_changed(session)
+    security_log.record(
+        session,
+        "calendar_changed",
+        actor=by,
+        detail={
+            "day": parsed.isoformat(),
+            "before": before,
+            "after": {"is_workday": is_workday, "note": text},
+        },
+    )
     return row
 
 
@@ -349,8 +437,15 @@ def remove_calendar_override(session: Session, day: date | str, *, by: User | No
     row = session.get(CalendarOverride, _parse_day(day, "day"))
     if row is None:
         raise NotFound("该日期没有调整记录")
+    before = {"is_workday": row.is_workday, "note": row.note}
     session.delete(row)
     calendar_changed(session)
+    security_log.record(
+        session,
+        "calendar_deleted",
+        actor=by,
+        detail={"day": row.day.isoformat(), "before": before, "after": None},
+    )
 
 
 def calendar_changed(session: Session) -> int:
@@ -492,6 +587,7 @@ def enter_year_arrangement(
     if messages:
         raise LineErrors(messages)
     old = _year_overrides(session, number)
+    before = {r.day.isoformat(): r.is_workday for r in old}
     for row in old:
         session.delete(row)
     session.flush()
@@ -505,6 +601,17 @@ def enter_year_arrangement(
     marker.entered_at = utcnow()
     session.add(marker)
     calendar_changed(session)
+    security_log.record(
+        session,
+        "calendar_year_entered",
+        actor=by,
+        detail={
+            "year": number,
+            "note": text,
+            "before": before,
+            "after": {d.isoformat(): w for d, w in sorted(overrides.items())},
+        },
+    )
     return ArrangementSummary(
         year=number,
         holidays=sum(1 for w in overrides.values() if not w),
@@ -597,3 +704,12 @@ def role_labels(roles: Iterable[str]) -> list[str]:
     held = set(roles)
     known = [r.label for r in ROLE_BY_CODE.values() if r.code in held]
     return known + sorted(held - set(ROLE_BY_CODE))
+
+
+def set_two_factor(session: Session, user: User, secret: str | None, step: int | None) -> None:
+    """Switch the account's TOTP on (with the secret its first code confirmed, and that
+    code's step, used up) or off (``None``); the user acts on their own account only."""
+    user.totp_secret, user.totp_last_step = secret, step
+    session.flush()
+    kind = "totp_enabled" if secret else "totp_disabled"
+    security_log.record(session, kind, actor=user, subject=user)

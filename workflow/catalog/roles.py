@@ -19,6 +19,11 @@ ROLES: tuple[Role, ...] = (
     Role("legal", "法制员", "记录行政复议和行政诉讼案件及其结果"),
     Role("admin", "管理员", "用户、机关、工作日历和报告格式"),
     Role("viewer", "查阅人", "只读"),
+    Role(
+        "security_auditor",
+        "安全审计员",
+        "查阅安全日志（登录、账号变更、个人信息查阅），不能兼任管理员",
+    ),
 )
 ROLE_BY_CODE: dict[str, Role] = {r.code: r for r in ROLES}
 ROLE_CODES: tuple[str, ...] = tuple(ROLE_BY_CODE)

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from models import ApiToken, User
+from workflow.admin import security_log
 from workflow.admin.operations import load_managed_user, manageable_agencies
 from workflow.kernel.actor import naive_utc
 from workflow.kernel.errors import NotFound, ValidationError
@@ -65,6 +66,13 @@ def create_token(
     )
     session.add(row)
     session.flush()
+    security_log.record(
+        session,
+        "token_created",
+        actor=by,
+        subject=user,
+        detail={"token_id": row.id, "label": clean_label},
+    )
     return IssuedToken(row, token)
 
 
@@ -111,4 +119,7 @@ def revoke_token(session: Session, token_id: int, now: datetime, *, by: User | N
         row.revoked_at = naive_utc(now)
         row.revoked_by_id = by.id if by else None
         session.flush()
+        security_log.record(
+            session, "token_revoked", actor=by, subject=row.user, detail={"token_id": row.id}
+        )
     return row
