@@ -32,6 +32,10 @@ REDIS_URL = "GONGKAI_REDIS_URL"
 SMTP_HOST = "GONGKAI_SMTP_HOST"
 SMTP_PORT = "GONGKAI_SMTP_PORT"
 SMTP_FROM = "GONGKAI_SMTP_FROM"
+#: The digest of the event logs' hash chain: ``sha256`` (default) or ``sm3`` (密评).
+LOG_HASH = "GONGKAI_LOG_HASH"
+#: Days an effective date may lie before the day it is recorded without a reason.
+BACKDATE_DAYS = "GONGKAI_BACKDATE_DAYS"
 #: The password ``create-user`` uses instead of prompting (scripts, the demo).
 PASSWORD = "GONGKAI_PASSWORD"
 
@@ -87,3 +91,14 @@ def redis_url() -> str:
 def smtp() -> dict[str, str]:
     """The SMTP settings that are set, by variable name (read by the reminder mailer)."""
     return {name: _get(name) for name in (SMTP_HOST, SMTP_PORT, SMTP_FROM) if _get(name)}
+
+
+def log_hash() -> str:
+    """The chain's digest algorithm for new events; unknown names fall back to SHA-256."""
+    return _get(LOG_HASH).lower() or "sha256"
+
+
+def backdate_days() -> int:
+    """How far back an effective date may be recorded without a reason (default 7 days)."""
+    text = _get(BACKDATE_DAYS)
+    return int(text) if text.isascii() and text.isdigit() else 7
