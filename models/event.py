@@ -86,6 +86,16 @@ def chain_algorithm() -> str:
 #: Row classes that may only ever be inserted (the logs and what was published).
 APPEND_ONLY: tuple[type, ...] = (EventColumns, PublishedReport, PublishedReportPdf)
 
+#: The tables the application's database role may only read and append to
+#: (``models.db_roles``), with the columns it may still fill in once: a notice's service.
+APPEND_ONLY_TABLES: dict[str, tuple[str, ...]] = {
+    "events": (),
+    "challenge_events": (),
+    "published_reports": (),
+    "published_report_pdfs": (),
+    "notices": ("served_on", "served_by_id", "served_recorded_at"),
+}
+
 
 @event.listens_for(Session, "before_flush")
 def forbid_event_changes(session: Session, _context: object, _instances: object) -> None:
