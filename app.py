@@ -170,6 +170,10 @@ def _register_errors(app: Flask) -> None:
 
     @app.errorhandler(500)
     def internal_error(err: Exception) -> Any:
+        # A failed flush leaves the request's session unusable until rolled back, and the
+        # page's navigation reads the database (PendingRollbackError instead of a page).
+        if "db" in g:
+            g.db.rollback()
         if is_api_path():
             return server_error(err)
         return page(500, "系统内部错误，操作未保存。请稍后重试或联系管理员。")

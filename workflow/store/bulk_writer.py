@@ -221,14 +221,21 @@ def _serials(conn: Connection, agency_id: int, year: int, n: int) -> int:
         ),
         {"n": n, "agency": agency_id, "year": year},
     ).scalar()
-    if last is None:
+    if last is None:  # the year's first serial: create the row as ``next_serial`` does
         conn.execute(
             text(
-                "INSERT INTO tracking_counters (agency_id, year, last) VALUES (:agency, :year, :n)"
+                "INSERT INTO tracking_counters (agency_id, year, last) "
+                "VALUES (:agency, :year, 0) ON CONFLICT DO NOTHING"
+            ),
+            {"agency": agency_id, "year": year},
+        )
+        last = conn.execute(
+            text(
+                "UPDATE tracking_counters SET last = last + :n "
+                "WHERE agency_id = :agency AND year = :year RETURNING last"
             ),
             {"n": n, "agency": agency_id, "year": year},
-        )
-        last = n
+        ).scalar()
     return int(last) - n + 1
 
 
