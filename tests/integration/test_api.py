@@ -112,7 +112,8 @@ def test_the_served_document_is_valid_openapi_generated_from_the_spec(world) -> 
         "default": 20,
     }
     assert set(schemas["Registration"]["properties"]) == {f.name for f in INTAKE_FIELDS} | {
-        "agency"
+        "agency",
+        "backdate_reason",
     }
 
 
