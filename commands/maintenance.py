@@ -23,7 +23,7 @@ from pathlib import Path
 import click
 from sqlalchemy.engine import URL, make_url
 
-from models.db import database_url, make_engine
+from models.db import create_private, database_url, make_engine
 from models.db_roles import BadRoleName, grant_app_role
 from models.unit_of_work import unit_of_work
 from workflow.admin.log_check import verify_log
@@ -97,6 +97,7 @@ def backup(path: Path) -> None:
         raise click.ClickException(f"目录不存在：{path.parent}")
     url = _url()
     partial = _partial(path)
+    create_private(partial)  # mode 0600 before a byte of personal data is written
     try:
         if url.get_backend_name() == "sqlite":
             _sqlite_backup(_sqlite_file(url), partial)
@@ -189,7 +190,7 @@ def _sqlite_restore(backup_file: Path, target: Path) -> str:
     src = sqlite3.connect(f"file:{backup_file}?mode=ro", uri=True)
     try:
         revision = _check_sqlite(src, backup_file)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        create_private(target)
         dst = sqlite3.connect(target)
         try:
             dst.execute("PRAGMA busy_timeout=10000")

@@ -27,11 +27,23 @@ def database_url() -> str:
 def make_engine(url: str | None = None) -> Engine:
     url = url or database_url()
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        create_private(Path(url.removeprefix("sqlite:///").split("?", 1)[0]))
     engine = create_engine(url, future=True)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def create_private(path: Path) -> None:
+    """Create ``path`` (and its folder) readable by its owner only, if it does not exist.
+
+    The database and its backups hold applicants' personal data: mode 0600, never the
+    umask's usual 0644. SQLite gives its -wal and -shm files the database file's mode.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.chmod(0o600)  # touch's mode is filtered by the umask
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: object) -> None:

@@ -32,10 +32,28 @@ class ParsedAction:
     backdate_reason: str = ""
 
 
+#: Bidirectional embeddings, overrides and isolates: they make text display in another
+#: order than it is stored (``abc\u202Egpj.exe``), so a name could read as someone else's.
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def _invisible(char: str) -> bool:
+    """Whitespace or an invisible format character (zero-width space, BOM, tag characters …)."""
+    return char.isspace() or unicodedata.category(char) in ("Cf", "Zs", "Mn") or char == "\u3164"
+
+
 def clean_text(value: Any, limit: int) -> str:
-    """Normalise text: NFC, no control characters, trimmed; refuse overlong input."""
+    """Normalise text: NFC, no control characters, trimmed; refuse overlong input.
+
+    Bidirectional overrides are refused; text of nothing but invisible characters counts
+    as empty (a zero-width space passed the "required" check as a name, review I13).
+    """
     text = unicodedata.normalize("NFC", str(value))
     text = _CONTROL.sub("", text).strip()
+    if _BIDI_CONTROLS.search(text):
+        raise ValueError("不能包含改变文字显示方向的控制字符（如 U+202E），请重新输入")
+    if all(_invisible(char) for char in text):
+        return ""
     if len(text) > limit:
         raise ValueError(f"不能超过{limit}个字符（现有{len(text)}个）")
     return text
