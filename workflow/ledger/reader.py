@@ -20,6 +20,7 @@ Column names are a contract (docs/domain.md §11): extend, never rename.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -283,11 +284,34 @@ def decode_csv(data: bytes) -> str:
         ) from None
 
 
+def csv_encoding(data: bytes) -> str:
+    """The encoding :func:`decode_csv` would choose, found without building the text.
+
+    The bytes are checked in chunks through an incremental decoder whose output is
+    dropped, so a 20 MB upload does not become a 20–80 MB string before any limit.
+    """
+    if data.startswith(_UTF16_32_BOMS):
+        decode_csv(data[:4])  # the same refusal
+    for encoding in ("utf-8-sig", "gb18030"):
+        decoder = codecs.getincrementaldecoder(encoding)()
+        view = memoryview(data)
+        try:
+            for start in range(0, len(view), _CHUNK):
+                decoder.decode(view[start : start + _CHUNK])
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            continue
+        return encoding
+    raise LedgerFileError("文件既不是UTF-8也不是GBK/GB18030编码，请在Excel中另存为“CSV UTF-8”")
+
+
+_CHUNK = 1024 * 1024
+
+
 def _csv_table(data: bytes, limits: ReadLimits = DEFAULT_LIMITS) -> Iterator[list[str]]:
-    """The CSV's records one at a time (the text is decoded once; no list of rows is built)."""
-    text = decode_csv(data)
-    del data
-    reader = csv.reader(io.StringIO(text, newline=""))
+    """The CSV's records one at a time, decoded as they are read (no text, no row list)."""
+    stream = io.TextIOWrapper(io.BytesIO(data), encoding=csv_encoding(data), newline="")
+    reader = csv.reader(stream)
     try:
         yield from reader
     except csv.Error as exc:
