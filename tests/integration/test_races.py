@@ -14,7 +14,7 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import Engine, func, select, text
 
-from models import Agency, NoticeCounter, Request, TrackingCounter, User
+from models import Agency, NoticeCounter, PublishedReport, Request, TrackingCounter, User
 from models.db import make_session_factory
 from tests.conftest import PASSWORD, login
 from tests.integration.world import intake
@@ -147,3 +147,21 @@ def test_the_error_page_renders_after_a_failed_flush(app, session, agency, users
     page = client.get("/_test/broken-flush")
     assert page.status_code == 500
     assert "系统内部错误" in page.text
+
+
+def test_parallel_first_drafts_of_a_report(app, session, agency, users) -> None:
+    """Four editors save the year's first draft (version 0) at once: one saves, the rest
+    are told someone else saved first (review C6: 500 then a broken 500 page)."""
+    url = f"/reports?agency={agency.code}&year=2025"
+    data = {"version": "0", "shown_format": "2019", "section_1": "总体情况"}
+    statuses = _together(_clients(app, "admin", 4), lambda c, i: c.post(url, data=data))
+    assert 500 not in statuses and statuses[302] == 1, statuses
+    assert set(statuses) <= {302, 409}, statuses
+
+
+def test_parallel_publication_of_a_year(app, session, agency, users) -> None:
+    url = f"/statistics/publish?agency={agency.code}&year=2025"
+    statuses = _together(_clients(app, "approver", 4), lambda c, i: c.post(url))
+    assert 500 not in statuses, statuses
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(PublishedReport)) == 1
