@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, joinedload
 
 import settings
 from models import User
-from models.db import make_engine, make_session_factory
+from models.db import WEB_LOCK_TIMEOUT_MS, make_engine, make_session_factory
 from views import observability
 from views.database import db
 from workflow.kernel.errors import DomainError
@@ -61,7 +61,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         JSON_AS_ASCII=False,
     )
     app.config.update(config or {})
-    engine = make_engine(app.config["DATABASE_URL"])
+    engine = make_engine(app.config["DATABASE_URL"], lock_timeout_ms=WEB_LOCK_TIMEOUT_MS)
     app.extensions["db_engine"] = engine
     app.extensions["db_sessions"] = make_session_factory(engine)
 

@@ -24,13 +24,29 @@ def database_url() -> str:
     return url
 
 
-def make_engine(url: str | None = None) -> Engine:
+#: How long a page waits for a row another transaction holds (PostgreSQL) before it is
+#: told to try again, well inside gunicorn's 30-second worker timeout: a long import
+#: holding its agency-year counter row must cost a clerk a message, not a dead worker.
+WEB_LOCK_TIMEOUT_MS = 5000
+
+
+def make_engine(url: str | None = None, *, lock_timeout_ms: int | None = None) -> Engine:
+    """The engine for ``url``; ``lock_timeout_ms`` bounds lock waits on PostgreSQL (the web)."""
     url = url or database_url()
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
         create_private(Path(url.removeprefix("sqlite:///").split("?", 1)[0]))
     engine = create_engine(url, future=True)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+    elif lock_timeout_ms is not None and engine.dialect.name == "postgresql":
+        statement = f"SET lock_timeout = {int(lock_timeout_ms)}"
+
+        def _lock_timeout(dbapi_conn: Any, _record: object) -> None:
+            with dbapi_conn.cursor() as cur:
+                cur.execute(statement)
+            dbapi_conn.commit()
+
+        event.listen(engine, "connect", _lock_timeout)
     return engine
 
 

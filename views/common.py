@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from flask import flash
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from models import User
@@ -35,6 +35,14 @@ T = TypeVar("T")
 
 #: Said when the commit itself loses a race and the operation named nothing better.
 DEFAULT_CONFLICT = "保存时与他人的操作冲突，您的操作没有保存。请刷新页面后重新操作。"
+#: Said when the database stayed busy (a long import holding a lock) past the wait.
+BUSY = "系统正忙（可能正在导入台账），您的操作没有保存。请稍后重新提交。"
+
+
+def is_busy(err: OperationalError) -> bool:
+    """A lock wait that ran out: SQLite's busy timeout, PostgreSQL's ``lock_timeout``."""
+    code = getattr(err.orig, "sqlstate", None)
+    return code == "55P03" or "database is locked" in str(err.orig).lower()
 
 
 def signed_in_user() -> User:
@@ -99,6 +107,11 @@ def perform(operation: Callable[[], T], *, conflict: str = DEFAULT_CONFLICT) -> 
     except (StaleDataError, IntegrityError):
         session.rollback()
         return Refused(409, (conflict,))
+    except OperationalError as err:
+        session.rollback()
+        if is_busy(err):
+            return Refused(409, (BUSY,))
+        raise
     except ConflictError as err:
         session.rollback()
         return Refused(409, (str(err),))

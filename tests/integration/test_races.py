@@ -7,17 +7,19 @@ PostgreSQL, where the first-serial race really interleaves.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections import Counter
 from collections.abc import Callable
 
 import pytest
 from sqlalchemy import Engine, func, select, text
+from sqlalchemy.engine import make_url
 
 from models import Agency, NoticeCounter, PublishedReport, Request, TrackingCounter, User
 from models.db import make_session_factory
 from tests.conftest import PASSWORD, login
-from tests.integration.world import intake
+from tests.integration.world import intake, registered_request
 from tests.waiting import wait_until
 from views.database import db
 from workflow.store.serials import next_serial
@@ -165,3 +167,27 @@ def test_parallel_publication_of_a_year(app, session, agency, users) -> None:
     assert 500 not in statuses, statuses
     session.expire_all()
     assert session.scalar(select(func.count()).select_from(PublishedReport)) == 1
+
+
+def test_a_save_during_a_long_held_lock_gets_a_message(app, engine, session, agency, users) -> None:
+    """A long import holds the write lock (SQLite) or the agency-year counter row
+    (PostgreSQL, review C9: a registration waited 79.6 s and its worker was killed). The
+    clerk's save now waits a bounded time and is told to try again: 409, never a 500."""
+    registered_request(session, agency, users["registrar"])  # the year's counter row
+    session.commit()
+    client = app.test_client()
+    assert login(client, "registrar", PASSWORD).status_code == 200
+    if engine.dialect.name == "sqlite":
+        holder = sqlite3.connect(make_url(str(engine.url)).database)
+        holder.execute("BEGIN IMMEDIATE")  # what the import's transaction holds
+    else:
+        holder = engine.raw_connection()
+        with holder.cursor() as cur:
+            cur.execute("UPDATE tracking_counters SET last = last")
+    try:
+        page = client.post("/requests/new", data=intake(name="等待中"))
+    finally:
+        holder.rollback()
+        holder.close()
+    assert page.status_code == 409, page.text[:300]
+    assert "系统正忙" in page.text
