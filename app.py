@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, joinedload
 
 import settings
 from models import User
-from models.db import make_engine, make_session_factory
+from models.db import WEB_LOCK_TIMEOUT_MS, make_engine, make_session_factory
 from views import observability
 from views.database import db
 from workflow.kernel.errors import DomainError
@@ -86,7 +86,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         JSON_AS_ASCII=False,
     )
     app.config.update(config or {})
-    engine = make_engine(app.config["DATABASE_URL"])
+    engine = make_engine(app.config["DATABASE_URL"], lock_timeout_ms=WEB_LOCK_TIMEOUT_MS)
     app.extensions["db_engine"] = engine
     app.extensions["db_sessions"] = make_session_factory(engine)
 
@@ -115,6 +115,18 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault(
             "Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'"
+        )
+        # Pages and exports carry applicants' personal data: no browser or proxy may keep a
+        # copy (ASVS 8.2.1). Only the static files (no data) may be cached.
+        if not request.path.startswith("/static/"):
+            response.headers["Cache-Control"] = "no-store"
+            response.headers["Pragma"] = "no-cache"
+        if settings.secure_cookies():  # served over HTTPS: browsers must never fall back
+            response.headers.setdefault(
+                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+            )
+        response.headers.setdefault(
+            "Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"
         )
         return response
 
@@ -203,6 +215,10 @@ def _register_errors(app: Flask) -> None:
 
     @app.errorhandler(500)
     def internal_error(err: Exception) -> Any:
+        # A failed flush leaves the request's session unusable until rolled back, and the
+        # page's navigation reads the database (PendingRollbackError instead of a page).
+        if "db" in g:
+            g.db.rollback()
         if is_api_path():
             return server_error(err)
         return page(500, "系统内部错误，操作未保存。请稍后重试或联系管理员。")

@@ -37,6 +37,10 @@ SQLITE_BUSY_MS = "GONGKAI_SQLITE_BUSY_MS"
 #: ``1``: administrators and approvers must sign in with a TOTP code; ``0``: optional
 #: for everyone. Unset: required in production, optional elsewhere (demo, tests).
 REQUIRE_2FA = "GONGKAI_REQUIRE_2FA"
+#: The digest of the event logs' hash chain: ``sha256`` (default) or ``sm3`` (密评).
+LOG_HASH = "GONGKAI_LOG_HASH"
+#: Days an effective date may lie before the day it is recorded without a reason.
+BACKDATE_DAYS = "GONGKAI_BACKDATE_DAYS"
 #: The password ``create-user`` uses instead of prompting (scripts, the demo).
 PASSWORD = "GONGKAI_PASSWORD"
 
@@ -102,3 +106,14 @@ def redis_url() -> str:
 def smtp() -> dict[str, str]:
     """The SMTP settings that are set, by variable name (read by the reminder mailer)."""
     return {name: _get(name) for name in (SMTP_HOST, SMTP_PORT, SMTP_FROM) if _get(name)}
+
+
+def log_hash() -> str:
+    """The chain's digest algorithm for new events; unknown names fall back to SHA-256."""
+    return _get(LOG_HASH).lower() or "sha256"
+
+
+def backdate_days() -> int:
+    """How far back an effective date may be recorded without a reason (default 7 days)."""
+    text = _get(BACKDATE_DAYS)
+    return int(text) if text.isascii() and text.isdigit() else 7

@@ -23,7 +23,8 @@ from pathlib import Path
 import click
 from sqlalchemy.engine import URL, make_url
 
-from models.db import database_url
+from models.db import create_private, database_url, make_engine
+from models.db_roles import BadRoleName, grant_app_role
 from models.unit_of_work import unit_of_work
 from workflow.admin.log_check import verify_log
 
@@ -96,6 +97,7 @@ def backup(path: Path) -> None:
         raise click.ClickException(f"目录不存在：{path.parent}")
     url = _url()
     partial = _partial(path)
+    create_private(partial)  # mode 0600 before a byte of personal data is written
     try:
         if url.get_backend_name() == "sqlite":
             _sqlite_backup(_sqlite_file(url), partial)
@@ -188,7 +190,7 @@ def _sqlite_restore(backup_file: Path, target: Path) -> str:
     src = sqlite3.connect(f"file:{backup_file}?mode=ro", uri=True)
     try:
         revision = _check_sqlite(src, backup_file)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        create_private(target)
         dst = sqlite3.connect(target)
         try:
             dst.execute("PRAGMA busy_timeout=10000")
@@ -200,4 +202,21 @@ def _sqlite_restore(backup_file: Path, target: Path) -> str:
     return revision
 
 
-COMMANDS = (verify_log_command, backup, restore)
+@click.command("grant-app-role")
+@click.argument("role")
+def grant_app_role_command(role: str) -> None:
+    """（PostgreSQL，以表的所有者运行）授予应用角色权限：日志表只能查询和追加。"""
+    engine = make_engine()
+    try:
+        with engine.begin() as conn:
+            grant_app_role(conn, role)
+    except BadRoleName as err:
+        raise click.ClickException(str(err)) from err
+    finally:
+        engine.dispose()
+    click.echo(
+        f"已授予角色 {role} 应用权限：日志表只能查询和追加，不能修改、删除、清空或停用触发器"
+    )
+
+
+COMMANDS = (verify_log_command, backup, restore, grant_app_role_command)

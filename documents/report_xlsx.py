@@ -43,6 +43,18 @@ _SIDE = Side(style="thin", color="000000")
 _BORDER = Border(left=_SIDE, right=_SIDE, top=_SIDE, bottom=_SIDE)
 
 
+def _text(cell: Any, text: str) -> Any:
+    """Store ``text`` as a string cell, never a formula.
+
+    openpyxl stores any string starting with ``=`` as a formula (review V13: an agency
+    named ``=HYPERLINK(…)`` became a live link in the report). Setting the value and then
+    the type keeps it text, exactly as typed, which a spreadsheet shows and never runs.
+    """
+    cell.value = text
+    cell.data_type = "s"
+    return cell
+
+
 def _value(cell_text: str, role: Role) -> int | Decimal | str:
     """Numbers as numbers (so a spreadsheet can sum them), text as text."""
     if role == Role.VALUE and cell_text:
@@ -56,13 +68,18 @@ def _value(cell_text: str, role: Role) -> int | Decimal | str:
 
 
 def _write_grid(sheet: Worksheet, grid: Grid, title: str) -> None:
-    sheet.cell(1, 1, title).font = Font(bold=True, size=14)
+    _text(sheet.cell(1, 1), title).font = Font(bold=True, size=14)
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=grid.n_cols)
-    sheet.cell(2, 1, grid.title).font = Font(bold=True, size=12)
+    _text(sheet.cell(2, 1), grid.title).font = Font(bold=True, size=12)
     sheet.merge_cells(start_row=2, start_column=1, end_row=2, end_column=grid.n_cols)
     for cell in grid.cells:
         row, col = TABLE_TOP + cell.row, 1 + cell.col
-        target = sheet.cell(row, col, _value(cell.text, cell.role))
+        value = _value(cell.text, cell.role)
+        target = sheet.cell(row, col)
+        if isinstance(value, str):
+            _text(target, value)
+        else:
+            target.value = value
         left = cell.role in (Role.LABEL, Role.NOTE) and cell.col_span > 1
         target.alignment = Alignment(
             horizontal="left" if left else "center", vertical="center", wrap_text=True

@@ -40,6 +40,8 @@ class Challenge(Base):
     prior_id: Mapped[int | None] = mapped_column(ForeignKey("challenges.id"))
     state: Mapped[str] = mapped_column(String(20))
     last_seq: Mapped[int] = mapped_column(default=0)
+    #: The last event's ``hash``: the head of the log's chain (a removed tail shows).
+    log_hash: Mapped[str | None] = mapped_column(String(80))
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import JSON, Date, ForeignKey, Index, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, relationship
 
+import settings
 from models.base import Base, utcnow
 from models.challenge import Challenge
 from models.report import PublishedReport
@@ -21,6 +22,7 @@ from models.report_draft import PublishedReportPdf
 from models.request import Request
 from models.security import SecurityLogEntry
 from models.user import User
+from workflow.kernel import chain
 
 
 class AppendOnlyError(RuntimeError):
@@ -38,6 +40,9 @@ class EventColumns:
     effective_date: Mapped[date] = mapped_column(Date)
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: This event's link in its record's hash chain (``workflow.kernel.chain``): a digest
+    #: of the columns above and of the previous event's ``hash``.
+    hash: Mapped[str | None] = mapped_column(String(80))
 
     @declared_attr
     def actor_id(cls) -> Mapped[int | None]:  # noqa: N805 - SQLAlchemy declared_attr
@@ -69,6 +74,16 @@ class ChallengeEvent(EventColumns, Base):
     challenge: Mapped[Challenge] = relationship()
 
 
+def chain_algorithm() -> str:
+    """The digest new links of the hash chains use (``GONGKAI_LOG_HASH``), if available here.
+
+    An unavailable choice falls back to SHA-256 rather than stopping every write; the
+    digest names its algorithm, so ``verify-log`` shows which one each event used.
+    """
+    chosen = settings.log_hash()
+    return chosen if chosen in chain.ALGORITHMS and chain.available(chosen) else chain.SHA256
+
+
 #: Row classes that may only ever be inserted (the logs and what was published).
 APPEND_ONLY: tuple[type, ...] = (
     EventColumns,
@@ -76,6 +91,16 @@ APPEND_ONLY: tuple[type, ...] = (
     PublishedReportPdf,
     SecurityLogEntry,
 )
+
+#: The tables the application's database role may only read and append to
+#: (``models.db_roles``), with the columns it may still fill in once: a notice's service.
+APPEND_ONLY_TABLES: dict[str, tuple[str, ...]] = {
+    "events": (),
+    "challenge_events": (),
+    "published_reports": (),
+    "published_report_pdfs": (),
+    "notices": ("served_on", "served_by_id", "served_recorded_at"),
+}
 
 
 @event.listens_for(Session, "before_flush")

@@ -31,6 +31,9 @@ class PublishedReport(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     published_at: Mapped[datetime] = mapped_column(default=utcnow)
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: This publication's link in its agency's chain of publications
+    #: (``workflow.annual_report.publishing.report_link``).
+    chain_hash: Mapped[str | None] = mapped_column(String(80))
 
     agency: Mapped[Agency] = relationship()
     published_by: Mapped[User | None] = relationship()

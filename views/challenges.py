@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.wrappers import Response
 
+import settings
 from models import Challenge, ChallengeEvent, Request, User
 from views.access import MAX_ID, load_request_for, require_roles, visible_agency_ids
 from views.common import positive_int, signed_in_user, utc_now
@@ -460,7 +461,14 @@ def new_case(request_id: int) -> Response | tuple[str, int]:
     if request.method == "POST":
         case, status = submit_form(
             form,
-            lambda: file_challenge(session, Actor.of(me), now, req, form.raw()),
+            lambda: file_challenge(
+                session,
+                Actor.of(me),
+                now,
+                req,
+                form.raw(),
+                backdate_limit=settings.backdate_days(),
+            ),
             conflict="保存时与他人的操作冲突，案件没有登记。请刷新后重新操作。",
         )
         if case is not None:
@@ -505,7 +513,14 @@ def act(challenge_id: int, trigger: str) -> Response | tuple[str, int]:
 
         def operation(version: int) -> ChallengeEvent:
             return fire_challenge(
-                session, case, trigger, Actor.of(me), now, form.raw(), expected_version=version
+                session,
+                case,
+                trigger,
+                Actor.of(me),
+                now,
+                form.raw(),
+                expected_version=version,
+                backdate_limit=settings.backdate_days(),
             )
 
         event, status = submit_action(

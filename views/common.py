@@ -35,9 +35,14 @@ T = TypeVar("T")
 
 #: Said when the commit itself loses a race and the operation named nothing better.
 DEFAULT_CONFLICT = "保存时与他人的操作冲突，您的操作没有保存。请刷新页面后重新操作。"
-#: When the database stays locked longer than its busy timeout (SQLite during the write
-#: phase of a large ledger import): nothing was saved, and trying again later works.
-BUSY = "系统正忙（可能正在导入台账），您的操作没有保存，请稍后重试。"
+#: Said when the database stayed busy (a long import holding a lock) past the wait.
+BUSY = "系统正忙（可能正在导入台账），您的操作没有保存。请稍后重新提交。"
+
+
+def is_busy(err: OperationalError) -> bool:
+    """A lock wait that ran out: SQLite's busy timeout, PostgreSQL's ``lock_timeout``."""
+    code = getattr(err.orig, "sqlstate", None)
+    return code == "55P03" or "database is locked" in str(err.orig).lower()
 
 
 def signed_in_user() -> User:
@@ -104,9 +109,9 @@ def perform(operation: Callable[[], T], *, conflict: str = DEFAULT_CONFLICT) -> 
         return Refused(409, (conflict,))
     except OperationalError as err:
         session.rollback()
-        if "database is locked" not in str(err.orig):
-            raise
-        return Refused(503, (BUSY,))
+        if is_busy(err):
+            return Refused(409, (BUSY,))
+        raise
     except ConflictError as err:
         session.rollback()
         return Refused(409, (str(err),))

@@ -30,11 +30,13 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
+import settings
 from models import User
 from models.user import UserRole
 from views.common import DEFAULT_CONFLICT, Refused, perform
 from views.database import db
 from workflow.catalog.outcomes import DECIDABLE_OUTCOMES, Outcome
+from workflow.kernel.backdating import REASON_FIELD
 from workflow.kernel.lifecycle import PayloadField
 from workflow.kernel.payload import MAX_LONGTEXT, MAX_TEXT
 
@@ -146,12 +148,15 @@ def build_form(
     approvers: Sequence[tuple[str, str]] = (),
     descriptions: Mapping[str, Any] | None = None,
     data: Mapping[str, Any] | None = None,
+    backdate_reason: bool | None = None,
 ) -> PayloadForm:
     """Instantiate a form for ``fields`` (bound to the current request's POST data).
 
     ``date_label`` adds the action's effective date (法律日期) first; ``data`` gives
     defaults for a fresh form (today, the request version); ``descriptions`` overrides
     the help text of individual fields (e.g. the channels' receipt rules).
+    ``backdate_reason`` adds the optional 补录原因 (``workflow.kernel.backdating``); by
+    default every form with an effective date has it.
     """
     attrs: dict[str, Any] = {}
     names: list[str] = []
@@ -166,6 +171,13 @@ def build_form(
             raise ValueError(f"payload field name {spec.name!r} collides with the form class")
         attrs[spec.name] = _field_for(spec, approvers)
         names.append(spec.name)
+    if backdate_reason if backdate_reason is not None else date_label is not None:
+        attrs[REASON_FIELD] = StringField(
+            "补录原因",
+            description=f"日期早于今天{settings.backdate_days()}天以上时必填（如：纸质来信延迟登记）",
+            render_kw={"maxlength": MAX_TEXT},
+        )
+        names.append(REASON_FIELD)
     attrs["payload_names"] = tuple(names)
     form_class = type("GeneratedPayloadForm", (PayloadForm,), attrs)
     form: PayloadForm = form_class(data=dict(data or {}))

@@ -101,7 +101,8 @@ def pdf_response(notice: Notice) -> Response:
     response.headers["Content-Disposition"] = (
         f"inline; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
     )
-    response.headers["Cache-Control"] = "private, no-cache"
+    # A notice names the applicant: never stored by a browser or proxy (app.py sets
+    # no-store on every page); the ETag still spares a re-download within one view.
     response.set_etag(notice.content_hash)
     return response.make_conditional(request)
 

@@ -35,7 +35,8 @@ _EXTRA_LABELS = {
 }
 #: Payload keys shown as a notice above an event's details, not as one of them:
 #: ``late`` (逾期办理, red) and ``warning`` (a rule the legal officer should check, yellow).
-_NOTICE_KEYS = ("late", "warning")
+#: ``backdated`` (补录: the date lies far before the day it was recorded, with the reason).
+_NOTICE_KEYS = ("late", "warning", "backdated")
 
 
 _PROVISIONAL = "（暂定，节假日安排未公布）"
@@ -226,6 +227,17 @@ class EventLine:
     details: list[tuple[str, str]]
     late: str | None
     warning: str | None = None
+    backdated: str | None = None
+
+
+def backdated_text(flag: Any) -> str | None:
+    """“补录：法律日期早于记录当天40天（限7天）；原因：…” for an event's ``backdated`` flag."""
+    if not isinstance(flag, Mapping):
+        return None
+    return (
+        f"法律日期早于记录当天{flag.get('days')}天（超过{flag.get('limit')}天）；"
+        f"原因：{flag.get('reason', '')}"
+    )
 
 
 def timeline(
@@ -267,6 +279,7 @@ def timeline(
                 details=describe_payload(event.trigger, event.payload, names, specs),
                 late=str(late) if late else None,
                 warning=str(warning) if warning else None,
+                backdated=backdated_text(event.payload.get("backdated")),
             )
         )
     return lines

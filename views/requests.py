@@ -17,6 +17,7 @@ from flask_login import login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+import settings
 from models import Agency, Event, Request, RequestFacts, TrackingCounter, User, UserRole
 from views.access import MAX_ID, load_request_for, require_roles, visible_agency_ids
 from views.challenges import case_panel
@@ -47,6 +48,7 @@ from workflow.catalog.channels import CHANNEL_BY_CODE, CHANNELS
 from workflow.catalog.outcomes import GROUPS, OUTCOME_BY_CODE, OUTCOMES
 from workflow.catalog.states import STORED_STATES, State
 from workflow.kernel.actor import Actor, local_today
+from workflow.kernel.backdating import REASON_FIELD
 from workflow.kernel.csv_safe import write_csv
 from workflow.kernel.errors import NotFound
 from workflow.kernel.guards import GuardContext
@@ -252,7 +254,12 @@ def export_csv() -> Response:
 
 def _intake_form(today: date) -> PayloadForm:
     rules = [(c.label, c.receipt_rule) for c in CHANNELS]
-    return build_form(INTAKE_FIELDS, descriptions={"channel": rules}, data={"submitted_on": today})
+    return build_form(
+        INTAKE_FIELDS,
+        descriptions={"channel": rules},
+        data={"submitted_on": today},
+        backdate_reason=True,
+    )
 
 
 def _intake_sections() -> list[tuple[str, list[str]]]:
@@ -262,6 +269,7 @@ def _intake_sections() -> list[tuple[str, list[str]]]:
         (title, [n for n in names if n in INTAKE_BY_NAME]) for title, names in INTAKE_SECTIONS
     ]
     sections[-1][1].extend(f.name for f in INTAKE_FIELDS if f.name not in placed)
+    sections[-1][1].append(REASON_FIELD)  # 补录原因, after the dates
     return sections
 
 
@@ -279,7 +287,14 @@ def new_request() -> Response | tuple[str, int]:
     if request.method == "POST" and not duplicates:
         req, status = submit_form(
             form,
-            lambda: register(db(), Actor.of(me), now, form.raw(), agency=me.agency),
+            lambda: register(
+                db(),
+                Actor.of(me),
+                now,
+                form.raw(),
+                agency=me.agency,
+                backdate_limit=settings.backdate_days(),
+            ),
             conflict="保存时与他人的登记冲突，申请没有登记。请重新提交。",
         )
         if req is not None:
@@ -395,7 +410,16 @@ def act(request_id: int, trigger: str) -> Response | tuple[str, int]:
     if request.method == "POST":
 
         def operation(version: int) -> Event:
-            return fire(db(), req, trigger, Actor.of(me), now, form.raw(), expected_version=version)
+            return fire(
+                db(),
+                req,
+                trigger,
+                Actor.of(me),
+                now,
+                form.raw(),
+                expected_version=version,
+                backdate_limit=settings.backdate_days(),
+            )
 
         event, status = submit_action(
             form, req, operation, conflict=conflict_message(req.tracking_no)

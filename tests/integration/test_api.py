@@ -112,7 +112,8 @@ def test_the_served_document_is_valid_openapi_generated_from_the_spec(world) -> 
         "default": 20,
     }
     assert set(schemas["Registration"]["properties"]) == {f.name for f in INTAKE_FIELDS} | {
-        "agency"
+        "agency",
+        "backdate_reason",
     }
 
 
@@ -222,7 +223,7 @@ def test_registration_checks_are_the_staff_forms(world) -> None:
     )
     assert refused.status == 422
     assert refused.json["errors"]["id_number"] == "居民身份证号码校验位不正确，请核对"
-    future = client.post("requests", registration(submitted_on="2999-01-01"))
+    future = client.post("requests", registration(submitted_on="2099-01-01"))
     assert future.json["errors"]["submitted_on"] == "提交日期不能晚于今天"
     missing = client.post("requests", {"applicant_kind": "natural_person"})
     assert set(missing.json["errors"]) >= {"applicant_name", "subject", "submitted_on"}
@@ -322,7 +323,7 @@ def test_refusals_are_422_with_chinese_reasons(world) -> None:
     future = fire(
         world,
         rid,
-        {"trigger": "decide", "effective_on": "2999-01-01", "payload": {
+        {"trigger": "decide", "effective_on": "2099-01-01", "payload": {
             "outcome": "disclosed", "delivery": "post"}},
     )  # fmt: skip
     assert future.status == 422 and "不能晚于今天" in future.json["errors"]["_"]

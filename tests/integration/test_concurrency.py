@@ -368,7 +368,7 @@ def test_a_save_blocked_past_the_busy_timeout_gets_a_message(
     db_url, session, agency, users, monkeypatch
 ) -> None:
     """While another writer holds SQLite's lock longer than the busy timeout, a clerk's
-    save answers 503 with a message to retry; nothing is saved and no 500 page appears."""
+    save answers 409 with a message to retry; nothing is saved and no 500 page appears."""
     if not db_url.startswith("sqlite"):
         pytest.skip("SQLite's database-wide write lock")
     from app import create_app
@@ -394,7 +394,7 @@ def test_a_save_blocked_past_the_busy_timeout_gets_a_message(
     finally:
         holder.rollback()
         holder.close()
-    assert page.status_code == 503
+    assert page.status_code == 409
     assert "系统正忙" in page.get_data(as_text=True)
     session.expire_all()
     assert session.scalar(select(func.count()).select_from(Request)) == before

@@ -126,7 +126,8 @@ def test_challenge_logs_are_checked_too(engine, session, logged) -> None:
         c=logged["case"],
     )
     found = verify_log(session)
-    assert {p.kind for p in found} == {"transition", "state", "last_seq"}, found
+    # The edited event's link no longer matches either (the hash chain).
+    assert {p.kind for p in found} == {"transition", "state", "last_seq", "hash"}, found
     assert all(p.subject.startswith("复议诉讼案件 复-2026-1") for p in found)
 
 

@@ -115,7 +115,7 @@ def test_staff_confirm_receipt_and_the_request_is_registered(app, client, sessio
     assert number in queue and "王网民" in queue
     row = session.scalar(select(PortalSubmission))
     today = local_today(datetime.now(UTC))
-    early = clerk.post(f"/portal/queue/{row.id}/confirm", data={"received_on": "2000-01-01"})
+    early = clerk.post(f"/portal/queue/{row.id}/confirm", data={"received_on": "2010-01-01"})
     assert early.status_code == 303
     assert "收到申请日期不能早于提交日期" in clerk.get("/portal/queue").get_data(as_text=True)
     done = clerk.post(f"/portal/queue/{row.id}/confirm", data={"received_on": today.isoformat()})

@@ -89,7 +89,7 @@ def test_gbk_and_gb18030_files_from_chinese_excel_are_read() -> None:
     text = "申请人,申请人类型,收到日期\n张三,自然人,2025年3月3日\n䶮,自然人,2025/3/3\n"
     for encoding in ("gbk", "gb18030"):
         usable = text if encoding == "gb18030" else text.replace("䶮", "李")
-        table = _csv_table(usable.encode(encoding))
+        table = list(_csv_table(usable.encode(encoding)))
         assert table[1] == ["张三", "自然人", "2025年3月3日"]
 
 

@@ -14,6 +14,7 @@ from flask import request, url_for
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+import settings
 from models import Agency, Request
 from views.access import MAX_ID, load_request_for, visible_agency_ids
 from views.api.blueprint import (
@@ -30,6 +31,7 @@ from views.api.resources import agency_codes, full_request
 from views.database import db
 from workflow.catalog.states import STORED_STATES
 from workflow.kernel.actor import Actor, local_today
+from workflow.kernel.backdating import REASON_FIELD
 from workflow.kernel.errors import ValidationError
 from workflow.online.input import FIX, check_event_body, check_fields, parse_event
 from workflow.online.resources import summary_resource
@@ -54,10 +56,12 @@ def register_request() -> Response:
     """Register a request from the registration fields (the staff form's names)."""
     me = api_user()
     require_roles(SPEC_BY_TRIGGER["register"].roles)
-    raw = check_fields(json_body(), INTAKE_FIELDS, extra=("agency",))
+    raw = check_fields(json_body(), INTAKE_FIELDS, extra=("agency", REASON_FIELD))
     agency = agency_named(raw.pop("agency", None), me.agency)
     req = performed(
-        lambda: register(db(), Actor.of(me), now(), raw, agency=agency),
+        lambda: register(
+            db(), Actor.of(me), now(), raw, agency=agency, backdate_limit=settings.backdate_days()
+        ),
         conflict="保存时与他人的登记冲突，申请没有登记。请重新提交。",
     )
     return _created(req)
@@ -90,6 +94,7 @@ def fire_event(request_id: int) -> Response:
             now(),
             parse_event(checked),
             expected_version=checked.version,
+            backdate_limit=settings.backdate_days(),
         ),
         conflict=conflict,
     )

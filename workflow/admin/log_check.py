@@ -11,7 +11,15 @@ events and reports, per record:
 - a trigger, source or destination that its lifecycle's spec table does not allow;
 - effective dates before the receipt / filing date, after the day the event was
   recorded, or earlier than the previous event's (the machine's date guards, re-checked);
-- a cached ``state`` that is not the last ``to_state``, or ``last_seq`` that is not n.
+- a cached ``state`` that is not the last ``to_state``, or ``last_seq`` that is not n;
+- a broken hash chain (``workflow.kernel.chain``): an event whose stored ``hash`` is not
+  the digest of its columns after the previous event's, or a record whose head
+  (``log_hash``) is not its last event's. Any edited, removed, inserted or reordered
+  event shows here, even when the projections beside it were changed to match;
+- a request whose content columns (applicant, subject …) differ from what its
+  ``register`` event recorded;
+- a published report whose numbers no longer match its content hash, or whose link in
+  the agency's chain of publications does not match.
 
 Every rule comes from the same spec tables the machine runs (``Lifecycle``), so the
 check cannot drift from what the application enforces. It only reads; it never repairs
@@ -31,10 +39,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from models import Agency, Challenge, ChallengeEvent, Event, Request
+from models import Agency, Challenge, ChallengeEvent, Event, PublishedReport, Request
+from workflow.annual_report.publishing import REPORT_FIELDS, canonical_hash, report_link
 from workflow.challenges.spec import CHALLENGES
+from workflow.kernel import chain
 from workflow.kernel.actor import local_today
 from workflow.kernel.lifecycle import Lifecycle
+from workflow.requests.intake import INTAKE_FIELDS
 from workflow.requests.machine import REQUESTS
 
 #: Records read per batch (with all their events).
@@ -45,7 +56,8 @@ BATCH = 2000
 class Problem:
     """One thing wrong with one record's log; ``str()`` is the line ``verify-log`` prints."""
 
-    #: ``sequence``, ``chain``, ``transition``, ``date``, ``state``, ``last_seq`` or ``empty``.
+    #: ``sequence``, ``chain``, ``transition``, ``date``, ``state``, ``last_seq``, ``empty``,
+    #: ``hash`` (the hash chain), ``content`` (a request's columns) or ``report``.
     kind: str
     #: The record in words, e.g. ``申请 2026-0001（机关 test-agency，id 12）``.
     subject: str
@@ -65,6 +77,9 @@ class _Entry:
     to_state: str
     effective_date: date
     recorded_at: datetime
+    actor_id: int | None = None
+    payload: dict[str, Any] | None = None
+    hash: str | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +89,11 @@ class _Record:
     state: str
     last_seq: int
     start: date
+    log_hash: str | None = None
+    #: ``request`` or ``challenge``: which chain its events are linked in.
+    kind: str = "request"
+    #: Columns that must equal the first event's payload (a request's intake).
+    content: tuple[tuple[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -87,10 +107,27 @@ class _Log:
     lifecycle: Lifecycle
     #: The column people know the record by (tracking number, case number).
     name: InstrumentedAttribute[str]
+    kind: str
+    #: Record columns recorded in the first event's payload (and never changed since).
+    content: tuple[str, ...] = ()
 
+
+#: A request's intake as its ``register`` event recorded it (the dates are checked apart).
+REQUEST_CONTENT: tuple[str, ...] = tuple(
+    f.name for f in INTAKE_FIELDS if f.name not in ("submitted_on", "received_on")
+)
 
 LOGS: tuple[_Log, ...] = (
-    _Log("申请", Request, Event, Event.request_id, REQUESTS, Request.tracking_no),
+    _Log(
+        "申请",
+        Request,
+        Event,
+        Event.request_id,
+        REQUESTS,
+        Request.tracking_no,
+        "request",
+        REQUEST_CONTENT,
+    ),
     _Log(
         "复议诉讼案件",
         Challenge,
@@ -98,16 +135,58 @@ LOGS: tuple[_Log, ...] = (
         ChallengeEvent.challenge_id,
         CHALLENGES,
         Challenge.case_no,
+        "challenge",
     ),
 )
 
 
 def verify_log(session: Session) -> list[Problem]:
-    """Every problem found in the request and challenge logs (empty when all is well)."""
+    """Every problem found in the request and challenge logs and the published reports."""
     problems: list[Problem] = []
     for log in LOGS:
         for record, events in _records(session, log):
             problems.extend(check_record(record, events, log.lifecycle))
+    problems.extend(check_reports(session))
+    return problems
+
+
+def check_reports(session: Session) -> list[Problem]:
+    """Published reports: numbers against their content hash, and each agency's chain."""
+    problems: list[Problem] = []
+    heads: dict[int, str | None] = {}
+    rows = session.execute(
+        select(
+            PublishedReport.id,
+            Agency.code,
+            PublishedReport.numbers,
+            PublishedReport.chain_hash,
+            *(getattr(PublishedReport, name) for name in REPORT_FIELDS),
+        )
+        .join(Agency, Agency.id == PublishedReport.agency_id)
+        .order_by(PublishedReport.id)
+    )
+    for row in rows:
+        subject = f"已发布的{row.year}年度报告（机关 {row.code}，id {row.id}）"
+        if canonical_hash(row.numbers) != row.content_hash:
+            problems.append(Problem("report", subject, "发布的数字与其内容摘要不符（数字被修改）"))
+        previous = heads.get(row.agency_id)
+        heads[row.agency_id] = row.chain_hash
+        if row.chain_hash is None:
+            problems.append(Problem("report", subject, "没有链接摘要"))
+            continue
+        try:
+            expected = report_link(chain.algorithm_of(row.chain_hash), previous, row)
+        except chain.UnknownAlgorithm as err:
+            problems.append(Problem("report", subject, str(err)))
+            continue
+        if expected != row.chain_hash:
+            problems.append(
+                Problem(
+                    "report",
+                    subject,
+                    "链接摘要不符：这份报告或本机关在它之前发布的报告被修改、删除或调换",
+                )
+            )
     return problems
 
 
@@ -117,8 +196,10 @@ def _records(session: Session, log: _Log) -> Iterator[tuple[_Record, list[_Entry
     last_id = 0
     while True:
         # Plain columns, not ORM objects: the caller's session is left as it was.
+        content = [getattr(rec, name) for name in log.content]
         rows = session.execute(
-            select(rec.id, log.name, Agency.code, rec.state, rec.last_seq, start)
+            select(rec.id, log.name, Agency.code, rec.state, rec.last_seq, start, rec.log_hash)
+            .add_columns(*content)
             .join(Agency, Agency.id == rec.agency_id)
             .where(rec.id > last_id)
             .order_by(rec.id)
@@ -137,6 +218,9 @@ def _records(session: Session, log: _Log) -> Iterator[tuple[_Record, list[_Entry
                 ev.to_state,
                 ev.effective_date,
                 ev.recorded_at,
+                ev.actor_id,
+                ev.payload,
+                ev.hash,
             )
             .where(log.owner.in_([row[0] for row in rows]))
             .order_by(log.owner, ev.seq, ev.id)
@@ -145,13 +229,16 @@ def _records(session: Session, log: _Log) -> Iterator[tuple[_Record, list[_Entry
             owner: [_Entry(*values) for _owner, *values in group]
             for owner, group in groupby(found, key=lambda r: r[0])
         }
-        for record_id, name, agency_code, state, last_seq, start_date in rows:
+        for record_id, name, agency_code, state, last_seq, start_date, head, *values in rows:
             record = _Record(
                 id=record_id,
                 subject=f"{log.noun} {name}（机关 {agency_code}，id {record_id}）",
                 state=state,
                 last_seq=last_seq,
                 start=start_date,
+                log_hash=head,
+                kind=log.kind,
+                content=tuple(zip(log.content, values, strict=True)),
             )
             yield record, by_owner.get(record_id, [])
 
@@ -160,7 +247,7 @@ def check_record(record: _Record, events: Sequence[_Entry], lifecycle: Lifecycle
     """The problems of one record, its events in sequence order."""
     details = [
         (kind, detail)
-        for check in (_sequence, _chain, _transitions, _dates, _caches)
+        for check in (_sequence, _chain, _transitions, _dates, _caches, _hashes, _content)
         for kind, detail in check(record, events, lifecycle)
     ]
     if not events:
@@ -257,3 +344,53 @@ def _caches(record: _Record, events: Sequence[_Entry], _lc: Lifecycle) -> Findin
         )
     if record.last_seq != len(events):
         yield "last_seq", f"last_seq 为 {record.last_seq}，事件共 {len(events)} 条"
+
+
+def _hashes(record: _Record, events: Sequence[_Entry], lifecycle: Lifecycle) -> Findings:
+    """Each event's stored link against the digest of its columns after the previous link.
+
+    Each link is recomputed over the *stored* previous link, so the event named is the
+    one that was changed (or the first after a removed or inserted one).
+    """
+    previous: str | None = None
+    for event in events:
+        if event.hash is None:
+            yield "hash", f"{_name(event, lifecycle)}没有链接摘要"
+            previous = None
+            continue
+        try:
+            expected = chain.event_link(
+                chain.algorithm_of(event.hash),
+                record.kind,
+                previous,
+                seq=event.seq,
+                trigger=event.trigger,
+                from_state=event.from_state,
+                to_state=event.to_state,
+                effective_date=event.effective_date,
+                recorded_at=event.recorded_at,
+                actor_id=event.actor_id,
+                payload=event.payload or {},
+            )
+        except chain.UnknownAlgorithm as err:
+            yield "hash", f"{_name(event, lifecycle)}：{err}"
+            expected = event.hash
+        if expected != event.hash:
+            yield (
+                "hash",
+                f"{_name(event, lifecycle)}"
+                "的链接摘要不符：这条事件或它之前的事件被修改、删除或调换",
+            )
+        previous = event.hash
+    if events and record.log_hash != events[-1].hash:
+        yield "hash", "记录的链头摘要与最后一条事件的摘要不符（末尾的事件被删除或替换）"
+
+
+def _content(record: _Record, events: Sequence[_Entry], _lc: Lifecycle) -> Findings:
+    """A request's columns against what its register event recorded."""
+    if not events or not record.content:
+        return
+    recorded = events[0].payload or {}
+    for name, value in record.content:
+        if name in recorded and recorded[name] != value:
+            yield "content", f"字段 {name} 与登记事件记录的内容不符"

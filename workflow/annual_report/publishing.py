@@ -17,8 +17,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import PublishedReport
+from models import Agency, PublishedReport
+from models.event import chain_algorithm
 from workflow.annual_report.archive import ReportRenderer, freeze_pdf
+from workflow.kernel import chain
 from workflow.kernel.actor import Actor, local_today, naive_utc
 from workflow.kernel.errors import DomainError, PermissionDenied
 from workflow.statistics.fold import stats_json
@@ -32,6 +34,28 @@ def canonical_hash(numbers: dict[str, Any]) -> str:
     """SHA-256 of the JSON with sorted keys and no whitespace: stable across databases."""
     text = json.dumps(numbers, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+#: The columns of a publication its chain link covers (its numbers through ``content_hash``).
+REPORT_FIELDS: tuple[str, ...] = (
+    "agency_id",
+    "year",
+    "with_subordinates",
+    "format",
+    "content_hash",
+    "published_at",
+    "published_by_id",
+)
+
+
+def report_link(algorithm: str, previous: str | None, report: Any) -> str:
+    """The chain link of a publication after the agency's ``previous`` one.
+
+    ``report`` is a row or anything with the :data:`REPORT_FIELDS` as attributes.
+    """
+    fields = {name: getattr(report, name) for name in REPORT_FIELDS}
+    fields["with_subordinates"] = bool(fields["with_subordinates"])
+    return chain.link(algorithm, "report", previous, fields)
 
 
 def numbers_of(result: Statistics) -> dict[str, Any]:
@@ -83,6 +107,17 @@ def publish(
     if failed:
         raise DomainError(f"有 {len(failed)} 项勾稽关系检查未通过，请先核对：{failed[0].detail}")
     numbers = numbers_of(result)
+    # The agency's chain of publications has one head: parallel publications of two
+    # years wait for each other here (PostgreSQL; SQLite has one writer anyway).
+    session.execute(
+        select(Agency.id).where(Agency.id == scope.agency.id).with_for_update()
+    ).scalar()
+    previous = session.scalar(
+        select(PublishedReport.chain_hash)
+        .where(PublishedReport.agency_id == scope.agency.id)
+        .order_by(PublishedReport.id.desc())
+        .limit(1)
+    )
     report = PublishedReport(
         agency_id=scope.agency.id,
         year=year,
@@ -93,6 +128,7 @@ def publish(
         published_at=naive_utc(now),
         published_by_id=actor.user_id,
     )
+    report.chain_hash = report_link(chain_algorithm(), previous, report)
     session.add(report)
     session.flush()
     if render is not None:

@@ -27,6 +27,8 @@ from workflow.challenges.order_effect import reopen_effective_orders, waits_for_
 from workflow.challenges.remedies import reconsideration_decision_by
 from workflow.challenges.spec import CHALLENGES, ChallengeState
 from workflow.kernel.actor import Actor, local_today
+from workflow.kernel.backdating import FLAG as BACKDATED
+from workflow.kernel.backdating import backdating
 from workflow.kernel.errors import ConflictError, NotFound, PermissionDenied
 from workflow.kernel.guards import EventLike
 from workflow.kernel.payload import ParsedAction, parse_action
@@ -91,13 +93,24 @@ def file_challenge(
     now: datetime,
     request: Request,
     raw: Mapping[str, Any] | ParsedAction,
+    *,
+    backdate_limit: int | None = None,
 ) -> Challenge:
-    """Record a new reconsideration or lawsuit against ``request``'s handling."""
+    """Record a new reconsideration or lawsuit against ``request``'s handling.
+
+    ``backdate_limit``: days the filing date may lie before today without a reason
+    (``workflow.kernel.backdating``); ``None`` for replays and imports.
+    """
     if actor.agency_id != request.agency_id:
         raise PermissionDenied("只能为本机关的申请登记复议或诉讼")
     spec = CHALLENGES.by_trigger["file"]
     action = raw if isinstance(raw, ParsedAction) else parse_action(spec, raw)
     payload = dict(action.payload)
+    flag = backdating(
+        action.effective_date, local_today(now), action.backdate_reason, backdate_limit
+    )
+    if flag:
+        payload[BACKDATED] = flag
     prior = _prior(session, request, payload.get("prior_case_no"))
     facts = {
         "request_state": request.state,
@@ -149,8 +162,10 @@ def fire_challenge(
     raw: Mapping[str, Any] | ParsedAction,
     *,
     expected_version: int | None = None,
+    backdate_limit: int | None = None,
 ) -> ChallengeEvent:
-    """Record an appeal, a result or a void on an existing case."""
+    """Record an appeal, a result or a void on an existing case (``backdate_limit`` as for
+    :func:`file_challenge`)."""
     spec = CHALLENGES.by_trigger.get(trigger)
     if spec is None or trigger == "file":
         raise NotFound(f"未知操作“{trigger}”")
@@ -159,6 +174,11 @@ def fire_challenge(
     if expected_version is not None and expected_version != challenge.version:
         raise ConflictError(case_conflict_message(challenge.case_no))
     action = raw if isinstance(raw, ParsedAction) else parse_action(spec, raw)
+    flag = backdating(
+        action.effective_date, local_today(now), action.backdate_reason, backdate_limit
+    )
+    if flag:
+        action = ParsedAction(action.effective_date, {**action.payload, BACKDATED: flag})
     event = _apply(
         session,
         challenge,

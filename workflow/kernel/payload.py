@@ -10,10 +10,12 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
+from workflow.catalog.dates import EARLIEST, LATEST, MAX_DAYS_AHEAD
 from workflow.catalog.outcomes import OUTCOME_BY_CODE
+from workflow.kernel.backdating import REASON_FIELD
 from workflow.kernel.errors import ValidationError
 from workflow.kernel.lifecycle import PayloadField, TransitionSpec
 
@@ -26,12 +28,32 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 class ParsedAction:
     effective_date: date
     payload: dict[str, Any]
+    #: Why the effective date lies far before the day of recording (``kernel.backdating``).
+    backdate_reason: str = ""
+
+
+#: Bidirectional embeddings, overrides and isolates: they make text display in another
+#: order than it is stored (``abc\u202Egpj.exe``), so a name could read as someone else's.
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def _invisible(char: str) -> bool:
+    """Whitespace or an invisible format character (zero-width space, BOM, tag characters …)."""
+    return char.isspace() or unicodedata.category(char) in ("Cf", "Zs", "Mn") or char == "\u3164"
 
 
 def clean_text(value: Any, limit: int) -> str:
-    """Normalise text: NFC, no control characters, trimmed; refuse overlong input."""
+    """Normalise text: NFC, no control characters, trimmed; refuse overlong input.
+
+    Bidirectional overrides are refused; text of nothing but invisible characters counts
+    as empty (a zero-width space passed the "required" check as a name, review I13).
+    """
     text = unicodedata.normalize("NFC", str(value))
     text = _CONTROL.sub("", text).strip()
+    if _BIDI_CONTROLS.search(text):
+        raise ValueError("不能包含改变文字显示方向的控制字符（如 U+202E），请重新输入")
+    if all(_invisible(char) for char in text):
+        return ""
     if len(text) > limit:
         raise ValueError(f"不能超过{limit}个字符（现有{len(text)}个）")
     return text
@@ -42,14 +64,34 @@ def parse_date(value: Any) -> date:
         return value
     text = str(value).strip()
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise ValueError(f"“{text[:20]}”不是有效日期，请按 YYYY-MM-DD 填写") from None
+    return check_date_bounds(day)
+
+
+def check_date_bounds(day: date) -> date:
+    """``day`` if it lies within the catalogue's bounds (``workflow.catalog.dates``)."""
+    if day < EARLIEST:
+        raise ValueError(
+            f"日期 {day.isoformat()} 早于{EARLIEST.isoformat()}"
+            "（《政府信息公开条例》施行之日），请核对"
+        )
+    if day > LATEST:
+        raise ValueError(f"日期 {day.isoformat()} 晚于{LATEST.isoformat()}，请核对")
+    return day
+
+
+def backdate_reason(raw: Mapping[str, Any]) -> str:
+    """The reason typed for a back-dated entry (``kernel.backdating``), cleaned; may be empty."""
+    value = raw.get(REASON_FIELD)
+    return "" if _is_blank(value) else clean_text(value, MAX_TEXT)
 
 
 def _parse_field(spec: PayloadField, value: Any) -> Any:
     if spec.kind == "date":
-        return parse_date(value).isoformat()
+        day = value if isinstance(value, date) else parse_date(value)
+        return check_date_bounds(day).isoformat()
     if spec.kind == "int":
         try:
             number = int(str(value).strip())
@@ -115,6 +157,19 @@ def parse_action(spec: TransitionSpec, raw: Mapping[str, Any]) -> ParsedAction:
         except ValueError as exc:
             errors["effective_date"] = str(exc)
     payload = parse_fields(spec.fields, raw, errors)
+    if effective is not None:
+        latest = effective + timedelta(days=MAX_DAYS_AHEAD)
+        for field in spec.fields:
+            value = payload.get(field.name)
+            if field.kind == "date" and value and date.fromisoformat(value) > latest:
+                errors[field.name] = (
+                    f"{field.label}：{value} 比{spec.date_label}晚{MAX_DAYS_AHEAD}天以上，请核对"
+                )
+    try:
+        reason = backdate_reason(raw)
+    except ValueError as exc:
+        errors[REASON_FIELD] = f"补录原因：{exc}"
+        reason = ""
     if errors or effective is None:
         raise ValidationError("请更正标出的内容", errors)
-    return ParsedAction(effective, payload)
+    return ParsedAction(effective, payload, reason)

@@ -20,10 +20,12 @@ Column names are a contract (docs/domain.md §11): extend, never rename.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -196,18 +198,49 @@ _OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 _ZIP_MAGIC = b"PK\x03\x04"
 
 
-def read_ledger(path: str | Path, columns: Sequence[LedgerColumn] = LEDGER_COLUMNS) -> list[RawRow]:
+@dataclass(frozen=True)
+class ReadLimits:
+    """What a ledger file may hold, checked while it is read (review V7: a 297 KB XLSX of
+    a million empty rows took 59 s and 223 MB, a 20 MB CSV of blank lines 971 MB, before
+    any limit applied). Each limit stops the reading at the first row or cell beyond it,
+    so the memory and time a file costs are bounded by the limits, not by the file.
+    """
+
+    #: Data rows (not blank) — what ``jobs.tasks`` imports at most in one go.
+    rows: int = 200_000
+    #: Blank rows, which spreadsheets keep after the data (and a row bomb is made of).
+    blank_rows: int = 10_000
+    columns: int = 64
+    #: Characters in one cell (the longest field, the subject, holds 4,000).
+    cell: int = 10_000
+    #: Bytes an XLSX may expand to (its parts' declared sizes; zipfile never reads past them).
+    unpacked: int = 256 * 1024 * 1024
+    #: Parts in an XLSX archive (a real workbook has a dozen or two).
+    parts: int = 1_000
+
+
+DEFAULT_LIMITS = ReadLimits()
+
+
+def read_ledger(
+    path: str | Path,
+    columns: Sequence[LedgerColumn] = LEDGER_COLUMNS,
+    limits: ReadLimits = DEFAULT_LIMITS,
+) -> list[RawRow]:
     """Read a ledger file from disk; see :func:`read_ledger_bytes`."""
     path = Path(path)
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise LedgerFileError(f"无法读取文件“{path.name}”：{exc.strerror or exc}") from exc
-    return read_ledger_bytes(data, path.name, columns)
+    return read_ledger_bytes(data, path.name, columns, limits)
 
 
 def read_ledger_bytes(
-    data: bytes, filename: str = "", columns: Sequence[LedgerColumn] = LEDGER_COLUMNS
+    data: bytes,
+    filename: str = "",
+    columns: Sequence[LedgerColumn] = LEDGER_COLUMNS,
+    limits: ReadLimits = DEFAULT_LIMITS,
 ) -> list[RawRow]:
     """Read CSV or XLSX bytes (sniffed from the content, not trusted from the name).
 
@@ -215,11 +248,14 @@ def read_ledger_bytes(
     but line numbers still count them so they match what the user sees in Excel.
     ``columns`` is the contract the header is checked against: the ledger of requests
     by default, or another ledger's (the challenges ledger reads through the same code).
+    The file is read row by row under ``limits``; the header is checked before any
+    data row is read.
     """
     if data.startswith(_OLE_MAGIC) or filename.lower().endswith(".xls"):
         raise LedgerFileError("不支持旧版 Excel（.xls）文件，请另存为 .xlsx 或 UTF-8 CSV")
-    table = _xlsx_table(data) if data.startswith(_ZIP_MAGIC) else _csv_table(data)
-    return _rows_from_table(table, columns)
+    if data.startswith(_ZIP_MAGIC):
+        return _rows_from_table(_xlsx_table(data, limits), columns, limits)
+    return _rows_from_table(_csv_table(data, limits), columns, limits)
 
 
 _UTF16_32_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
@@ -248,26 +284,110 @@ def decode_csv(data: bytes) -> str:
         ) from None
 
 
-def _csv_table(data: bytes) -> list[list[str]]:
-    text = decode_csv(data)
+def csv_encoding(data: bytes) -> str:
+    """The encoding :func:`decode_csv` would choose, found without building the text.
+
+    The bytes are checked in chunks through an incremental decoder whose output is
+    dropped, so a 20 MB upload does not become a 20–80 MB string before any limit.
+    """
+    if data.startswith(_UTF16_32_BOMS):
+        decode_csv(data[:4])  # the same refusal
+    for encoding in ("utf-8-sig", "gb18030"):
+        decoder = codecs.getincrementaldecoder(encoding)()
+        view = memoryview(data)
+        try:
+            for start in range(0, len(view), _CHUNK):
+                decoder.decode(view[start : start + _CHUNK])
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            continue
+        return encoding
+    raise LedgerFileError("文件既不是UTF-8也不是GBK/GB18030编码，请在Excel中另存为“CSV UTF-8”")
+
+
+_CHUNK = 1024 * 1024
+
+
+def _csv_table(data: bytes, limits: ReadLimits = DEFAULT_LIMITS) -> Iterator[list[str]]:
+    """The CSV's records one at a time, decoded as they are read (no text, no row list)."""
+    stream = io.TextIOWrapper(io.BytesIO(data), encoding=csv_encoding(data), newline="")
+    reader = csv.reader(stream)
     try:
-        return [list(record) for record in csv.reader(io.StringIO(text, newline=""))]
+        yield from reader
     except csv.Error as exc:
-        raise LedgerFileError(f"CSV 格式错误：{exc}") from exc
+        if "field larger than field limit" in str(exc):
+            raise LedgerFileError(
+                f"第{reader.line_num}行有单元格超过{limits.cell}个字符，请检查文件"
+            ) from None
+        raise LedgerFileError(f"CSV 格式错误（第{reader.line_num}行）：{exc}") from exc
 
 
-def _xlsx_table(data: bytes) -> list[list[str]]:
+#: What a damaged or hostile XLSX raises inside openpyxl, zipfile and the XML parser: bad
+#: XML (``ParseError`` is a ``SyntaxError``), entity tricks (defusedxml's errors are
+#: ``ValueError``), wrong cell types (``ValueError``/``TypeError``), a bad shared-string
+#: index (``IndexError``), missing parts (``KeyError``), broken compression (``zlib.error``,
+#: ``EOFError``).
+_XLSX_ERRORS: tuple[type[BaseException], ...] = (
+    zipfile.BadZipFile,
+    zlib.error,
+    KeyError,
+    OSError,
+    EOFError,
+    ValueError,
+    TypeError,
+    IndexError,
+    AttributeError,
+    SyntaxError,
+)
+
+_XLSX_BROKEN = (
+    "无法读取 XLSX 文件：文件已损坏或不是有效的 Excel 工作簿。"
+    "请在 Excel 或 WPS 中打开后重新另存为 .xlsx，或另存为“CSV UTF-8”再上传"
+)
+
+
+def _check_archive(data: bytes, limits: ReadLimits) -> None:
+    """Refuse an XLSX whose parts would expand beyond the limits, before unpacking any."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            parts = archive.infolist()
+    except _XLSX_ERRORS:
+        raise LedgerFileError(_XLSX_BROKEN) from None
+    if len(parts) > limits.parts:
+        raise LedgerFileError(
+            f"XLSX 文件包含{len(parts)}个部件，超过{limits.parts}个，不是正常的工作簿"
+        )
+    unpacked = sum(p.file_size for p in parts)
+    if unpacked > limits.unpacked:
+        raise LedgerFileError(
+            f"XLSX 文件解压后有{unpacked // (1024 * 1024)} MB，"
+            f"超过{limits.unpacked // (1024 * 1024)} MB，请分批导入或另存为 CSV"
+        )
+
+
+def _xlsx_table(data: bytes, limits: ReadLimits = DEFAULT_LIMITS) -> Iterator[list[str]]:
+    """The first sheet's rows one at a time (openpyxl's read-only, streaming mode)."""
     from openpyxl import load_workbook  # heavy import, only when an XLSX arrives
 
+    _check_archive(data, limits)
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise LedgerFileError(f"无法读取 XLSX 文件，请确认文件未损坏：{exc}") from exc
+    except _XLSX_ERRORS:
+        raise LedgerFileError(_XLSX_BROKEN) from None
     try:
         if not book.worksheets:
             raise LedgerFileError("XLSX 文件中没有工作表")
         sheet = book.worksheets[0]
-        return [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+        # The declared dimension (A1:XFD1048576 in a crafted file) would pad every row.
+        sheet.reset_dimensions()  # type: ignore[union-attr]
+        for row in sheet.iter_rows(values_only=True):
+            if len(row) > limits.columns:
+                row = row[: limits.columns + 1]  # enough to report it; never more
+            yield [_cell_text(v) for v in row]
+    except LedgerFileError:
+        raise
+    except _XLSX_ERRORS:
+        raise LedgerFileError(_XLSX_BROKEN) from None
     finally:
         book.close()
 
@@ -321,32 +441,58 @@ def header_cell(column: LedgerColumn) -> str:
     return f"{column.label}（{column.name}）"
 
 
-def _rows_from_table(table: list[list[str]], columns: Sequence[LedgerColumn]) -> list[RawRow]:
-    if not table or not any(c.strip() for c in table[0]):
+def _rows_from_table(
+    table: Iterable[list[str]],
+    columns: Sequence[LedgerColumn],
+    limits: ReadLimits = DEFAULT_LIMITS,
+) -> list[RawRow]:
+    """The data rows of a table read row by row, under ``limits``, after its header."""
+    records = iter(table)
+    first = next(records, None)
+    if first is None or not any(c.strip() for c in first):
         example = "、".join(c.name for c in columns[:2])
         raise LedgerFileError(f"文件是空的，或第1行不是表头（第1行应为列名，如 {example} …）")
+    if len(first) > limits.columns:
+        raise LedgerFileError(f"第1行有{len(first)}列以上，超过{limits.columns}列，请检查文件")
     aliases = header_names(columns)
-    header = [_column_of(c, aliases) if c.strip() else "" for c in table[0]]
-    body = table[1:]
-    _check_header(header, body, columns)
+    header = [_column_of(c, aliases) if c.strip() else "" for c in first]
+    _check_header(header, columns)
     names = [c.name for c in columns]
     rows: list[RawRow] = []
-    for index, record in enumerate(body, start=2):
+    blank = 0
+    unnamed_with_data: set[int] = set()
+    for index, record in enumerate(records, start=2):
+        if len(record) > limits.columns:
+            raise LedgerFileError(f"第{index}行超过{limits.columns}列，请检查文件")
+        long = next((c for c in record if len(c) > limits.cell), None)
+        if long is not None:
+            raise LedgerFileError(f"第{index}行有单元格超过{limits.cell}个字符，请检查文件")
         if not any(cell.strip() for cell in record):
+            blank += 1
+            if blank > limits.blank_rows:
+                raise LedgerFileError(
+                    f"文件中的空行超过{limits.blank_rows}行（读到第{index}行），"
+                    "请删除多余的空行后重新导入"
+                )
             continue
+        if len(rows) >= limits.rows:
+            raise LedgerFileError(f"文件超过{limits.rows}行数据，请分批导入")
         cells = dict.fromkeys(names, "")
-        for name, value in zip(header, record, strict=False):
+        for position, (name, value) in enumerate(zip(header, record, strict=False)):
             if name:
                 cells[name] = value.strip()
+            elif value.strip():
+                unnamed_with_data.add(position)
         if len(record) > len(header) and any(v.strip() for v in record[len(header) :]):
             cells["__extra__"] = "yes"
         rows.append(RawRow(index, cells))
+    if unnamed_with_data:
+        letters = "、".join(_column_letter(i) for i in sorted(unnamed_with_data))
+        raise LedgerFileError(f"表头（第1行）有误：第{letters}列有数据但没有列名")
     return rows
 
 
-def _check_header(
-    header: list[str], body: list[list[str]], columns: Sequence[LedgerColumn]
-) -> None:
+def _check_header(header: list[str], columns: Sequence[LedgerColumn]) -> None:
     problems: list[str] = []
     named = [h for h in header if h]
     names = [c.name for c in columns]
@@ -365,9 +511,6 @@ def _check_header(
     duplicated = sorted({h for h in named if named.count(h) > 1})
     if duplicated:
         problems.append("列名重复：" + "、".join(duplicated))
-    for index, name in enumerate(header):
-        if not name and any(index < len(r) and r[index].strip() for r in body):
-            problems.append(f"第{_column_letter(index)}列有数据但没有列名")
     if problems:
         raise LedgerFileError("表头（第1行）有误：" + "；".join(problems))
 

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from workflow.kernel.backdating import REASON_FIELD
 from workflow.kernel.errors import ValidationError
 from workflow.kernel.lifecycle import PayloadField, TransitionSpec
 from workflow.kernel.payload import ParsedAction, parse_action
@@ -26,7 +27,7 @@ FIX = "请更正标出的内容"
 GENERAL = "_"
 _TYPE_WORDS = {"string": "文本（字符串）", "integer": "整数"}
 #: Top-level members of ``POST /requests/{id}/events``.
-EVENT_KEYS = ("trigger", "effective_on", "payload", "version")
+EVENT_KEYS = ("trigger", "effective_on", "payload", "version", REASON_FIELD)
 
 
 def json_type_problem(expected: str, value: Any) -> str | None:
@@ -82,6 +83,8 @@ class EventBody:
     #: The payload exactly as checked here, for :func:`parse_event`.
     payload: dict[str, Any]
     effective_on: Any
+    #: 补录原因 (``workflow.kernel.backdating``), as sent.
+    backdate_reason: Any = None
 
 
 def check_event_body(body: Any) -> EventBody:
@@ -106,13 +109,17 @@ def check_event_body(body: Any) -> EventBody:
         raise ValidationError(FIX, errors)
     raw_payload = body.get("payload")
     payload = check_fields({} if raw_payload is None else raw_payload, spec.fields, where="payload")
-    return EventBody(spec, version, payload, effective)
+    reason = body.get(REASON_FIELD)
+    if json_type_problem("string", reason):
+        raise ValidationError(FIX, {REASON_FIELD: "补录原因应为文本"})
+    return EventBody(spec, version, payload, effective, reason)
 
 
 def parse_event(body: EventBody) -> ParsedAction:
     """The staff form's parser on the checked body; its errors under the API's names."""
     try:
-        return parse_action(body.spec, {**body.payload, "effective_date": body.effective_on})
+        raw = {**body.payload, "effective_date": body.effective_on}
+        return parse_action(body.spec, {**raw, REASON_FIELD: body.backdate_reason})
     except ValidationError as err:
         raise ValidationError(str(err), api_names(err.field_errors)) from None
 

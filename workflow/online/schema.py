@@ -94,6 +94,15 @@ def fields_schema(
     return schema
 
 
+#: 补录原因: required when the date lies too far before the day of recording
+#: (``workflow.kernel.backdating``).
+_BACKDATE_REASON: dict[str, Any] = {
+    "type": "string",
+    "title": "补录原因",
+    "description": "日期早于记录当天超过规定天数（GONGKAI_BACKDATE_DAYS）时必填",
+}
+
+
 def event_body_schema(spec: TransitionSpec) -> dict[str, Any]:
     """The body firing ``spec.trigger``: the trigger, its date, its payload, the version."""
     return {
@@ -105,6 +114,7 @@ def event_body_schema(spec: TransitionSpec) -> dict[str, Any]:
             "effective_on": {**_DATE, "title": spec.date_label},
             "payload": fields_schema(spec.fields),
             "version": {"type": "integer", "description": "客户端看到的版本；已变化时 409"},
+            "backdate_reason": _BACKDATE_REASON,
         },
         "required": ["trigger", "effective_on"],
         "additionalProperties": False,
@@ -116,7 +126,7 @@ def event_body_schema(spec: TransitionSpec) -> dict[str, Any]:
 
 def _intake_schema() -> dict[str, Any]:
     agency = {"type": "string", "description": "机关代码（默认：令牌用户所属机关）"}
-    return fields_schema(INTAKE_FIELDS, {"agency": agency})
+    return fields_schema(INTAKE_FIELDS, {"agency": agency, "backdate_reason": _BACKDATE_REASON})
 
 
 def _transfer_schema() -> dict[str, Any]:

@@ -24,9 +24,11 @@ from models import (
 from models.user import UserRole
 from workflow.catalog.states import State
 from workflow.kernel.actor import LOCAL_ZONE, Actor, local_today, naive_utc
+from workflow.kernel.backdating import FLAG as BACKDATED
+from workflow.kernel.backdating import REASON_FIELD, backdating
 from workflow.kernel.calendar import WorkingCalendar
 from workflow.kernel.errors import ConflictError, NotFound, PermissionDenied, ValidationError
-from workflow.kernel.payload import ParsedAction, parse_action
+from workflow.kernel.payload import ParsedAction, backdate_reason, parse_action
 from workflow.requests import machine
 from workflow.requests.clocks import served_for, served_positions
 from workflow.requests.deadlines import (
@@ -100,12 +102,22 @@ def register(
     *,
     agency: Agency,
     external_ref: str | None = None,
+    backdate_limit: int | None = None,
 ) -> Request:
-    """Register a request: validate intake, number it and record the ``register`` event."""
+    """Register a request: validate intake, number it and record the ``register`` event.
+
+    ``backdate_limit``: days the receipt may lie before today without a reason
+    (``workflow.kernel.backdating``); ``None`` for replays of records made elsewhere.
+    """
     today = local_today(now)
     if agency.id != actor.agency_id:
         raise PermissionDenied("只能为本机关登记申请")
     intake = parse_intake(raw, today)
+    try:
+        reason = backdate_reason(raw)
+    except ValueError as exc:
+        raise ValidationError("请更正标出的内容", {REASON_FIELD: f"补录原因：{exc}"}) from None
+    flag = backdating(intake.received_on, today, reason, backdate_limit, field="received_on")
     values = dict(intake.values)
     values.pop("submitted_on", None)
     values.pop("received_on", None)
@@ -131,9 +143,10 @@ def register(
     )
     # Not added yet: the register event's sink brings it into the session, so no
     # autoflush can write a request that is still in the virtual "new" state.
-    action = ParsedAction(
-        intake.received_on, {**intake.values, "receipt_rule": intake.receipt_note}
-    )
+    payload = {**intake.values, "receipt_rule": intake.receipt_note}
+    if flag:
+        payload[BACKDATED] = flag
+    action = ParsedAction(intake.received_on, payload, reason)
     _apply(session, request, "register", actor, now, action, [])
     return request
 
@@ -147,8 +160,13 @@ def fire(
     raw: Mapping[str, Any] | ParsedAction,
     *,
     expected_version: int | None = None,
+    backdate_limit: int | None = None,
 ) -> Event:
-    """Fire ``trigger`` at ``request`` with the typed-in payload; append its event."""
+    """Fire ``trigger`` at ``request`` with the typed-in payload; append its event.
+
+    ``backdate_limit`` as for :func:`register`: the effective date's days before today
+    allowed without a reason.
+    """
     spec = SPEC_BY_TRIGGER.get(trigger)
     if spec is None or trigger == "register":
         raise NotFound(f"未知操作“{trigger}”")
@@ -157,6 +175,11 @@ def fire(
     action = raw if isinstance(raw, ParsedAction) else parse_action(spec, raw)
     if "approver" in action.payload:
         _check_approver(session, request.agency_id, action.payload["approver"])
+    flag = backdating(
+        action.effective_date, local_today(now), action.backdate_reason, backdate_limit
+    )
+    if flag:
+        action = ParsedAction(action.effective_date, {**action.payload, BACKDATED: flag})
     return _apply(session, request, trigger, actor, now, action, history(session, request))
 
 

@@ -24,6 +24,8 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from models import Challenge, ChallengeEvent, Event, Request, RequestFacts
+from models.event import chain_algorithm
+from workflow.kernel import chain
 from workflow.kernel.actor import naive_utc
 from workflow.ledger.memory_replay import MemEvent, MemRequest
 from workflow.requests import operations as ops
@@ -65,11 +67,14 @@ class Encoder:
 
     def __init__(self, dialect: str, now: datetime) -> None:
         self.value: Callable[[Any], Any] = _sqlite_value if dialect == "sqlite" else _same
-        self.recorded_at = self.value(naive_utc(now))
+        self.now = naive_utc(now)
+        self.recorded_at = self.value(self.now)
+        self.algorithm = chain_algorithm()
         self.created_at = self.value(naive_utc(datetime.now(UTC)))
 
     def encode(self, mem: MemRequest) -> Encoded:
         v = self.value
+        events, head = self._chain("request", "request_id", EVENT_COLUMNS, mem.events)
         values = {
             **mem.columns,
             "id": None,
@@ -78,6 +83,7 @@ class Encoder:
             "year": mem.year,
             "serial": None,
             "created_at": self.created_at,
+            "log_hash": head,
         }
         facts = {
             "request_id": None,
@@ -87,6 +93,9 @@ class Encoder:
         }
         cases = []
         for case in mem.cases:
+            case_events, case_head = self._chain(
+                "challenge", "challenge_id", CASE_EVENT_COLUMNS, case.events
+            )
             row = {
                 "id": None,
                 "agency_id": mem.agency_id,
@@ -102,19 +111,41 @@ class Encoder:
                 "last_seq": len(case.events),
                 "version": case.version,
                 "created_at": self.created_at,
+                "log_hash": case_head,
             }
-            events = [self._event(e, "challenge_id", CASE_EVENT_COLUMNS) for e in case.events]
-            cases.append((tuple(v(row[c]) for c in CHALLENGE_COLUMNS), case.prior, events))
+            cases.append((tuple(v(row[c]) for c in CHALLENGE_COLUMNS), case.prior, case_events))
         return Encoded(
             mem.agency_id,
             mem.year,
             tuple(v(values[c]) for c in REQUEST_COLUMNS),
-            [self._event(e, "request_id", EVENT_COLUMNS) for e in mem.events],
+            events,
             tuple(v(facts[c]) for c in FACT_COLUMNS),
             cases,
         )
 
-    def _event(self, e: MemEvent, owner: str, columns: Sequence[str]) -> tuple[Any, ...]:
+    def _chain(
+        self, kind: str, owner: str, columns: Sequence[str], events: Sequence[MemEvent]
+    ) -> tuple[list[tuple[Any, ...]], str | None]:
+        """The event rows of one log, linked as the operations' sink links them, and the head."""
+        rows, head = [], None
+        for e in events:
+            head = chain.event_link(
+                self.algorithm,
+                kind,
+                head,
+                seq=e.seq,
+                trigger=e.trigger,
+                from_state=e.from_state,
+                to_state=e.to_state,
+                effective_date=e.effective_date,
+                recorded_at=self.now,
+                actor_id=e.actor_id,
+                payload=e.payload,
+            )
+            rows.append(self._event(e, owner, columns, head))
+        return rows, head
+
+    def _event(self, e: MemEvent, owner: str, columns: Sequence[str], link: str) -> tuple[Any, ...]:
         values = {
             "id": None,
             owner: None,
@@ -126,6 +157,7 @@ class Encoder:
             "recorded_at": self.recorded_at,
             "payload": json.dumps(e.payload),
             "actor_id": e.actor_id,
+            "hash": link,
         }
         return tuple(values[c] for c in columns)
 
@@ -189,14 +221,21 @@ def _serials(conn: Connection, agency_id: int, year: int, n: int) -> int:
         ),
         {"n": n, "agency": agency_id, "year": year},
     ).scalar()
-    if last is None:
+    if last is None:  # the year's first serial: create the row as ``next_serial`` does
         conn.execute(
             text(
-                "INSERT INTO tracking_counters (agency_id, year, last) VALUES (:agency, :year, :n)"
+                "INSERT INTO tracking_counters (agency_id, year, last) "
+                "VALUES (:agency, :year, 0) ON CONFLICT DO NOTHING"
+            ),
+            {"agency": agency_id, "year": year},
+        )
+        last = conn.execute(
+            text(
+                "UPDATE tracking_counters SET last = last + :n "
+                "WHERE agency_id = :agency AND year = :year RETURNING last"
             ),
             {"n": n, "agency": agency_id, "year": year},
-        )
-        last = n
+        ).scalar()
     return int(last) - n + 1
 
 

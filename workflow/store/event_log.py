@@ -1,7 +1,9 @@
 """Appending to an append-only event log, shared by requests and challenges.
 
 The lifecycle machinery hands each transition to a *sink*; the sink made here writes the
-next event row of the owner (a request or a challenge) in the same flush as its new state.
+next event row of the owner (a request or a challenge) in the same flush as its new state,
+linked into the owner's hash chain (``workflow.kernel.chain``): the new event's ``hash``
+covers its columns and the owner's previous head (``log_hash``), which it then becomes.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from models.event import EventColumns
+from models.event import ChallengeEvent, EventColumns, chain_algorithm
+from workflow.kernel import chain
 from workflow.kernel.actor import Actor, naive_utc
 from workflow.kernel.errors import ConflictError
 from workflow.kernel.lifecycle import Sink, Transition
@@ -31,23 +34,32 @@ def log_sink(
 ) -> Sink:
     """The sink that appends ``row``'s next event (requests and challenges alike)."""
 
+    kind = chain_kind(event_class)
+
     def sink(transition: Transition) -> EventColumns:
         row.last_seq += 1
-        event = event_class(
-            **{owner: row},
-            seq=row.last_seq,
-            trigger=transition.trigger,
-            from_state=transition.from_state,
-            to_state=transition.to_state,
-            effective_date=action.effective_date,
-            recorded_at=naive_utc(now),
-            actor_id=actor.user_id,
-            payload=payload,
-        )
+        columns: dict[str, Any] = {
+            "seq": row.last_seq,
+            "trigger": transition.trigger,
+            "from_state": transition.from_state,
+            "to_state": transition.to_state,
+            "effective_date": action.effective_date,
+            "recorded_at": naive_utc(now),
+            "actor_id": actor.user_id,
+            "payload": payload,
+        }
+        link = chain.event_link(chain_algorithm(), kind, row.log_hash, **columns)
+        event = event_class(**{owner: row}, **columns, hash=link)
+        row.log_hash = link
         session.add(event)
         return event
 
     return sink
+
+
+def chain_kind(event_class: type[EventColumns]) -> str:
+    """Which chain an event table's rows belong to: ``request`` or ``challenge``."""
+    return "challenge" if issubclass(event_class, ChallengeEvent) else "request"
 
 
 def flush_or_conflict(session: Session, message: str) -> None:
