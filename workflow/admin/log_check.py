@@ -36,6 +36,7 @@ from workflow.challenges.spec import CHALLENGES
 from workflow.kernel.actor import local_today
 from workflow.kernel.lifecycle import Lifecycle
 from workflow.requests.machine import REQUESTS
+from workflow.requests.office import OFFICE_TRIGGERS, corrected
 
 #: Records read per batch (with all their events).
 BATCH = 2000
@@ -65,6 +66,8 @@ class _Entry:
     to_state: str
     effective_date: date
     recorded_at: datetime
+    id: int = 0
+    payload: Any = None
 
 
 @dataclass(frozen=True)
@@ -87,10 +90,13 @@ class _Log:
     lifecycle: Lifecycle
     #: The column people know the record by (tracking number, case number).
     name: InstrumentedAttribute[str]
+    #: Entries of the office that are not steps (workflow.requests.office): they keep the
+    #: state and are dated the day they were recorded; corrections apply before the date check.
+    office: frozenset[str] = frozenset()
 
 
 LOGS: tuple[_Log, ...] = (
-    _Log("申请", Request, Event, Event.request_id, REQUESTS, Request.tracking_no),
+    _Log("申请", Request, Event, Event.request_id, REQUESTS, Request.tracking_no, OFFICE_TRIGGERS),
     _Log(
         "复议诉讼案件",
         Challenge,
@@ -107,7 +113,7 @@ def verify_log(session: Session) -> list[Problem]:
     problems: list[Problem] = []
     for log in LOGS:
         for record, events in _records(session, log):
-            problems.extend(check_record(record, events, log.lifecycle))
+            problems.extend(check_record(record, events, log.lifecycle, log.office))
     return problems
 
 
@@ -137,6 +143,8 @@ def _records(session: Session, log: _Log) -> Iterator[tuple[_Record, list[_Entry
                 ev.to_state,
                 ev.effective_date,
                 ev.recorded_at,
+                ev.id,
+                ev.payload,
             )
             .where(log.owner.in_([row[0] for row in rows]))
             .order_by(log.owner, ev.seq, ev.id)
@@ -156,12 +164,21 @@ def _records(session: Session, log: _Log) -> Iterator[tuple[_Record, list[_Entry
             yield record, by_owner.get(record_id, [])
 
 
-def check_record(record: _Record, events: Sequence[_Entry], lifecycle: Lifecycle) -> list[Problem]:
+def check_record(
+    record: _Record,
+    events: Sequence[_Entry],
+    lifecycle: Lifecycle,
+    office: frozenset[str] = frozenset(),
+) -> list[Problem]:
     """The problems of one record, its events in sequence order."""
+    steps = [e for e in corrected(events) if e.trigger not in office] if office else events
     details = [
-        (kind, detail)
-        for check in (_sequence, _chain, _transitions, _dates, _caches)
-        for kind, detail in check(record, events, lifecycle)
+        *_sequence(record, events, lifecycle),
+        *_chain(record, events, lifecycle),
+        *_transitions(record, steps, lifecycle),
+        *_office(events, office),
+        *_dates(record, steps, lifecycle),
+        *_caches(record, events, lifecycle),
     ]
     if not events:
         details = [("empty", "没有任何事件记录")]
@@ -219,6 +236,17 @@ def _transitions(_record: _Record, events: Sequence[_Entry], lifecycle: Lifecycl
                 "transition",
                 f"{_name(event, lifecycle)}应转入 {spec.dest.value}，记录为 {event.to_state}",
             )
+
+
+def _office(events: Sequence[_Entry], office: frozenset[str]) -> Findings:
+    """An office entry keeps the state and is dated the day it was recorded."""
+    for event in events:
+        if event.trigger not in office:
+            continue
+        if event.from_state != event.to_state:
+            yield "transition", f"第{event.seq}条事件 {event.trigger} 不应改变状态"
+        if event.effective_date > local_today(event.recorded_at):
+            yield "date", f"第{event.seq}条事件 {event.trigger} 的日期晚于记录日期"
 
 
 def _dates(record: _Record, events: Sequence[_Entry], lifecycle: Lifecycle) -> Findings:

@@ -1,0 +1,206 @@
+"""The office's own entries in a request's log: assignment, proposals, sign-off,
+corrections and links (docs/domain-office-workflow.md).
+
+They are rows of the same append-only event log as the procedure's steps, so who did
+what and when is kept in one place, but they are not steps of the procedure: each keeps
+the request's state (``from_state == to_state``), its effective date is the day it was
+recorded, and the date-order guard, the clocks and the statistics do not see it as a
+step. A **correction** (``correct``) names one earlier event by id and one of its values
+(the effective date, the outcome, a payload field, or the service date of its notice)
+and the value that replaces it. The original row is never touched: :func:`corrected`
+gives the log *as corrected* (same length, same positions, corrected copies in place of
+the corrected rows), and the statistics (``workflow.statistics.facts``), the deadlines
+(``workflow.requests.deadlines``) and the guards all read that view. This module is pure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+#: Office entries: trigger → label on the timeline.
+OFFICE_LABELS: dict[str, str] = {
+    "assign": "分办",
+    "propose": "提请审核",
+    "approve": "审核同意",
+    "reject": "审核退回",
+    "correct": "更正",
+    "link": "关联申请",
+}
+OFFICE_TRIGGERS: frozenset[str] = frozenset(OFFICE_LABELS)
+
+#: What a proposal asks the approver to sign (条例 Art. 33 para 2 for the extension).
+PROPOSAL_KINDS: dict[str, str] = {
+    "extension": "延期答复",
+    "decision": "答复签发",
+    "correction": "更正",
+}
+
+#: Correction targets: ``effective_date``, ``outcome``, ``served_on`` or ``payload:<name>``.
+DATE_FIELD = "effective_date"
+OUTCOME_FIELD = "outcome"
+SERVED_FIELD = "served_on"
+PAYLOAD_PREFIX = "payload:"
+#: Corrections that need an approver (the issue's "for outcomes and dates").
+NEEDS_APPROVER: frozenset[str] = frozenset({DATE_FIELD, OUTCOME_FIELD, SERVED_FIELD})
+
+#: Link kinds: the request's relation to ``other`` (stored on both sides' logs).
+LINK_LABELS: dict[str, str] = {
+    "duplicate_of": "重复申请，在先申请",
+    "earlier_of": "在后的重复申请",
+    "split_from": "拆分自",
+    "split_into": "拆分为",
+    "merged_into": "已合并至",
+    "merged_from": "合并了",
+    "same_information": "多人申请同一信息（第四十四条）",
+}
+
+
+def is_office(event: Any) -> bool:
+    return event.trigger in OFFICE_TRIGGERS
+
+
+def needs_approver(field: str) -> bool:
+    return field in NEEDS_APPROVER
+
+
+def field_label(field: str) -> str:
+    if field == DATE_FIELD:
+        return "法律日期"
+    if field == OUTCOME_FIELD:
+        return "处理结果"
+    if field == SERVED_FIELD:
+        return "送达日期"
+    return "登记内容“" + field.removeprefix(PAYLOAD_PREFIX) + "”"
+
+
+@dataclass(frozen=True)
+class CorrectedEvent:
+    """An event as corrected: the original row's values with the corrected ones in place.
+
+    Everything not corrected (seq, states, actor …) is read from the original row.
+    """
+
+    original: Any
+    effective_date: date
+    payload: Mapping[str, Any]
+    corrections: tuple[Any, ...]
+
+    @property
+    def trigger(self) -> str:
+        return self.original.trigger
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "original":  # not set yet (copying, unpickling)
+            raise AttributeError(name)
+        return getattr(self.original, name)
+
+
+def corrections_by_target(events: Sequence[Any]) -> dict[int, list[Any]]:
+    """The ``correct`` entries of a log, by the id of the event each corrects, in log order."""
+    found: dict[int, list[Any]] = {}
+    for event in events:
+        if event.trigger == "correct":
+            found.setdefault(int(event.payload["target_id"]), []).append(event)
+    return found
+
+
+def apply_correction(event: Any, correction: Mapping[str, Any]) -> tuple[date, dict[str, Any]]:
+    """The effective date and payload of ``event`` once ``correction`` (a payload) applies."""
+    effective = event.effective_date
+    payload = dict(event.payload)
+    field, value = correction["field"], correction["new"]
+    if field == DATE_FIELD:
+        effective = date.fromisoformat(value)
+    elif field == OUTCOME_FIELD:
+        payload["outcome"] = value
+    elif field.startswith(PAYLOAD_PREFIX):
+        name = field.removeprefix(PAYLOAD_PREFIX)
+        if value in (None, ""):
+            payload.pop(name, None)
+        else:
+            payload[name] = value
+    return effective, payload
+
+
+def corrected(events: Sequence[Any]) -> list[Any]:
+    """The log as corrected: same length and positions, each corrected event replaced by a
+    :class:`CorrectedEvent`; a log without corrections comes back as it was (same objects).
+
+    Later corrections of the same value win (a correction can itself be corrected by a
+    new one). Service-date corrections do not change the event: see
+    :func:`corrected_service_dates`.
+    """
+    targets = corrections_by_target(events)
+    if not targets:
+        return list(events)
+    out: list[Any] = []
+    for event in events:
+        found = targets.get(getattr(event, "id", None) or -1, [])
+        fixes = [c for c in found if c.payload["field"] != SERVED_FIELD]
+        if not fixes:
+            out.append(event)
+            continue
+        current: Any = event
+        effective, payload = event.effective_date, dict(event.payload)
+        for fix in fixes:
+            effective, payload = apply_correction(current, fix.payload)
+            current = CorrectedEvent(event, effective, payload, ())
+        out.append(CorrectedEvent(event, effective, payload, tuple(fixes)))
+    return out
+
+
+def corrected_service_dates(events: Sequence[Any], served: Mapping[int, date]) -> dict[int, date]:
+    """Service dates by event id (``workflow.requests.clocks``), with the corrections of a
+    wrongly recorded service date applied (the notice's own frozen row keeps the original)."""
+    found = dict(served)
+    for event in events:
+        if event.trigger == "correct" and event.payload.get("field") == SERVED_FIELD:
+            found[int(event.payload["target_id"])] = date.fromisoformat(event.payload["new"])
+    return found
+
+
+def procedure(events: Sequence[Any]) -> list[Any]:
+    """The procedure's steps as corrected, without the office's entries: what the guards
+    judge a new step against (a step may not precede the last *step*, whatever day an
+    assignment or a correction was recorded)."""
+    return [e for e in corrected(events) if not is_office(e)]
+
+
+def pending_proposals(events: Sequence[Any]) -> list[Any]:
+    """The ``propose`` entries no ``approve`` or ``reject`` has answered yet, oldest first."""
+    answered = {int(e.payload["proposal_id"]) for e in events if e.trigger in {"approve", "reject"}}
+    return [e for e in events if e.trigger == "propose" and e.id not in answered]
+
+
+def signed_off(events: Sequence[Any], event_id: int) -> bool:
+    """Whether the decision ``event_id`` has been approved (a ``decision`` proposal answered
+    by ``approve``)."""
+    approved = {int(e.payload["proposal_id"]) for e in events if e.trigger == "approve"}
+    return any(
+        e.trigger == "propose"
+        and e.payload.get("kind") == "decision"
+        and int(e.payload.get("target_id", 0)) == event_id
+        and e.id in approved
+        for e in events
+    )
+
+
+def current_handler(events: Sequence[Any]) -> int | None:
+    """The handler the last assignment named (None when never assigned or unassigned)."""
+    handler: int | None = None
+    for event in events:
+        if event.trigger == "assign":
+            handler = event.payload.get("handler_id")
+    return handler
+
+
+def links(events: Sequence[Any]) -> list[tuple[str, int, str]]:
+    """(kind, other request id, other tracking number) of every link in the log."""
+    return [
+        (e.payload["kind"], int(e.payload["other_id"]), str(e.payload.get("other_no", "")))
+        for e in events
+        if e.trigger == "link"
+    ]
