@@ -29,8 +29,8 @@ from sqlalchemy.orm import Session
 from models import Event, Notice, Request, RequestFacts
 from workflow.catalog.states import OPEN_STATES
 from workflow.kernel.calendar import WorkingCalendar
-from workflow.requests.office import corrected_service_dates
 from workflow.requests.deadlines import PAUSE_TRIGGERS, StoredClock, compute_deadlines, stored_clock
+from workflow.requests.office import corrected_service_dates
 
 #: Requests whose events are read per statement while refreshing (bounded memory, and
 #: well below SQLite's limit on bound parameters).
