@@ -53,6 +53,7 @@ from workflow.kernel.lifecycle import blocking_reasons
 from workflow.requests.clocks import service_dates
 from workflow.requests.intake import INTAKE_FIELDS
 from workflow.requests.machine import available_actions
+from workflow.requests.office import procedure
 from workflow.requests.operations import (
     conflict_message,
     deadlines_of,
@@ -380,9 +381,10 @@ def act(request_id: int, trigger: str) -> Response | tuple[str, int]:
     req = load_request_for(me, request_id, write=True)
     now = utc_now()
     today = local_today(now)
-    approvers = (
-        approver_choices(req.agency_id) if any(f.kind == "approver" for f in spec.fields) else []
-    )
+    # An approval is the approver's own act: the only name offered is the user's own.
+    approvers = [
+        (name, label) for name, label in approver_choices(req.agency_id) if name == me.username
+    ]
     form = build_form(
         spec.fields,
         date_label=spec.date_label,
@@ -405,7 +407,9 @@ def act(request_id: int, trigger: str) -> Response | tuple[str, int]:
             return redirect(url_for(".detail", request_id=req.id))
     events = history(db(), req)
     deadlines = request_deadlines(db(), req, events, load_calendar(db()), today)
-    context = GuardContext(req.state, req.received_on, events, me.roles, today, deadlines=deadlines)
+    context = GuardContext(
+        req.state, req.received_on, procedure(events), me.roles, today, deadlines=deadlines
+    )
     blocked = [r for r in blocking_reasons(spec, context) if r not in form.general_errors]
     return render_template(
         "requests/action.html",

@@ -155,6 +155,8 @@ def fire(
     if expected_version is not None and expected_version != request.version:
         raise ConflictError(conflict_message(request.tracking_no))
     action = raw if isinstance(raw, ParsedAction) else parse_action(spec, raw)
+    if any(f.kind == "approver" for f in spec.fields) and "approver" in actor.roles:
+        action = _own_approval(action, actor)
     if "approver" in action.payload:
         _check_approver(session, request.agency_id, action.payload["approver"])
     return _apply(session, request, trigger, actor, now, action, history(session, request))
@@ -162,6 +164,18 @@ def fire(
 
 def conflict_message(tracking_no: str) -> str:
     return f"申请 {tracking_no} 刚刚已被他人更新，您的操作没有保存。请查看最新情况后重新操作。"
+
+
+def _own_approval(action: ParsedAction, actor: Actor) -> ParsedAction:
+    """An approval is the approver's own act: the approver recording it is the approver
+    (docs/domain-office-workflow.md); naming somebody else is refused."""
+    named = action.payload.get("approver")
+    if named and named != actor.username:
+        raise ValidationError(
+            "批准须由审核人本人记录，不能代他人批准",
+            {"approver": "只能填写您本人；其他人的批准请由其本人记录"},
+        )
+    return ParsedAction(action.effective_date, {**action.payload, "approver": actor.username})
 
 
 def _check_approver(session: Session, agency_id: int, username: str) -> None:
