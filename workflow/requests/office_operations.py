@@ -384,7 +384,7 @@ def pending_for(session: Session, agency_id: int) -> list[tuple[Request, Event]]
             .order_by(Event.recorded_at, Event.id)
         )
     )
-    answered = set(
+    answered = list(
         session.scalars(
             select(Event.payload)
             .join(Request, Request.id == Event.request_id)
