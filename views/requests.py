@@ -32,9 +32,11 @@ from views.forms import (
     submit_form,
 )
 from views.notices import documents_panel
+from views.office import office_panel
 from views.presenters import (
     INTAKE_BY_NAME,
     ActionLine,
+    EventLine,
     ListRow,
     deadline_panel,
     reply_status,
@@ -54,6 +56,7 @@ from workflow.requests.clocks import service_dates
 from workflow.requests.intake import INTAKE_FIELDS
 from workflow.requests.machine import available_actions
 from workflow.requests.office import procedure
+from workflow.requests.office_operations import PROPOSE_ROLES
 from workflow.requests.operations import (
     conflict_message,
     deadlines_of,
@@ -322,7 +325,8 @@ def detail(request_id: int) -> str:
         deadlines=deadline_panel(req, deadlines, today),
         provisional=bool(deadlines.provisional),
         explained=explain(deadlines),
-        events=timeline(events),
+        events=_with_correct_links(req, timeline(events), me, own),
+        office=office_panel(req, events, me),
         actions=actions,
         read_only=read_only,
         own=own,
@@ -341,6 +345,22 @@ def deadline_trace(request_id: int) -> str:
     return render_template(
         "requests/deadlines.html", req=req, today=today, explained=explain(deadlines)
     )
+
+
+def _with_correct_links(
+    req: Request, lines: list[EventLine], me: User, own: bool
+) -> list[EventLine]:
+    """The timeline with a 更正 link on each step, for users who may correct."""
+    if not own or not (me.roles & PROPOSE_ROLES) or req.state == State.VOIDED.value:
+        return lines
+    return [
+        line
+        if line.office
+        else replace(
+            line, correct_url=url_for("office.correct", request_id=req.id, event_id=line.id)
+        )
+        for line in lines
+    ]
 
 
 def _facts(req: Request) -> list[tuple[str, str]]:

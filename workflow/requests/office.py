@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from workflow.kernel.lifecycle import PayloadField
+
 #: Office entries: trigger → label on the timeline.
 OFFICE_LABELS: dict[str, str] = {
     "assign": "分办",
@@ -37,6 +39,36 @@ PROPOSAL_KINDS: dict[str, str] = {
     "decision": "答复签发",
     "correction": "更正",
 }
+
+#: The rules each office form shows above it (the law where there is one).
+OFFICE_RULES: dict[str, str] = {
+    "assign": "承办人由分办确定；每次分办、改派都记录在办理记录中（谁、何时、从谁改为谁）。",
+    "extension": "《条例》第三十三条第二款：需要延长答复期限的，应当经政府信息公开工作机构负责人"
+    "同意并告知申请人。承办人提请，审核人批准后才记录延期，批准日为延期决定日；"
+    "本机关还有其他审核人时，不能审核自己提请的事项。",
+    "decision": "本机关规定答复须经审核签发：签发后才能出具答复书。",
+    "correction": "更正作为新的记录保存，原记录保留并以删除线显示。更正须写明理由；更正日期、"
+    "处理结果或送达日期须经审核人批准（审核人本人保存即为批准，其他人保存即提请审核）。"
+    "期限和统计按更正后的内容计算；改变已发布年度统计的，保存前须确认。",
+}
+
+#: The correction form (the ``field`` choices are filled per target event).
+CORRECTION_FIELDS: tuple[PayloadField, ...] = (
+    PayloadField("field", "更正内容", "choice"),
+    PayloadField("new_date", "更正为（日期）", "date", required=False, help="更正日期时填写"),
+    PayloadField(
+        "new_outcome", "更正为（处理结果）", "outcome", required=False, help="更正处理结果时填写"
+    ),
+    PayloadField("new_text", "更正为（其他内容）", "longtext", required=False),
+    PayloadField("reason", "更正理由", "longtext"),
+    PayloadField(
+        "confirm_published",
+        "确认更正已发布年度",
+        "choice",
+        required=False,
+        choices=(("1", "我已知悉此更正将改变已发布年度的统计"),),
+    ),
+)
 
 #: Correction targets: ``effective_date``, ``outcome``, ``served_on`` or ``payload:<name>``.
 DATE_FIELD = "effective_date"
@@ -56,6 +88,17 @@ LINK_LABELS: dict[str, str] = {
     "merged_from": "合并了",
     "same_information": "多人申请同一信息（第四十四条）",
 }
+
+
+def new_value(field: str, raw: Mapping[str, Any]) -> Any:
+    """The typed-in corrected value: ``new``, or the form's input of the field's kind."""
+    if raw.get("new") not in (None, ""):
+        return raw["new"]
+    if field in {DATE_FIELD, SERVED_FIELD}:
+        return raw.get("new_date", "")
+    if field == OUTCOME_FIELD:
+        return raw.get("new_outcome", "")
+    return raw.get("new_text", "")
 
 
 def is_office(event: Any) -> bool:

@@ -420,7 +420,7 @@ def _target(events: Sequence[Event], target_id: Any) -> Event:
     raise ValidationError("只能更正本申请的办理步骤", {"target_id": "请选择记录"})
 
 
-def correctable_fields(event: Any) -> list[tuple[str, str]]:
+def correctable_fields(session: Session, event: Event) -> list[tuple[str, str]]:
     """What of ``event`` can be corrected: (field code, label)."""
     found = [(office.DATE_FIELD, office.field_label(office.DATE_FIELD))]
     if event.trigger == "decide":
@@ -428,7 +428,9 @@ def correctable_fields(event: Any) -> list[tuple[str, str]]:
     spec = SPEC_BY_TRIGGER.get(event.trigger)
     for f in spec.fields if spec else ():
         if f.kind not in {"outcome", "approver"}:
-            found.append((office.PAYLOAD_PREFIX + f.name, f"{f.label}"))
+            found.append((office.PAYLOAD_PREFIX + f.name, f.label))
+    if _served_notice_date(session, event) is not None:
+        found.append((office.SERVED_FIELD, office.field_label(office.SERVED_FIELD)))
     return found
 
 
@@ -559,12 +561,10 @@ def _correction_payload(
 ) -> dict[str, Any]:
     target = _target(events, raw.get("target_id"))
     field = str(raw.get("field") or "")
-    if field not in dict(correctable_fields(target)) and not (
-        field == office.SERVED_FIELD and _served_notice_date(session, target)
-    ):
+    if field not in dict(correctable_fields(session, target)):
         raise ValidationError("该记录不能更正此项", {"field": "请选择要更正的内容"})
     old_text = _old_value(session, events, target, field)
-    new = _parse_new(target, field, raw.get("new"))
+    new = _parse_new(target, field, office.new_value(field, raw))
     if str(new) == old_text:
         raise ValidationError("更正后的值与原值相同", {"new": "与原值相同"})
     reason = clean_text(raw.get("reason") or "", MAX_REASON)
