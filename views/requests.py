@@ -56,7 +56,7 @@ from workflow.requests.clocks import service_dates
 from workflow.requests.intake import INTAKE_FIELDS
 from workflow.requests.machine import available_actions
 from workflow.requests.office import procedure
-from workflow.requests.office_operations import PROPOSE_ROLES
+from workflow.requests.office_operations import ASSIGN_ROLES, PROPOSE_ROLES, handler_choices
 from workflow.requests.operations import (
     conflict_message,
     deadlines_of,
@@ -173,6 +173,8 @@ def list_requests() -> str:
         groups=GROUPS,
         outcomes=OUTCOMES,
         handlers=list(handlers),
+        can_assign=bool(me.roles & ASSIGN_ROLES),
+        assignable=handler_choices(session, me.agency_id) if me.roles & ASSIGN_ROLES else [],
         sorts=SORTS,
         show_agency=len(visible) > 1,
         agency_names=agency_names,

@@ -94,6 +94,14 @@ EXPECTATIONS: dict[str, dict[str, Expectation]] = {
         "GET": roles(HOME),
         "POST": roles(CASEWORKERS, guard={"legal", "admin", "viewer"}),
     },
+    # ------------------------------------------------------------------ office (分办, 审核, 更正)
+    "office.assign": post(CASEWORKERS),
+    "office.assign_many": post(CASEWORKERS),
+    "office.propose_extension": both(CASEWORKERS),
+    "office.propose_signoff": post(CASEWORKERS),
+    "office.approve": post({"approver"}),
+    "office.reject": post({"approver"}),
+    "office.correct": both(CASEWORKERS),
     # ------------------------------------------------------------------ challenges
     "challenges.list_cases": get(STAFF),
     "challenges.detail": get(HOME),
