@@ -158,7 +158,7 @@ def assign(
         name = user.display_name if user else "（未分配）"
         raise GuardError([f"申请 {request.tracking_no} 的承办人已是{name}"])
     previous = request.handler
-    request.handler_id = handler_id
+    request.handler = user
     payload: dict[str, Any] = {
         "handler_id": handler_id,
         "handler": user.display_name if user else "",

@@ -1,0 +1,155 @@
+"""The office's pages as each role uses them: 分办 (one and bulk), the 未分配 queue and
+我承办的, an extension proposed and approved, a correction struck through."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from models import Event, Request
+from tests.conftest import login
+from views.common import utc_now
+from workflow.kernel.actor import local_today
+
+
+def client_for(app, username: str):
+    client = app.test_client()
+    assert login(client, username).status_code == 200
+    return client
+
+
+def days_ago(n: int) -> str:
+    return (local_today(utc_now()) - timedelta(days=n)).isoformat()
+
+
+def register(client) -> int:
+    page = client.post(
+        "/requests/new",
+        data={
+            "applicant_name": "李四",
+            "applicant_kind": "natural_person",
+            "subject": f"某路段改造工程预算 {utc_now().timestamp()}",
+            "channel": "in_person",
+            "submitted_on": days_ago(10),
+            "confirm_duplicate": "1",
+        },
+    )
+    assert page.status_code == 302, page.text
+    return int(page.headers["Location"].rsplit("/", 1)[-1])
+
+
+def fresh(session, rid: int) -> Request:
+    session.expire_all()
+    return session.get(Request, rid)
+
+
+def test_front_desk_assigns_in_bulk_and_the_handler_finds_them(app, session, users) -> None:
+    registrar = client_for(app, "registrar")
+    first, second = register(registrar), register(registrar)
+    queue = registrar.get("/requests?handler=none").text
+    assert f'name="ids" value="{first}"' in queue and f'name="ids" value="{second}"' in queue
+
+    handler = client_for(app, "handler")
+    assert "没有分配给您的在办申请" in handler.get("/dashboard").text
+
+    page = registrar.post(
+        "/requests/assign",
+        data={"ids": [str(first), str(second)], "handler": str(users["handler"].id)},
+        follow_redirects=True,
+    )
+    assert "已将 2 件申请分办给handler" in page.text
+    assert "共 0 件" in registrar.get("/requests?handler=none").text
+    mine = handler.get("/dashboard").text
+    assert fresh(session, first).tracking_no in mine and fresh(session, second).tracking_no in mine
+    detail = handler.get(f"/requests/{first}").text
+    assert "分办" in detail and "未分配 → handler" in detail
+
+    # Nothing ticked: refused with a message, nothing recorded.
+    page = registrar.post(
+        "/requests/assign", data={"handler": str(users["handler"].id)}, follow_redirects=True
+    )
+    assert "请先勾选要分办的申请" in page.text
+
+    # Reassign one from its page, with the version the user saw.
+    version = fresh(session, first).version
+    page = registrar.post(
+        f"/requests/{first}/assign",
+        data={"handler": str(users["approver"].id), "expected_version": str(version)},
+        follow_redirects=True,
+    )
+    assert "已分办给approver" in page.text
+    stale = registrar.post(
+        f"/requests/{first}/assign",
+        data={"handler": str(users["handler"].id), "expected_version": str(version)},
+        follow_redirects=True,
+    )
+    assert "刚刚已被他人更新" in stale.text
+    assert fresh(session, first).handler_id == users["approver"].id
+
+
+def test_extension_is_proposed_by_the_handler_and_signed_by_the_approver(
+    app, session, users
+) -> None:
+    handler = client_for(app, "handler")
+    rid = register(handler)
+    version = fresh(session, rid).version
+    handler.post(
+        f"/requests/{rid}/act/accept",
+        data={"expected_version": str(version), "effective_date": days_ago(9)},
+    )
+    assert "提请延期答复" in handler.get(f"/requests/{rid}").text
+    form = handler.get(f"/requests/{rid}/propose-extension").text
+    assert "第三十三条第二款" in form
+    bad = handler.post(f"/requests/{rid}/propose-extension", data={"days": "30", "reason": "x"})
+    assert bad.status_code == 400 and "不能大于20" in bad.text
+    ok = handler.post(
+        f"/requests/{rid}/propose-extension", data={"days": "10", "reason": "涉及多个科室"}
+    )
+    assert ok.status_code == 302
+    # The handler cannot approve; the approver sees it on the workbench.
+    pending = next(
+        e for e in session.query(Event).filter_by(request_id=rid, trigger="propose").all()
+    )
+    refused = handler.post(f"/requests/{rid}/proposals/{pending.id}/approve")
+    assert refused.status_code == 403
+    approver = client_for(app, "approver")
+    board = approver.get("/dashboard").text
+    assert "待我审核" in board and "延期答复 10 个工作日" in board
+    page = approver.post(
+        f"/requests/{rid}/proposals/{pending.id}/approve",
+        data={"effective_date": days_ago(2), "expected_version": str(fresh(session, rid).version)},
+        follow_redirects=True,
+    )
+    assert "已审核同意" in page.text
+    assert "延期答复" in page.text and "待我审核" not in approver.get("/dashboard").text
+    extend = session.query(Event).filter_by(request_id=rid, trigger="extend").one()
+    assert extend.payload["approver"] == "approver" and extend.actor_id == users["approver"].id
+
+
+def test_correction_shows_the_original_struck_through(app, session, users) -> None:
+    handler = client_for(app, "handler")
+    rid = register(handler)
+    handler.post(
+        f"/requests/{rid}/act/accept",
+        data={"expected_version": str(fresh(session, rid).version), "effective_date": days_ago(1)},
+    )
+    accept = session.query(Event).filter_by(request_id=rid, trigger="accept").one()
+    detail = handler.get(f"/requests/{rid}").text
+    assert f"/requests/{rid}/correct/{accept.id}" in detail
+
+    # A handler's date correction becomes a proposal; the approver's own is recorded.
+    data = {"field": "effective_date", "new_date": days_ago(8), "reason": "录入时日期填错"}
+    page = handler.post(f"/requests/{rid}/correct/{accept.id}", data=data, follow_redirects=True)
+    assert "已提请审核人批准更正" in page.text
+    assert "<del>" not in page.text
+    approver = client_for(app, "approver")
+    missing = approver.post(f"/requests/{rid}/correct/{accept.id}", data={**data, "reason": ""})
+    assert missing.status_code == 400 and "更正须写明理由" in missing.text
+    proposal = session.query(Event).filter_by(request_id=rid, trigger="propose").one()
+    page = approver.post(
+        f"/requests/{rid}/proposals/{proposal.id}/approve", data={}, follow_redirects=True
+    )
+    assert re.search(r"<del>\s*" + re.escape(days_ago(1)), page.text)
+    assert f"{days_ago(1)} → {days_ago(8)}" in page.text and "已更正" in page.text
+    # Another agency's event id, or an office entry, is not a step to correct.
+    assert approver.get(f"/requests/{rid}/correct/{proposal.id}").status_code == 404
