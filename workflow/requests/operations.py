@@ -26,6 +26,7 @@ from workflow.catalog.states import State
 from workflow.kernel.actor import LOCAL_ZONE, Actor, local_today, naive_utc
 from workflow.kernel.calendar import WorkingCalendar
 from workflow.kernel.errors import ConflictError, NotFound, PermissionDenied, ValidationError
+from workflow.kernel.guards import DUPLICATE
 from workflow.kernel.payload import ParsedAction, parse_action
 from workflow.requests import machine
 from workflow.requests.clocks import served_for, served_positions
@@ -37,6 +38,7 @@ from workflow.requests.deadlines import (
     stored_clock,
 )
 from workflow.requests.intake import parse_intake
+from workflow.requests.similar import earlier_requests
 from workflow.requests.spec import SPEC_BY_TRIGGER
 from workflow.statistics.facts import facts_from_events
 from workflow.store.calendar import load_calendar
@@ -159,7 +161,32 @@ def fire(
         action = _own_approval(action, actor)
     if "approver" in action.payload:
         _check_approver(session, request.agency_id, action.payload["approver"])
-    return _apply(session, request, trigger, actor, now, action, history(session, request))
+    facts = earlier_facts(session, request, action) if trigger == "decide" else {}
+    return _apply(session, request, trigger, actor, now, action, history(session, request), facts)
+
+
+def earlier_facts(session: Session, request: Request, action: ParsedAction) -> dict[str, Any]:
+    """What the 重复申请 guard needs to know of the earlier request the decision names
+    (``workflow.kernel.guards.duplicate_cites_earlier``): this applicant's, answered
+    before this decision (``workflow.requests.similar.earlier_requests``)."""
+    named = str(action.payload.get("earlier") or "").strip()
+    if action.payload.get("outcome") != DUPLICATE:
+        return {}
+    found: dict[str, Any] = {"earlier_checked": True}
+    if not named:
+        return found
+    earlier = {r.tracking_no: r for r in earlier_requests(session, request)}.get(named)
+    if earlier is None:
+        found["earlier_problem"] = f"“{named}”不是本申请人已办结的在先申请"
+        return found
+    concluded = session.get(RequestFacts, earlier.id)
+    if concluded is None or concluded.concluded_on is None:
+        found["earlier_problem"] = f"在先申请 {named} 尚未作出答复"
+    elif concluded.concluded_on > action.effective_date:
+        found["earlier_problem"] = (
+            f"在先申请 {named} 于 {concluded.concluded_on} 才作出答复，晚于本次答复日期"
+        )
+    return found
 
 
 def conflict_message(tracking_no: str) -> str:
@@ -203,6 +230,7 @@ def _apply(
     now: datetime,
     action: ParsedAction,
     events: list[Event],
+    facts: Mapping[str, Any] | None = None,
 ) -> Event:
     if actor.agency_id != request.agency_id:
         raise PermissionDenied("只能办理本机关的申请")
@@ -224,6 +252,7 @@ def _apply(
         payload=payload,
         history=events,
         deadlines=deadlines,
+        facts=facts,
     )
     flush_or_conflict(session, conflict_message(request.tracking_no))
     project(session, request, [*events, event], calendar)

@@ -240,8 +240,15 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
             PayloadField("outcome", "处理结果", "outcome"),
             PayloadField("grounds", "理由及其他依据", "longtext", required=False),
             PayloadField("delivery", "送达方式", "choice", choices=DELIVERIES),
+            PayloadField(
+                "earlier",
+                "在先申请（重复申请时）",
+                "text",
+                required=False,
+                help="处理结果为“重复申请”时必填：本申请人已获答复的在先申请编号，答复书将引用该申请及其答复",
+            ),
         ),
-        payload_guards=(g.outcome_decidable,),
+        payload_guards=(g.outcome_decidable, g.duplicate_cites_earlier),
     ),
     TransitionSpec(
         "withdraw",
