@@ -153,3 +153,75 @@ def test_correction_shows_the_original_struck_through(app, session, users) -> No
     assert f"{days_ago(1)} → {days_ago(8)}" in page.text and "已更正" in page.text
     # Another agency's event id, or an office entry, is not a step to correct.
     assert approver.get(f"/requests/{rid}/correct/{proposal.id}").status_code == 404
+
+
+def test_duplicate_is_linked_on_save_and_offered_to_the_duplicate_reply(
+    app, session, users
+) -> None:
+    handler = client_for(app, "handler")
+    intake = {
+        "applicant_name": "赵六",
+        "applicant_kind": "natural_person",
+        "id_type": "resident_id",
+        "id_number": "11010519491231002X",
+        "subject": "申请公开2025年某路段改造工程的预算",
+        "channel": "in_person",
+        "submitted_on": days_ago(20),
+    }
+    first = handler.post("/requests/new", data=intake)
+    assert first.status_code == 302
+    first_id = int(first.headers["Location"].rsplit("/", 1)[-1])
+    handler.post(
+        f"/requests/{first_id}/act/accept",
+        data={
+            "expected_version": str(fresh(session, first_id).version),
+            "effective_date": days_ago(19),
+        },
+    )
+    version = fresh(session, first_id).version
+    handler.post(
+        f"/requests/{first_id}/act/decide",
+        data={
+            "expected_version": str(version),
+            "effective_date": days_ago(15),
+            "outcome": "disclosed",
+            "delivery": "post",
+        },
+    )
+    # Reworded, same ID number: still caught, and linked when saved.
+    again = {**intake, "subject": "某路段改造工程2025年预算，请予公开", "submitted_on": days_ago(3)}
+    warned = handler.post("/requests/new", data=again)
+    assert (
+        "可能重复登记" in warned.text and f'name="duplicate_of" value="{first_id}"' in warned.text
+    )
+    saved = handler.post(
+        "/requests/new", data={**again, "confirm_duplicate": "1", "duplicate_of": str(first_id)}
+    )
+    assert saved.status_code == 302
+    second_id = int(saved.headers["Location"].rsplit("/", 1)[-1])
+    earlier_no = fresh(session, first_id).tracking_no
+    detail = handler.get(f"/requests/{second_id}").text
+    assert "重复申请，在先申请" in detail and earlier_no in detail
+    assert "在后的重复申请" in handler.get(f"/requests/{first_id}").text
+    # The decision form offers the earlier request, chosen already.
+    form = handler.get(f"/requests/{second_id}/act/decide").text
+    chosen = re.search(r'<select[^>]*name="earlier".*?</select>', form, re.S)
+    assert chosen and re.search(
+        f'<option[^>]*selected[^>]*value="{earlier_no}"', chosen.group(0)
+    ), chosen and chosen.group(0)
+
+
+def test_same_information_from_several_applicants_is_flagged(app, session, users) -> None:
+    registrar = client_for(app, "registrar")
+    base = {
+        "applicant_kind": "natural_person",
+        "subject": "本县2025年度城市供水价格调整听证材料",
+        "channel": "in_person",
+        "submitted_on": days_ago(5),
+    }
+    a = registrar.post("/requests/new", data={**base, "applicant_name": "甲"})
+    b = registrar.post("/requests/new", data={**base, "applicant_name": "乙"})
+    a_id = int(a.headers["Location"].rsplit("/", 1)[-1])
+    b_no = fresh(session, int(b.headers["Location"].rsplit("/", 1)[-1])).tracking_no
+    detail = registrar.get(f"/requests/{a_id}").text
+    assert "第四十四条" in detail and b_no in detail

@@ -38,6 +38,7 @@ from workflow.requests.operations import (
     fire,
     history,
     project,
+    register,
     request_deadlines,
 )
 from workflow.requests.spec import SPEC_BY_TRIGGER
@@ -631,6 +632,26 @@ def correct(
 
 
 # --------------------------------------------------------------------------- links
+
+
+def register_request(
+    session: Session,
+    actor: Actor,
+    now: datetime,
+    raw: Mapping[str, Any],
+    *,
+    agency: Agency,
+    duplicate_of: int | None = None,
+) -> Request:
+    """登记, and where the clerk chose an earlier request the duplicate warning showed,
+    link the new one to it (重复申请, kept on both logs) in the same transaction."""
+    request = register(session, actor, now, raw, agency=agency)
+    if duplicate_of is not None:
+        earlier = session.get(Request, duplicate_of)
+        if earlier is None or earlier.agency_id != agency.id:
+            raise ValidationError("所选在先申请不存在", {"duplicate_of": "请重新选择"})
+        link(session, request, earlier, actor, now, "duplicate_of", "earlier_of")
+    return request
 
 
 def link(
