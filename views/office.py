@@ -17,7 +17,7 @@ from views.common import local_time, perform_and_flash, signed_in_user, utc_now
 from views.database import db
 from views.forms import build_form, submit_form
 from views.presenters import describe_proposal
-from workflow.catalog.states import State
+from workflow.catalog.states import OPEN_STATES, State
 from workflow.kernel.actor import Actor, local_today
 from workflow.kernel.errors import NotFound
 from workflow.requests import office
@@ -258,6 +258,78 @@ def correct(request_id: int, event_id: int) -> Response | tuple[str, int]:
     ), status
 
 
+# --------------------------------------------------------------------------- split, merge
+
+
+@bp.route(f"/requests/<int(max={MAX_ID}):request_id>/split", methods=["GET", "POST"])
+@require_roles(*office_ops.PROPOSE_ROLES)
+def split(request_id: int) -> Response | tuple[str, int]:
+    """拆分 a multi-item application into several requests (one item a line)."""
+    me = signed_in_user()
+    req = load_request_for(me, request_id, write=True)
+    form = build_form(office.SPLIT_FIELDS)
+    status = 200
+    if request.method == "POST":
+        made, status = submit_form(
+            form,
+            lambda: office_ops.split(
+                db(), req, Actor.of(me), utc_now(), form.raw()["items"].splitlines()
+            ),
+        )
+        if made is not None:
+            numbers = "、".join(r.tracking_no for r in made)
+            flash(f"已拆分：本申请继续办理第1项，新登记 {numbers}", "success")
+            return _back(req)
+    return render_template(
+        "office/form.html",
+        req=req,
+        page=FormPage("拆分申请", office.OFFICE_RULES["split"]),
+        form=form,
+        state_label=State(req.state).label,
+        conflict=status == 409,
+        submit_label="拆分",
+    ), status
+
+
+@bp.route(f"/requests/<int(max={MAX_ID}):request_id>/merge", methods=["GET", "POST"])
+@require_roles(*office_ops.MERGE_ROLES)
+def merge(request_id: int) -> Response | tuple[str, int]:
+    """合并: this applicant's other open registrations of the same application into this one."""
+    me = signed_in_user()
+    req = load_request_for(me, request_id, write=True)
+    candidates = office_ops.merge_candidates(db(), req)
+    choices = tuple(
+        (str(r.id), f"{r.tracking_no}（{r.received_on}）{r.subject[:30]}") for r in candidates
+    )
+    fields = tuple(
+        replace(f, choices=choices) if f.name == "ids" else f for f in office.MERGE_FIELDS
+    )
+    form = build_form(fields)
+    status = 200
+    if request.method == "POST":
+        wanted = {i for i in (_int_or_none(v) for v in request.form.getlist("ids")) if i}
+        others = [r for r in candidates if r.id in wanted]
+        done, status = submit_form(
+            form,
+            lambda: office_ops.merge(
+                db(), req, others, Actor.of(me), utc_now(), form.raw()["reason"]
+            ),
+        )
+        if done is not None:
+            flash(f"已将 {len(others)} 件申请并入本申请", "success")
+            return _back(req)
+    return render_template(
+        "office/form.html",
+        req=req,
+        page=FormPage("合并申请", office.OFFICE_RULES["merge"]),
+        form=form,
+        state_label=State(req.state).label,
+        conflict=status == 409,
+        submit_label="合并",
+        multiple="ids",
+    ), status
+
+
 # --------------------------------------------------------------------------- the panel
 
 
@@ -299,6 +371,12 @@ def office_panel(req: Request, events: list[Event], me: User) -> dict[str, Any]:
         "handlers": office_ops.handler_choices(session, req.agency_id) if own else [],
         "can_propose": own and bool(me.roles & office_ops.PROPOSE_ROLES),
         "can_approve": own and office_ops.APPROVER in me.roles,
+        "can_split": own
+        and bool(me.roles & office_ops.PROPOSE_ROLES)
+        and req.state in {s.value for s in OPEN_STATES},
+        "can_merge": own
+        and bool(me.roles & office_ops.MERGE_ROLES)
+        and req.state != State.VOIDED.value,
         "propose_extension": own
         and req.state == State.IN_REVIEW.value
         and "approver" not in me.roles

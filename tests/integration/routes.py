@@ -202,6 +202,8 @@ CALLS: dict[str, Callable[[World, Session], Call]] = {
     "office.reject": lambda w, s: Call(
         {"request_id": w.concluded.id, "proposal_id": _proposal_id(s, w)}, data={"reason": "不同意"}
     ),
+    "office.split": lambda w, s: Call({"request_id": w.registered.id}, data={"items": ""}),
+    "office.merge": lambda w, s: Call({"request_id": w.registered.id}, data={"reason": "重复登记"}),
     "office.correct": lambda w, s: Call(
         {"request_id": w.concluded.id, "event_id": _decide_id(s, w)},
         data={"field": "payload:grounds", "new_text": "补充的理由", "reason": "漏写"},

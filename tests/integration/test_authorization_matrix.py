@@ -102,6 +102,9 @@ EXPECTATIONS: dict[str, dict[str, Expectation]] = {
     "office.approve": post({"approver"}),
     "office.reject": post({"approver"}),
     "office.correct": both(CASEWORKERS),
+    "office.split": both(CASEWORKERS),
+    # Merging concludes the others by 作废: who may void may merge.
+    "office.merge": both({"approver", "admin"}),
     # ------------------------------------------------------------------ challenges
     "challenges.list_cases": get(STAFF),
     "challenges.detail": get(HOME),

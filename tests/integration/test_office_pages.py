@@ -225,3 +225,29 @@ def test_same_information_from_several_applicants_is_flagged(app, session, users
     b_no = fresh(session, int(b.headers["Location"].rsplit("/", 1)[-1])).tracking_no
     detail = registrar.get(f"/requests/{a_id}").text
     assert "第四十四条" in detail and b_no in detail
+
+
+def test_split_and_merge_from_the_request_page(app, session, users) -> None:
+    handler = client_for(app, "handler")
+    rid = register(handler)
+    assert "拆分申请" in handler.get(f"/requests/{rid}").text
+    bad = handler.post(f"/requests/{rid}/split", data={"items": "只有一项"})
+    assert bad.status_code == 400 and "拆分至少需要两项" in bad.text
+    page = handler.post(
+        f"/requests/{rid}/split", data={"items": "第一项\n第二项\n第三项"}, follow_redirects=True
+    )
+    assert "已拆分：本申请继续办理第1项" in page.text and "拆分为" in page.text
+    children = session.query(Request).filter(Request.subject.in_(["第二项", "第三项"])).all()
+    assert len(children) == 2
+
+    approver = client_for(app, "approver")
+    assert handler.get(f"/requests/{rid}/merge").status_code == 403
+    form = approver.get(f"/requests/{rid}/merge").text
+    assert all(f'value="{c.id}"' in form for c in children)
+    page = approver.post(
+        f"/requests/{rid}/merge",
+        data={"ids": [str(children[0].id)], "reason": "同一申请重复登记"},
+        follow_redirects=True,
+    )
+    assert "已将 1 件申请并入本申请" in page.text and "合并了" in page.text
+    assert fresh(session, children[0].id).state == "voided"

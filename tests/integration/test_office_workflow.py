@@ -419,3 +419,63 @@ def test_link_is_recorded_on_both_requests(session, agency, users) -> None:
     session.commit()
     assert links(ops.history(session, second)) == [("duplicate_of", first.id, first.tracking_no)]
     assert links(ops.history(session, first)) == [("earlier_of", second.id, second.tracking_no)]
+
+
+# --------------------------------------------------------------------------- split, merge
+
+
+def test_split_registers_each_item_with_the_same_receipt_and_counts_each_once(
+    session, agency, users
+) -> None:
+    from workflow.statistics.facts import facts_from_events
+
+    req = accepted(session, agency, users)
+    office_ops.assign(session, req, a(users["registrar"]), NOW, users["handler"].id)
+    items = ["第一项：征收补偿方案", "第二项：评估报告", "第三项：听证笔录"]
+    made = office_ops.split(session, req, a(users["handler"]), NOW, items)
+    session.commit()
+    assert [c.subject for c in made] == items[1:]
+    assert {c.received_on for c in made} == {req.received_on}
+    assert {c.handler_id for c in made} == {users["handler"].id}
+    assert [k for k, _i, _n in links(ops.history(session, req))] == ["split_into", "split_into"]
+    assert links(ops.history(session, made[0])) == [("split_from", req.id, req.tracking_no)]
+    # Each part is decided under its own outcome and counted once.
+    step(session, made[0], users["handler"], "accept", "2026-11-04")
+    for part, outcome in ((req, "disclosed"), (made[0], "unavailable.not_held")):
+        step(
+            session,
+            part,
+            users["handler"],
+            "decide",
+            "2026-11-12",
+            outcome=outcome,
+            delivery="post",
+        )
+    outcomes = [
+        facts_from_events(r.received_on, ops.history(session, r)).outcome
+        for r in (req, made[0], made[1])
+    ]
+    assert outcomes == ["disclosed", "unavailable.not_held", None]
+    with pytest.raises(ValidationError, match="至少需要两项"):
+        office_ops.split(session, made[1], a(users["handler"]), NOW, ["只有一项"])
+    with pytest.raises(GuardError, match="尚在办理中"):
+        office_ops.split(session, req, a(users["handler"]), NOW, ["a", "b"])
+    assert verify_log(session) == []
+
+
+def test_merge_voids_the_others_into_one_and_links_them(session, agency, users) -> None:
+    keep = register(session, agency, users["registrar"])
+    other = register(session, agency, users["registrar"])
+    stranger = register(session, agency, users["registrar"], applicant_name="王五")
+    with pytest.raises(PermissionDenied):
+        office_ops.merge(session, keep, [other], a(users["handler"]), NOW, "同一申请重复登记")
+    with pytest.raises(GuardError, match="不是同一申请人"):
+        office_ops.merge(session, keep, [stranger], a(users["approver"]), NOW, "r")
+    session.rollback()
+    assert [r.id for r in office_ops.merge_candidates(session, keep)] == [other.id]
+    office_ops.merge(session, keep, [other], a(users["approver"]), NOW, "同一申请重复登记")
+    session.commit()
+    assert other.state == "voided" and facts(session, other).voided
+    assert not facts(session, keep).voided
+    assert links(ops.history(session, other)) == [("merged_into", keep.id, keep.tracking_no)]
+    assert links(ops.history(session, keep)) == [("merged_from", other.id, other.tracking_no)]

@@ -47,10 +47,30 @@ OFFICE_RULES: dict[str, str] = {
     "同意并告知申请人。承办人提请，审核人批准后才记录延期，批准日为延期决定日；"
     "本机关还有其他审核人时，不能审核自己提请的事项。",
     "decision": "本机关规定答复须经审核签发：签发后才能出具答复书。",
+    "split": "一份申请包含多项相互独立的所需信息的，可以拆分：本申请继续办理第1项，其余各项登记为"
+    "新的申请，收到申请日期与本申请相同（期限相同），各自答复，各按其处理结果计入统计一次；"
+    "拆分关系记录在各申请的办理记录中。",
+    "merge": "同一申请人的同一申请被重复登记为多件的，可以合并：其他各件以“已合并至本申请”作废，"
+    "不计入统计，本申请计一次；合并关系和原记录永久保留。合并由审核人进行。",
     "correction": "更正作为新的记录保存，原记录保留并以删除线显示。更正须写明理由；更正日期、"
     "处理结果或送达日期须经审核人批准（审核人本人保存即为批准，其他人保存即提请审核）。"
     "期限和统计按更正后的内容计算；改变已发布年度统计的，保存前须确认。",
 }
+
+#: The split form: one item a line.
+SPLIT_FIELDS: tuple[PayloadField, ...] = (
+    PayloadField(
+        "items",
+        "各项所需信息（每行一项）",
+        "longtext",
+        help="第1行留在本申请继续办理，其余各行分别登记为新的申请",
+    ),
+)
+#: The merge form (``ids`` choices: this applicant's other open requests).
+MERGE_FIELDS: tuple[PayloadField, ...] = (
+    PayloadField("ids", "并入本申请的申请", "choice"),
+    PayloadField("reason", "合并理由", "text"),
+)
 
 #: The correction form (the ``field`` choices are filled per target event).
 CORRECTION_FIELDS: tuple[PayloadField, ...] = (
@@ -86,6 +106,7 @@ LINK_LABELS: dict[str, str] = {
     "split_into": "拆分为",
     "merged_into": "已合并至",
     "merged_from": "合并了",
+    "split_kept": "拆分后",
     "same_information": "多人申请同一信息（第四十四条）",
 }
 
@@ -245,5 +266,5 @@ def links(events: Sequence[Any]) -> list[tuple[str, int, str]]:
     return [
         (e.payload["kind"], int(e.payload["other_id"]), str(e.payload.get("other_no", "")))
         for e in events
-        if e.trigger == "link"
+        if e.trigger == "link" and e.payload["kind"] != "split_kept"
     ]

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from models import Agency, Event, Notice, PublishedReport, Request, User
 from models.user import UserRole
 from workflow.catalog.outcomes import OUTCOME_BY_CODE
-from workflow.catalog.states import State
+from workflow.catalog.states import OPEN_STATES, State
 from workflow.kernel.actor import Actor, local_today, naive_utc
 from workflow.kernel.errors import (
     ConflictError,
@@ -32,6 +32,7 @@ from workflow.kernel.guards import role_refusal
 from workflow.kernel.lifecycle import blocking_reasons
 from workflow.kernel.payload import clean_text, parse_date, parse_fields
 from workflow.requests import office
+from workflow.requests.intake import INTAKE_FIELDS
 from workflow.requests.machine import REQUESTS
 from workflow.requests.operations import (
     conflict_message,
@@ -53,6 +54,7 @@ HANDLER_ROLES: frozenset[str] = frozenset({"handler", "approver"})
 #: Who may propose (提请审核) and correct a payload field.
 PROPOSE_ROLES: frozenset[str] = frozenset({"registrar", "handler", "approver"})
 APPROVER = "approver"
+INTAKE_NAMES: frozenset[str] = frozenset(f.name for f in INTAKE_FIELDS)
 #: Longest reason or note (corrections have no time limit: an error found in a 复议
 #: must still be fixable).
 MAX_REASON = 400
@@ -677,3 +679,128 @@ def link(
         record_office(session, request, "link", actor, now, here),
         record_office(session, other, "link", actor, now, there),
     )
+
+
+# --------------------------------------------------------------------------- split, merge
+
+#: Most items one application is split into.
+MAX_SPLIT = 20
+#: Who may merge: it concludes the others by 作废 (void), an approver's act.
+MERGE_ROLES: frozenset[str] = SPEC_BY_TRIGGER["void"].roles
+
+
+def split(
+    session: Session,
+    request: Request,
+    actor: Actor,
+    now: datetime,
+    items: Sequence[str],
+) -> list[Request]:
+    """拆分 a multi-item application: the request keeps the first item; each further item
+    is registered as a new request with the same applicant, channel and receipt date (so
+    the same clocks), linked both ways. Each is then decided and counted once under its
+    own outcome (docs/domain-office-workflow.md, counting rule)."""
+    if reason := role_refusal(PROPOSE_ROLES, actor.roles):
+        raise PermissionDenied(reason)
+    _check_write(request, actor)
+    cleaned = [clean_text(i, 4000) for i in items]
+    cleaned = [i for i in cleaned if i]
+    if len(cleaned) < 2:
+        raise ValidationError("拆分至少需要两项，每行一项", {"items": "每行填写一项"})
+    if len(cleaned) > MAX_SPLIT:
+        raise ValidationError(f"一次最多拆分为{MAX_SPLIT}项", {"items": "项数过多"})
+    if request.state not in {s.value for s in OPEN_STATES}:
+        raise GuardError(["只能拆分尚在办理中的申请"])
+    events = history(session, request)
+    intake = {k: v for k, v in events[0].payload.items() if k in INTAKE_NAMES}
+    made = []
+    for item in cleaned[1:]:
+        child = register(session, actor, now, {**intake, "subject": item}, agency=request.agency)
+        if request.handler_id and child.handler_id != request.handler_id:
+            assign(session, child, actor, now, request.handler_id, note="随原申请分办")
+        link(session, child, request, actor, now, "split_from", "split_into", note=item)
+        made.append(child)
+    record_office(
+        session,
+        request,
+        "link",
+        actor,
+        now,
+        {
+            "kind": "split_kept",
+            "other_id": request.id,
+            "other_no": request.tracking_no,
+            "note": f"本申请继续办理第1项：{cleaned[0]}",
+        },
+    )
+    return made
+
+
+def merge(
+    session: Session,
+    keep: Request,
+    others: Sequence[Request],
+    actor: Actor,
+    now: datetime,
+    reason: str,
+) -> list[Event]:
+    """合并: several registrations of one application into ``keep``. The others are
+    concluded by 作废 with the reason "已合并至 …" (so they count nowhere and ``keep``
+    counts once) and linked both ways; their logs stay."""
+    if refusal := role_refusal(MERGE_ROLES, actor.roles):
+        raise PermissionDenied(refusal)
+    _check_write(keep, actor)
+    text = clean_text(reason or "", MAX_REASON)
+    if not text:
+        raise ValidationError("请填写合并理由", {"reason": "请填写合并理由"})
+    if not others:
+        raise ValidationError("请勾选要并入的申请", {"ids": "未选择申请"})
+    if keep.state == State.VOIDED.value:
+        raise GuardError(["已作废的申请不能作为合并后的申请"])
+    done = []
+    for other in others:
+        _check_write(other, actor)
+        if other.id == keep.id:
+            raise ValidationError("不能把申请并入其本身")
+        if not _same_person(keep, other):
+            raise GuardError([f"申请 {other.tracking_no} 与本申请不是同一申请人，不能合并"])
+        if other.state not in {s.value for s in OPEN_STATES}:
+            raise GuardError([f"申请 {other.tracking_no} 已办结或作废，不能合并"])
+        fire(
+            session,
+            other,
+            "void",
+            actor,
+            now,
+            {
+                "effective_date": local_today(now).isoformat(),
+                "reason": f"已合并至 {keep.tracking_no}：{text}"[:200],
+            },
+        )
+        done.extend(link(session, other, keep, actor, now, "merged_into", "merged_from", text))
+    return done
+
+
+def _same_person(a: Request, b: Request) -> bool:
+    """The same applicant (docs): the ID number where both have one, else the exact name."""
+    if a.id_number and b.id_number:
+        return a.id_number == b.id_number
+    return a.applicant_name == b.applicant_name and not (a.id_number or b.id_number)
+
+
+def merge_candidates(session: Session, keep: Request) -> list[Request]:
+    """This applicant's other open requests at the agency (what may be merged in)."""
+    rows = session.scalars(
+        select(Request)
+        .where(
+            Request.agency_id == keep.agency_id,
+            Request.id != keep.id,
+            Request.state.in_([s.value for s in OPEN_STATES]),
+            Request.applicant_name == keep.applicant_name
+            if not keep.id_number
+            else Request.id_number == keep.id_number,
+        )
+        .order_by(Request.received_on)
+        .limit(100)
+    )
+    return [r for r in rows if _same_person(keep, r)]
