@@ -251,3 +251,43 @@ def test_split_and_merge_from_the_request_page(app, session, users) -> None:
     )
     assert "已将 1 件申请并入本申请" in page.text and "合并了" in page.text
     assert fresh(session, children[0].id).state == "voided"
+
+
+def test_assignment_and_correction_through_the_api(app, session, users) -> None:
+    from workflow.online.tokens import create_token
+
+    tokens = {r: create_token(session, r).token for r in ("registrar", "handler", "viewer")}
+    session.commit()
+    rid = register(client_for(app, "registrar"))
+
+    def post(role: str, path: str, body: dict):
+        return app.test_client().post(
+            f"/api/v1/requests/{rid}/{path}",
+            json=body,
+            headers={"Authorization": f"Bearer {tokens[role]}"},
+        )
+
+    assert post("viewer", "assignment", {"handler": "handler"}).status_code == 403
+    done = post("registrar", "assignment", {"handler": "handler"})
+    assert done.status_code == 200, done.get_data(as_text=True)
+    assert fresh(session, rid).handler_id == users["handler"].id
+    bad = post("registrar", "assignment", {"handler": "viewer"})
+    assert bad.status_code == 422 and "承办人须为本机关" in bad.get_data(as_text=True)
+    unknown = post("registrar", "assignment", {"handler": "handler", "extra": 1})
+    assert unknown.status_code == 422
+
+    registration = post(
+        "handler",
+        "corrections",
+        {"seq": 1, "field": "effective_date", "new": days_ago(11), "reason": "r"},
+    )
+    assert registration.status_code == 422  # the receipt date is fixed by the intake rules
+    accepted = post("handler", "events", {"trigger": "accept", "effective_on": days_ago(2)})
+    assert accepted.status_code == 200, accepted.get_data(as_text=True)
+    proposed = post(
+        "handler",
+        "corrections",
+        {"seq": 3, "field": "effective_date", "new": days_ago(9), "reason": "录错"},
+    )
+    assert proposed.status_code == 201 and proposed.json["recorded"] is False
+    assert proposed.json["event"]["trigger"] == "propose"

@@ -424,7 +424,10 @@ def _target(events: Sequence[Event], target_id: Any) -> Event:
 
 
 def correctable_fields(session: Session, event: Event) -> list[tuple[str, str]]:
-    """What of ``event`` can be corrected: (field code, label)."""
+    """What of ``event`` can be corrected: (field code, label). The registration is not
+    corrected here: its date is the legal receipt date, fixed by the intake rules."""
+    if event.trigger == "register":
+        return []
     found = [(office.DATE_FIELD, office.field_label(office.DATE_FIELD))]
     if event.trigger == "decide":
         found.append((office.OUTCOME_FIELD, office.field_label(office.OUTCOME_FIELD)))
