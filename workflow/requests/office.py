@@ -252,6 +252,17 @@ def signed_off(events: Sequence[Any], event_id: int) -> bool:
     )
 
 
+SIGNOFF_REFUSAL = "本机关规定答复须经审核签发：请先提请审核人签发，签发后才能出具答复书"
+
+
+def signoff_refusal(required: bool, events: Sequence[Any], event: Any) -> str | None:
+    """Why the reply to decision ``event`` may not be issued yet: the agency wants a
+    sign-off (``agencies.decision_signoff``) and no approver gave it; else None."""
+    if required and event.trigger == "decide" and not signed_off(events, event.id):
+        return SIGNOFF_REFUSAL
+    return None
+
+
 def current_handler(events: Sequence[Any]) -> int | None:
     """The handler the last assignment named (None when never assigned or unassigned)."""
     handler: int | None = None

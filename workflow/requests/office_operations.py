@@ -347,8 +347,25 @@ def approve(
             {**values, "effective_date": effective, "approver": actor.username},
         )
     elif kind == "correction":
-        fixed = {k: v for k, v in proposal.payload.items() if k not in {"kind", "note"}}
-        fixed["approved_by"] = actor.username
+        # Judged again on the log as it is now (steps may have been added since).
+        p = proposal.payload
+        again = {
+            "target_id": p["target_id"],
+            "field": p["field"],
+            "new": p["new"],
+            "reason": p["reason"],
+            "confirm_published": "1"
+            if p.get("published_years") or raw.get("confirm_published")
+            else "",
+        }
+        fixed = _correction_payload(
+            session,
+            request,
+            history(session, request),
+            again,
+            approved_by=actor.username,
+            today=local_today(now),
+        )
         fixed["proposal_id"] = proposal.id
         record_office(session, request, "correct", actor, now, fixed)
     return approval
@@ -402,11 +419,8 @@ def issue_refusal(session: Session, request: Request, event: Event) -> str | Non
     """Why the reply to decision ``event`` may not be issued yet (the agency wants a
     sign-off and none was given), or None."""
     agency = session.get(Agency, request.agency_id)
-    if event.trigger != "decide" or agency is None or not agency.decision_signoff:
-        return None
-    if office.signed_off(history(session, request), event.id):
-        return None
-    return "本机关规定答复须经审核签发：请先提请审核人签发，签发后才能出具答复书"
+    required = agency is not None and agency.decision_signoff
+    return office.signoff_refusal(required, history(session, request), event)
 
 
 # --------------------------------------------------------------------------- 更正
