@@ -169,6 +169,8 @@ EXPECTATIONS: dict[str, dict[str, Expectation]] = {
     "api.register_request": post(()),
     "api.request_detail": get(()),
     "api.fire_event": post(()),
+    "api.assign_request": post(()),
+    "api.correct_request": post(()),
     "api.request_notices": get(()),
     "api.issue_request_notice": post(()),
     "api.notice_pdf": get(()),
