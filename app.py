@@ -149,6 +149,7 @@ def load_user(user_id: str) -> User | None:
 BLUEPRINTS = (
     "views.auth",
     "views.requests",
+    "views.office",
     "views.challenges",
     "views.statistics",
     "views.reports",

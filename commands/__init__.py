@@ -22,6 +22,7 @@ MODULES = (
     "commands.orders",
     "commands.api",
     "commands.jobs",
+    "commands.office",
 )
 
 

@@ -77,6 +77,7 @@ DATABASE_MODULES = frozenset(
         "workflow.requests.reminder_mail",
         "workflow.store.rate_limits",
         "workflow.admin.security_log",
+        "workflow.requests.office_operations",
     }
 )
 

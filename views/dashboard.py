@@ -21,15 +21,16 @@ from models import Agency, Challenge, PublishedReport, Request, RequestFacts
 from views.access import require_roles, visible_agency_ids
 from views.challenges import case_rows
 from views.charts import month_bars, share_bar
-from views.common import perform_and_flash, positive_int, signed_in_user, utc_now
+from views.common import local_time, perform_and_flash, positive_int, signed_in_user, utc_now
 from views.database import db
-from views.presenters import DeadlineLine, reply_status
+from views.presenters import DeadlineLine, describe_proposal, reply_status
 from workflow.catalog.outcomes import GROUPS, OUTCOME_BY_CODE
 from workflow.catalog.states import OPEN_STATES, STORED_STATES
 from workflow.kernel.actor import Actor, local_today
 from workflow.requests.clocks import pause_lapsed, running_due, service_dates
 from workflow.requests.deadlines import DUE_SOON_DAYS, Deadlines
 from workflow.requests.lapse_queue import LAPSE_OF_STATE, record_lapses
+from workflow.requests.office_operations import pending_for
 from workflow.requests.operations import deadlines_of, histories
 from workflow.requests.reminders import report_deadlines
 from workflow.requests.spec import CASEWORKERS
@@ -226,6 +227,22 @@ def record_lapses_view() -> Response:
     return redirect(url_for(".home") + "#pause-lapsed")
 
 
+def _approvals() -> list[dict[str, object]]:
+    """The proposals waiting for an approver of the user's agency (审核签发), for approvers."""
+    if "approver" not in current_user.roles:
+        return []
+    return [
+        {
+            "request": req,
+            "text": describe_proposal(event),
+            "by": event.actor.display_name if event.actor else "",
+            "when": local_time(event.recorded_at),
+            "own": event.actor_id == current_user.id,
+        }
+        for req, event in pending_for(db(), current_user.agency_id)
+    ]
+
+
 @bp.route("/dashboard")
 def home() -> str:
     session = db()
@@ -279,6 +296,17 @@ def home() -> str:
             f"{today.year}年办理结果构成",
         ),
         reminders=_reminders(current_user.agency_id, today),
+        approvals=_approvals(),
+        unassigned=session.scalar(
+            select(func.count())
+            .select_from(Request)
+            .where(
+                Request.agency_id == current_user.agency_id,
+                Request.handler_id.is_(None),
+                Request.state.in_(open_values),
+            )
+        )
+        or 0,
         due_within=DUE_SOON_DAYS,
         shown=SHOWN,
     )

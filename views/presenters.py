@@ -21,6 +21,7 @@ from views.database import db
 from workflow.catalog.outcomes import OUTCOME_BY_CODE
 from workflow.catalog.states import State
 from workflow.kernel.lifecycle import PayloadField, TransitionSpec
+from workflow.requests import office
 from workflow.requests.deadlines import DUE_SOON_DAYS, Deadlines
 from workflow.requests.intake import INTAKE_FIELDS
 from workflow.requests.spec import SPEC_BY_TRIGGER
@@ -228,6 +229,13 @@ class EventLine:
     late: str | None
     warning: str | None = None
     backdated: str | None = None
+    id: int = 0
+    #: The corrections (更正) that apply to this step, in words: the step is shown struck through.
+    corrections: tuple[str, ...] = ()
+    #: An entry of the office (分办, 审核, 更正 …), not a step of the procedure.
+    office: bool = False
+    #: Where this step can be corrected (set by the page for users who may).
+    correct_url: str = ""
 
 
 def backdated_text(flag: Any) -> str | None:
@@ -238,6 +246,68 @@ def backdated_text(flag: Any) -> str | None:
         f"法律日期早于记录当天{flag.get('days')}天（超过{flag.get('limit')}天）；"
         f"原因：{flag.get('reason', '')}"
     )
+
+
+def describe_proposal(event: Any) -> str:
+    """A proposal in words, for the panel and the workbench."""
+    return describe_proposal_payload(event.payload)
+
+
+def describe_proposal_payload(p: Mapping[str, Any]) -> str:
+    kind = p.get("kind", "")
+    if kind == "extension":
+        return f"延期答复 {p.get('days')} 个工作日：{p.get('reason', '')}"
+    if kind == "decision":
+        return f"签发第{p.get('target_seq')}条记录的答复"
+    if kind == "correction":
+        return correction_text(p)
+    return office.PROPOSAL_KINDS.get(kind, kind)
+
+
+def value_text(field: str, value: Any) -> str:
+    if field == office.OUTCOME_FIELD and value in OUTCOME_BY_CODE:
+        return OUTCOME_BY_CODE[value].short
+    return str(value) if value not in (None, "") else "（空）"
+
+
+def correction_text(p: Any) -> str:
+    field = p.get("field", "")
+    return (
+        f"更正第{p.get('target_seq')}条记录的{office.field_label(field)}："
+        f"{value_text(field, p.get('old'))} → {value_text(field, p.get('new'))}"
+        f"（理由：{p.get('reason', '')}）"
+    )
+
+
+def office_details(trigger: str, payload: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """An office entry (workflow.requests.office) in words."""
+    lines: list[tuple[str, str]] = []
+    if trigger == "assign":
+        lines.append(
+            (
+                "承办人",
+                f"{payload.get('previous') or '未分配'} → {payload.get('handler') or '未分配'}",
+            )
+        )
+    elif trigger == "propose":
+        lines.append(("提请事项", describe_proposal_payload(payload)))
+    elif trigger in {"approve", "reject"}:
+        lines.append(("事项", office.PROPOSAL_KINDS.get(payload.get("kind", ""), "")))
+        if payload.get("reason"):
+            lines.append(("退回理由", str(payload["reason"])))
+    elif trigger == "correct":
+        lines.append(("更正", correction_text(payload)))
+        if payload.get("approved_by"):
+            lines.append(("批准人", str(payload["approved_by"])))
+        if payload.get("published_years"):
+            years = "、".join(f"{y}年" for y in payload["published_years"])
+            lines.append(("已发布年度", f"改变了已发布的{years}统计（已确认）"))
+    elif trigger == "link":
+        kind = office.LINK_LABELS.get(payload.get("kind", ""), payload.get("kind", ""))
+        lines.append(("关联", f"{kind} {payload.get('other_no', '')}"))
+    if payload.get("note"):
+        lines.append(("说明", str(payload["note"])))
+    return lines
 
 
 def timeline(
@@ -263,23 +333,35 @@ def timeline(
         )
         names = {u: d for u, d in rows}
     lines = []
+    fixes = office.corrections_by_target(events) if specs is SPEC_BY_TRIGGER else {}
     for event in events:
         spec = specs.get(event.trigger)
+        is_office = specs is SPEC_BY_TRIGGER and office.is_office(event)
         before = _state_label(event.from_state, states) if event.from_state else ""
         after = _state_label(event.to_state, states)
         late, warning = event.payload.get("late"), event.payload.get("warning")
         lines.append(
             EventLine(
                 seq=event.seq,
-                label=spec.label if spec else event.trigger,
+                label=spec.label
+                if spec
+                else office.OFFICE_LABELS.get(event.trigger, event.trigger),
                 change=f"{before} → {after}" if before and before != after else after,
                 effective_date=event.effective_date,
                 recorded=local_time(event.recorded_at),
                 actor=_actor_name(event),
-                details=describe_payload(event.trigger, event.payload, names, specs),
+                details=office_details(event.trigger, event.payload)
+                if is_office
+                else describe_payload(event.trigger, event.payload, names, specs),
                 late=str(late) if late else None,
                 warning=str(warning) if warning else None,
                 backdated=backdated_text(event.payload.get("backdated")),
+                id=event.id,
+                corrections=tuple(
+                    f"第{c.seq}条更正：{correction_text(c.payload)}"
+                    for c in fixes.get(event.id, [])
+                ),
+                office=is_office,
             )
         )
     return lines

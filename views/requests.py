@@ -33,9 +33,11 @@ from views.forms import (
     submit_form,
 )
 from views.notices import documents_panel
+from views.office import office_panel
 from views.presenters import (
     INTAKE_BY_NAME,
     ActionLine,
+    EventLine,
     ListRow,
     deadline_panel,
     reply_status,
@@ -52,21 +54,27 @@ from workflow.kernel.backdating import REASON_FIELD
 from workflow.kernel.csv_safe import write_csv
 from workflow.kernel.errors import NotFound
 from workflow.kernel.guards import GuardContext
-from workflow.kernel.lifecycle import blocking_reasons
+from workflow.kernel.lifecycle import PayloadField, TransitionSpec, blocking_reasons
 from workflow.requests.clocks import service_dates
 from workflow.requests.intake import INTAKE_FIELDS
 from workflow.requests.machine import available_actions
+from workflow.requests.office import LINK_LABELS, links, procedure
+from workflow.requests.office_operations import (
+    ASSIGN_ROLES,
+    PROPOSE_ROLES,
+    handler_choices,
+    register_request,
+)
 from workflow.requests.operations import (
     conflict_message,
     deadlines_of,
     fire,
     histories,
     history,
-    register,
     request_deadlines,
 )
 from workflow.requests.query import SORTS, ListFilter, filtered, list_page, ordered
-from workflow.requests.similar import likely_duplicates
+from workflow.requests.similar import earlier_requests, likely_duplicates, same_information
 from workflow.requests.spec import SPEC_BY_TRIGGER, TRANSITIONS
 from workflow.store.calendar import load_calendar
 
@@ -173,6 +181,8 @@ def list_requests() -> str:
         groups=GROUPS,
         outcomes=OUTCOMES,
         handlers=list(handlers),
+        can_assign=bool(me.roles & ASSIGN_ROLES),
+        assignable=handler_choices(session, me.agency_id) if me.roles & ASSIGN_ROLES else [],
         sorts=SORTS,
         show_agency=len(visible) > 1,
         agency_names=agency_names,
@@ -285,14 +295,16 @@ def new_request() -> Response | tuple[str, int]:
     if request.method == "POST" and request.form.get("confirm_duplicate") != "1":
         duplicates = likely_duplicates(db(), me.agency_id, form.raw(), local_today(now))
     if request.method == "POST" and not duplicates:
+        linked = positive_int(request.form.get("duplicate_of"))
         req, status = submit_form(
             form,
-            lambda: register(
+            lambda: register_request(
                 db(),
                 Actor.of(me),
                 now,
                 form.raw(),
                 agency=me.agency,
+                duplicate_of=linked,
                 backdate_limit=settings.backdate_days(),
             ),
             conflict="保存时与他人的登记冲突，申请没有登记。请重新提交。",
@@ -338,7 +350,10 @@ def detail(request_id: int) -> str:
         deadlines=deadline_panel(req, deadlines, today),
         provisional=bool(deadlines.provisional),
         explained=explain(deadlines),
-        events=timeline(events),
+        events=_with_correct_links(req, timeline(events), me, own),
+        office=office_panel(req, events, me),
+        same_information=same_information(session, req),
+        links=[(office_link_label(k), i, n) for k, i, n in links(events)],
         actions=actions,
         read_only=read_only,
         own=own,
@@ -357,6 +372,44 @@ def deadline_trace(request_id: int) -> str:
     return render_template(
         "requests/deadlines.html", req=req, today=today, explained=explain(deadlines)
     )
+
+
+def office_link_label(kind: str) -> str:
+    return LINK_LABELS.get(kind, kind)
+
+
+def _decision_fields(req: Request, spec: TransitionSpec) -> tuple[tuple[PayloadField, ...], dict]:
+    """The decision form offers this applicant's answered earlier requests for a 重复申请
+    (Art. 36(六)), the one linked at registration chosen already."""
+    if spec.trigger != "decide":
+        return spec.fields, {}
+    earlier = earlier_requests(db(), req)
+    choices = tuple(
+        (r.tracking_no, f"{r.tracking_no}（{r.received_on}）{r.subject[:30]}") for r in earlier
+    )
+    fields = tuple(
+        replace(f, kind="choice", choices=choices) if f.name == "earlier" else f
+        for f in spec.fields
+    )
+    linked = [no for kind, _id, no in links(history(db(), req)) if kind == "duplicate_of"]
+    offered = {r.tracking_no for r in earlier}
+    return fields, ({"earlier": linked[-1]} if linked and linked[-1] in offered else {})
+
+
+def _with_correct_links(
+    req: Request, lines: list[EventLine], me: User, own: bool
+) -> list[EventLine]:
+    """The timeline with a 更正 link on each step, for users who may correct."""
+    if not own or not (me.roles & PROPOSE_ROLES) or req.state == State.VOIDED.value:
+        return lines
+    return [
+        line
+        if line.office
+        else replace(
+            line, correct_url=url_for("office.correct", request_id=req.id, event_id=line.id)
+        )
+        for line in lines
+    ]
 
 
 def _facts(req: Request) -> list[tuple[str, str]]:
@@ -397,14 +450,16 @@ def act(request_id: int, trigger: str) -> Response | tuple[str, int]:
     req = load_request_for(me, request_id, write=True)
     now = utc_now()
     today = local_today(now)
-    approvers = (
-        approver_choices(req.agency_id) if any(f.kind == "approver" for f in spec.fields) else []
-    )
+    # An approval is the approver's own act: the only name offered is the user's own.
+    approvers = [
+        (name, label) for name, label in approver_choices(req.agency_id) if name == me.username
+    ]
+    fields, defaults = _decision_fields(req, spec)
     form = build_form(
-        spec.fields,
+        fields,
         date_label=spec.date_label,
         approvers=approvers,
-        data=action_defaults(today, req.version),
+        data={**action_defaults(today, req.version), **defaults},
     )
     status = 200
     if request.method == "POST":
@@ -431,7 +486,9 @@ def act(request_id: int, trigger: str) -> Response | tuple[str, int]:
             return redirect(url_for(".detail", request_id=req.id))
     events = history(db(), req)
     deadlines = request_deadlines(db(), req, events, load_calendar(db()), today)
-    context = GuardContext(req.state, req.received_on, events, me.roles, today, deadlines=deadlines)
+    context = GuardContext(
+        req.state, req.received_on, procedure(events), me.roles, today, deadlines=deadlines
+    )
     blocked = [r for r in blocking_reasons(spec, context) if r not in form.general_errors]
     return render_template(
         "requests/action.html",

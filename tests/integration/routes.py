@@ -59,6 +59,12 @@ def _notice_id(session: Session, world: World) -> int:
     return notice.id
 
 
+def _user_id(session: Session, username: str) -> int:
+    found = session.scalar(select(User.id).where(User.username == username))
+    assert found is not None
+    return found
+
+
 def _token_id(session: Session) -> int:
     """An API token of the test agency's viewer (made on demand), for the revoke route."""
     from models import ApiToken
@@ -119,6 +125,42 @@ def _batch_job_id(session: Session, world: World) -> str:
     return record.id
 
 
+def _decide_id(session: Session, world: World) -> int:
+    """The decision event of the world's concluded request (to correct or sign off)."""
+    from models import Event
+
+    found = session.scalar(
+        select(Event.id).where(Event.request_id == world.concluded.id, Event.trigger == "decide")
+    )
+    assert found is not None
+    return found
+
+
+def _proposal_id(session: Session, world: World) -> int:
+    """A pending correction proposal of the handler on the concluded request (made on demand)."""
+    from models import Event
+    from tests.conftest import NOW
+    from workflow.requests.office import pending_proposals
+    from workflow.requests.office_operations import propose
+    from workflow.requests.operations import history
+
+    pending = pending_proposals(history(session, world.concluded))
+    if pending:
+        return pending[0].id
+    handler = session.scalar(select(User).where(User.username == "handler"))
+    raw = {"target_id": _decide_id(session, world), "field": "payload:grounds"}
+    made: Event = propose(
+        session,
+        world.concluded,
+        Actor.of(handler),
+        NOW,
+        "correction",
+        {**raw, "new": "补充理由", "reason": "漏写"},
+    )
+    session.commit()
+    return made.id
+
+
 STATS_QUERY = {"agency": "test-agency", "year": 2026}
 
 #: Per endpoint: (world, session) -> Call. Endpoints not listed get values by name.
@@ -160,6 +202,30 @@ CALLS: dict[str, Callable[[World, Session], Call]] = {
         {"submission_id": _submission_id(s, w)}, data={"received_on": "2026-11-20"}
     ),
     "imports.job": lambda w, s: Call({"job_id": _job_id(s, w)}),
+    "office.assign": lambda w, s: Call(
+        {"request_id": w.registered.id}, data={"handler": str(_user_id(s, "handler"))}
+    ),
+    "office.assign_many": lambda w, s: Call(
+        data={"ids": str(w.registered.id), "handler": str(_user_id(s, "approver"))}
+    ),
+    "office.propose_extension": lambda w, s: Call(
+        {"request_id": w.registered.id}, data={"days": "10", "reason": "调档"}
+    ),
+    "office.propose_signoff": lambda w, s: Call(
+        {"request_id": w.concluded.id, "event_id": _decide_id(s, w)}
+    ),
+    "office.approve": lambda w, s: Call(
+        {"request_id": w.concluded.id, "proposal_id": _proposal_id(s, w)}
+    ),
+    "office.reject": lambda w, s: Call(
+        {"request_id": w.concluded.id, "proposal_id": _proposal_id(s, w)}, data={"reason": "不同意"}
+    ),
+    "office.split": lambda w, s: Call({"request_id": w.registered.id}, data={"items": ""}),
+    "office.merge": lambda w, s: Call({"request_id": w.registered.id}, data={"reason": "重复登记"}),
+    "office.correct": lambda w, s: Call(
+        {"request_id": w.concluded.id, "event_id": _decide_id(s, w)},
+        data={"field": "payload:grounds", "new_text": "补充的理由", "reason": "漏写"},
+    ),
     "imports.cancel_job": lambda w, s: Call({"job_id": _job_id(s, w)}),
     "report_batch.job": lambda w, s: Call({"job_id": _batch_job_id(s, w)}),
     "report_batch.cancel": lambda w, s: Call({"job_id": _batch_job_id(s, w)}),

@@ -314,7 +314,8 @@ def test_refusals_are_422_with_chinese_reasons(world) -> None:
         ),
     ]
     for body, field in cases:
-        answer = fire(world, rid, body)
+        # The approver: an extension is the approver's own act (a handler gets 403).
+        answer = fire(world, rid, body, who="approver")
         assert answer.status == 422, (body, answer.body.decode())
         assert field in answer.json["errors"], (body, answer.json)
         assert any("\u4e00" <= ch <= "\u9fff" for ch in answer.json["errors"][field]), answer.json

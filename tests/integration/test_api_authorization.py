@@ -35,6 +35,8 @@ EXPECTATIONS = {
     "api.notice_pdf": roles(HOME),
     "api.statistics": roles(HOME),
     "api.transfer": roles(CASEWORKERS | {"other"}),
+    "api.assign_request": roles(CASEWORKERS),
+    "api.correct_request": roles(CASEWORKERS),
 }
 
 
@@ -47,6 +49,11 @@ def _bodies(world) -> dict[str, tuple[dict, dict]]:
             {"trigger": "accept", "effective_on": "2026-11-03"},
         ),
         "api.issue_request_notice": ({"request_id": world.registered.id}, {"kind": "receipt"}),
+        "api.assign_request": ({"request_id": world.registered.id}, {"handler": "handler"}),
+        "api.correct_request": (
+            {"request_id": world.concluded.id},
+            {"seq": 1, "field": "payload:subject", "new": "x", "reason": "r"},
+        ),
         "api.transfer": (
             {},
             {**intake(), "channel": "platform", "source": "平台", "reference": "M-1"},

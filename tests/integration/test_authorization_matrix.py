@@ -98,6 +98,17 @@ EXPECTATIONS: dict[str, dict[str, Expectation]] = {
         "GET": roles(HOME),
         "POST": roles(CASEWORKERS, guard={"legal", "admin", "viewer"}),
     },
+    # ------------------------------------------------------------------ office (分办, 审核, 更正)
+    "office.assign": post(CASEWORKERS),
+    "office.assign_many": post(CASEWORKERS),
+    "office.propose_extension": both(CASEWORKERS),
+    "office.propose_signoff": post(CASEWORKERS),
+    "office.approve": post({"approver"}),
+    "office.reject": post({"approver"}),
+    "office.correct": both(CASEWORKERS),
+    "office.split": both(CASEWORKERS),
+    # Merging concludes the others by 作废: who may void may merge.
+    "office.merge": both({"approver", "admin"}),
     # ------------------------------------------------------------------ challenges
     "challenges.list_cases": get(STAFF),
     "challenges.detail": get(HOME),
@@ -174,6 +185,8 @@ EXPECTATIONS: dict[str, dict[str, Expectation]] = {
     "api.register_request": post(()),
     "api.request_detail": get(()),
     "api.fire_event": post(()),
+    "api.assign_request": post(()),
+    "api.correct_request": post(()),
     "api.request_notices": get(()),
     "api.issue_request_notice": post(()),
     "api.notice_pdf": get(()),

@@ -69,6 +69,11 @@ def fire(session, users, req: Request, role: str, trigger: str, on: str, **paylo
 
 
 def decided(session, agency, users, outcome: str, on: str = "2026-10-10", **over) -> Request:
+    cite = {}
+    if outcome == "not_processed.duplicate":
+        # A 重复申请 names this applicant's answered earlier request (Art. 36(六)).
+        earlier = decided(session, agency, users, "disclosed", on=on, **over)
+        cite = {"earlier": earlier.tracking_no}
     req = register(session, agency, users, **over)
     fire(session, users, req, "registrar", "accept", over.get("submitted_on", "2026-09-24"))
     fire(
@@ -81,6 +86,7 @@ def decided(session, agency, users, outcome: str, on: str = "2026-10-10", **over
         outcome=outcome,
         delivery="post",
         grounds="理由甲：所涉信息含有第三方商业秘密。",
+        **cite,
     )
     return req
 
@@ -138,6 +144,54 @@ def test_reply_for_every_decidable_outcome(session, agency, users, outcome: Outc
         assert RECONSIDERATION_FIRST not in body
     if outcome.group.code in ("disclosed", "partially_disclosed"):
         assert "通过邮寄方式向您提供" in body
+
+
+def test_duplicate_reply_cites_the_earlier_request_and_its_reply(session, agency, users) -> None:
+    earlier = decided(session, agency, users, "disclosed", on="2026-10-09")
+    first = issue(session, users, earlier, "reply")
+    req = register(session, agency, users)
+    fire(session, users, req, "registrar", "accept", "2026-09-24")
+    with pytest.raises(GuardError, match="须选择本申请人已获答复的在先申请"):
+        fire(
+            session,
+            users,
+            req,
+            "handler",
+            "decide",
+            "2026-10-10",
+            outcome="not_processed.duplicate",
+            delivery="post",
+        )
+    session.rollback()
+    stranger = register(session, agency, users, applicant_name="王五")
+    fire(session, users, stranger, "registrar", "accept", "2026-09-24")
+    with pytest.raises(GuardError, match="不是本申请人已办结的在先申请"):
+        fire(
+            session,
+            users,
+            req,
+            "handler",
+            "decide",
+            "2026-10-10",
+            outcome="not_processed.duplicate",
+            delivery="post",
+            earlier=stranger.tracking_no,
+        )
+    session.rollback()
+    fire(
+        session,
+        users,
+        req,
+        "handler",
+        "decide",
+        "2026-10-10",
+        outcome="not_processed.duplicate",
+        delivery="post",
+        earlier=earlier.tracking_no,
+    )
+    body = pdf_text(issue(session, users, req, "reply").content)
+    assert f"申请编号{earlier.tracking_no}" in body
+    assert first.number.replace(" ", "") in body and "2026年10月9日" in body
 
 
 def test_refusal_decided_before_2024_may_go_straight_to_court(session, agency, users) -> None:

@@ -225,11 +225,15 @@ def test_full_flow_to_partial_disclosure(app, session, users):
     req = act_ok(registrar, session, rid, "receive_supplement", effective_date=days_ago(27))
     assert req.state == "in_review"
 
-    form = handler.get(f"/requests/{rid}/act/extend").text
+    # The extension is the approver's own act (Art. 33 para 2); the only name offered
+    # is their own. A handler proposes it instead (tests/integration/test_office_workflow.py).
+    approver = client_for(app, "approver")
+    form = approver.get(f"/requests/{rid}/act/extend").text
     assert "第三十三条" in form and "批准人（审核人）" in form
     assert '<option value="approver">' in form
+    assert "只有审核人可以进行此操作" in handler.get(f"/requests/{rid}/act/extend").text
     req = act_ok(
-        handler,
+        approver,
         session,
         rid,
         "extend",
@@ -354,7 +358,7 @@ def test_blocked_action_form_shows_the_reason(app, session, users):
 
     act_ok(handler, session, rid, "accept", effective_date=days_ago(29))
     act_ok(
-        handler,
+        client_for(app, "approver"),
         session,
         rid,
         "extend",

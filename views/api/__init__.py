@@ -3,7 +3,16 @@
 Importing the route modules registers their routes on ``bp``.
 """
 
-from views.api import notices, openapi, requests, statistics, transfers
+from views.api import notices, office, openapi, requests, statistics, transfers
 from views.api.blueprint import CSRF_EXEMPT, bp
 
-__all__ = ["CSRF_EXEMPT", "bp", "notices", "openapi", "requests", "statistics", "transfers"]
+__all__ = [
+    "CSRF_EXEMPT",
+    "bp",
+    "notices",
+    "office",
+    "openapi",
+    "requests",
+    "statistics",
+    "transfers",
+]

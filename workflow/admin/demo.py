@@ -3,6 +3,7 @@ through ``workflow.requests.operations`` so every row obeys the same rules as th
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from workflow.challenges import operations as challenge_ops
 from workflow.kernel.actor import Actor, local_today
 from workflow.kernel.calendar import WorkingCalendar
 from workflow.kernel.errors import DomainError
+from workflow.kernel.guards import DUPLICATE
 from workflow.requests import operations as ops
 from workflow.store.calendar import load_calendar
 
@@ -267,9 +269,16 @@ def load(session: Session, now: datetime | None = None, seed: int = 2019) -> dic
     users = ensure_users(session, agency)
     calendar = load_calendar(session)
     rng = random.Random(seed)
-    reference = []
-    for received, steps in reference_year_2019():
+    reference: list[Request] = []
+    asked_twice: Request | None = None
+    for received, plan in reference_year_2019():
         intake = _intake(rng, "natural_person", date.fromisoformat(received))
+        steps = plan
+        if reference and _is_duplicate(plan):
+            # The previous applicant asks again (same rng draws: nothing after changes).
+            asked_twice = reference[-1]
+            intake, steps = _cite_earlier(intake, plan, asked_twice)
+            intake["subject"] = asked_twice.subject
         reference.append(replay(session, users, agency, intake, steps, calendar, now))
     _lawsuits_2019(session, users, reference, now)
     today = local_today(now)
@@ -279,6 +288,9 @@ def load(session: Session, now: datetime | None = None, seed: int = 2019) -> dic
         kind = _kind_for(rng)
         intake = _intake(rng, kind, received)
         fixed = [_with_due(s, received, calendar) for s in steps]
+        if asked_twice is not None and _is_duplicate(fixed):
+            # 重复申请 cites an answered earlier request: the 2019 one asked twice.
+            intake, fixed = _cite_earlier(intake, fixed, asked_twice)
         # About a third is registered by the handler, who then owns the case.
         registrar = "chengban" if rng.random() < 0.35 else "dengji"
         made = replay(session, users, agency, intake, fixed, calendar, now, registrar)
@@ -362,6 +374,23 @@ def _current_challenges(
         )
         if request is second and filed + timedelta(days=30) <= today:
             _conclude(session, users, case, now, filed + timedelta(days=30), "revoked_new_reply")
+
+
+def _is_duplicate(steps: list[Step]) -> bool:
+    return any(s.payload.get("outcome") == DUPLICATE for s in steps)
+
+
+def _cite_earlier(
+    intake: dict[str, Any], steps: list[Step], earlier: Request
+) -> tuple[dict[str, Any], list[Step]]:
+    """A 重复申请 (Art. 36(六)) by ``earlier``'s applicant, whose reply cites ``earlier``."""
+    cited = [
+        dataclasses.replace(s, payload={**s.payload, "earlier": earlier.tracking_no})
+        if s.payload.get("outcome") == DUPLICATE
+        else s
+        for s in steps
+    ]
+    return {**intake, "applicant_name": earlier.applicant_name}, cited
 
 
 def _with_due(step: Step, received: date, calendar: WorkingCalendar) -> Step:

@@ -47,6 +47,7 @@ from workflow.kernel.actor import local_today
 from workflow.kernel.lifecycle import Lifecycle
 from workflow.requests.intake import INTAKE_FIELDS
 from workflow.requests.machine import REQUESTS
+from workflow.requests.office import OFFICE_TRIGGERS, corrected
 
 #: Records read per batch (with all their events).
 BATCH = 2000
@@ -80,6 +81,7 @@ class _Entry:
     actor_id: int | None = None
     payload: dict[str, Any] | None = None
     hash: str | None = None
+    id: int = 0
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,9 @@ class _Log:
     kind: str
     #: Record columns recorded in the first event's payload (and never changed since).
     content: tuple[str, ...] = ()
+    #: Entries of the office that are not steps (workflow.requests.office): they keep the
+    #: state and are dated the day they were recorded; corrections apply before the date check.
+    office: frozenset[str] = frozenset()
 
 
 #: A request's intake as its ``register`` event recorded it (the dates are checked apart).
@@ -127,6 +132,7 @@ LOGS: tuple[_Log, ...] = (
         Request.tracking_no,
         "request",
         REQUEST_CONTENT,
+        office=OFFICE_TRIGGERS,
     ),
     _Log(
         "复议诉讼案件",
@@ -145,7 +151,7 @@ def verify_log(session: Session) -> list[Problem]:
     problems: list[Problem] = []
     for log in LOGS:
         for record, events in _records(session, log):
-            problems.extend(check_record(record, events, log.lifecycle))
+            problems.extend(check_record(record, events, log.lifecycle, log.office))
     problems.extend(check_reports(session))
     return problems
 
@@ -221,6 +227,7 @@ def _records(session: Session, log: _Log) -> Iterator[tuple[_Record, list[_Entry
                 ev.actor_id,
                 ev.payload,
                 ev.hash,
+                ev.id,
             )
             .where(log.owner.in_([row[0] for row in rows]))
             .order_by(log.owner, ev.seq, ev.id)
@@ -243,12 +250,23 @@ def _records(session: Session, log: _Log) -> Iterator[tuple[_Record, list[_Entry
             yield record, by_owner.get(record_id, [])
 
 
-def check_record(record: _Record, events: Sequence[_Entry], lifecycle: Lifecycle) -> list[Problem]:
+def check_record(
+    record: _Record,
+    events: Sequence[_Entry],
+    lifecycle: Lifecycle,
+    office: frozenset[str] = frozenset(),
+) -> list[Problem]:
     """The problems of one record, its events in sequence order."""
+    steps = [e for e in corrected(events) if e.trigger not in office] if office else events
     details = [
-        (kind, detail)
-        for check in (_sequence, _chain, _transitions, _dates, _caches, _hashes, _content)
-        for kind, detail in check(record, events, lifecycle)
+        *_sequence(record, events, lifecycle),
+        *_chain(record, events, lifecycle),
+        *_transitions(record, steps, lifecycle),
+        *_office(events, office),
+        *_dates(record, steps, lifecycle),
+        *_caches(record, events, lifecycle),
+        *_hashes(record, events, lifecycle),
+        *_content(record, events, lifecycle),
     ]
     if not events:
         details = [("empty", "没有任何事件记录")]
@@ -306,6 +324,17 @@ def _transitions(_record: _Record, events: Sequence[_Entry], lifecycle: Lifecycl
                 "transition",
                 f"{_name(event, lifecycle)}应转入 {spec.dest.value}，记录为 {event.to_state}",
             )
+
+
+def _office(events: Sequence[_Entry], office: frozenset[str]) -> Findings:
+    """An office entry keeps the state and is dated the day it was recorded."""
+    for event in events:
+        if event.trigger not in office:
+            continue
+        if event.from_state != event.to_state:
+            yield "transition", f"第{event.seq}条事件 {event.trigger} 不应改变状态"
+        if event.effective_date > local_today(event.recorded_at):
+            yield "date", f"第{event.seq}条事件 {event.trigger} 的日期晚于记录日期"
 
 
 def _dates(record: _Record, events: Sequence[_Entry], lifecycle: Lifecycle) -> Findings:

@@ -150,5 +150,26 @@ def outcome_decidable(ctx: GuardContext) -> str | None:
     return None
 
 
+DUPLICATE = "not_processed.duplicate"
+
+
+def duplicate_cites_earlier(ctx: GuardContext) -> str | None:
+    """条例 Art. 36(六): a 重复申请 reply cites the earlier request and its reply, so the
+    decision names it, and it must be this applicant's request answered before.
+
+    The operation looks the named request up (``facts["earlier_checked"]``, with
+    ``facts["earlier_problem"]`` when it does not fit); a ledger import, which records
+    history as it was, does not, and is not held to the rule.
+    """
+    if ctx.payload.get("outcome") != DUPLICATE or "earlier_checked" not in ctx.facts:
+        return None
+    if not ctx.payload.get("earlier"):
+        return (
+            "处理结果为重复申请的，须选择本申请人已获答复的在先申请（《条例》第三十六条第（六）项）"
+        )
+    problem = ctx.facts.get("earlier_problem")
+    return str(problem) if problem else None
+
+
 #: Guards every action passes, whatever its trigger.
 DATE_GUARDS: tuple[Guard, ...] = (date_not_future, date_not_before_receipt, date_in_order)

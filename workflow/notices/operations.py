@@ -53,6 +53,7 @@ from workflow.notices.fees import (
     rmb_capital,
     schedule_text,
 )
+from workflow.requests import office
 from workflow.requests.clocks import SERVICE_NOTICE_KINDS
 from workflow.requests.deadlines import Deadlines
 from workflow.requests.intake import FORMS_WANTED
@@ -156,12 +157,21 @@ def issue_notice(
         raise GuardError(["已作废的申请不出具文书"])
     events = history(session, request)
     documented = fitting_event(notice_kind, events, event)
+    if (
+        documented.trigger == "decide"
+        and request.agency.decision_signoff
+        and not office.signed_off(events, documented.id)
+    ):
+        raise GuardError(["本机关规定答复须经审核签发：请先提请审核人签发，签发后才能出具答复书"])
     existing = session.scalar(select(Notice).where(Notice.event_id == documented.id))
     if existing is not None:
         raise ConflictError(
             f"该事项已出具{notice_kind.label}（{existing.number}），如需再次打印请下载原件"
         )
-    prefix = [e for e in events if e.seq <= documented.seq]
+    # The notice documents the step as corrected (更正): its date, outcome and fields.
+    as_corrected = office.corrected(events)
+    prefix = [e for e in as_corrected if e.seq <= documented.seq and not office.is_office(e)]
+    documented = next(e for e in as_corrected if e.id == documented.id)
     facts = _Facts(session, request, documented, prefix, load_calendar(session))
     template, context, outcome = _BUILDERS[notice_kind.code](facts)
     dated_on = documented.effective_date
@@ -441,6 +451,7 @@ def _reply(facts: _Facts) -> _Built:
         "outcome_code": code,
         "basis": None if outcome.basis in ("", "—") else outcome.basis,
         "grounds": event.payload.get("grounds", ""),
+        **_earlier(facts.session, facts.request, event.payload.get("earlier")),
         "delivery_code": delivery,
         "delivery": dict(DELIVERIES).get(delivery, ""),
         "supplement_requested_on": supplements[-1].effective_date if supplements else None,
@@ -455,6 +466,36 @@ def _reply(facts: _Facts) -> _Built:
         "lawsuit_after_days": LAWSUIT_AFTER_RECONSIDERATION_DAYS,
     }
     return f"reply_{outcome.group.code}", context, code
+
+
+def _earlier(session: Session, request: Request, named: Any) -> dict[str, Any]:
+    """The earlier request a 重复申请 reply cites, with its reply (Art. 36(六))."""
+    none: dict[str, Any] = {
+        "earlier_no": None,
+        "earlier_received_on": None,
+        "earlier_reply_no": "",
+        "earlier_reply_on": None,
+    }
+    if not named:
+        return none
+    earlier = session.scalar(
+        select(Request).where(
+            Request.agency_id == request.agency_id, Request.tracking_no == str(named)
+        )
+    )
+    if earlier is None:
+        return none
+    reply = session.scalar(
+        select(Notice)
+        .where(Notice.request_id == earlier.id, Notice.kind == "reply")
+        .order_by(Notice.id.desc())
+    )
+    return {
+        "earlier_no": earlier.tracking_no,
+        "earlier_received_on": earlier.received_on,
+        "earlier_reply_no": reply.number if reply else "",
+        "earlier_reply_on": reply.dated_on if reply else None,
+    }
 
 
 _BUILDERS: dict[str, Callable[[_Facts], _Built]] = {

@@ -22,7 +22,7 @@ Rules (docs/domain.md §11.6):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from sqlalchemy import select
@@ -35,7 +35,7 @@ from workflow.catalog.outcomes import OUTCOME_BY_CODE
 from workflow.catalog.states import State
 from workflow.kernel.actor import Actor, local_today
 from workflow.kernel.errors import NotFound, ValidationError
-from workflow.kernel.payload import ParsedAction, parse_action
+from workflow.kernel.payload import parse_action
 from workflow.notices.operations import mark_served
 from workflow.online.portal import PENDING_LABEL, WRONG_CODE, submitted_on
 from workflow.requests.operations import fire, history
@@ -197,7 +197,7 @@ def _act(
     parsed = parse_action(
         SPEC_BY_TRIGGER[trigger], {"effective_date": local_today(now).isoformat(), **fields}
     )
-    action = ParsedAction(parsed.effective_date, {**parsed.payload, "portal": row.number})
+    action = replace(parsed, payload={**parsed.payload, "portal": row.number})
     actor = Actor(None, PORTAL_ACTOR_NAME, req.agency_id, PORTAL_ROLES)
     return fire(session, req, trigger, actor, now, action)
 

@@ -394,6 +394,67 @@ def _paths() -> dict[str, Any]:
                 },
             }
         },
+        "/requests/{id}/assignment": {
+            "post": {
+                "summary": "分办：指定、改派或取消承办人（每次记录一条分办记录）",
+                "parameters": [_ID],
+                "requestBody": {
+                    "required": True,
+                    **_json(
+                        {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "properties": {
+                                "handler": {
+                                    "type": ["string", "null"],
+                                    "description": "承办人用户名",
+                                },
+                                "version": {"type": "integer"},
+                                "note": {"type": "string", "maxLength": 400},
+                            },
+                            "required": ["handler"],
+                        },
+                        "承办人",
+                    ),
+                },
+                "responses": {
+                    "200": _json(_ref("Request"), "更新后的申请"),
+                    **_errors(*_WRITE_ERRORS),
+                },
+            }
+        },
+        "/requests/{id}/corrections": {
+            "post": {
+                "summary": "更正一条办理记录（日期、处理结果、送达日期须审核人本人，否则提请审核）",
+                "parameters": [_ID],
+                "requestBody": {
+                    "required": True,
+                    **_json(
+                        {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "properties": {
+                                "seq": {"type": "integer", "description": "办理记录序号"},
+                                "field": {
+                                    "type": "string",
+                                    "description": "effective_date、outcome、served_on、payload:…",
+                                },
+                                "new": {"description": "更正后的值"},
+                                "reason": {"type": "string", "maxLength": 400},
+                                "confirm_published": {"type": "boolean"},
+                                "version": {"type": "integer"},
+                            },
+                            "required": ["seq", "field", "new", "reason"],
+                        },
+                        "更正",
+                    ),
+                },
+                "responses": {
+                    "201": _json({"type": "object"}, "已更正或已提请审核"),
+                    **_errors(*_WRITE_ERRORS),
+                },
+            }
+        },
         "/requests/{id}/notices": {
             "get": {
                 "summary": "已出具的文书",

@@ -30,6 +30,7 @@ from models import Event, Notice, Request, RequestFacts
 from workflow.catalog.states import OPEN_STATES
 from workflow.kernel.calendar import WorkingCalendar
 from workflow.requests.deadlines import PAUSE_TRIGGERS, StoredClock, compute_deadlines, stored_clock
+from workflow.requests.office import corrected_service_dates
 
 #: Requests whose events are read per statement while refreshing (bounded memory, and
 #: well below SQLite's limit on bound parameters).
@@ -73,6 +74,7 @@ def served_for(session: Session, request_id: int, events: Sequence[Any]) -> dict
 
 def served_positions(events: Sequence[Any], by_event: Mapping[int, date]) -> dict[int, date]:
     """Service dates keyed by event id → by position in ``events`` (what the clocks take)."""
+    by_event = corrected_service_dates(events, by_event)
     if not by_event:
         return {}
     return {i: by_event[e.id] for i, e in enumerate(events) if e.id in by_event}

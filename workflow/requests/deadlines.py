@@ -37,6 +37,7 @@ from workflow.catalog.service import DELIVERY_LABELS, PRESUMED_RECEIPT_DAYS
 from workflow.catalog.states import State
 from workflow.kernel.calendar import WorkdayResult, WorkingCalendar
 from workflow.requests.deadline_trace import TraceStep, count_step, provisional_step, total_days
+from workflow.requests.office import corrected
 from workflow.requests.spec import (
     CONCLUDING_TRIGGERS,
     PAUSING_TRIGGERS,
@@ -355,7 +356,8 @@ def _replay(
         _base_days(received_on),
         received_on < REGULATION_2019_FROM,
     )
-    for position, event in enumerate(events):
+    # Corrections (更正) apply first (same positions): the clocks follow corrected dates.
+    for position, event in enumerate(corrected(events)):
         handler = _HANDLERS.get(event.trigger)
         if handler is not None:
             handler(clock, event, calendar, served.get(position), today)

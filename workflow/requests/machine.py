@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from workflow.catalog.states import State
 from workflow.kernel import guards as g
 from workflow.kernel.lifecycle import Lifecycle, TransitionSpec
+from workflow.requests.office import procedure
 from workflow.requests.spec import TRANSITIONS
 
 
@@ -24,7 +26,12 @@ class _Row:
 
 REQUESTS = Lifecycle(TRANSITIONS, State, start_attribute="received_on", start_label="收到申请日期")
 MACHINE = REQUESTS.machine
-fire = REQUESTS.fire
+
+
+def fire(record: Any, trigger: str, *, history: Sequence[g.EventLike] = (), **kw: Any) -> Any:
+    """:meth:`Lifecycle.fire` judged against the procedure as corrected (the office's own
+    entries — assignment, sign-off, corrections — are not steps; ``workflow.requests.office``)."""
+    return REQUESTS.fire(record, trigger, history=procedure(history), **kw)
 
 
 def available_actions(
@@ -36,4 +43,6 @@ def available_actions(
     deadlines: g.DeadlinesLike | None = None,
 ) -> list[tuple[TransitionSpec, list[str]]]:
     """The request actions possible from ``state`` (not register), with blocking reasons."""
-    return REQUESTS.available_actions(_Row(state, received_on), history, roles, today, deadlines)
+    return REQUESTS.available_actions(
+        _Row(state, received_on), procedure(history), roles, today, deadlines
+    )

@@ -8,6 +8,7 @@ statistics projection are committed together or not at all.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -28,6 +29,7 @@ from workflow.kernel.backdating import FLAG as BACKDATED
 from workflow.kernel.backdating import REASON_FIELD, backdating
 from workflow.kernel.calendar import WorkingCalendar
 from workflow.kernel.errors import ConflictError, NotFound, PermissionDenied, ValidationError
+from workflow.kernel.guards import DUPLICATE
 from workflow.kernel.payload import ParsedAction, backdate_reason, parse_action
 from workflow.requests import machine
 from workflow.requests.clocks import served_for, served_positions
@@ -39,6 +41,7 @@ from workflow.requests.deadlines import (
     stored_clock,
 )
 from workflow.requests.intake import parse_intake
+from workflow.requests.similar import earlier_requests
 from workflow.requests.spec import SPEC_BY_TRIGGER
 from workflow.statistics.facts import facts_from_events
 from workflow.store.calendar import load_calendar
@@ -173,18 +176,59 @@ def fire(
     if expected_version is not None and expected_version != request.version:
         raise ConflictError(conflict_message(request.tracking_no))
     action = raw if isinstance(raw, ParsedAction) else parse_action(spec, raw)
+    # A replay without a signed-in user (a ledger's records) keeps the approver it names.
+    replaying = actor.user_id is None
+    if any(f.kind == "approver" for f in spec.fields) and "approver" in actor.roles:
+        action = action if replaying else _own_approval(action, actor)
     if "approver" in action.payload:
         _check_approver(session, request.agency_id, action.payload["approver"])
     flag = backdating(
         action.effective_date, local_today(now), action.backdate_reason, backdate_limit
     )
     if flag:
-        action = ParsedAction(action.effective_date, {**action.payload, BACKDATED: flag})
-    return _apply(session, request, trigger, actor, now, action, history(session, request))
+        action = replace(action, payload={**action.payload, BACKDATED: flag})
+    facts = earlier_facts(session, request, action) if trigger == "decide" else {}
+    return _apply(session, request, trigger, actor, now, action, history(session, request), facts)
+
+
+def earlier_facts(session: Session, request: Request, action: ParsedAction) -> dict[str, Any]:
+    """What the 重复申请 guard needs to know of the earlier request the decision names
+    (``workflow.kernel.guards.duplicate_cites_earlier``): this applicant's, answered
+    before this decision (``workflow.requests.similar.earlier_requests``)."""
+    named = str(action.payload.get("earlier") or "").strip()
+    if action.payload.get("outcome") != DUPLICATE:
+        return {}
+    found: dict[str, Any] = {"earlier_checked": True}
+    if not named:
+        return found
+    earlier = {r.tracking_no: r for r in earlier_requests(session, request)}.get(named)
+    if earlier is None:
+        found["earlier_problem"] = f"“{named}”不是本申请人已办结的在先申请"
+        return found
+    concluded = session.get(RequestFacts, earlier.id)
+    if concluded is None or concluded.concluded_on is None:
+        found["earlier_problem"] = f"在先申请 {named} 尚未作出答复"
+    elif concluded.concluded_on > action.effective_date:
+        found["earlier_problem"] = (
+            f"在先申请 {named} 于 {concluded.concluded_on} 才作出答复，晚于本次答复日期"
+        )
+    return found
 
 
 def conflict_message(tracking_no: str) -> str:
     return f"申请 {tracking_no} 刚刚已被他人更新，您的操作没有保存。请查看最新情况后重新操作。"
+
+
+def _own_approval(action: ParsedAction, actor: Actor) -> ParsedAction:
+    """An approval is the approver's own act: the approver recording it is the approver
+    (docs/domain-office-workflow.md); naming somebody else is refused."""
+    named = action.payload.get("approver")
+    if named and named != actor.username:
+        raise ValidationError(
+            "批准须由审核人本人记录，不能代他人批准",
+            {"approver": "只能填写您本人；其他人的批准请由其本人记录"},
+        )
+    return replace(action, payload={**action.payload, "approver": actor.username})
 
 
 def _check_approver(session: Session, agency_id: int, username: str) -> None:
@@ -212,6 +256,7 @@ def _apply(
     now: datetime,
     action: ParsedAction,
     events: list[Event],
+    facts: Mapping[str, Any] | None = None,
 ) -> Event:
     if actor.agency_id != request.agency_id:
         raise PermissionDenied("只能办理本机关的申请")
@@ -233,6 +278,7 @@ def _apply(
         payload=payload,
         history=events,
         deadlines=deadlines,
+        facts=facts,
     )
     flush_or_conflict(session, conflict_message(request.tracking_no))
     project(session, request, [*events, event], calendar)

@@ -70,6 +70,10 @@ def _int(text: str | None, low: int, high: int) -> int | None:
     return None
 
 
+#: The handler filter's value for "未分配".
+UNASSIGNED = "none"
+
+
 @dataclass(frozen=True)
 class ListFilter:
     """What the clerk asked for; unknown values are dropped rather than refused."""
@@ -79,6 +83,8 @@ class ListFilter:
     kind: str = ""
     channel: str = ""
     handler: int | None = None
+    #: Only requests without a 承办人 (the 未分配 queue, ``handler=none``).
+    unassigned: bool = False
     overdue: bool = False
     outcome: str = ""
     q: str = ""
@@ -96,6 +102,7 @@ class ListFilter:
             kind=args.get("kind", "") if args.get("kind", "") in KIND_BY_CODE else "",
             channel=args.get("channel", "") if args.get("channel", "") in CHANNEL_BY_CODE else "",
             handler=_int(args.get("handler"), 1, 2**31 - 1),
+            unassigned=args.get("handler") == UNASSIGNED,
             overdue=args.get("overdue") in ("1", "on", "y"),
             outcome=outcome if outcome in OUTCOME_BY_CODE or outcome in GROUP_BY_CODE else "",
             q=" ".join(args.get("q", "").split())[:MAX_QUERY],
@@ -110,7 +117,7 @@ class ListFilter:
             "year": self.year,
             "kind": self.kind,
             "channel": self.channel,
-            "handler": self.handler,
+            "handler": UNASSIGNED if self.unassigned else self.handler,
             "overdue": 1 if self.overdue else None,
             "outcome": self.outcome,
             "q": self.q,
@@ -160,6 +167,8 @@ def filtered(
         stmt = stmt.where(Request.channel == flt.channel)
     if flt.handler:
         stmt = stmt.where(Request.handler_id == flt.handler)
+    elif flt.unassigned:
+        stmt = stmt.where(Request.handler_id.is_(None))
     if flt.outcome:
         f = RequestFacts
         codes = (

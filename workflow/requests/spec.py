@@ -17,6 +17,9 @@ from workflow.requests import clock_guards as cg
 CLERKS = frozenset({"registrar", "handler"})
 CASEWORKERS = frozenset({"registrar", "handler", "approver"})
 DECIDERS = frozenset({"handler", "approver"})
+#: Art. 33 para 2: an extension needs the 负责人's consent — the approver's own act; a
+#: handler proposes it (提请审核, workflow.requests.office_operations.propose).
+APPROVERS = frozenset({"approver"})
 
 OPINIONS = (
     ("agree", "同意公开"),
@@ -109,14 +112,20 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         "延期答复",
         (State.IN_REVIEW,),
         State.IN_REVIEW,
-        DECIDERS,
+        APPROVERS,
         "批准延期日期",
         "《条例》第三十三条：需要延长答复期限的，应当经政府信息公开工作机构负责人同意并告知"
-        "申请人，延长的期限最长不得超过20个工作日。",
+        "申请人，延长的期限最长不得超过20个工作日。延期由审核人本人批准记录；承办人提请审核。",
         fields=(
             PayloadField("days", "延长工作日数", "int", minimum=1, maximum=20, default=20),
             PayloadField("reason", "延期理由", "longtext"),
-            PayloadField("approver", "批准人（审核人）", "approver"),
+            PayloadField(
+                "approver",
+                "批准人（审核人）",
+                "approver",
+                required=False,
+                help="由批准的审核人本人记录；承办人请提请审核",
+            ),
             PayloadField(
                 "late_reason",
                 "逾期延期理由",
@@ -231,8 +240,15 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
             PayloadField("outcome", "处理结果", "outcome"),
             PayloadField("grounds", "理由及其他依据", "longtext", required=False),
             PayloadField("delivery", "送达方式", "choice", choices=DELIVERIES),
+            PayloadField(
+                "earlier",
+                "在先申请（重复申请时）",
+                "text",
+                required=False,
+                help="处理结果为“重复申请”时必填：本申请人已获答复的在先申请编号，答复书将引用该申请及其答复",
+            ),
         ),
-        payload_guards=(g.outcome_decidable,),
+        payload_guards=(g.outcome_decidable, g.duplicate_cites_earlier),
     ),
     TransitionSpec(
         "withdraw",

@@ -36,6 +36,7 @@ from datetime import date
 from typing import Any, Protocol
 
 from workflow.catalog.outcomes import OUTCOME_BY_CODE, OUTCOME_OF_TRIGGER
+from workflow.requests.office import corrected
 from workflow.requests.spec import CONCLUDING_TRIGGERS
 
 
@@ -94,7 +95,8 @@ def facts_from_events(received_on: date, events: Sequence[EventLike]) -> Request
     concluded_on: date | None = None
     outcome: str | None = None
     voided = False
-    for event in sorted(events, key=lambda e: e.effective_date):
+    # Corrections (更正) apply first: the statistics follow the corrected values.
+    for event in sorted(corrected(events), key=lambda e: e.effective_date):
         if event.trigger == "void":
             voided = True
         elif concluded_on is None and event.trigger in CONCLUDING_TRIGGERS:

@@ -34,27 +34,39 @@ def log_sink(
 ) -> Sink:
     """The sink that appends ``row``'s next event (requests and challenges alike)."""
 
-    kind = chain_kind(event_class)
-
     def sink(transition: Transition) -> EventColumns:
-        row.last_seq += 1
-        columns: dict[str, Any] = {
-            "seq": row.last_seq,
-            "trigger": transition.trigger,
-            "from_state": transition.from_state,
-            "to_state": transition.to_state,
-            "effective_date": action.effective_date,
-            "recorded_at": naive_utc(now),
-            "actor_id": actor.user_id,
-            "payload": payload,
-        }
-        link = chain.event_link(chain_algorithm(), kind, row.log_hash, **columns)
-        event = event_class(**{owner: row}, **columns, hash=link)
-        row.log_hash = link
-        session.add(event)
-        return event
+        return append_event(
+            session,
+            row,
+            event_class,
+            owner,
+            trigger=transition.trigger,
+            from_state=transition.from_state,
+            to_state=transition.to_state,
+            effective_date=action.effective_date,
+            recorded_at=naive_utc(now),
+            actor_id=actor.user_id,
+            payload=payload,
+        )
 
     return sink
+
+
+def append_event(
+    session: Session, row: Any, event_class: type[EventColumns], owner: str, **columns: Any
+) -> EventColumns:
+    """Add ``row``'s next event: the next sequence number and the next link of its chain.
+
+    Every writer of the log goes through here (state-machine steps and office entries),
+    so no event is ever stored without its hash.
+    """
+    row.last_seq += 1
+    columns = {"seq": row.last_seq, **columns}
+    link = chain.event_link(chain_algorithm(), chain_kind(event_class), row.log_hash, **columns)
+    event = event_class(**{owner: row}, **columns, hash=link)
+    row.log_hash = link
+    session.add(event)
+    return event
 
 
 def chain_kind(event_class: type[EventColumns]) -> str:
