@@ -62,7 +62,15 @@ from workflow.requests.operations import (
     register,
     request_deadlines,
 )
-from workflow.requests.query import SORTS, ListFilter, filtered, list_page, ordered
+from workflow.requests.query import (
+    SEARCH_FIELDS_LABEL,
+    SORTS,
+    ListFilter,
+    filtered,
+    list_page,
+    ordered,
+    shared_tracking_numbers,
+)
 from workflow.requests.similar import likely_duplicates
 from workflow.requests.spec import SPEC_BY_TRIGGER, TRANSITIONS
 from workflow.store.calendar import load_calendar
@@ -172,6 +180,8 @@ def list_requests() -> str:
         sorts=SORTS,
         show_agency=len(visible) > 1,
         agency_names=agency_names,
+        shared_numbers=shared_tracking_numbers(found),
+        search_hint=SEARCH_FIELDS_LABEL,
     )
 
 
