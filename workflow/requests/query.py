@@ -150,9 +150,7 @@ def matches(q: str) -> ColumnElement[bool]:
         Request.id_number.ilike(pattern, escape="\\"),
         Request.phone.ilike(pattern, escape="\\"),
         Request.external_ref.ilike(pattern, escape="\\"),
-        Request.id.in_(
-            select(Notice.request_id).where(Notice.number.ilike(pattern, escape="\\"))
-        ),
+        Request.id.in_(select(Notice.request_id).where(Notice.number.ilike(pattern, escape="\\"))),
     )
 
 
