@@ -60,6 +60,7 @@ DATABASE_MODULES = frozenset(
         "workflow.annual_report.publishing",
         "workflow.annual_report.archive",
         "workflow.ledger.importer",
+        "workflow.ledger.export",
         "workflow.admin.operations",
         "workflow.admin.log_check",
         "workflow.admin.demo",

@@ -11,12 +11,14 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 from typing import TypeVar
+from urllib.parse import quote
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from documents.ledger_xlsx import ledger_xlsx
 from models import Agency, Event, Request, RequestFacts, TrackingCounter, User, UserRole
 from views.access import MAX_ID, load_request_for, require_roles, visible_agency_ids
 from views.challenges import case_panel
@@ -50,6 +52,7 @@ from workflow.kernel.csv_safe import write_csv
 from workflow.kernel.errors import NotFound
 from workflow.kernel.guards import GuardContext
 from workflow.kernel.lifecycle import blocking_reasons
+from workflow.ledger import export as ledger_export
 from workflow.requests.clocks import service_dates
 from workflow.requests.intake import INTAKE_FIELDS
 from workflow.requests.machine import available_actions
@@ -253,6 +256,33 @@ def export_csv() -> Response:
         headers={
             "Content-Disposition": "attachment; filename=requests.csv; "
             "filename*=UTF-8''%E7%94%B3%E8%AF%B7%E5%88%97%E8%A1%A8.csv"
+        },
+    )
+
+
+@bp.get("/requests/export.xlsx")
+def export_xlsx() -> Response:
+    """The filtered list as the full 台账 (issue 15 item 7): the ledger import's columns,
+    then every other column an office keeps (``workflow.ledger.export``).
+
+    Filter by 收到年度 for a year's 台账. Like the CSV, not windowed and at most
+    ``EXPORT_LIMIT`` rows; the file imports as it is (``import-ledger``).
+    """
+    me = signed_in_user()
+    session = db()
+    flt = replace(ListFilter.parse(request.args), after="")
+    calendar = load_calendar(session)
+    stmt = ordered(
+        filtered(session, visible_agency_ids(me), flt, calendar, local_today(utc_now())), flt
+    )
+    found = list(session.scalars(stmt.limit(EXPORT_LIMIT)))
+    name = f"申请台账{flt.year or ''}.xlsx"
+    return Response(
+        ledger_xlsx(ledger_export.header(), ledger_export.export_rows(session, found)),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={
+            "Content-Disposition": f"attachment; filename=ledger{flt.year or ''}.xlsx; "
+            f"filename*=UTF-8''{quote(name)}"
         },
     )
 

@@ -85,6 +85,7 @@ EXPECTATIONS: dict[str, dict[str, Expectation]] = {
     "requests.index": get(STAFF),
     "requests.list_requests": get(STAFF),
     "requests.export_csv": get(STAFF),
+    "requests.export_xlsx": get(STAFF),
     "requests.new_request": both(CASEWORKERS | {"other"}),
     "requests.detail": get(HOME),
     "requests.deadline_trace": get(HOME),

@@ -81,6 +81,37 @@ LEDGER_COLUMNS: tuple[LedgerColumn, ...] = (
     LedgerColumn("fee_method", "计收方式", False),
     LedgerColumn("fee_paid_on", "缴费日期", False),
 )
+#: The record columns the full 台账 export writes after the ledger's (``workflow.ledger.export``):
+#: what an office keeps and an import does not replay. A ledger of requests may carry them
+#: (an export imports as it is); the reader reads past them.
+EXPORT_ONLY_HEADERS: tuple[str, ...] = (
+    "申请编号",
+    "机关名称",
+    "申请人类型名称",
+    "提交方式名称",
+    "证件号码",
+    "联系电话",
+    "通信地址",
+    "提交日期",
+    "受理日期",
+    "告知补正",
+    "收到补正",
+    "征求意见",
+    "延期",
+    "缴费",
+    "答复（决定）日期",
+    "全部处理结果",
+    "重新办理",
+    "当前状态",
+    "承办人",
+    "文书号",
+    "送达日期",
+    "复议诉讼",
+)
+#: A cell as the export writes it: text (always a text cell), a date, a whole number, empty.
+LedgerCell = str | date | int | None
+#: A header cell naming a column the reader skips.
+_SKIPPED = "\x00skipped"
 COLUMN_BY_NAME: dict[str, LedgerColumn] = {c.name: c for c in LEDGER_COLUMNS}
 COLUMN_NAMES: tuple[str, ...] = tuple(COLUMN_BY_NAME)
 REQUIRED_COLUMNS: tuple[str, ...] = tuple(c.name for c in LEDGER_COLUMNS if c.required)
@@ -326,7 +357,17 @@ def _rows_from_table(table: list[list[str]], columns: Sequence[LedgerColumn]) ->
         example = "、".join(c.name for c in columns[:2])
         raise LedgerFileError(f"文件是空的，或第1行不是表头（第1行应为列名，如 {example} …）")
     aliases = header_names(columns)
-    header = [_column_of(c, aliases) if c.strip() else "" for c in table[0]]
+    skipped = (
+        {_normalise_header(h) for h in EXPORT_ONLY_HEADERS} if columns is LEDGER_COLUMNS else set()
+    )
+    header = [
+        ""
+        if not c.strip()
+        else _SKIPPED
+        if _normalise_header(c) in skipped
+        else _column_of(c, aliases)
+        for c in table[0]
+    ]
     body = table[1:]
     _check_header(header, body, columns)
     names = [c.name for c in columns]
@@ -336,7 +377,7 @@ def _rows_from_table(table: list[list[str]], columns: Sequence[LedgerColumn]) ->
             continue
         cells = dict.fromkeys(names, "")
         for name, value in zip(header, record, strict=False):
-            if name:
+            if name and name != _SKIPPED:
                 cells[name] = value.strip()
         if len(record) > len(header) and any(v.strip() for v in record[len(header) :]):
             cells["__extra__"] = "yes"
@@ -348,7 +389,7 @@ def _check_header(
     header: list[str], body: list[list[str]], columns: Sequence[LedgerColumn]
 ) -> None:
     problems: list[str] = []
-    named = [h for h in header if h]
+    named = [h for h in header if h and h != _SKIPPED]
     names = [c.name for c in columns]
     missing = [c.name for c in columns if c.required and c.name not in named]
     if missing:
