@@ -2,6 +2,7 @@
 
 from models.agency import Agency
 from models.api_token import ApiToken
+from models.attachment import Attachment
 from models.base import Base
 from models.calendar import CalendarOverride, CalendarRevision, CalendarYear
 from models.challenge import Challenge
@@ -18,6 +19,7 @@ from models.user import User, UserRole
 __all__ = [
     "Agency",
     "ApiToken",
+    "Attachment",
     "Base",
     "CalendarOverride",
     "CalendarRevision",

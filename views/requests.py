@@ -21,6 +21,7 @@ from werkzeug.wrappers import Response
 from documents.ledger_xlsx import ledger_xlsx
 from models import Agency, Event, Request, RequestFacts, TrackingCounter, User, UserRole
 from views.access import MAX_ID, load_request_for, require_roles, visible_agency_ids
+from views.attachments import attachments_panel
 from views.challenges import case_panel
 from views.common import positive_int, signed_in_user, utc_now
 from views.database import db
@@ -356,6 +357,7 @@ def detail(request_id: int) -> str:
         "requests/detail.html",
         challenge_panel=case_panel(session, req, events, me, today),
         documents=documents_panel(session, req, events, me, today, read_only=read_only),
+        attachments=attachments_panel(session, req, events, me, read_only=read_only),
         req=req,
         facts=_facts(req),
         deadlines=deadline_panel(req, deadlines, today),

@@ -102,6 +102,32 @@ def _job_id(session: Session, world: World) -> str:
     return record.id
 
 
+def _attachment_id(session: Session, world: World) -> int:
+    """An attachment of the world's concluded request (filed on demand)."""
+    from models import Attachment
+    from models.file_store import open_file_store
+    from tests.conftest import NOW
+    from workflow.attachments.operations import attach
+
+    found = session.scalar(select(Attachment.id).where(Attachment.request_id == world.concluded.id))
+    if found is not None:
+        return found
+    registrar = session.scalar(select(User).where(User.username == "registrar"))
+    row = attach(
+        session,
+        Actor.of(registrar),
+        NOW,
+        world.concluded,
+        {"kind": "application"},
+        "申请书.pdf",
+        b"%PDF-1.4\n% matrix\n",
+        open_file_store(),
+        max_bytes=1 << 20,
+    )
+    session.commit()
+    return row.id
+
+
 STATS_QUERY = {"agency": "test-agency", "year": 2026}
 
 #: Per endpoint: (world, session) -> Call. Endpoints not listed get values by name.
@@ -142,6 +168,8 @@ CALLS: dict[str, Callable[[World, Session], Call]] = {
         {"submission_id": _submission_id(s, w)}, data={"received_on": "2026-11-20"}
     ),
     "imports.job": lambda w, s: Call({"job_id": _job_id(s, w)}),
+    "attachments.download": lambda w, s: Call({"attachment_id": _attachment_id(s, w)}),
+    "attachments.upload": lambda w, s: Call({"request_id": w.concluded.id}, data={"kind": "other"}),
     "imports.cancel_job": lambda w, s: Call({"job_id": _job_id(s, w)}),
 }
 

@@ -102,6 +102,8 @@ EXPECTATIONS: dict[str, dict[str, Expectation]] = {
     "challenges.act": {"GET": roles({"legal"}), "POST": roles({"legal"})},
     # ------------------------------------------------------------------ notices
     "notices.download": get(HOME),
+    "attachments.download": get(HOME),
+    "attachments.upload": post(CASEWORKERS),
     "notices.issue": post(CASEWORKERS),
     "notices.served": post(CASEWORKERS),
     # ------------------------------------------------------------------ statistics, reports
