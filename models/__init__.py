@@ -10,7 +10,7 @@ from models.event import ChallengeEvent, Event
 from models.login_session import LoginSession
 from models.notice import Notice, NoticeCounter
 from models.portal import PortalSubmission
-from models.report import PublishedReport
+from models.report import PublishedReport, ReportCorrection
 from models.report_draft import PublishedReportPdf, ReportDraft
 from models.request import Request, RequestFacts, TrackingCounter
 from models.transfer import RequestTransfer
@@ -33,6 +33,7 @@ __all__ = [
     "PortalSubmission",
     "PublishedReport",
     "PublishedReportPdf",
+    "ReportCorrection",
     "ReportDraft",
     "Request",
     "RequestFacts",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, String, select
+from sqlalchemy import ForeignKey, String, select, true
 from sqlalchemy.orm import Mapped, Session, mapped_column, object_session, relationship
 
 from models.base import Base
@@ -18,6 +18,9 @@ class Agency(Base):
     #: 条例 Art. 49: "department" (report by 31 January) or "government" (县级以上人民政府,
     #: by 31 March); None = not set (both dates are shown). workflow.requests.reminders.
     report_level: Mapped[str | None] = mapped_column(String(20))
+    #: A deactivated agency keeps its history (requests, reports) but takes no new
+    #: requests and no new users; agencies are never deleted.
+    active: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     parent: Mapped[Agency | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Agency]] = relationship(back_populates="parent")

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, relati
 
 from models.base import Base, utcnow
 from models.challenge import Challenge
-from models.report import PublishedReport
+from models.report import PublishedReport, ReportCorrection
 from models.report_draft import PublishedReportPdf
 from models.request import Request
 from models.user import User
@@ -69,7 +69,12 @@ class ChallengeEvent(EventColumns, Base):
 
 
 #: Row classes that may only ever be inserted (the logs and what was published).
-APPEND_ONLY: tuple[type, ...] = (EventColumns, PublishedReport, PublishedReportPdf)
+APPEND_ONLY: tuple[type, ...] = (
+    EventColumns,
+    PublishedReport,
+    PublishedReportPdf,
+    ReportCorrection,
+)
 
 
 @event.listens_for(Session, "before_flush")

@@ -1,8 +1,17 @@
-"""Attachments (issue 15 item 5): files kept with a request or an event, by SHA-256.
+"""Office records (issue 15): attachments, corrections of published years, agency names.
 
-The bytes live in the file store (``models.file_store``); this table says what each file
-is and who filed it. Rows are evidence and only ever inserted: the same triggers as the
-event logs refuse UPDATE and DELETE.
+* ``attachments``: files kept with a request or an event, by SHA-256. The bytes live in
+  the file store (``models.file_store``); this table says what each file is and who filed
+  it. Rows are evidence and only ever inserted: the same triggers as the event logs refuse
+  UPDATE and DELETE.
+* ``report_corrections``: each 更正发布 of a published year, a numbered, frozen, hashed
+  version of its own (append-only, like ``published_reports``).
+* ``published_reports.agency_name``: the agency's name when it published, so renaming an
+  agency leaves its published history as it was. Filled for the existing publications
+  from the current names (nothing was renamed before this revision: agencies could not
+  be renamed); the append-only trigger is lifted for that one UPDATE and put back.
+* ``agencies.active``: an agency can be deactivated (no new requests or users), never
+  deleted, since its history refers to it.
 
 Revision ID: 0015
 Revises: 0011
@@ -74,8 +83,63 @@ def upgrade() -> None:
     op.create_index("ix_attachments_sha256", "attachments", ["sha256"])
     append_only.create("attachments")
 
+    op.create_table(
+        "report_corrections",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("published_report_id", sa.Integer(), nullable=False),
+        sa.Column("number", sa.Integer(), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("format", sa.String(length=8), nullable=False),
+        sa.Column("numbers", sa.JSON(), nullable=False),
+        sa.Column("content_hash", sa.String(length=64), nullable=False),
+        sa.Column("pdf", sa.LargeBinary(), nullable=True),
+        sa.Column("pdf_hash", sa.String(length=64), nullable=True),
+        sa.Column("font", sa.String(length=200), nullable=False),
+        sa.Column("agency_name", sa.String(length=200), nullable=False),
+        sa.Column("published_at", sa.DateTime(), nullable=False),
+        sa.Column("published_by_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["published_report_id"],
+            ["published_reports.id"],
+            name=op.f("fk_report_corrections_published_report_id_published_reports"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["published_by_id"],
+            ["users.id"],
+            name=op.f("fk_report_corrections_published_by_id_users"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_report_corrections")),
+        sa.UniqueConstraint(
+            "published_report_id",
+            "number",
+            name=op.f("uq_report_corrections_published_report_id_number"),
+        ),
+    )
+    append_only.create("report_corrections")
+
+    op.add_column(
+        "published_reports", sa.Column("agency_name", sa.String(length=200), nullable=True)
+    )
+    append_only.drop("published_reports")
+    op.execute(
+        "UPDATE published_reports SET agency_name = "
+        "(SELECT name FROM agencies WHERE agencies.id = published_reports.agency_id)"
+    )
+    append_only.create("published_reports")
+
+    op.add_column(
+        "agencies",
+        sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.true()),
+    )
+
 
 def downgrade() -> None:
+    op.drop_column("agencies", "active")
+    append_only.drop("published_reports")
+    op.drop_column("published_reports", "agency_name")
+    append_only.create("published_reports")
+    append_only.drop("report_corrections")
+    op.drop_table("report_corrections")
     append_only.drop("attachments")
     op.drop_index("ix_attachments_sha256", table_name="attachments")
     op.drop_index("ix_attachments_request", table_name="attachments")

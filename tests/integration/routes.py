@@ -156,6 +156,8 @@ CALLS: dict[str, Callable[[World, Session], Call]] = {
         query={**STATS_QUERY, "table": "3", "cell": "new_received.total"}
     ),
     "statistics.publish_view": lambda w, s: Call(query=STATS_QUERY),
+    "statistics.republish_view": lambda w, s: Call(query=STATS_QUERY, data={"confirmed": "1"}),
+    "statistics.publish_confirm": lambda w, s: Call(query=STATS_QUERY),
     "reports.editor": lambda w, s: Call(query={**STATS_QUERY, "year": 2025}),
     "reports.pdf": lambda w, s: Call(query={**STATS_QUERY, "year": 2025}),
     "reports.xlsx": lambda w, s: Call(query={**STATS_QUERY, "year": 2025}),

@@ -112,6 +112,8 @@ EXPECTATIONS: dict[str, dict[str, Expectation]] = {
     # A role refusal is a 403 like everywhere else; the rules of publishing (year over,
     # checks passed, not yet published) are flashed on the statistics page.
     "statistics.publish_view": post(PUBLISHERS),
+    "statistics.republish_view": post(PUBLISHERS),
+    "statistics.publish_confirm": get(PUBLISHERS),
     "reports.editor": {"GET": roles(HOME), "POST": roles(REPORT_EDITORS)},
     "reports.pdf": get(HOME),
     "reports.xlsx": get(HOME),
