@@ -1,6 +1,6 @@
 """SQLAlchemy 2 typed models. Importing this package registers every table on ``Base``."""
 
-from models.agency import Agency
+from models.agency import Agency, AgencyChange
 from models.api_token import ApiToken
 from models.attachment import Attachment
 from models.base import Base
@@ -18,6 +18,7 @@ from models.user import User, UserRole
 
 __all__ = [
     "Agency",
+    "AgencyChange",
     "ApiToken",
     "Attachment",
     "Base",

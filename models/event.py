@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import JSON, Date, ForeignKey, Index, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, relationship
 
+from models.agency import AgencyChange
 from models.base import Base, utcnow
 from models.challenge import Challenge
 from models.report import PublishedReport, ReportCorrection
@@ -74,6 +75,7 @@ APPEND_ONLY: tuple[type, ...] = (
     PublishedReport,
     PublishedReportPdf,
     ReportCorrection,
+    AgencyChange,
 )
 
 

@@ -61,6 +61,8 @@ DATABASE_MODULES = frozenset(
         "workflow.annual_report.archive",
         "workflow.ledger.importer",
         "workflow.ledger.export",
+        "workflow.attachments.operations",
+        "workflow.admin.agencies",
         "workflow.admin.operations",
         "workflow.admin.log_check",
         "workflow.admin.demo",

@@ -11,7 +11,8 @@
   from the current names (nothing was renamed before this revision: agencies could not
   be renamed); the append-only trigger is lifted for that one UPDATE and put back.
 * ``agencies.active``: an agency can be deactivated (no new requests or users), never
-  deleted, since its history refers to it.
+  deleted, since its history refers to it; ``agency_changes`` records every rename,
+  report level and status change with who, when and why (append-only).
 
 Revision ID: 0015
 Revises: 0011
@@ -131,9 +132,34 @@ def upgrade() -> None:
         "agencies",
         sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.true()),
     )
+    op.create_table(
+        "agency_changes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("agency_id", sa.Integer(), nullable=False),
+        sa.Column("field", sa.String(length=20), nullable=False),
+        sa.Column("before", sa.String(length=200), nullable=False),
+        sa.Column("after", sa.String(length=200), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("changed_at", sa.DateTime(), nullable=False),
+        sa.Column("changed_by_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["agency_id"], ["agencies.id"], name=op.f("fk_agency_changes_agency_id_agencies")
+        ),
+        sa.ForeignKeyConstraint(
+            ["changed_by_id"], ["users.id"], name=op.f("fk_agency_changes_changed_by_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_agency_changes")),
+    )
+    op.create_index(
+        op.f("ix_agency_changes_agency_id"), "agency_changes", ["agency_id"], unique=False
+    )
+    append_only.create("agency_changes")
 
 
 def downgrade() -> None:
+    append_only.drop("agency_changes")
+    op.drop_index(op.f("ix_agency_changes_agency_id"), table_name="agency_changes")
+    op.drop_table("agency_changes")
     op.drop_column("agencies", "active")
     append_only.drop("published_reports")
     op.drop_column("published_reports", "agency_name")

@@ -170,6 +170,9 @@ CALLS: dict[str, Callable[[World, Session], Call]] = {
         {"submission_id": _submission_id(s, w)}, data={"received_on": "2026-11-20"}
     ),
     "imports.job": lambda w, s: Call({"job_id": _job_id(s, w)}),
+    "admin.edit_agency": lambda w, s: Call(
+        {"agency_id": w.child_agency.id}, data={"name": w.child_agency.name, "active": "1"}
+    ),
     "attachments.download": lambda w, s: Call({"attachment_id": _attachment_id(s, w)}),
     "attachments.upload": lambda w, s: Call({"request_id": w.concluded.id}, data={"kind": "other"}),
     "imports.cancel_job": lambda w, s: Call({"job_id": _job_id(s, w)}),

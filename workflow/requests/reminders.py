@@ -25,6 +25,11 @@ from workflow.requests.deadlines import DUE_SOON_DAYS
 REPORT_LEVELS: dict[str, tuple[str, int, int]] = {
     "department": ("政府部门", 1, 31),
     "government": ("县级以上人民政府", 3, 31),
+    # Art. 49 names departments and governments above county level only. Reading chosen
+    # (docs/domain-office-records.md): a township government reports by 31 January like
+    # a department, to the county's competent department, whose county report (due
+    # 31 March) covers it.
+    "township": ("乡镇人民政府", 1, 31),
 }
 #: From this month the deadline of the report on the current year is shown.
 ADVANCE_MONTH = 12
