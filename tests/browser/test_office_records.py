@@ -85,7 +85,7 @@ def test_publish_after_confirmation_then_a_numbered_correction(server: str, page
 
     # The report's text is improved after publication: only a correction can carry it.
     approver.goto(f"{server}/reports?{query}")
-    approver.get_by_label("一、总体情况").fill(
+    approver.get_by_role("textbox", name="一、总体情况").fill(
         "本机关认真贯彻《条例》，依法办理政府信息公开申请。（更正稿）"
     )
     approver.get_by_role("button", name="保存").first.click()
