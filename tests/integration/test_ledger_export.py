@@ -157,3 +157,20 @@ def test_every_column_an_office_keeps_and_text_stays_text(session, agency, users
     # A year without requests exports the header alone; another agency's rows never.
     empty = load_workbook(io.BytesIO(client.get("/requests/export.xlsx?year=2020").data))
     assert empty.worksheets[0].max_row == 1
+
+
+@pytest.mark.demo
+def test_export_ledger_command_writes_an_importable_year(db_url, session, tmp_path: Path) -> None:
+    from tests.integration.test_cli import cli
+
+    path = tmp_path / "台账2019.xlsx"
+    done = cli(db_url, "export-ledger", str(path), "--agency", "nanchang-etdz", "--year", "2019")
+    assert done.returncode == 0, done.stderr
+    assert "已导出 10 件申请" in done.stdout
+    rows, errors = validate_rows(read_ledger_bytes(path.read_bytes(), path.name), local_today(NOW))
+    assert errors == [] and len(rows) == 10
+    assert {r.received_on.year for r in rows} == {2019}
+    again = cli(db_url, "export-ledger", str(path), "--agency", "nanchang-etdz")
+    assert again.returncode != 0 and "文件已存在" in again.stderr
+    unknown = cli(db_url, "export-ledger", str(tmp_path / "x.xlsx"), "--agency", "nope")
+    assert unknown.returncode != 0 and "不存在" in unknown.stderr
