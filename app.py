@@ -165,6 +165,7 @@ BLUEPRINTS = (
     "views.portal",
     "views.portal_queue",
     "views.security_audit",
+    "views.attachments",
 )
 
 

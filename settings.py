@@ -41,6 +41,19 @@ REQUIRE_2FA = "GONGKAI_REQUIRE_2FA"
 LOG_HASH = "GONGKAI_LOG_HASH"
 #: Days an effective date may lie before the day it is recorded without a reason.
 BACKDATE_DAYS = "GONGKAI_BACKDATE_DAYS"
+#: Where attachments and issued notices are kept, each once under its SHA-256 (issue 15
+#: item 5): ``local`` (default: the directory ``GONGKAI_FILE_DIR``, else ``instance/files``)
+#: or ``s3`` (any S3-compatible object store: the bucket, endpoint and keys below).
+FILE_STORE = "GONGKAI_FILE_STORE"
+FILE_DIR = "GONGKAI_FILE_DIR"
+S3_BUCKET = "GONGKAI_S3_BUCKET"
+#: Empty for AWS itself; the URL of MinIO, Ceph, OSS, COS … otherwise.
+S3_ENDPOINT = "GONGKAI_S3_ENDPOINT"
+S3_REGION = "GONGKAI_S3_REGION"
+S3_ACCESS_KEY = "GONGKAI_S3_ACCESS_KEY"
+S3_SECRET_KEY = "GONGKAI_S3_SECRET_KEY"
+#: Largest attachment in megabytes (default 20).
+ATTACHMENT_MAX_MB = "GONGKAI_ATTACHMENT_MAX_MB"
 #: The password ``create-user`` uses instead of prompting (scripts, the demo).
 PASSWORD = "GONGKAI_PASSWORD"
 
@@ -117,3 +130,29 @@ def backdate_days() -> int:
     """How far back an effective date may be recorded without a reason (default 7 days)."""
     text = _get(BACKDATE_DAYS)
     return int(text) if text.isascii() and text.isdigit() else 7
+
+
+def file_store() -> str:
+    return _get(FILE_STORE).lower() or "local"
+
+
+def file_dir() -> str:
+    return _get(FILE_DIR)
+
+
+def s3() -> dict[str, str]:
+    """The object store's settings: bucket, endpoint, region, access and secret key."""
+    return {
+        "bucket": _get(S3_BUCKET),
+        "endpoint": _get(S3_ENDPOINT),
+        "region": _get(S3_REGION) or "us-east-1",
+        "access_key": _get(S3_ACCESS_KEY),
+        "secret_key": os.environ.get(S3_SECRET_KEY, ""),
+    }
+
+
+def attachment_max_bytes() -> int:
+    """The attachment size limit; a bad value falls back to the default (20 MB)."""
+    text = _get(ATTACHMENT_MAX_MB)
+    megabytes = int(text) if text.isascii() and text.isdigit() and 0 < int(text) <= 1024 else 20
+    return megabytes * 1024 * 1024

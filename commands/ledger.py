@@ -1,4 +1,5 @@
-"""``import-ledger`` and ``ledger-template``: an agency's Excel ledger in (docs/domain.md §11).
+"""``import-ledger``, ``ledger-template`` and ``export-ledger``: an agency's Excel ledger in
+(docs/domain.md §11) and out (the full 台账, docs/domain-office-records.md).
 
 All or nothing: every bad row is printed as ``第N行 [column] reason`` and the exit
 status is non-zero when anything was refused, in which case nothing is stored.
@@ -17,9 +18,11 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import User
+from documents.ledger_xlsx import ledger_xlsx
+from models import Agency, User
 from models.unit_of_work import unit_of_work
 from workflow.kernel.actor import local_today
+from workflow.ledger import export
 from workflow.ledger.importer import (
     ActorForAgency,
     ImportReport,
@@ -39,6 +42,8 @@ from workflow.ledger.reader import (
     template_xlsx_bytes,
     validate_rows,
 )
+from workflow.requests.query import ListFilter, filtered, ordered
+from workflow.store.calendar import load_calendar
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -194,4 +199,26 @@ def ledger_template(path: Path) -> None:
     click.echo(f"已写出台账模板：{path}")
 
 
-COMMANDS = (import_ledger_command, ledger_template)
+@click.command("export-ledger")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@click.option("--agency", "code", required=True, help="机关代码")
+@click.option("--year", type=click.IntRange(2000, 2100), help="收到年度（默认：全部）")
+@click.option("--subs", is_flag=True, help="含下级机关")
+def export_ledger_command(path: Path, code: str, year: int | None, subs: bool) -> None:
+    """导出申请台账（XLSX）：前几列即导入格式，可直接用 import-ledger 导入；其后为办理记录各列。"""
+    if path.exists():
+        raise click.ClickException(f"文件已存在：{path}")
+    with unit_of_work(migrate=False) as session:
+        agency = session.scalar(select(Agency).where(Agency.code == code))
+        if agency is None:
+            raise click.ClickException(f"机关代码“{code}”不存在")
+        ids = [a.id for a in agency.descendants()] if subs else [agency.id]
+        flt = ListFilter(year=year, sort="received_asc")
+        today = local_today(datetime.now(UTC))
+        stmt = ordered(filtered(session, ids, flt, load_calendar(session), today), flt)
+        found = list(session.scalars(stmt))
+        path.write_bytes(ledger_xlsx(export.header(), export.export_rows(session, found)))
+    click.echo(f"已导出 {len(found)} 件申请到 {path}")
+
+
+COMMANDS = (import_ledger_command, ledger_template, export_ledger_command)

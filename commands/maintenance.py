@@ -25,8 +25,15 @@ from sqlalchemy.engine import URL, make_url
 
 from models.db import create_private, database_url, make_engine
 from models.db_roles import BadRoleName, grant_app_role
+from models.file_store import (
+    LocalFileStore,
+    StoredFileDamaged,
+    StoredFileMissing,
+    open_file_store,
+)
 from models.unit_of_work import unit_of_work
 from workflow.admin.log_check import verify_log
+from workflow.attachments.operations import referenced_hashes
 
 CLEAN = "事件日志完整"
 
@@ -115,6 +122,42 @@ def backup(path: Path) -> None:
         partial.unlink(missing_ok=True)
     size = path.stat().st_size
     click.echo(f"已备份到 {path}（{size / 1024:.0f} KB）")
+    _backup_files(files_beside(path))
+
+
+def files_beside(path: Path) -> Path:
+    """The folder holding a backup's files: ``backup.db`` → ``backup.db.files/``."""
+    return path.with_name(path.name + ".files")
+
+
+def _backup_files(folder: Path) -> None:
+    """Copy every file the database names (attachments, and the copies of issued notices
+    the file store holds) from the configured store into ``folder``, a local store of the
+    same layout.
+
+    Taken after the database, so every file a row of the backup names was stored before
+    it (files are put before their row): the backup is complete. A named file the store
+    does not hold is reported, and the exit status says so.
+    """
+    with unit_of_work(migrate=False) as session:
+        attached, notices = referenced_hashes(session)
+    source = open_file_store()
+    target = LocalFileStore(folder)
+    copied, missing = 0, []
+    for sha256 in sorted(attached | notices):
+        if not source.has(sha256):
+            if sha256 in attached:  # a notice's original is in the database anyway
+                missing.append(sha256)
+            continue
+        if not target.has(sha256):
+            target.put(source.get(sha256))
+        copied += 1
+    click.echo(f"已备份文件 {copied} 个到 {folder}")
+    if missing:
+        raise click.ClickException(
+            f"文件存储中缺少 {len(missing)} 个数据库记载的文件（如 {missing[0][:12]}…），"
+            "数据库已备份，但这些文件不在备份中"
+        )
 
 
 def _sqlite_backup(source: Path, target: Path) -> None:
@@ -179,7 +222,31 @@ def restore(path: Path, yes: bool) -> None:
     else:
         raise click.ClickException(f"不支持恢复 {url.get_backend_name()} 数据库")
     suffix = f"（数据库版本 {revision}）" if revision else ""
-    click.echo(f"已从 {path} 恢复数据库{suffix}。请运行 python app.py verify-log 核对事件日志。")
+    click.echo(f"已从 {path} 恢复数据库{suffix}。")
+    _restore_files(files_beside(path))
+    click.echo("请运行 python app.py verify-log 核对事件日志。")
+
+
+def _restore_files(folder: Path) -> None:
+    """Put every file of the backup's folder into the configured store (each checked
+    against its hash first: a damaged file is reported, never stored)."""
+    if not folder.is_dir():
+        click.echo(f"备份中没有文件目录 {folder}（备份时没有附件，或为旧版备份）")
+        return
+    source = LocalFileStore(folder)
+    target = open_file_store()
+    restored, damaged = 0, []
+    for sha256 in source.hashes():
+        try:
+            data = source.get(sha256)
+        except (StoredFileMissing, StoredFileDamaged):
+            damaged.append(sha256)
+            continue
+        target.put(data)
+        restored += 1
+    click.echo(f"已恢复文件 {restored} 个")
+    if damaged:
+        raise click.ClickException(f"备份中有 {len(damaged)} 个文件已损坏，未恢复")
 
 
 def _sqlite_restore(backup_file: Path, target: Path) -> str:

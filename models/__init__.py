@@ -1,7 +1,8 @@
 """SQLAlchemy 2 typed models. Importing this package registers every table on ``Base``."""
 
-from models.agency import Agency
+from models.agency import Agency, AgencyChange
 from models.api_token import ApiToken
+from models.attachment import Attachment
 from models.base import Base
 from models.calendar import CalendarOverride, CalendarRevision, CalendarYear
 from models.challenge import Challenge
@@ -9,7 +10,7 @@ from models.event import ChallengeEvent, Event
 from models.login_session import LoginSession
 from models.notice import Notice, NoticeCounter
 from models.portal import PortalSubmission
-from models.report import PublishedReport
+from models.report import PublishedReport, ReportCorrection
 from models.report_draft import PublishedReportPdf, ReportDraft
 from models.request import Request, RequestFacts, TrackingCounter
 from models.security import RateHit, SecurityLogEntry
@@ -18,7 +19,9 @@ from models.user import User, UserRole
 
 __all__ = [
     "Agency",
+    "AgencyChange",
     "ApiToken",
+    "Attachment",
     "Base",
     "CalendarOverride",
     "CalendarRevision",
@@ -33,6 +36,7 @@ __all__ = [
     "PublishedReport",
     "PublishedReportPdf",
     "RateHit",
+    "ReportCorrection",
     "ReportDraft",
     "Request",
     "RequestFacts",

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, String, false, select
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text, false, select, true
 from sqlalchemy.orm import Mapped, Session, mapped_column, object_session, relationship
 
-from models.base import Base
+from models.base import Base, utcnow
 
 
 class Agency(Base):
@@ -15,12 +17,16 @@ class Agency(Base):
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
-    #: 条例 Art. 49: "department" (report by 31 January) or "government" (县级以上人民政府,
-    #: by 31 March); None = not set (both dates are shown). workflow.requests.reminders.
+    #: 条例 Art. 49: "department" (report by 31 January), "government" (县级以上人民政府,
+    #: by 31 March) or "township" (乡镇, 31 January: a reading); None = not set (every
+    #: date is shown). ``workflow.requests.reminders.REPORT_LEVELS``.
     report_level: Mapped[str | None] = mapped_column(String(20))
     #: A decision's reply is issued only after an approver signed it off (审核签发),
     #: docs/domain-office-workflow.md; off by default.
     decision_signoff: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: A deactivated agency keeps its history (requests, reports) but takes no new
+    #: requests and no new users; agencies are never deleted.
+    active: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     parent: Mapped[Agency | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Agency]] = relationship(back_populates="parent")
@@ -34,6 +40,26 @@ class Agency(Base):
         ids = subtree_ids(session, self.id)
         rows = {a.id: a for a in session.scalars(select(Agency).where(Agency.id.in_(ids)))}
         return [rows[i] for i in ids]
+
+
+class AgencyChange(Base):
+    """One change of an agency's name, report level or status, with who, when and why.
+
+    Append-only history: a renamed agency's earlier name stays findable (published reports
+    also froze the name they were published under), and every change has its author.
+    """
+
+    __tablename__ = "agency_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    #: ``name``, ``report_level`` or ``active``.
+    field: Mapped[str] = mapped_column(String(20))
+    before: Mapped[str] = mapped_column(String(200))
+    after: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 def subtree_ids(session: Session, root_id: int) -> list[int]:

@@ -15,9 +15,10 @@ from sqlalchemy import JSON, Date, ForeignKey, Index, String, UniqueConstraint, 
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, relationship
 
 import settings
+from models.agency import AgencyChange
 from models.base import Base, utcnow
 from models.challenge import Challenge
-from models.report import PublishedReport
+from models.report import PublishedReport, ReportCorrection
 from models.report_draft import PublishedReportPdf
 from models.request import Request
 from models.security import SecurityLogEntry
@@ -90,6 +91,8 @@ APPEND_ONLY: tuple[type, ...] = (
     PublishedReport,
     PublishedReportPdf,
     SecurityLogEntry,
+    ReportCorrection,
+    AgencyChange,
 )
 
 #: The tables the application's database role may only read and append to
@@ -99,7 +102,11 @@ APPEND_ONLY_TABLES: dict[str, tuple[str, ...]] = {
     "challenge_events": (),
     "published_reports": (),
     "published_report_pdfs": (),
-    "notices": ("served_on", "served_by_id", "served_recorded_at"),
+    "notices": ("served_on", "served_by_id", "served_recorded_at", "served_via"),
+    "security_log": (),
+    "attachments": (),
+    "report_corrections": (),
+    "agency_changes": (),
 }
 
 

@@ -35,11 +35,12 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from models import Agency, CalendarOverride, User
 from views.access import MAX_ID, require_roles
 from views.auth import end_sessions
-from views.common import Refused, local_time, perform, signed_in_user
+from views.common import Refused, local_time, perform, signed_in_user, utc_now
 from views.database import db
 from views.forms import PayloadForm, submit_form
 from views.rate_limits import client_address, login_limits
 from views.security import log
+from workflow.admin import agencies as agency_ops
 from workflow.admin import operations as admin_ops
 from workflow.admin.operations import DAY_KINDS
 from workflow.catalog.roles import ROLES
@@ -161,6 +162,27 @@ class AgencyForm(AdminForm):
     )
     name = StringField("机关名称", render_kw={"maxlength": admin_ops.MAX_AGENCY_NAME})
     parent = SelectField("上级机关", validate_choice=False)
+
+
+class AgencyEditForm(AdminForm):
+    payload_names = ("name", "report_level", "active", "reason")
+    name = StringField("机关名称", render_kw={"maxlength": admin_ops.MAX_AGENCY_NAME})
+    report_level = SelectField(
+        "报告层级",
+        choices=[SelectChoice(code, label) for code, label in agency_ops.REPORT_LEVEL_CHOICES],
+        validate_choice=False,
+        description="《条例》第四十九条：决定年度报告的公布期限（工作台的提醒）",
+    )
+    active = SelectField(
+        "状态",
+        choices=[SelectChoice("1", "启用"), SelectChoice("0", "停用")],
+        validate_choice=False,
+    )
+    reason = TextAreaField(
+        "变更说明",
+        description="更名须说明原因（如机构改革的文件）；已发布的年度报告保留原名称",
+        render_kw={"rows": 2, "maxlength": agency_ops.MAX_REASON},
+    )
 
 
 class OverrideForm(AdminForm):
@@ -441,7 +463,39 @@ def agencies() -> Response | tuple[str, int]:
         db().scalars(select(User.agency_id).where(User.agency_id.in_([a.id for a in managed])))
     )
     rows = [AgencyRow(a, _depth(a, me.agency), counts[a.id]) for a in managed]
-    return render_template("admin/agencies.html", rows=rows, form=form), status
+    return render_template(
+        "admin/agencies.html", rows=rows, form=form, levels=dict(agency_ops.REPORT_LEVEL_CHOICES)
+    ), status
+
+
+@bp.route(f"/agencies/<int(max={MAX_ID}):agency_id>", methods=["GET", "POST"])
+def edit_agency(agency_id: int) -> Response | tuple[str, int]:
+    """Rename an agency, set its report level, deactivate it; with its change history."""
+    me = signed_in_user()
+    session = db()
+    agency = agency_ops.load_managed_agency(session, agency_id, me)
+    form = AgencyEditForm()
+    if request.method == "GET":
+        form.name.data = agency.name
+        form.report_level.data = agency.report_level or ""
+        form.active.data = "1" if agency.active else "0"
+    status = 200
+    if request.method == "POST":
+        raw = form.raw()
+        changes = _saved(
+            form, lambda: agency_ops.update_agency(session, agency, raw, by=me, now=utc_now())
+        )
+        if changes is not None:
+            flash(f"已保存机关“{agency.name}”（{len(changes)} 项变更）", "success")
+            return redirect(url_for(".edit_agency", agency_id=agency.id))
+        status = 400
+    return render_template(
+        "admin/agency.html",
+        agency=agency,
+        form=form,
+        history=agency_ops.history(session, agency),
+        open_requests=agency_ops.open_requests(session, agency),
+    ), status
 
 
 # --------------------------------------------------------------------------- calendar

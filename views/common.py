@@ -20,7 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from models import User
 from views.database import db
-from workflow.kernel.actor import LOCAL_ZONE
+from workflow.kernel.actor import local_clock
 from workflow.kernel.errors import (
     ConflictError,
     DomainError,
@@ -68,10 +68,7 @@ def positive_int(text: str | None, default: int | None = None) -> int | None:
 
 def local_time(value: datetime | None) -> str:
     """A stored (naive UTC) time as Beijing time, the way staff read clocks."""
-    if value is None:
-        return ""
-    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
-    return aware.astimezone(LOCAL_ZONE).strftime("%Y-%m-%d %H:%M")
+    return local_clock(value)
 
 
 @dataclass(frozen=True)

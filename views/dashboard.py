@@ -18,6 +18,7 @@ from werkzeug.wrappers import Response
 
 from documents.notices_pdf import render_notice
 from models import Agency, Challenge, PublishedReport, Request, RequestFacts
+from models.file_store import open_file_store
 from views.access import require_roles, visible_agency_ids
 from views.challenges import case_rows
 from views.charts import month_bars, share_bar
@@ -215,7 +216,12 @@ def record_lapses_view() -> Response:
 
     def operation() -> str:
         notices = record_lapses(
-            db(), Actor.of(signed_in_user()), utc_now(), ids, render=render_notice
+            db(),
+            Actor.of(signed_in_user()),
+            utc_now(),
+            ids,
+            render=render_notice,
+            store=open_file_store(),
         )
         return f"已认定逾期并出具告知书 {len(notices)} 件"
 

@@ -14,7 +14,7 @@ from flask import Flask, current_app, request
 from flask_login import current_user
 
 from views.database import db
-from workflow.kernel.actor import local_today
+from workflow.kernel.actor import local_clock, local_today
 from workflow.requests.reminders import attention_count
 from workflow.requests.spec import SPEC_BY_TRIGGER
 from workflow.store.calendar import load_calendar
@@ -106,6 +106,8 @@ def init_app(app: Flask) -> None:
         lambda: {
             "nav_items": _items(),
             "attention_count": _attention,
+            # Every stored time is shown in Beijing time (issue 15 item 10).
+            "local_time": local_clock,
             "can_register": bool(
                 current_user.is_authenticated and current_user.roles & register_roles
             ),

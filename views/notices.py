@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response
 
 from documents.notices_pdf import render_notice
 from models import Event, Notice, Request, User
+from models.file_store import open_file_store
 from views.access import MAX_ID, load_request_for, require_roles
 from views.common import local_time, perform_and_flash, signed_in_user, utc_now
 from views.database import db
@@ -77,7 +78,13 @@ def issue(request_id: int) -> Response:
 
     def operation() -> str:
         notice = issue_notice(
-            db(), Actor.of(me), utc_now(), req, request.form.get("kind", ""), render=render_notice
+            db(),
+            Actor.of(me),
+            utc_now(),
+            req,
+            request.form.get("kind", ""),
+            render=render_notice,
+            store=open_file_store(),
         )
         return f"已出具{notice_label(notice)}，文号 {notice.number}"
 

@@ -34,12 +34,16 @@ from documents.report_pdf import render_report_pdf
 from documents.report_xlsx import render_report_xlsx
 from models import Agency
 from views.access import visible_agency_ids
-from views.common import Refused, perform, utc_now
+from views.common import Refused, perform, positive_int, utc_now
 from views.database import db
 from views.selection import Selection, parse_selection
 from workflow.annual_report.archive import frozen_pdf, pdf_hash
 from workflow.annual_report.narrative import SECTIONS
-from workflow.annual_report.publishing import find_published, frozen_differences
+from workflow.annual_report.publishing import (
+    find_published,
+    frozen_differences,
+    frozen_version_pdf,
+)
 from workflow.annual_report.report import (
     MAX_ISSUER,
     MAX_NARRATIVE,
@@ -277,11 +281,14 @@ def pdf() -> Response:
     sel = parse_selection()
     if request.args.get("frozen"):
         published = find_published(session, sel.scope, sel.year)
-        frozen = frozen_pdf(session, published) if published else None
-        if frozen is None:
-            raise NotFound(f"{sel.year}年度报告尚未发布，或发布时未固定PDF")
-        title = report_title(sel.agency.name, sel.year)
-        return _download(frozen.pdf, f"{title}（已发布）.pdf", "application/pdf")
+        version = positive_int(request.args.get("version"), 1) or 1
+        content = frozen_version_pdf(session, published, version) if published else None
+        if content is None:
+            raise NotFound(f"{sel.year}年度报告尚未发布，或没有这个发布版本的PDF")
+        name = (published.agency_name if published else None) or sel.agency.name
+        title = report_title(name, sel.year)
+        label = "已发布" if version == 1 else f"更正发布第{version - 1}次"
+        return _download(content, f"{title}（{label}）.pdf", "application/pdf")
     report = load_report(session, sel.scope, sel.year, sel.fmt_override).report
     return _download(render_report_pdf(report), f"{report.title}.pdf", "application/pdf")
 

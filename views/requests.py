@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 from typing import TypeVar
+from urllib.parse import quote
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required
@@ -18,8 +19,10 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 import settings
+from documents.ledger_xlsx import ledger_xlsx
 from models import Agency, Event, Request, RequestFacts, TrackingCounter, User, UserRole
 from views.access import MAX_ID, load_request_for, require_roles, visible_agency_ids
+from views.attachments import attachments_panel
 from views.challenges import case_panel
 from views.common import positive_int, signed_in_user, utc_now
 from views.database import db
@@ -55,6 +58,7 @@ from workflow.kernel.csv_safe import write_csv
 from workflow.kernel.errors import NotFound
 from workflow.kernel.guards import GuardContext
 from workflow.kernel.lifecycle import PayloadField, TransitionSpec, blocking_reasons
+from workflow.ledger import export as ledger_export
 from workflow.requests.clocks import service_dates
 from workflow.requests.intake import INTAKE_FIELDS
 from workflow.requests.machine import available_actions
@@ -73,7 +77,15 @@ from workflow.requests.operations import (
     history,
     request_deadlines,
 )
-from workflow.requests.query import SORTS, ListFilter, filtered, list_page, ordered
+from workflow.requests.query import (
+    SEARCH_FIELDS_LABEL,
+    SORTS,
+    ListFilter,
+    filtered,
+    list_page,
+    ordered,
+    shared_tracking_numbers,
+)
 from workflow.requests.similar import earlier_requests, likely_duplicates, same_information
 from workflow.requests.spec import SPEC_BY_TRIGGER, TRANSITIONS
 from workflow.store.calendar import load_calendar
@@ -186,6 +198,8 @@ def list_requests() -> str:
         sorts=SORTS,
         show_agency=len(visible) > 1,
         agency_names=agency_names,
+        shared_numbers=shared_tracking_numbers(found),
+        search_hint=SEARCH_FIELDS_LABEL,
     )
 
 
@@ -258,6 +272,33 @@ def export_csv() -> Response:
         headers={
             "Content-Disposition": "attachment; filename=requests.csv; "
             "filename*=UTF-8''%E7%94%B3%E8%AF%B7%E5%88%97%E8%A1%A8.csv"
+        },
+    )
+
+
+@bp.get("/requests/export.xlsx")
+def export_xlsx() -> Response:
+    """The filtered list as the full 台账 (issue 15 item 7): the ledger import's columns,
+    then every other column an office keeps (``workflow.ledger.export``).
+
+    Filter by 收到年度 for a year's 台账. Like the CSV, not windowed and at most
+    ``EXPORT_LIMIT`` rows; the file imports as it is (``import-ledger``).
+    """
+    me = signed_in_user()
+    session = db()
+    flt = replace(ListFilter.parse(request.args), after="")
+    calendar = load_calendar(session)
+    stmt = ordered(
+        filtered(session, visible_agency_ids(me), flt, calendar, local_today(utc_now())), flt
+    )
+    found = list(session.scalars(stmt.limit(EXPORT_LIMIT)))
+    name = f"申请台账{flt.year or ''}.xlsx"
+    return Response(
+        ledger_xlsx(ledger_export.header(), ledger_export.export_rows(session, found)),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={
+            "Content-Disposition": f"attachment; filename=ledger{flt.year or ''}.xlsx; "
+            f"filename*=UTF-8''{quote(name)}"
         },
     )
 
@@ -345,6 +386,7 @@ def detail(request_id: int) -> str:
         "requests/detail.html",
         challenge_panel=case_panel(session, req, events, me, today),
         documents=documents_panel(session, req, events, me, today, read_only=read_only),
+        attachments=attachments_panel(session, req, events, me, read_only=read_only),
         req=req,
         facts=_facts(req),
         deadlines=deadline_panel(req, deadlines, today),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -26,16 +26,21 @@ from views.selection import parse_selection
 from workflow.annual_report.archive import frozen_pdf
 from workflow.annual_report.publishing import (
     PUBLISHERS,
+    changed_requests,
     find_published,
     frozen_differences,
     hash_intact,
     publish,
+    readiness,
+    republish,
+    versions,
 )
+from workflow.annual_report.report import load_report
 from workflow.catalog.applicants import KIND_BY_CODE
 from workflow.catalog.outcomes import FORMATS
 from workflow.catalog.states import State
 from workflow.kernel.actor import Actor, local_today
-from workflow.kernel.errors import DomainError, NotFound
+from workflow.kernel.errors import DomainError, NotFound, PermissionDenied
 from workflow.statistics.challenges import cell_challenge_ids
 from workflow.statistics.layouts import table3_layout
 from workflow.statistics.layouts.table4 import TABLE4_LAYOUT
@@ -69,6 +74,15 @@ def page() -> str:
         )
     )
     can_publish = bool(current_user.roles & PUBLISHERS) and sel.agency.id == current_user.agency_id
+    changes = frozen_differences(published, result) if published else []
+    history = versions(session, published) if published else []
+    causes = (
+        changed_requests(
+            session, sel.scope, sel.year, history[-1].format, history[-1].published_at, changes
+        )
+        if changes
+        else {}
+    )
     return render_template(
         "statistics/page.html",
         sel=sel,
@@ -80,12 +94,50 @@ def page() -> str:
         failed=failed,
         flagged={cell for check in failed for cell in check.cells},
         published=published,
-        changes=frozen_differences(published, result) if published else [],
+        changes=changes,
+        causes=causes,
+        versions=history,
         intact=hash_intact(published) if published else True,
         can_publish=can_publish and published is None,
+        can_correct=can_publish and published is not None,
         form=PublishForm(),
         agencies=agencies,
         formats=FORMATS,
+        this_year=local_today(datetime.now(UTC)).year,
+    )
+
+
+def _confirmed() -> bool:
+    """Whether the publisher ticked the confirmation (after the role check: a refusal
+    for who they are comes before one for what they sent)."""
+    if not current_user.roles & PUBLISHERS:
+        raise PermissionDenied("只有审核人或管理员可以发布年度统计")
+    return request.form.get("confirmed") == "1"
+
+
+@bp.get("/statistics/publish/confirm")
+def publish_confirm() -> str:
+    """Before freezing anything: what is missing or wrong, and the figures to be stated.
+
+    Shown for the first publication and for a correction (更正发布) of a published year,
+    whose form asks for the reason. Reading it changes nothing; publishers only.
+    """
+    if not current_user.roles & PUBLISHERS:
+        raise PermissionDenied("只有审核人或管理员可以发布年度统计")
+    session = db()
+    sel = parse_selection()
+    if sel.agency.id != current_user.agency_id:
+        raise PermissionDenied("只能发布本机关的年度统计")
+    published = find_published(session, sel.scope, sel.year)
+    data = load_report(session, sel.scope, sel.year, sel.fmt_override)
+    return render_template(
+        "statistics/confirm.html",
+        sel=sel,
+        data=data,
+        ready=readiness(data, published),
+        published=published,
+        versions=versions(session, published) if published else [],
+        form=PublishForm(),
         this_year=local_today(datetime.now(UTC)).year,
     )
 
@@ -96,6 +148,9 @@ def publish_view() -> Response:
     form = PublishForm()
     if not form.validate_on_submit():
         raise DomainError("表单已过期，请刷新后重试")
+    if not _confirmed():
+        flash("请先核对发布前检查的内容，并勾选确认后再发布", "error")
+        return redirect(url_for(".publish_confirm", **sel.args()))
     session = db()
     done: dict[str, object] = {}
 
@@ -119,6 +174,39 @@ def publish_view() -> Response:
 
     if perform_and_flash(operation, conflict=f"{sel.year}年度统计刚刚已由他人发布"):
         log("report_published", detail={**done, "scope": sel.args()})
+    return redirect(url_for(".page", **sel.args()))
+
+
+@bp.route("/statistics/republish", methods=["POST"])
+def republish_view() -> Response:
+    """Publish a published year again as a numbered correction (更正发布) with a reason."""
+    sel = parse_selection()
+    form = PublishForm()
+    if not form.validate_on_submit():
+        raise DomainError("表单已过期，请刷新后重试")
+    if not _confirmed():
+        flash("请先核对更正前检查的内容，并勾选确认后再更正发布", "error")
+        return redirect(url_for(".publish_confirm", **sel.args()))
+    session = db()
+
+    def operation() -> str:
+        row = republish(
+            session,
+            Actor.of(current_user),
+            utc_now(),
+            sel.scope,
+            sel.year,
+            request.form.get("reason", ""),
+            render=rendered_report,
+        )
+        return (
+            f"{sel.year}年度报告已更正发布（第{row.number}次更正）：数字哈希 "
+            f"{row.content_hash[:16]}…，报告PDF哈希 {(row.pdf_hash or '')[:16]}…"
+        )
+
+    done = perform_and_flash(operation, conflict=f"{sel.year}年度报告刚刚已由他人更正发布")
+    if not done:
+        return redirect(url_for(".publish_confirm", **sel.args()))
     return redirect(url_for(".page", **sel.args()))
 
 

@@ -161,6 +161,32 @@ def _proposal_id(session: Session, world: World) -> int:
     return made.id
 
 
+def _attachment_id(session: Session, world: World) -> int:
+    """An attachment of the world's concluded request (filed on demand)."""
+    from models import Attachment
+    from models.file_store import open_file_store
+    from tests.conftest import NOW
+    from workflow.attachments.operations import attach
+
+    found = session.scalar(select(Attachment.id).where(Attachment.request_id == world.concluded.id))
+    if found is not None:
+        return found
+    registrar = session.scalar(select(User).where(User.username == "registrar"))
+    row = attach(
+        session,
+        Actor.of(registrar),
+        NOW,
+        world.concluded,
+        {"kind": "application"},
+        "申请书.pdf",
+        b"%PDF-1.4\n% matrix\n",
+        open_file_store(),
+        max_bytes=1 << 20,
+    )
+    session.commit()
+    return row.id
+
+
 STATS_QUERY = {"agency": "test-agency", "year": 2026}
 
 #: Per endpoint: (world, session) -> Call. Endpoints not listed get values by name.
@@ -189,6 +215,8 @@ CALLS: dict[str, Callable[[World, Session], Call]] = {
         query={**STATS_QUERY, "table": "3", "cell": "new_received.total"}
     ),
     "statistics.publish_view": lambda w, s: Call(query=STATS_QUERY),
+    "statistics.republish_view": lambda w, s: Call(query=STATS_QUERY, data={"confirmed": "1"}),
+    "statistics.publish_confirm": lambda w, s: Call(query=STATS_QUERY),
     "reports.editor": lambda w, s: Call(query={**STATS_QUERY, "year": 2025}),
     "reports.pdf": lambda w, s: Call(query={**STATS_QUERY, "year": 2025}),
     "reports.xlsx": lambda w, s: Call(query={**STATS_QUERY, "year": 2025}),
@@ -226,6 +254,11 @@ CALLS: dict[str, Callable[[World, Session], Call]] = {
         {"request_id": w.concluded.id, "event_id": _decide_id(s, w)},
         data={"field": "payload:grounds", "new_text": "补充的理由", "reason": "漏写"},
     ),
+    "admin.edit_agency": lambda w, s: Call(
+        {"agency_id": w.child_agency.id}, data={"name": w.child_agency.name, "active": "1"}
+    ),
+    "attachments.download": lambda w, s: Call({"attachment_id": _attachment_id(s, w)}),
+    "attachments.upload": lambda w, s: Call({"request_id": w.concluded.id}, data={"kind": "other"}),
     "imports.cancel_job": lambda w, s: Call({"job_id": _job_id(s, w)}),
     "report_batch.job": lambda w, s: Call({"job_id": _batch_job_id(s, w)}),
     "report_batch.cancel": lambda w, s: Call({"job_id": _batch_job_id(s, w)}),

@@ -89,6 +89,7 @@ EXPECTATIONS: dict[str, dict[str, Expectation]] = {
     "requests.index": get(STAFF),
     "requests.list_requests": get(STAFF),
     "requests.export_csv": get(STAFF),
+    "requests.export_xlsx": get(STAFF),
     "requests.new_request": both(CASEWORKERS | {"other"}),
     "requests.detail": get(HOME),
     "requests.deadline_trace": get(HOME),
@@ -116,6 +117,8 @@ EXPECTATIONS: dict[str, dict[str, Expectation]] = {
     "challenges.act": {"GET": roles({"legal"}), "POST": roles({"legal"})},
     # ------------------------------------------------------------------ notices
     "notices.download": get(HOME),
+    "attachments.download": get(HOME),
+    "attachments.upload": post(CASEWORKERS),
     "notices.issue": post(CASEWORKERS),
     "notices.served": post(CASEWORKERS),
     # ------------------------------------------------------------------ statistics, reports
@@ -124,6 +127,8 @@ EXPECTATIONS: dict[str, dict[str, Expectation]] = {
     # A role refusal is a 403 like everywhere else; the rules of publishing (year over,
     # checks passed, not yet published) are flashed on the statistics page.
     "statistics.publish_view": post(PUBLISHERS),
+    "statistics.republish_view": post(PUBLISHERS),
+    "statistics.publish_confirm": get(PUBLISHERS),
     "reports.editor": {"GET": roles(HOME), "POST": roles(REPORT_EDITORS)},
     "reports.pdf": get(HOME),
     "reports.xlsx": get(HOME),
@@ -146,6 +151,7 @@ EXPECTATIONS: dict[str, dict[str, Expectation]] = {
     "admin.users": get({"admin", "other"}),
     "admin.new_user": both({"admin", "other"}),
     "admin.agencies": both({"admin", "other"}),
+    "admin.edit_agency": both({"admin"}),
     "admin.calendar": get({"admin", "other"}),
     # The calendar is national: any top-level agency's admin keeps it (both are top-level).
     "admin.add_override": post({"admin", "other"}),

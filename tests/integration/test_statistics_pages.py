@@ -78,7 +78,11 @@ def test_every_number_links_to_exactly_that_many_requests(app, session) -> None:
 @pytest.mark.demo
 def test_publish_freezes_numbers_and_later_corrections_show_as_differences(app, session) -> None:
     client = demo_client(app, session)
-    done = client.post("/statistics/publish?agency=nanchang-etdz&year=2019", follow_redirects=True)
+    done = client.post(
+        "/statistics/publish?agency=nanchang-etdz&year=2019",
+        data={"confirmed": "1"},
+        follow_redirects=True,
+    )
     assert "已发布" in done.text
     report = session.scalar(select(PublishedReport))
     assert report is not None and report.content_hash == canonical_hash(report.numbers)
@@ -87,7 +91,11 @@ def test_publish_freezes_numbers_and_later_corrections_show_as_differences(app, 
     assert frozen is not None and frozen.pdf.startswith(b"%PDF")
     assert frozen.pdf_hash == hashlib.sha256(frozen.pdf).hexdigest()
     assert "完全一致" in done.text
-    again = client.post("/statistics/publish?agency=nanchang-etdz&year=2019", follow_redirects=True)
+    again = client.post(
+        "/statistics/publish?agency=nanchang-etdz&year=2019",
+        data={"confirmed": "1"},
+        follow_redirects=True,
+    )
     assert "已发布，发布后不能更改" in again.text
     # A late correction: a 2019 request turns out to have been registered in error.
     req = session.scalars(select(Request).where(Request.year == 2019).order_by(Request.id)).first()
@@ -112,7 +120,9 @@ def test_current_year_cannot_be_published_and_viewers_cannot_publish(app, sessio
     client = demo_client(app, session)
     year = datetime.now(UTC).year
     page = client.post(
-        f"/statistics/publish?agency=nanchang-etdz&year={year}", follow_redirects=True
+        f"/statistics/publish?agency=nanchang-etdz&year={year}",
+        data={"confirmed": "1"},
+        follow_redirects=True,
     )
     assert "尚未结束" in page.text
     viewer = app.test_client()

@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 
 from documents.notices_pdf import render_notice
 from models import Notice
+from models.file_store import open_file_store
 from views.access import MAX_ID, load_request_for
 from views.api.blueprint import (
     api_user,
@@ -59,7 +60,9 @@ def issue_request_notice(request_id: int) -> Response:
     if errors:
         raise ValidationError(FIX, errors)
     notice = performed(
-        lambda: issue_notice(db(), Actor.of(me), now(), req, str(kind), render=render_notice),
+        lambda: issue_notice(
+            db(), Actor.of(me), now(), req, str(kind), render=render_notice, store=open_file_store()
+        ),
         conflict="文书刚刚已由他人出具，请刷新后查看",
     )
     return json_response(_resource(notice), 201)

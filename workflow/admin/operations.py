@@ -265,6 +265,8 @@ def create_user(
     if agency is None or not _in_scope(agency, by):
         # Outside the admin's branch reads as "does not exist": no probing of codes.
         errors["agency"] = f"机关“{agency_code}”不存在" if agency_code else "请选择所属机关"
+    elif not agency.active:
+        errors["agency"] = f"机关“{agency.name}”已停用，不能开设新账号"
     errors.update(_role_errors(roles))
     errors.update(_password_errors(password, confirmation, username))
     _refuse(errors)

@@ -210,20 +210,31 @@ def load_report(session: Session, scope: Scope, year: int, fmt: str | None = Non
     return ReportData(report, statistics, draft, fees, previous_table2)
 
 
-def published_annual_report(session: Session, published: PublishedReport) -> AnnualReport:
-    """A published report as frozen: its numbers, with the draft's text and table 二."""
+def published_annual_report(
+    session: Session,
+    published: PublishedReport,
+    numbers: Mapping[str, Any] | None = None,
+    fmt: str | None = None,
+    agency_name: str | None = None,
+) -> AnnualReport:
+    """A published report as frozen: its numbers, with the draft's text and table 二.
+
+    The agency's name is the one it had when it published (``published.agency_name``),
+    so a renamed agency's old reports keep their old name. ``numbers``, ``fmt`` and
+    ``agency_name`` override the publication's for a correction (更正发布) of it.
+    """
     agency = session.get(Agency, published.agency_id)
     if agency is None:
         raise NotFound("发布记录所属机关不存在")
     scope = Scope.of(agency, published.with_subordinates)
-    numbers: Mapping[str, Any] = published.numbers
+    frozen: Mapping[str, Any] = numbers if numbers is not None else published.numbers
     fees = fee_summary(fee_histories(session, scope, published.year), published.year)
     return compose(
-        agency.name,
+        agency_name or published.agency_name or agency.name,
         published.year,
-        published.format,
-        {r: dict(c) for r, c in numbers["table3"].items()},
-        {g: dict(c) for g, c in numbers["table4"].items()},
+        fmt or published.format,
+        {r: dict(c) for r, c in frozen["table3"].items()},
+        {g: dict(c) for g, c in frozen["table4"].items()},
         fees,
         find_draft(session, scope, published.year),
     )

@@ -45,5 +45,14 @@ def local_today(now: datetime) -> date:
     return aware.astimezone(LOCAL_ZONE).date()
 
 
+def local_clock(value: datetime | None) -> str:
+    """A stored (naive UTC) time as Beijing time, "YYYY-MM-DD HH:MM": how every page and
+    document shows a time (issue 15 item 10; one rule, here)."""
+    if value is None:
+        return ""
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return aware.astimezone(LOCAL_ZONE).strftime("%Y-%m-%d %H:%M")
+
+
 def naive_utc(now: datetime) -> datetime:
     return (now if now.tzinfo else now.replace(tzinfo=UTC)).astimezone(UTC).replace(tzinfo=None)

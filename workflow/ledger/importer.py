@@ -334,6 +334,8 @@ def _agency_errors(
         agency = agencies.get(code)
         if agency is None:
             reason = f"机关代码“{code}”不存在"
+        elif not agency.active:
+            reason = f"机关“{code}”已停用，不能导入新的申请（docs/domain-office-records.md）"
         elif agency.id not in allowed:
             assert source.by is not None
             reason = (

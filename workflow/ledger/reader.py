@@ -83,6 +83,37 @@ LEDGER_COLUMNS: tuple[LedgerColumn, ...] = (
     LedgerColumn("fee_method", "计收方式", False),
     LedgerColumn("fee_paid_on", "缴费日期", False),
 )
+#: The record columns the full 台账 export writes after the ledger's (``workflow.ledger.export``):
+#: what an office keeps and an import does not replay. A ledger of requests may carry them
+#: (an export imports as it is); the reader reads past them.
+EXPORT_ONLY_HEADERS: tuple[str, ...] = (
+    "申请编号",
+    "机关名称",
+    "申请人类型名称",
+    "提交方式名称",
+    "证件号码",
+    "联系电话",
+    "通信地址",
+    "提交日期",
+    "受理日期",
+    "告知补正",
+    "收到补正",
+    "征求意见",
+    "延期",
+    "缴费",
+    "答复（决定）日期",
+    "全部处理结果",
+    "重新办理",
+    "当前状态",
+    "承办人",
+    "文书号",
+    "送达日期",
+    "复议诉讼",
+)
+#: A cell as the export writes it: text (always a text cell), a date, a whole number, empty.
+LedgerCell = str | date | int | None
+#: A header cell naming a column the reader skips.
+_SKIPPED = "\x00skipped"
 COLUMN_BY_NAME: dict[str, LedgerColumn] = {c.name: c for c in LEDGER_COLUMNS}
 COLUMN_NAMES: tuple[str, ...] = tuple(COLUMN_BY_NAME)
 REQUIRED_COLUMNS: tuple[str, ...] = tuple(c.name for c in LEDGER_COLUMNS if c.required)
@@ -455,7 +486,17 @@ def _rows_from_table(
     if len(first) > limits.columns:
         raise LedgerFileError(f"第1行有{len(first)}列以上，超过{limits.columns}列，请检查文件")
     aliases = header_names(columns)
-    header = [_column_of(c, aliases) if c.strip() else "" for c in first]
+    skipped = (
+        {_normalise_header(h) for h in EXPORT_ONLY_HEADERS} if columns is LEDGER_COLUMNS else set()
+    )
+    header = [
+        ""
+        if not c.strip()
+        else _SKIPPED
+        if _normalise_header(c) in skipped
+        else _column_of(c, aliases)
+        for c in first
+    ]
     _check_header(header, columns)
     names = [c.name for c in columns]
     rows: list[RawRow] = []
@@ -479,6 +520,8 @@ def _rows_from_table(
             raise LedgerFileError(f"文件超过{limits.rows}行数据，请分批导入")
         cells = dict.fromkeys(names, "")
         for position, (name, value) in enumerate(zip(header, record, strict=False)):
+            if name == _SKIPPED:
+                continue  # an export-only column (docs/domain.md §11.2)
             if name:
                 cells[name] = value.strip()
             elif value.strip():
@@ -494,7 +537,7 @@ def _rows_from_table(
 
 def _check_header(header: list[str], columns: Sequence[LedgerColumn]) -> None:
     problems: list[str] = []
-    named = [h for h in header if h]
+    named = [h for h in header if h and h != _SKIPPED]
     names = [c.name for c in columns]
     missing = [c.name for c in columns if c.required and c.name not in named]
     if missing:

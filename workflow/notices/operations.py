@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import Event, Notice, NoticeCounter, Request
+from models.file_store import FileStore
 from workflow.catalog.challenges import (
     LAWSUIT_AFTER_RECONSIDERATION_DAYS,
     LAWSUIT_MONTHS,
@@ -141,10 +142,14 @@ def issue_notice(
     event: Event | None = None,
     *,
     render: NoticeRenderer,
+    store: FileStore | None = None,
 ) -> Notice:
     """Render, number and store the notice of ``kind`` for ``event`` (default: the latest).
 
     ``render`` prints the notice (``documents.notices_pdf.render_notice`` in the app).
+    ``store`` is the file store attachments live in: the PDF is kept there too, under
+    the same SHA-256, so every document of the request is in one place (the database
+    copy stays the legal original the download serves; backups carry both).
 
     The notice is dated with the legal date of the act it documents and numbered in
     that year's sequence; its PDF and SHA-256 are stored and never change.
@@ -198,6 +203,8 @@ def issue_notice(
         session.flush()
     except IntegrityError as exc:  # a colleague issued it in the same moment
         raise ConflictError(f"该事项的{notice_kind.label}刚刚已由他人出具，请刷新后查看") from exc
+    if store is not None:
+        store.put(content)
     return notice
 
 

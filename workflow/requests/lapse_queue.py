@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Notice, Request
+from models.file_store import FileStore
 from workflow.catalog.states import State
 from workflow.kernel.actor import Actor, local_today
 from workflow.kernel.errors import GuardError
@@ -38,6 +39,7 @@ def record_lapses(
     request_ids: Sequence[int],
     *,
     render: NoticeRenderer,
+    store: FileStore | None = None,
 ) -> list[Notice]:
     """Record each request's lapse dated today with its 告知书; returns the notices.
 
@@ -67,7 +69,9 @@ def record_lapses(
             continue
         try:
             ops.fire(session, request, trigger, actor, now, {"effective_date": today, "note": NOTE})
-            notices.append(issue_notice(session, actor, now, request, "reply", render=render))
+            notices.append(
+                issue_notice(session, actor, now, request, "reply", render=render, store=store)
+            )
         except GuardError as err:
             refused.append(f"{request.tracking_no}：{err}")
     if refused:

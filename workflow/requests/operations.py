@@ -115,6 +115,8 @@ def register(
     today = local_today(now)
     if agency.id != actor.agency_id:
         raise PermissionDenied("只能为本机关登记申请")
+    if not agency.active:  # deactivated (workflow.admin.agencies): history only
+        raise ValidationError(f"机关“{agency.name}”已停用，不能登记新的申请")
     intake = parse_intake(raw, today)
     try:
         reason = backdate_reason(raw)

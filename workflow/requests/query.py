@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
-from models import Request, RequestFacts
+from models import Notice, Request, RequestFacts
 from workflow.catalog.applicants import KIND_BY_CODE
 from workflow.catalog.channels import CHANNEL_BY_CODE
 from workflow.catalog.outcomes import GROUP_BY_CODE, OUTCOME_BY_CODE
@@ -136,14 +136,38 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+#: What the search box looks in, as the list page's hint says it (one source for both).
+SEARCH_FIELDS_LABEL = "编号、申请人、所需信息、证件号码、联系电话、台账编号、文书号"
+
+
 def matches(q: str) -> ColumnElement[bool]:
-    """The free-text search: ``q`` anywhere in the tracking number, applicant or subject."""
+    """The free-text search: ``q`` anywhere in what a clerk types to find a request.
+
+    The tracking number, applicant and subject, and (issue 15 item 6) the ID number and
+    phone an applicant quotes on the telephone, the ledger ref an imported request kept
+    (``external_ref``) and the number of any notice issued on it (文书号, e.g. "〔2026〕第12号").
+    Tracking numbers run per agency, so a number matches one request in each agency that
+    has it; the list then names the agency on every row (``show_agency``).
+    """
     pattern = f"%{_escape_like(q)}%"
     return or_(
         Request.tracking_no.ilike(pattern, escape="\\"),
         Request.applicant_name.ilike(pattern, escape="\\"),
         Request.subject.ilike(pattern, escape="\\"),
+        Request.id_number.ilike(pattern, escape="\\"),
+        Request.phone.ilike(pattern, escape="\\"),
+        Request.external_ref.ilike(pattern, escape="\\"),
+        Request.id.in_(select(Notice.request_id).where(Notice.number.ilike(pattern, escape="\\"))),
     )
+
+
+def shared_tracking_numbers(rows: Iterable[Request]) -> set[str]:
+    """Tracking numbers that ``rows`` hold in more than one agency (each agency numbers its
+    own requests, 2026-0001 in every one), so the list labels those rows with the agency."""
+    agencies: dict[str, set[int]] = {}
+    for row in rows:
+        agencies.setdefault(row.tracking_no, set()).add(row.agency_id)
+    return {number for number, ids in agencies.items() if len(ids) > 1}
 
 
 def filtered(

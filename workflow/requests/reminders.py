@@ -25,7 +25,14 @@ from workflow.requests.deadlines import DUE_SOON_DAYS
 REPORT_LEVELS: dict[str, tuple[str, int, int]] = {
     "department": ("政府部门", 1, 31),
     "government": ("县级以上人民政府", 3, 31),
+    # Art. 49 names departments and governments above county level only. Reading chosen
+    # (docs/domain-office-records.md): a township government reports by 31 January like
+    # a department, to the county's competent department, whose county report (due
+    # 31 March) covers it.
+    "township": ("乡镇人民政府", 1, 31),
 }
+#: What an agency without a level is reminded of: the two dates Art. 49 itself sets.
+UNSET_LEVELS: tuple[str, ...] = ("department", "government")
 #: From this month the deadline of the report on the current year is shown.
 ADVANCE_MONTH = 12
 
@@ -70,7 +77,7 @@ class ReportDeadline:
 def report_deadlines(level: str | None, today: date) -> list[ReportDeadline]:
     """The Art. 49 deadlines to remind of on ``today``: last year's report (Jan–Mar) and,
     from December, this year's. An agency without a level sees both levels' dates."""
-    levels = [level] if level in REPORT_LEVELS else list(REPORT_LEVELS)
+    levels = [level] if level in REPORT_LEVELS else list(UNSET_LEVELS)
     years = [today.year - 1] + ([today.year] if today.month >= ADVANCE_MONTH else [])
     found = []
     for report_year in years:
