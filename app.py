@@ -125,6 +125,7 @@ BLUEPRINTS = (
     "views.api_tokens",
     "views.portal",
     "views.portal_queue",
+    "views.supervision",
 )
 
 

@@ -73,6 +73,8 @@ DATABASE_MODULES = frozenset(
         "workflow.requests.lapse_queue",
         "workflow.requests.reminders",
         "workflow.requests.reminder_mail",
+        "workflow.statistics.supervision",
+        "workflow.annual_report.tracker",
     }
 )
 

@@ -65,6 +65,7 @@ from workflow.requests.operations import (
 from workflow.requests.query import SORTS, ListFilter, filtered, list_page, ordered
 from workflow.requests.similar import likely_duplicates
 from workflow.requests.spec import SPEC_BY_TRIGGER, TRANSITIONS
+from workflow.statistics.supervision import MEASURES
 from workflow.store.calendar import load_calendar
 
 bp = Blueprint("requests", __name__)
@@ -172,6 +173,8 @@ def list_requests() -> str:
         sorts=SORTS,
         show_agency=len(visible) > 1,
         agency_names=agency_names,
+        measures=MEASURES,
+        filter_agency=session.get(Agency, flt.agency).name if flt.agency in visible else None,
     )
 
 

@@ -103,6 +103,7 @@ def _job_id(session: Session, world: World) -> str:
 
 
 STATS_QUERY = {"agency": "test-agency", "year": 2026}
+SUPERVISION_QUERY = {"agency": "test-agency", "start": "2026-01-01", "end": "2026-12-31"}
 
 #: Per endpoint: (world, session) -> Call. Endpoints not listed get values by name.
 CALLS: dict[str, Callable[[World, Session], Call]] = {
@@ -142,6 +143,14 @@ CALLS: dict[str, Callable[[World, Session], Call]] = {
         {"submission_id": _submission_id(s, w)}, data={"received_on": "2026-11-20"}
     ),
     "imports.job": lambda w, s: Call({"job_id": _job_id(s, w)}),
+    "supervision.page": lambda w, s: Call(query=SUPERVISION_QUERY),
+    "supervision.export_xlsx": lambda w, s: Call(query=SUPERVISION_QUERY),
+    "supervision.trends_page": lambda w, s: Call(query={"agency": "test-agency"}),
+    "supervision.reports": lambda w, s: Call(query=STATS_QUERY),
+    "supervision.consolidated_page": lambda w, s: Call(query=STATS_QUERY),
+    "supervision.breakdown": lambda w, s: Call(
+        query={**STATS_QUERY, "table": "3", "cell": "new_received.total"}
+    ),
     "imports.cancel_job": lambda w, s: Call({"job_id": _job_id(s, w)}),
 }
 
