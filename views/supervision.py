@@ -35,6 +35,7 @@ from workflow.statistics.layouts import table3_layout
 from workflow.statistics.layouts.table4 import TABLE4_LAYOUT
 from workflow.statistics.supervision import (
     COLUMNS,
+    TOTAL_NAME,
     MEASURES,
     AgencyFigures,
     Column,
@@ -92,14 +93,17 @@ def _link(row: AgencyFigures, column: Column, period: Period) -> str | None:
     """The request list behind one number (None when there is no list to show)."""
     if column.measure is None:
         return None
+    whole = row.name == TOTAL_NAME  # the total: every agency the user may see below
     if column.measure == "overdue":
+        if whole:
+            return url_for("requests.list_requests", overdue=1)
         return url_for("requests.list_requests", agency=row.agency_id, overdue=1)
     args: dict[str, object] = {
         "measure": column.measure,
         "start": period.start.isoformat(),
         "end": period.end.isoformat(),
     }
-    if row.name != "合计":
+    if not whole:
         args["agency"] = row.agency_id
     if column.outcome:
         args["outcome"] = column.outcome

@@ -49,6 +49,8 @@ MEASURES: dict[str, str] = {
 }
 #: The measures counted from the challenge logs (the others from ``request_facts``).
 CASE_MEASURES = frozenset({"challenged", "challenge_concluded", "corrected"})
+#: The name of the table's total row.
+TOTAL_NAME = "合计"
 #: The longest period a supervisor may ask for (a table, not a history dump).
 MAX_PERIOD_DAYS = 366 * 5
 
@@ -385,7 +387,7 @@ def supervision_table(
     total = AgencyFigures(
         root.id,
         root.code,
-        "合计",
+        TOTAL_NAME,
         0,
         sum((Counter(r.counts) for r in rows), Counter()),
         sum(r.overdue for r in rows),
