@@ -35,8 +35,8 @@ from workflow.statistics.layouts import table3_layout
 from workflow.statistics.layouts.table4 import TABLE4_LAYOUT
 from workflow.statistics.supervision import (
     COLUMNS,
-    TOTAL_NAME,
     MEASURES,
+    TOTAL_NAME,
     AgencyFigures,
     Column,
     Period,
@@ -93,18 +93,18 @@ def _link(row: AgencyFigures, column: Column, period: Period) -> str | None:
     """The request list behind one number (None when there is no list to show)."""
     if column.measure is None:
         return None
-    whole = row.name == TOTAL_NAME  # the total: every agency the user may see below
+    # The total row stands for the chosen agency and every agency below it.
+    where: dict[str, object] = {"agency": row.agency_id}
+    if row.name == TOTAL_NAME:
+        where["subs"] = 1
     if column.measure == "overdue":
-        if whole:
-            return url_for("requests.list_requests", overdue=1)
-        return url_for("requests.list_requests", agency=row.agency_id, overdue=1)
+        return url_for("requests.list_requests", overdue=1, **where)
     args: dict[str, object] = {
+        **where,
         "measure": column.measure,
         "start": period.start.isoformat(),
         "end": period.end.isoformat(),
     }
-    if not whole:
-        args["agency"] = row.agency_id
     if column.outcome:
         args["outcome"] = column.outcome
     return url_for("requests.list_requests", **args)

@@ -373,3 +373,17 @@ def test_unused_user_import_guard(session: Session, province: Province) -> None:
     assert province.other.id not in ids
     assert session.scalar(select(User.id).where(User.username == "outsider-clerk"))
     assert DEFAULT_CALENDAR.working_days_between(date(2026, 3, 2), date(2026, 3, 31)) == 21
+
+
+def test_the_total_links_to_the_chosen_subtree_only(
+    app, session: Session, province: Province
+) -> None:
+    client = signed_in(app, session, province.supervisor)
+    html = client.get("/supervision?agency=a-bureau&start=2026-01-01&end=2026-12-31")
+    links = _links(html.get_data(as_text=True), "total")
+    listed = client.get(links["received"].replace("&amp;", "&")).get_data(as_text=True)
+    subjects = {session.get(Request, req.id).subject for req in province.requests.values()}
+    shown = {s for s in subjects if s in listed}
+    # r1, r2 (甲局), r3 (甲局), r6 (its office); never 乙局's or the root's.
+    assert shown == {"答复于2026-03-10", "答复于2026-03-31", "在办已逾期", "答复于2026-06-03"}
+    assert "共 4 件" in listed

@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from models import Request, RequestFacts
+from models.agency import subtree_ids
 from workflow.catalog.applicants import KIND_BY_CODE
 from workflow.catalog.channels import CHANNEL_BY_CODE
 from workflow.catalog.outcomes import GROUP_BY_CODE, OUTCOME_BY_CODE
@@ -87,6 +88,8 @@ class ListFilter:
     after: str = ""
     #: One agency of those visible (the supervisor's table links to one agency's row).
     agency: int | None = None
+    #: With ``agency``: that agency and every agency below it (the table's total).
+    subs: bool = False
     #: A figure of the supervisor's table (``supervision.MEASURES``) over ``start``–``end``.
     measure: str = ""
     start: date | None = None
@@ -125,6 +128,7 @@ class ListFilter:
             "sort": None if self.sort == DEFAULT_SORT else self.sort,
             "after": self.after,
             "agency": self.agency,
+            "subs": 1 if self.subs and self.agency else None,
             "measure": self.measure,
             "start": self.start.isoformat() if self.start else None,
             "end": self.end.isoformat() if self.end else None,
@@ -140,7 +144,10 @@ class ListFilter:
 def _measure_args(args: Mapping[str, str]) -> dict[str, Any]:
     """The supervisor's filter: an agency, and a measure with its whole period (a measure
     without a valid period, or an unknown one, is dropped like any unknown value)."""
-    found: dict[str, Any] = {"agency": _int(args.get("agency"), 1, 2**31 - 1)}
+    found: dict[str, Any] = {
+        "agency": _int(args.get("agency"), 1, 2**31 - 1),
+        "subs": args.get("subs") in ("1", "on", "y"),
+    }
     measure = args.get("measure", "")
     try:
         start = date.fromisoformat(args.get("start", ""))
@@ -175,6 +182,9 @@ def filtered(
 ) -> Select[tuple[Request]]:
     """The filtered statement, unordered and unpaged (count it, page it or export it)."""
     agency_ids = list(agency_ids)
+    if flt.agency:  # one agency (or its subtree) of those visible
+        chosen = set(subtree_ids(session, flt.agency)) if flt.subs else {flt.agency}
+        agency_ids = [a for a in agency_ids if a in chosen]
     stmt = select(Request).where(Request.agency_id.in_(agency_ids))
     if flt.state:
         stmt = stmt.where(Request.state == flt.state)
@@ -202,12 +212,9 @@ def filtered(
         stmt = stmt.where(matches(flt.q))
     if flt.overdue:
         stmt = stmt.where(overdue_condition(session, agency_ids, calendar, today))
-    if flt.agency:
-        stmt = stmt.where(Request.agency_id == flt.agency)
     if flt.measure and flt.start and flt.end:
-        ids = [a for a in agency_ids if flt.agency in (None, a)]
         period = Period(flt.start, flt.end)
-        stmt = stmt.where(measure_condition(session, flt.measure, ids, period))
+        stmt = stmt.where(measure_condition(session, flt.measure, agency_ids, period))
     return stmt
 
 
