@@ -314,6 +314,13 @@ def _depths(session: Session, root_id: int, ids: Sequence[int]) -> dict[int, int
     return depth
 
 
+def _summed(parts: Iterable[Mapping[Any, int]]) -> Counter[Any]:
+    total: Counter[Any] = Counter()
+    for part in parts:
+        total.update(part)
+    return total
+
+
 def supervision_table(
     session: Session,
     root: Agency,
@@ -327,23 +334,28 @@ def supervision_table(
     f = RequestFacts
     conditions = _facts_conditions(period)
     counts: dict[int, Counter[str]] = defaultdict(Counter)
-    # Receipts and open requests: the covering index (agency, receipt, conclusion, …).
+    # Receipts of the period (and which of them are still open at its end): one range of
+    # the covering index (agency, receipt, conclusion, …) per agency.
     for agency_id, received, still_open in session.execute(
-        select(
-            f.agency_id,
-            func.sum(case((conditions["received"], 1), else_=0)),
-            func.sum(case((conditions["open"], 1), else_=0)),
-        )
+        select(f.agency_id, func.count(), func.sum(case((conditions["open"], 1), else_=0)))
+        .where(f.agency_id.in_(ids), f.voided.is_(False), conditions["received"])
+        .group_by(f.agency_id)
+    ):
+        counts[agency_id]["received"] += int(received)
+        counts[agency_id]["open"] += int(still_open or 0)
+    # Received earlier and still open at the period's end: by the conclusion index
+    # (open rows and late conclusions are a short range of it), not every earlier receipt.
+    for agency_id, still_open in session.execute(
+        select(f.agency_id, func.count())
         .where(
             f.agency_id.in_(ids),
             f.voided.is_(False),
-            f.received_on <= period.end,
-            or_(f.concluded_on.is_(None), f.concluded_on >= period.start),
+            or_(f.concluded_on.is_(None), f.concluded_on > period.end),
+            f.received_on < period.start,
         )
         .group_by(f.agency_id)
     ):
-        counts[agency_id]["received"] += int(received or 0)
-        counts[agency_id]["open"] += int(still_open or 0)
+        counts[agency_id]["open"] += int(still_open)
     # Conclusions by outcome, reply days and lateness: ix_request_facts_supervision.
     outcomes: dict[int, Counter[str]] = defaultdict(Counter)
     days: dict[int, Counter[int]] = defaultdict(Counter)
@@ -389,10 +401,10 @@ def supervision_table(
         root.code,
         TOTAL_NAME,
         0,
-        sum((Counter(r.counts) for r in rows), Counter()),
+        _summed(r.counts for r in rows),
         sum(r.overdue for r in rows),
-        sum((Counter(r.reply_days) for r in rows), Counter()),
-        sum((Counter(r.outcomes) for r in rows), Counter()),
+        _summed(r.reply_days for r in rows),
+        _summed(r.outcomes for r in rows),
     )
     return SupervisionTable(root, period, today, rows, total)
 
