@@ -142,11 +142,11 @@ def page() -> str:
         value=column_value,
         link=lambda row, column: _link(row, column, period),
         args=lambda **extra: _table_args(root, period, **extra),
-        agencies=_agencies(root),
+        agencies=_agencies(),
     )
 
 
-def _agencies(root: Root) -> list[Agency]:
+def _agencies() -> list[Agency]:
     """The agencies a supervisor may narrow the view to (those with agencies below)."""
     session = db()
     me = signed_in_user()
