@@ -166,6 +166,7 @@ BLUEPRINTS = (
     "views.portal_queue",
     "views.security_audit",
     "views.attachments",
+    "views.supervision",
 )
 
 

@@ -18,7 +18,7 @@ from models.unit_of_work import unit_of_work
 from workflow.admin import operations as admin_ops
 from workflow.catalog.roles import ROLE_BY_CODE, ROLE_CODES
 from workflow.kernel.errors import ValidationError
-from workflow.requests.clocks import refresh_open_clocks
+from workflow.requests.clocks import refresh_open_clocks, refresh_reply_days
 from workflow.store.calendar import load_calendar
 
 
@@ -30,8 +30,12 @@ def init() -> None:
     engine.dispose()
     # The stored reply deadlines follow the calendar, and an upgrade may have brought a
     # newer chinesecalendar package (a new year's arrangement): recompute the open ones.
+    # The working days to reply follow the calendar too (and migration 0018 leaves them
+    # for this to count).
     with unit_of_work(migrate=False) as session:
-        moved = refresh_open_clocks(session, load_calendar(session))
+        calendar = load_calendar(session)
+        refresh_reply_days(session, calendar)
+        moved = refresh_open_clocks(session, calendar)
     if moved:
         click.echo(f"已按当前工作日历更新 {moved} 件在办申请的答复期限")
     click.echo(f"数据库已就绪：{database_url()}")

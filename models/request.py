@@ -133,6 +133,16 @@ class RequestFacts(Base):
             "outcome",
             "voided",
         ),
+        # The supervisor's per-agency table: conclusions of a period, index-only.
+        Index(
+            "ix_request_facts_supervision",
+            "agency_id",
+            "concluded_on",
+            "outcome",
+            "reply_days",
+            "replied_late",
+            "voided",
+        ),
         # Overdue / due-soon selection by the stored reply clock (workflow.requests.deadlines).
         Index("ix_request_facts_agency_due", "agency_id", "reply_due"),
         Index("ix_request_facts_agency_paused", "agency_id", "paused"),
@@ -152,3 +162,8 @@ class RequestFacts(Base):
     paused: Mapped[bool] = mapped_column(default=False, server_default=false())
     #: The consulted party's or the applicant's deadline while a pause runs.
     pause_due: Mapped[date | None] = mapped_column(Date)
+    #: ``workflow.statistics.facts.ReplyFacts``: working days from receipt to the first
+    #: conclusion when it is a reply (``decide``), else None; and whether it came late.
+    #: Follow the calendar like ``reply_due`` (``workflow.requests.clocks.refresh_reply_days``).
+    reply_days: Mapped[int | None]
+    replied_late: Mapped[bool] = mapped_column(default=False, server_default=false())

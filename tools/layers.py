@@ -81,6 +81,8 @@ DATABASE_MODULES = frozenset(
         "workflow.store.rate_limits",
         "workflow.admin.security_log",
         "workflow.requests.office_operations",
+        "workflow.statistics.supervision",
+        "workflow.annual_report.tracker",
     }
 )
 

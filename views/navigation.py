@@ -12,7 +12,9 @@ from typing import Any
 
 from flask import Flask, current_app, request
 from flask_login import current_user
+from sqlalchemy import exists, select
 
+from models import Agency
 from views.database import db
 from workflow.kernel.actor import local_clock, local_today
 from workflow.requests.reminders import attention_count
@@ -29,6 +31,8 @@ class NavItem:
     #: Other endpoints under which the entry counts as the current page
     #: ("admin." = every endpoint of that blueprint).
     also: tuple[str, ...] = ()
+    #: Shown only to users of an agency with agencies below it (the supervisor's view).
+    supervisors: bool = False
 
     def is_current(self, endpoint: str | None) -> bool:
         if endpoint is None:
@@ -50,6 +54,7 @@ NAV: tuple[NavItem, ...] = (
     ),
     NavItem("年度统计", "statistics.page", also=("statistics.",)),
     NavItem("年度报告", "reports.editor", also=("reports.",)),
+    NavItem("下级机关", "supervision.page", also=("supervision.",), supervisors=True),
     NavItem("台账导入", "imports.ledger_upload", frozenset({"admin"})),
     NavItem(
         "系统管理",
@@ -72,6 +77,7 @@ def _items() -> list[dict[str, Any]]:
         return []
     endpoints = current_app.view_functions
     roles = current_user.roles
+    supervisor = db().scalar(select(exists().where(Agency.parent_id == current_user.agency_id)))
     return [
         {
             "label": item.label,
@@ -79,7 +85,9 @@ def _items() -> list[dict[str, Any]]:
             "current": item.is_current(request.endpoint),
         }
         for item in NAV
-        if item.endpoint in endpoints and (item.roles is None or roles & item.roles)
+        if item.endpoint in endpoints
+        and (item.roles is None or roles & item.roles)
+        and (supervisor or not item.supervisors)
     ]
 
 

@@ -88,6 +88,7 @@ from workflow.requests.query import (
 )
 from workflow.requests.similar import earlier_requests, likely_duplicates, same_information
 from workflow.requests.spec import SPEC_BY_TRIGGER, TRANSITIONS
+from workflow.statistics.supervision import MEASURES
 from workflow.store.calendar import load_calendar
 
 bp = Blueprint("requests", __name__)
@@ -200,6 +201,8 @@ def list_requests() -> str:
         agency_names=agency_names,
         shared_numbers=shared_tracking_numbers(found),
         search_hint=SEARCH_FIELDS_LABEL,
+        measures=MEASURES,
+        filter_agency=session.get(Agency, flt.agency).name if flt.agency in visible else None,
     )
 
 

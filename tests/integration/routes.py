@@ -188,6 +188,7 @@ def _attachment_id(session: Session, world: World) -> int:
 
 
 STATS_QUERY = {"agency": "test-agency", "year": 2026}
+SUPERVISION_QUERY = {"agency": "test-agency", "start": "2026-01-01", "end": "2026-12-31"}
 
 #: Per endpoint: (world, session) -> Call. Endpoints not listed get values by name.
 CALLS: dict[str, Callable[[World, Session], Call]] = {
@@ -259,6 +260,14 @@ CALLS: dict[str, Callable[[World, Session], Call]] = {
     ),
     "attachments.download": lambda w, s: Call({"attachment_id": _attachment_id(s, w)}),
     "attachments.upload": lambda w, s: Call({"request_id": w.concluded.id}, data={"kind": "other"}),
+    "supervision.page": lambda w, s: Call(query=SUPERVISION_QUERY),
+    "supervision.export_xlsx": lambda w, s: Call(query=SUPERVISION_QUERY),
+    "supervision.trends_page": lambda w, s: Call(query={"agency": "test-agency"}),
+    "supervision.reports": lambda w, s: Call(query=STATS_QUERY),
+    "supervision.consolidated_page": lambda w, s: Call(query=STATS_QUERY),
+    "supervision.breakdown": lambda w, s: Call(
+        query={**STATS_QUERY, "table": "3", "cell": "new_received.total"}
+    ),
     "imports.cancel_job": lambda w, s: Call({"job_id": _job_id(s, w)}),
     "report_batch.job": lambda w, s: Call({"job_id": _batch_job_id(s, w)}),
     "report_batch.cancel": lambda w, s: Call({"job_id": _batch_job_id(s, w)}),

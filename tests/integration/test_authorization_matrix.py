@@ -132,6 +132,13 @@ EXPECTATIONS: dict[str, dict[str, Expectation]] = {
     "reports.editor": {"GET": roles(HOME), "POST": roles(REPORT_EDITORS)},
     "reports.pdf": get(HOME),
     "reports.xlsx": get(HOME),
+    # The supervisor's view: the test agency has an agency below it; the other has none.
+    "supervision.page": get(HOME),
+    "supervision.export_xlsx": get(HOME),
+    "supervision.trends_page": get(HOME),
+    "supervision.reports": get(HOME),
+    "supervision.consolidated_page": get(HOME),
+    "supervision.breakdown": get(HOME),
     # ------------------------------------------------------------------ dashboard, audit
     "dashboard.home": get(STAFF),
     # An empty selection is refused with a message (nothing changes); another agency's

@@ -31,7 +31,7 @@ from workflow.catalog.roles import ROLE_BY_CODE, ROLE_CODES
 from workflow.kernel.calendar import DEFAULT_CALENDAR
 from workflow.kernel.errors import LineErrors, NotFound, PermissionDenied, ValidationError
 from workflow.kernel.payload import clean_text, parse_date
-from workflow.requests.clocks import refresh_open_clocks
+from workflow.requests.clocks import refresh_open_clocks, refresh_reply_days
 from workflow.store.calendar import load_calendar
 
 AGENCY_CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -453,9 +453,12 @@ def remove_calendar_override(session: Session, day: date | str, *, by: User | No
 def calendar_changed(session: Session) -> int:
     """After a calendar edit: write it (which gives the calendar a new token, see
     ``models.calendar``) and move the stored reply deadline of every open request in the
-    same transaction. Returns how many deadlines moved."""
+    same transaction, and recount the working days to reply of replied requests.
+    Returns how many deadlines moved."""
     session.flush()
-    return refresh_open_clocks(session, load_calendar(session))
+    calendar = load_calendar(session)
+    refresh_reply_days(session, calendar)
+    return refresh_open_clocks(session, calendar)
 
 
 def _year_overrides(session: Session, year: int) -> list[CalendarOverride]:

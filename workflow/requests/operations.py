@@ -43,7 +43,7 @@ from workflow.requests.deadlines import (
 from workflow.requests.intake import parse_intake
 from workflow.requests.similar import earlier_requests
 from workflow.requests.spec import SPEC_BY_TRIGGER
-from workflow.statistics.facts import facts_from_events
+from workflow.statistics.facts import facts_from_events, reply_facts
 from workflow.store.calendar import load_calendar
 from workflow.store.event_log import flush_or_conflict, log_sink
 from workflow.store.serials import next_serial
@@ -300,6 +300,7 @@ def projection_values(
     mirrored by the benchmark's bulk loader."""
     facts = facts_from_events(received_on, events)
     clock = stored_clock(received_on, events, calendar, served_positions(events, served or {}))
+    reply = reply_facts(received_on, events, calendar.working_days_between)
     return {
         "received_on": facts.received_on,
         "concluded_on": facts.concluded_on,
@@ -308,6 +309,8 @@ def projection_values(
         "reply_due": clock.reply_due,
         "paused": clock.paused,
         "pause_due": clock.pause_due,
+        "reply_days": reply.days,
+        "replied_late": reply.late,
     }
 
 

@@ -18,12 +18,14 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from models import Notice, Request, RequestFacts
+from models.agency import subtree_ids
 from workflow.catalog.applicants import KIND_BY_CODE
 from workflow.catalog.channels import CHANNEL_BY_CODE
 from workflow.catalog.outcomes import GROUP_BY_CODE, OUTCOME_BY_CODE
 from workflow.catalog.states import STORED_STATES
 from workflow.kernel.calendar import WorkingCalendar
 from workflow.requests.clocks import overdue_condition
+from workflow.statistics.supervision import MEASURES, Period, measure_condition
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,14 @@ class ListFilter:
     q: str = ""
     sort: str = DEFAULT_SORT
     after: str = ""
+    #: One agency of those visible (the supervisor's table links to one agency's row).
+    agency: int | None = None
+    #: With ``agency``: that agency and every agency below it (the table's total).
+    subs: bool = False
+    #: A figure of the supervisor's table (``supervision.MEASURES``) over ``start``–``end``.
+    measure: str = ""
+    start: date | None = None
+    end: date | None = None
 
     @classmethod
     def parse(cls, args: Mapping[str, str]) -> ListFilter:
@@ -108,6 +118,7 @@ class ListFilter:
             q=" ".join(args.get("q", "").split())[:MAX_QUERY],
             sort=sort if sort in SORTS else DEFAULT_SORT,
             after=args.get("after", "")[:80],
+            **_measure_args(args),
         )
 
     def args(self, **override: object) -> dict[str, object]:
@@ -123,6 +134,11 @@ class ListFilter:
             "q": self.q,
             "sort": None if self.sort == DEFAULT_SORT else self.sort,
             "after": self.after,
+            "agency": self.agency,
+            "subs": 1 if self.subs and self.agency else None,
+            "measure": self.measure,
+            "start": self.start.isoformat() if self.start else None,
+            "end": self.end.isoformat() if self.end else None,
             **override,
         }
         return {k: v for k, v in values.items() if v not in (None, "")}
@@ -130,6 +146,24 @@ class ListFilter:
     @property
     def active(self) -> bool:
         return bool(self.args(sort=None, after=None))
+
+
+def _measure_args(args: Mapping[str, str]) -> dict[str, Any]:
+    """The supervisor's filter: an agency, and a measure with its whole period (a measure
+    without a valid period, or an unknown one, is dropped like any unknown value)."""
+    found: dict[str, Any] = {
+        "agency": _int(args.get("agency"), 1, 2**31 - 1),
+        "subs": args.get("subs") in ("1", "on", "y"),
+    }
+    measure = args.get("measure", "")
+    try:
+        start = date.fromisoformat(args.get("start", ""))
+        end = date.fromisoformat(args.get("end", ""))
+    except ValueError:
+        return found
+    if measure in MEASURES and start <= end:
+        found.update(measure=measure, start=start, end=end)
+    return found
 
 
 def _escape_like(text: str) -> str:
@@ -178,7 +212,11 @@ def filtered(
     today: date,
 ) -> Select[tuple[Request]]:
     """The filtered statement, unordered and unpaged (count it, page it or export it)."""
-    stmt = select(Request).where(Request.agency_id.in_(list(agency_ids)))
+    agency_ids = list(agency_ids)
+    if flt.agency:  # one agency (or its subtree) of those visible
+        chosen = set(subtree_ids(session, flt.agency)) if flt.subs else {flt.agency}
+        agency_ids = [a for a in agency_ids if a in chosen]
+    stmt = select(Request).where(Request.agency_id.in_(agency_ids))
     if flt.state:
         stmt = stmt.where(Request.state == flt.state)
     if flt.year:
@@ -207,6 +245,9 @@ def filtered(
         stmt = stmt.where(matches(flt.q))
     if flt.overdue:
         stmt = stmt.where(overdue_condition(session, agency_ids, calendar, today))
+    if flt.measure and flt.start and flt.end:
+        period = Period(flt.start, flt.end)
+        stmt = stmt.where(measure_condition(session, flt.measure, agency_ids, period))
     return stmt
 
 

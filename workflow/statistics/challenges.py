@@ -78,6 +78,7 @@ class CaseRow(NamedTuple):
     id: int
     kind: str
     route: str | None
+    agency_id: int = 0
 
 
 class CaseEvent(NamedTuple):
@@ -120,6 +121,7 @@ def _cases(session: Session, scope: Scope, year: int) -> list[tuple[CaseRow, lis
             Challenge.id,
             Challenge.kind,
             Challenge.route,
+            Challenge.agency_id,
             ce.trigger,
             ce.effective_date,
             ce.payload["result"].as_string().label("result"),
@@ -135,7 +137,7 @@ def _cases(session: Session, scope: Scope, year: int) -> list[tuple[CaseRow, lis
             CaseEvent(trigger, day, {} if result is None else {"result": result})
             for *_, trigger, day, result in case_rows
         ]
-        found.append((CaseRow(*case_rows[0][:3]), events))
+        found.append((CaseRow(*case_rows[0][:4]), events))
     return found
 
 
@@ -143,6 +145,15 @@ def table4_for(session: Session, scope: Scope, year: int) -> Table4Counts:
     """Table 四 for the agencies of ``scope``."""
     cases = [(c.kind, c.route, evs) for c, evs in _cases(session, scope, year)]
     return table4(case_facts(cases, year), year)
+
+
+def table4_by_agency(session: Session, scope: Scope, year: int) -> dict[int, Table4Counts]:
+    """Table 四 of each agency of ``scope`` apart, from the one statement of ``_cases``
+    (agencies without a counted case are absent)."""
+    by_agency: dict[int, list[tuple[str, str | None, list[CaseEvent]]]] = {}
+    for c, evs in _cases(session, scope, year):
+        by_agency.setdefault(c.agency_id, []).append((c.kind, c.route, evs))
+    return {a: table4(case_facts(cases, year), year) for a, cases in by_agency.items()}
 
 
 def cell_challenge_ids(

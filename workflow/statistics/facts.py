@@ -30,7 +30,7 @@ cannot be placed in any table row.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
@@ -90,19 +90,52 @@ def outcome_of(event: EventLike) -> str | None:
     return OUTCOME_OF_TRIGGER.get(event.trigger)
 
 
+def first_conclusion(events: Sequence[EventLike]) -> EventLike | None:
+    """The event that concludes the request for the statistics: the first concluding
+    event by effective date (log order breaking ties), or ``None`` while open."""
+    for event in sorted(events, key=lambda e: e.effective_date):
+        if event.trigger in CONCLUDING_TRIGGERS:
+            return event
+    return None
+
+
 def facts_from_events(received_on: date, events: Sequence[EventLike]) -> RequestFacts:
     """Derive a request's statistical facts from its whole event log (see module rules)."""
-    concluded_on: date | None = None
-    outcome: str | None = None
-    voided = False
     # Corrections (更正) apply first: the statistics follow the corrected values.
-    for event in sorted(corrected(events), key=lambda e: e.effective_date):
-        if event.trigger == "void":
-            voided = True
-        elif concluded_on is None and event.trigger in CONCLUDING_TRIGGERS:
-            outcome = outcome_of(event)
-            concluded_on = event.effective_date
-    return RequestFacts(received_on, concluded_on, outcome, voided)
+    events = list(corrected(events))
+    voided = any(event.trigger == "void" for event in events)
+    first = first_conclusion(events)
+    if first is None:
+        return RequestFacts(received_on, None, None, voided)
+    return RequestFacts(received_on, first.effective_date, outcome_of(first), voided)
+
+
+@dataclass(frozen=True)
+class ReplyFacts:
+    """How the request was answered, for the supervisor's view (docs/domain-province-view.md).
+
+    Only a ``decide`` is a reply (答复): a withdrawal or a lapse concludes the request
+    without one. ``days`` are the working days from receipt to the reply (``start <
+    d <= reply``, the calendar's own convention, pauses not subtracted: the time the
+    applicant waited); ``late`` is whether the reply was recorded after its deadline
+    (the ``late`` note the workflow wrote on the event at the time).
+    """
+
+    days: int | None
+    late: bool
+
+
+def reply_facts(
+    received_on: date, events: Sequence[EventLike], working_days: Callable[[date, date], int]
+) -> ReplyFacts:
+    """The first conclusion's reply facts; ``working_days`` is the calendar's
+    ``working_days_between`` (passed in, so this stays free of the store)."""
+    first = first_conclusion(list(corrected(events)))
+    if first is None or first.trigger != "decide":
+        return ReplyFacts(None, False)
+    return ReplyFacts(
+        working_days(received_on, first.effective_date), bool(first.payload.get("late"))
+    )
 
 
 def facts_as_of(received_on: date, events: Sequence[EventLike], as_of: date) -> RequestFacts:

@@ -159,7 +159,7 @@ def _day_class(column: Any, bounds: Sequence[date]) -> Any:
     return case(*whens, else_=literal(bounds[-1], Date))
 
 
-def _counted_groups(scope: Scope, bounds: Sequence[date]) -> Any:
+def _counted_groups(scope: Scope, bounds: Sequence[date], *, by_agency: bool = False) -> Any:
     """The rows that can be in a cell of the years from ``bounds[0]`` to the day before
     ``bounds[-1]``, counted (``n``) by ``kind``, ``outcome`` and the stretches between
     ``bounds`` their dates lie in (``received_on``, ``concluded_on``; see ``_day_class``).
@@ -168,7 +168,9 @@ def _counted_groups(scope: Scope, bounds: Sequence[date]) -> Any:
     (carried over); received after, and concluded in the years (the workflow's date
     guards rule that out, but the conditions would count it). Any other row is in no
     cell of these years: leaving it out changes no number, and spares the ``GROUP BY``
-    the rows of all earlier years. Each part reads one range of
+    the rows of all earlier years. With ``by_agency`` each group is also kept apart by
+    agency (``agency_id``), for per-agency tables from the same one statement. Each part
+    reads one range of
     ``ix_request_facts_covering`` (agency, receipt date, …); of the earlier years' rows
     only their index entries are scanned. Most rows were received and concluded in the
     same stretch: those are grouped by kind and outcome alone, their stretch a constant
@@ -177,6 +179,8 @@ def _counted_groups(scope: Scope, bounds: Sequence[date]) -> Any:
     f = RequestFacts
     first, after = bounds[0], bounds[-1]
     kind, outcome = f.applicant_kind.label("kind"), f.outcome.label("outcome")
+    agency = (f.agency_id if by_agency else literal(0)).label("agency_id")
+    agency_key = (f.agency_id,) if by_agency else ()
     grouped = []
     others = [
         and_(f.received_on < first, not_(_opaque(f.concluded_on < first))),
@@ -189,6 +193,7 @@ def _counted_groups(scope: Scope, bounds: Sequence[date]) -> Any:
         same = _opaque(and_(f.concluded_on >= lo, f.concluded_on < hi))
         grouped.append(
             select(
+                agency,
                 kind,
                 outcome,
                 literal(lo, Date).label("received_on"),
@@ -196,17 +201,24 @@ def _counted_groups(scope: Scope, bounds: Sequence[date]) -> Any:
                 func.count().label("n"),
             )
             .where(_live(scope), received, same)
-            .group_by(f.applicant_kind, f.outcome)
+            .group_by(*agency_key, f.applicant_kind, f.outcome)
         )
         others.append(and_(received, not_(same)))
     columns = (
+        agency,
         kind,
         outcome,
         _day_class(f.received_on, bounds).label("received_on"),
         _day_class(f.concluded_on, bounds).label("concluded_on"),
     )
     rows = union_all(*(select(*columns).where(_live(scope), o) for o in others)).subquery()
-    keys = (rows.c.kind, rows.c.outcome, rows.c.received_on, rows.c.concluded_on)
+    keys = (
+        rows.c.agency_id,
+        rows.c.kind,
+        rows.c.outcome,
+        rows.c.received_on,
+        rows.c.concluded_on,
+    )
     grouped.append(select(*keys, func.count().label("n")).group_by(*keys))
     return union_all(*grouped).subquery()
 
@@ -223,20 +235,36 @@ def fast_counts_of(
     conditions over every row. Outcome codes stand for their rows, as in
     ``table3_from_counts``.
     """
+    return _tally(session, scope, years, by_agency=False).get(0, {y: Counter() for y in years})
+
+
+def fast_counts_by_agency(
+    session: Session, scope: Scope, years: Sequence[int]
+) -> dict[int, dict[int, Counter[Cell]]]:
+    """:func:`fast_counts_of` for each agency of ``scope`` apart (agency → year → cells),
+    still in one statement: the supervisor's report tracker and the breakdown of the
+    consolidated tables. Agencies without a counted request are absent."""
+    return _tally(session, scope, years, by_agency=True)
+
+
+def _tally(
+    session: Session, scope: Scope, years: Sequence[int], *, by_agency: bool
+) -> dict[int, dict[int, Counter[Cell]]]:
     years = sorted(set(years))
     bounds = sorted({date(y, 1, 1) for y in years} | {date(y + 1, 1, 1) for y in years})
-    groups = _counted_groups(scope, bounds)
+    groups = _counted_groups(scope, bounds, by_agency=by_agency)
     cells = [(year, row) for year in years for row in _CONDITION_ROWS]
     conditions = {year: _row_conditions(year, groups.c) for year in years}
     hits = [case((conditions[year][row], 1), else_=0) for year, row in cells]
-    found: dict[int, Counter[Cell]] = {year: Counter() for year in years}
-    for kind, outcome, n, *hit in session.execute(
-        select(groups.c.kind, groups.c.outcome, groups.c.n, *hits)
+    found: dict[int, dict[int, Counter[Cell]]] = {}
+    for agency_id, kind, outcome, n, *hit in session.execute(
+        select(groups.c.agency_id, groups.c.kind, groups.c.outcome, groups.c.n, *hits)
     ):
+        counts = found.setdefault(int(agency_id), {year: Counter() for year in years})
         for (year, row), on in zip(cells, hit, strict=True):
             if on:
-                found[year][(outcome if row == TOTAL_CONCLUDED else row, kind)] += int(n)
-    return {year: +counts for year, counts in found.items()}
+                counts[year][(outcome if row == TOTAL_CONCLUDED else row, kind)] += int(n)
+    return {a: {year: +c for year, c in by_year.items()} for a, by_year in found.items()}
 
 
 def fast_counts(session: Session, scope: Scope, year: int) -> Counter[Cell]:
