@@ -289,12 +289,21 @@ class _Planner:
             days = rng.randint(3, 15)
             self.act("agency_replied", self.wd(begin, days), {"opinion": "agree"})
         else:
-            amount = 100 * rng.randint(1, 5)
-            self.act("issue_fee_notice", begin, {"method": "per_request", "amount": amount})
-            if rng.random() < 0.3:
+            # Per page: the amount follows from the pages (the per-request tier would need
+            # the applicant's other requests of the month, which a plan does not know).
+            pages = 30 + 10 * rng.randint(1, 5)
+            self.act("issue_fee_notice", begin, {"method": "per_page", "pages": pages})
+            roll = rng.random()
+            if roll < 0.3:
                 self.act("fee_lapsed", self.wd(begin, rng.randint(21, 25)), {})
                 return True, 0
             days = rng.randint(2, 15)
+            if roll < 0.4:
+                self.act("waive_fee", self.wd(begin, days), {"reason": "申请人确有经济困难"})
+                return False, days
+            if roll < 0.5:
+                reduced = {"amount": 50, "reason": "申请人确有经济困难"}
+                self.act("reduce_fee", self.wd(begin, 1), reduced)
             self.act("fee_paid", self.wd(begin, days), {})
         return False, days
 

@@ -47,6 +47,8 @@ VALID: dict[str, dict[str, Any]] = {
     "agency_replied": {"opinion": "no_reply"},
     "issue_fee_notice": {"method": "per_request", "amount": 100},
     "fee_paid": {},
+    "reduce_fee": {"amount": 50, "reason": "申请人经济困难"},
+    "waive_fee": {"reason": "申请人经济困难"},
     "fee_lapsed": {},
     "decide": {"outcome": "disclosed", "delivery": "post"},
     "withdraw": {},
@@ -246,7 +248,9 @@ def test_trigger_sets_are_read_off_the_transition_table() -> None:
 
     assert {"decide", *OUTCOME_OF_TRIGGER} == spec.CONCLUDING_TRIGGERS
     assert {"consult_third_party", "consult_agency", "issue_fee_notice"} == spec.PAUSING_TRIGGERS
-    assert {"third_party_replied", "agency_replied", "fee_paid"} == spec.RESUMING_TRIGGERS
+    assert {"third_party_replied", "agency_replied", "fee_paid", "waive_fee"} == (
+        spec.RESUMING_TRIGGERS
+    )
     assert {"receive_supplement", "reopen"} == spec.RESTARTING_TRIGGERS
     # No trigger is two kinds of clock step at once.
     sets = [spec.CONCLUDING_TRIGGERS, spec.PAUSING_TRIGGERS, spec.RESUMING_TRIGGERS]

@@ -235,7 +235,7 @@ def _random_steps(rng: random.Random) -> list[Step]:
         steps.append(Step("agency_replied", rng.randint(3, 15), {"opinion": "agree"}))
     elif rng.random() < 0.03:
         steps.append(
-            Step("issue_fee_notice", rng.randint(2, 6), {"method": "per_request", "amount": 100})
+            Step("issue_fee_notice", rng.randint(2, 6), {"method": "per_page", "pages": 60})
         )
         if rng.random() < 0.3:
             return [*steps, Step("fee_lapsed", 21, {})]

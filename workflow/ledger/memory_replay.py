@@ -34,6 +34,7 @@ from workflow.kernel.payload import ParsedAction, parse_action
 from workflow.requests import machine
 from workflow.requests import operations as ops
 from workflow.requests.deadlines import compute_deadlines, lateness
+from workflow.requests.fee_rules import fee_facts
 from workflow.requests.intake import parse_intake
 from workflow.requests.spec import SPEC_BY_TRIGGER
 
@@ -241,6 +242,9 @@ class MemoryReplay:
         late = lateness(trigger, action.effective_date, deadlines) if deadlines else None
         if late:
             payload["late"] = late
+        # A per-page fee is computed as the operations compute it; the per-request count
+        # needs the applicant's other requests, so a ledger's amount stands as recorded.
+        facts = fee_facts(payload, None) if trigger == "issue_fee_notice" else {}
 
         def sink(transition: Transition) -> MemEvent:
             return MemEvent(
@@ -263,6 +267,7 @@ class MemoryReplay:
             payload=payload,
             history=events,
             deadlines=deadlines,
+            facts=facts,
         )
         events.append(event)
 

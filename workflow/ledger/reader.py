@@ -33,10 +33,11 @@ from typing import Any, NamedTuple
 
 from workflow.catalog.applicants import APPLICANT_KINDS, kind_from_text
 from workflow.catalog.channels import CHANNEL_BY_CODE, CHANNELS, DEFAULT_CHANNEL
+from workflow.catalog.fees import FEE_METHODS
 from workflow.catalog.outcomes import GROUP_BY_CODE, OUTCOME_BY_CODE, outcome_from_text
 from workflow.kernel.calendar import DEFAULT_CALENDAR, WorkingCalendar
 from workflow.requests.deadlines import FEE_PAYMENT_DAYS
-from workflow.requests.spec import FEE_METHODS, SPEC_BY_TRIGGER
+from workflow.requests.spec import SPEC_BY_TRIGGER
 
 # --------------------------------------------------------------------------- columns
 

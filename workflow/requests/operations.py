@@ -22,6 +22,7 @@ from models import (
     User,
 )
 from models.user import UserRole
+from workflow.catalog.fees import PER_REQUEST
 from workflow.catalog.states import State
 from workflow.kernel.actor import LOCAL_ZONE, Actor, local_today, naive_utc
 from workflow.kernel.calendar import WorkingCalendar
@@ -36,6 +37,8 @@ from workflow.requests.deadlines import (
     lateness,
     stored_clock,
 )
+from workflow.requests.fee_count import units_before
+from workflow.requests.fee_rules import fee_facts
 from workflow.requests.intake import parse_intake
 from workflow.requests.spec import SPEC_BY_TRIGGER
 from workflow.statistics.facts import facts_from_events
@@ -199,6 +202,7 @@ def _apply(
     late = lateness(trigger, action.effective_date, deadlines) if deadlines else None
     if late:
         payload["late"] = late
+    facts = _facts(session, request, trigger, payload)
 
     event = machine.fire(
         request,
@@ -210,11 +214,27 @@ def _apply(
         payload=payload,
         history=events,
         deadlines=deadlines,
+        facts=facts,
     )
     flush_or_conflict(session, conflict_message(request.tracking_no))
     project(session, request, [*events, event], calendar)
     session.flush()
     return event
+
+
+def _facts(
+    session: Session, request: Request, trigger: str, payload: dict[str, Any]
+) -> dict[str, Any]:
+    """What the guards of ``trigger`` need from the database, looked up here.
+
+    A fee notice's amount is computed, never typed (2020 fee measures): the tariff's
+    figures go into the event's payload (what the notice and section 六 print), and a
+    typed amount is kept only to be compared with them (``fee_rules.fee_follows_tariff``).
+    """
+    if trigger != "issue_fee_notice":
+        return {}
+    per_request = payload.get("method") == PER_REQUEST
+    return fee_facts(payload, units_before(session, request) if per_request else 0)
 
 
 def projection_values(

@@ -8,11 +8,13 @@ the generated diagram in ``docs/`` all read this table.
 
 from __future__ import annotations
 
+from workflow.catalog.fees import FEE_MEASURES, FEE_METHODS
 from workflow.catalog.service import DELIVERY_LABELS
 from workflow.catalog.states import OPEN_STATES, PAUSED_STATES, STORED_STATES, State
 from workflow.kernel import guards as g
 from workflow.kernel.lifecycle import PayloadField, TransitionSpec
 from workflow.requests import clock_guards as cg
+from workflow.requests import fee_rules as fr
 
 CLERKS = frozenset({"registrar", "handler"})
 CASEWORKERS = frozenset({"registrar", "handler", "approver"})
@@ -30,7 +32,6 @@ DELIVERIES = (
     ("online", "网上平台"),
     ("on_the_spot", "当场答复"),
 )
-FEE_METHODS = (("per_request", "按件计收"), ("per_page", "按量计收"))
 #: How a consultation letter or fee notice is sent: the receipt presumed until its
 #: service date is recorded (workflow.catalog.service.PRESUMED_RECEIPT_DAYS).
 _SENT_BY = PayloadField(
@@ -188,13 +189,49 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         State.AWAITING_FEE,
         DECIDERS,
         "发出收费通知日期",
-        "《条例》第四十二条及《政府信息公开信息处理费管理办法》：申请数量、频次明显超过合理"
-        "范围的，可以收取信息处理费；申请人应自收到收费通知次日起20个工作日内缴纳，逾期未缴纳视为放弃；"
+        f"《条例》第四十二条及{FEE_MEASURES}：申请数量、频次明显超过合理范围的，可以收取"
+        "信息处理费，按件计收的按同一申请人一个自然月内的申请件数分档累进，按量计收的按页数"
+        "分档累进，金额由系统按收费标准计算；收费通知应当在答复期限内发出（2021年1月1日起）；"
+        "申请人应自收到收费通知次日起20个工作日内缴纳，逾期未缴纳视为放弃；"
         "自发出收费通知至缴费之日不计算在答复期限内。",
         fields=(
             PayloadField("method", "计收方式", "choice", choices=FEE_METHODS),
-            PayloadField("amount", "收费金额（元）", "int", minimum=1, maximum=10_000_000),
+            PayloadField(
+                "pages",
+                "拟提供信息的页数（按量计收）",
+                "int",
+                required=False,
+                minimum=1,
+                maximum=1_000_000,
+                help="按量计收时必填，系统按页数分档计算收费金额",
+            ),
+            PayloadField(
+                "units",
+                "本申请计件数（按件计收）",
+                "int",
+                required=False,
+                minimum=1,
+                maximum=1_000,
+                default=1,
+                help="一件申请包含多项内容的，按合理的最小单位拆分计算件数；"
+                "系统累计同一申请人本自然月内此前的申请件数后分档计算",
+            ),
+            PayloadField(
+                "amount",
+                "核对金额（元，可留空）",
+                "int",
+                required=False,
+                minimum=1,
+                maximum=10_000_000,
+                help="收费金额由系统按收费标准计算；填写的，须与计算结果一致",
+            ),
             _SENT_BY,
+        ),
+        payload_guards=(
+            fr.fee_measures_in_force,
+            fr.fee_notice_within_reply_period,
+            fr.pages_for_per_page,
+            fr.fee_follows_tariff,
         ),
     ),
     TransitionSpec(
@@ -206,6 +243,32 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         "缴费日期",
         "申请人缴费后恢复计算答复期限。",
         fields=(_NOTE,),
+    ),
+    TransitionSpec(
+        "reduce_fee",
+        "减收信息处理费",
+        (State.AWAITING_FEE,),
+        State.AWAITING_FEE,
+        DECIDERS,
+        "减收决定日期",
+        f"{FEE_MEASURES}：行政机关可以根据实际情况减免信息处理费；减收的，申请人按减收后的"
+        "金额缴纳，缴费期限不变。减收须记明理由。",
+        fields=(
+            PayloadField("amount", "减收后的金额（元）", "int", minimum=1, maximum=10_000_000),
+            PayloadField("reason", "减收理由", "longtext"),
+        ),
+        payload_guards=(fr.reduction_below_owed,),
+    ),
+    TransitionSpec(
+        "waive_fee",
+        "免收信息处理费",
+        (State.AWAITING_FEE,),
+        State.IN_REVIEW,
+        DECIDERS,
+        "免收决定日期",
+        f"{FEE_MEASURES}：行政机关可以根据实际情况免收信息处理费；免收的，恢复计算答复期限。"
+        "免收须记明理由。",
+        fields=(PayloadField("reason", "免收理由", "longtext"),),
     ),
     TransitionSpec(
         "fee_lapsed",
