@@ -51,7 +51,7 @@ from workflow.kernel.errors import NotFound
 from workflow.kernel.guards import GuardContext
 from workflow.kernel.lifecycle import blocking_reasons
 from workflow.requests.clocks import service_dates
-from workflow.requests.intake import INTAKE_FIELDS
+from workflow.requests.intake import INTAKE_FIELDS, supplement_proposal
 from workflow.requests.machine import available_actions
 from workflow.requests.operations import (
     conflict_message,
@@ -83,7 +83,17 @@ REGISTER_ROLES = tuple(sorted(SPEC_BY_TRIGGER["register"].roles))
 INTAKE_SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         "申请人",
-        ("applicant_name", "applicant_kind", "id_type", "id_number", "phone", "email", "address"),
+        (
+            "applicant_name",
+            "applicant_kind",
+            "id_type",
+            "id_number",
+            "legal_representative",
+            "contact_person",
+            "phone",
+            "email",
+            "address",
+        ),
     ),
     ("所需信息", ("subject", "doc_numbers", "form_wanted", "delivery_wanted")),
     ("提交方式与收到日期", ("channel", "submitted_on", "received_on")),
@@ -281,6 +291,9 @@ def new_request() -> Response | tuple[str, int]:
         )
         if req is not None:
             flash(f"已登记，编号 {req.tracking_no}", "success")
+            proposal = _supplement_proposal(req)
+            if proposal:
+                flash(f"申请要素不全，建议一次性告知补正。{proposal}", "warning")
             return redirect(url_for(".detail", request_id=req.id))
     return render_template(
         "requests/new.html",
@@ -354,6 +367,8 @@ def _facts(req: Request) -> list[tuple[str, str]]:
         ("申请人", req.applicant_name),
         ("申请人类型", kind.label if kind else req.applicant_kind),
         ("证件", " ".join(x for x in (label("id_type", req.id_type), req.id_number) if x)),
+        ("法定代表人或负责人", req.legal_representative),
+        ("联系人", req.contact_person),
         ("联系电话", req.phone),
         ("电子邮箱", req.email),
         ("通信地址", req.address),
@@ -366,8 +381,16 @@ def _facts(req: Request) -> list[tuple[str, str]]:
         ("收到申请日期", req.received_on.isoformat()),
         ("承办机关", req.agency.name),
         ("承办人", req.handler.display_name if req.handler else ""),
+        ("申请要素不全（建议告知补正）", _supplement_proposal(req) or ""),
     ]
     return [(k, v) for k, v in rows if v]
+
+
+def _supplement_proposal(req: Request) -> str | None:
+    """The 补正 the page proposes while the request awaits its first review (Art. 29, 30)."""
+    if req.state != State.REGISTERED.value:
+        return None
+    return supplement_proposal({f.name: getattr(req, f.name, "") for f in INTAKE_FIELDS})
 
 
 @bp.route(f"/requests/<int(max={MAX_ID}):request_id>/act/<trigger>", methods=["GET", "POST"])
@@ -383,12 +406,11 @@ def act(request_id: int, trigger: str) -> Response | tuple[str, int]:
     approvers = (
         approver_choices(req.agency_id) if any(f.kind == "approver" for f in spec.fields) else []
     )
-    form = build_form(
-        spec.fields,
-        date_label=spec.date_label,
-        approvers=approvers,
-        data=action_defaults(today, req.version),
-    )
+    defaults = action_defaults(today, req.version)
+    proposal = _supplement_proposal(req)
+    if trigger == "request_supplement" and proposal:
+        defaults["items"] = proposal  # Art. 29: what the application lacks, proposed
+    form = build_form(spec.fields, date_label=spec.date_label, approvers=approvers, data=defaults)
     status = 200
     if request.method == "POST":
 

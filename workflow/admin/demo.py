@@ -178,8 +178,24 @@ def reference_year_2019() -> Iterator[tuple[str, list[Step]]]:
     yield from plans
 
 
+#: Where a (五)1 applicant is referred (Art. 39 para 1; the decision must name it).
+PETITION_REFERRAL = "南昌市信访局、12345政务服务便民热线"
+
+
 def _decide(outcome: str, after: int = 10) -> Step:
-    return Step("decide", after, {"outcome": outcome, "delivery": "post"})
+    payload = {"outcome": outcome, "delivery": "post"}
+    if outcome == "not_processed.petition":
+        payload["referred_to"] = PETITION_REFERRAL
+    return Step("decide", after, payload)
+
+
+def _reasons_steps() -> list[Step]:
+    """Art. 35: before a (五)4 answer the applicant is asked for reasons, which fail."""
+    matter = "您本月内提出了30余件内容基本相同的申请"
+    return [
+        Step("request_reasons", 1, {"matter": matter, "due_on": None}),
+        Step("reasons_received", 1, {"finding": "unreasonable"}),
+    ]
 
 
 def current_year_plan(rng: random.Random, today: date) -> Iterator[tuple[date, list[Step]]]:
@@ -252,6 +268,8 @@ def _random_steps(rng: random.Random) -> list[Step]:
         DECIDABLE_OUTCOMES, weights=[35, 12, 1, 1, 1, 3, 1, 4, 1, 1, 25, 2, 2, 3, 3, 1, 1, 1, 2]
     )[0]
     late = rng.random() < 0.05
+    if outcome.code == "not_processed.excessive":
+        steps.extend(_reasons_steps())
     steps.append(_decide(outcome.code, rng.randint(24, 30) if late else rng.randint(3, 15)))
     if rng.random() < 0.01:
         steps.append(Step("void", 1, {"reason": "重复登记"}))
@@ -365,10 +383,12 @@ def _current_challenges(
 
 
 def _with_due(step: Step, received: date, calendar: WorkingCalendar) -> Step:
-    """Supplement deadlines are 15 working days after the (approximate) notice date."""
-    if step.trigger != "request_supplement" or step.payload.get("due_on"):
+    """Supplement deadlines are 15 working days after the (approximate) notice date; the
+    time to explain reasons (Art. 35) ends well after any step of a demo request."""
+    if step.trigger not in ("request_supplement", "request_reasons") or step.payload.get("due_on"):
         return step
-    due = calendar.add_working_days(received, step.after + 15).day
+    days = step.after + 15 if step.trigger == "request_supplement" else 60
+    due = calendar.add_working_days(received, days).day
     return Step(step.trigger, step.after, {**step.payload, "due_on": due.isoformat()})
 
 

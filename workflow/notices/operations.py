@@ -58,7 +58,8 @@ from workflow.requests.clocks import SERVICE_NOTICE_KINDS
 from workflow.requests.deadlines import Deadlines
 from workflow.requests.intake import FORMS_WANTED
 from workflow.requests.operations import history, project, request_deadlines
-from workflow.requests.spec import CASEWORKERS, DELIVERIES, TRIGGER_LABELS
+from workflow.requests.procedure_rules import REASONS_FINDINGS
+from workflow.requests.spec import CASEWORKERS, DECISION_TRIGGERS, DELIVERIES, TRIGGER_LABELS
 from workflow.store.calendar import load_calendar
 from workflow.store.serials import next_serial
 
@@ -227,7 +228,7 @@ def record_service(
 
 def reply_served_on(events: Sequence[Event], notices: Sequence[Notice]) -> date | None:
     """When the reply to the latest decision was served, if its notice records it."""
-    decides = [e for e in events if e.trigger == "decide"]
+    decides = [e for e in events if e.trigger in DECISION_TRIGGERS]
     if not decides:
         return None
     return next((n.served_on for n in notices if n.event_id == decides[-1].id), None)
@@ -243,7 +244,7 @@ def remedy_deadlines(
     Without a reply notice from the system, the remedies may not have been stated: the
     one-year outer limit (行政复议法 Art. 20 para 3) is shown too.
     """
-    decides = [e for e in events if e.trigger == "decide"]
+    decides = [e for e in events if e.trigger in DECISION_TRIGGERS]
     stated = bool(decides) and any(n.event_id == decides[-1].id for n in notices)
     return reply_remedies(
         events, reply_served_on(events, notices), calendar, remedies_stated=stated
@@ -404,11 +405,60 @@ def _remedies(facts: _Facts, document: str, *, reconsideration_first: bool) -> d
     }
 
 
+def _reasons_request(facts: _Facts) -> _Built:
+    payload = facts.event.payload
+    context = {
+        **facts.common(),
+        "matter": str(payload["matter"]).rstrip("。"),
+        "due_on": date.fromisoformat(payload["due_on"]),
+    }
+    return "reasons_request", context, None
+
+
+def _latest(events: Sequence[Event], trigger: str) -> Event | None:
+    found = [e for e in events if e.trigger == trigger]
+    return found[-1] if found else None
+
+
+def _deferral(facts: _Facts) -> _Built:
+    before, after = facts.deadlines(before=True), facts.deadlines()
+    asked = _latest(facts.events, "request_reasons")
+    context = {
+        **facts.common(),
+        "asked_on": asked.effective_date if asked else None,
+        "days": int(facts.event.payload["days"]),
+        "reason": str(facts.event.payload["reason"]).rstrip("。"),
+        "original_due": before.reply_due,
+        "new_due": after.reply_due,
+        "provisional": "reply_due" in after.provisional,
+    }
+    return "deferral", context, None
+
+
+def _third_party_disclosure(facts: _Facts) -> _Built:
+    payload = facts.event.payload
+    consulted = _latest(facts.events, "consult_third_party")
+    replied = _latest(facts.events, "third_party_replied")
+    context = {
+        **facts.common(),
+        **_remedies(facts, "告知书", reconsideration_first=False),
+        "party": payload["party"],
+        "content": str(payload["content"]).rstrip("。"),
+        "reason": str(payload["reason"]).rstrip("。"),
+        "consulted_on": consulted.effective_date if consulted else None,
+        "replied_on": replied.effective_date if replied else None,
+    }
+    return "third_party_disclosure", context, None
+
+
 def _reply(facts: _Facts) -> _Built:
     event = facts.event
     code = OUTCOME_OF_TRIGGER.get(event.trigger) or str(event.payload["outcome"])
     outcome = OUTCOME_BY_CODE[code]
-    delivery = str(event.payload.get("delivery", ""))
+    on_the_spot = event.trigger == "answer_on_the_spot"
+    delivery = "on_the_spot" if on_the_spot else str(event.payload.get("delivery", ""))
+    asked = _latest(facts.events, "request_reasons")
+    assessed = _latest(facts.events, "reasons_received")
     supplements = [e for e in facts.events if e.trigger == "request_supplement"]
     refusal = outcome.group.code == REFUSAL_GROUP
     reopens = [e for e in facts.events if e.trigger == "reopen"]
@@ -427,8 +477,17 @@ def _reply(facts: _Facts) -> _Built:
         "delivery_code": delivery,
         "delivery": dict(DELIVERIES).get(delivery, ""),
         "supplement_requested_on": supplements[-1].effective_date if supplements else None,
+        # Art. 35: what the log records of the request for reasons, nothing more.
+        "reasons_requested_on": asked.effective_date if asked else None,
+        "reasons_finding": dict(REASONS_FINDINGS).get(str(assessed.payload.get("finding")))
+        if assessed
+        else None,
+        "referred_to": event.payload.get("referred_to", ""),
+        "outcome_label": outcome.label.split(".", 1)[-1] if "." in code else None,
+        "outcome_group": outcome.group.label.split("）", 1)[-1],
     }
-    return f"reply_{outcome.group.code}", context, code
+    template = "reply_on_the_spot" if on_the_spot else f"reply_{outcome.group.code}"
+    return template, context, code
 
 
 _BUILDERS: dict[str, Callable[[_Facts], _Built]] = {
@@ -438,6 +497,9 @@ _BUILDERS: dict[str, Callable[[_Facts], _Built]] = {
     "consultation_third_party": _consultation("consultation_third_party"),
     "consultation_agency": _consultation("consultation_agency"),
     "fee": _fee,
+    "reasons_request": _reasons_request,
+    "deferral": _deferral,
+    "third_party_disclosure": _third_party_disclosure,
     "reply": _reply,
 }
 assert set(_BUILDERS) == set(NOTICE_KIND_BY_CODE), "a notice kind without wording"

@@ -15,6 +15,7 @@ from workflow.kernel import guards as g
 from workflow.kernel.lifecycle import PayloadField, TransitionSpec
 from workflow.requests import clock_guards as cg
 from workflow.requests import fee_rules as fr
+from workflow.requests import procedure_rules as pr
 
 CLERKS = frozenset({"registrar", "handler"})
 CASEWORKERS = frozenset({"registrar", "handler", "approver"})
@@ -130,6 +131,72 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         payload_guards=(g.approver_named, cg.extension_in_time, cg.extension_within_limit),
     ),
     TransitionSpec(
+        "request_reasons",
+        "要求说明理由",
+        (State.IN_REVIEW,),
+        State.IN_REVIEW,
+        DECIDERS,
+        "发出说明理由告知日期",
+        "《条例》第三十五条：申请人申请公开政府信息的数量、频次明显超过合理范围，行政机关可以"
+        "要求申请人说明理由。答复期限不因此中止。",
+        fields=(
+            PayloadField(
+                "matter",
+                "申请数量、频次超过合理范围的情况",
+                "longtext",
+                help="写明申请人在何期间提出了多少件申请、内容如何重复，告知书原文照录",
+            ),
+            PayloadField("due_on", "说明理由的期限", "date"),
+            _SENT_BY,
+        ),
+        preconditions=(
+            g.once_only("request_reasons", "本次办理已要求申请人说明理由，不能重复要求"),
+        ),
+        payload_guards=(g.date_after_effective("due_on", "说明理由的期限应晚于告知日期"),),
+    ),
+    TransitionSpec(
+        "reasons_received",
+        "记录说明理由情况",
+        (State.IN_REVIEW,),
+        State.IN_REVIEW,
+        DECIDERS,
+        "认定日期",
+        "《条例》第三十五条：行政机关认为申请理由不合理的，告知申请人不予处理；认为申请理由"
+        "合理，但是无法在第三十三条规定的期限内答复的，可以确定延迟答复的合理期限并告知申请人。",
+        fields=(
+            PayloadField("finding", "认定", "choice", choices=pr.REASONS_FINDINGS),
+            PayloadField("statement", "申请人说明的理由（摘要）", "longtext", required=False),
+        ),
+        preconditions=(pr.reasons_requested,),
+        payload_guards=(pr.reasons_finding_in_time,),
+    ),
+    TransitionSpec(
+        "defer_reply",
+        "延迟答复",
+        (State.IN_REVIEW,),
+        State.IN_REVIEW,
+        DECIDERS,
+        "决定延迟答复日期",
+        "《条例》第三十五条：申请理由合理，但是无法在第三十三条规定的期限内答复的，可以确定"
+        "延迟答复的合理期限并告知申请人。",
+        fields=(
+            PayloadField(
+                "days",
+                "延迟的工作日数",
+                "int",
+                minimum=1,
+                maximum=60,
+                help="在原答复期限之后再延迟的工作日数，应与申请的数量相称",
+            ),
+            PayloadField("reason", "延迟答复的理由", "longtext"),
+        ),
+        preconditions=(
+            pr.reasons_found_reasonable,
+            g.once_only("defer_reply", "本次办理已确定延迟答复期限"),
+        ),
+        payload_guards=(pr.deferral_in_time,),
+    ),
+    TransitionSpec(
         "consult_third_party",
         "征求第三方意见",
         (State.IN_REVIEW,),
@@ -154,6 +221,23 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         "第三方逾期未提出意见的，由行政机关依照《条例》规定决定是否公开。",
         fields=(PayloadField("opinion", "第三方意见", "choice", choices=OPINIONS), _NOTE),
         payload_guards=(cg.no_reply_after_deadline,),
+    ),
+    TransitionSpec(
+        "notify_third_party",
+        "书面告知第三方公开决定",
+        (State.IN_REVIEW,),
+        State.IN_REVIEW,
+        DECIDERS,
+        "告知日期",
+        "《条例》第三十二条：第三方不同意公开，行政机关认为不公开可能对公共利益造成重大影响的，"
+        "可以决定予以公开，并将决定公开的政府信息内容和理由书面告知第三方。",
+        fields=(
+            PayloadField("party", "第三方名称", "text"),
+            PayloadField("content", "决定公开的政府信息内容", "longtext"),
+            PayloadField("reason", "不公开可能对公共利益造成重大影响的理由", "longtext"),
+            _SENT_BY,
+        ),
+        preconditions=(pr.third_party_objected,),
     ),
     TransitionSpec(
         "consult_agency",
@@ -294,8 +378,34 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
             PayloadField("outcome", "处理结果", "outcome"),
             PayloadField("grounds", "理由及其他依据", "longtext", required=False),
             PayloadField("delivery", "送达方式", "choice", choices=DELIVERIES),
+            pr.REFERRED_TO,
         ),
-        payload_guards=(g.outcome_decidable,),
+        payload_guards=(
+            g.outcome_decidable,
+            pr.excessive_needs_recorded_reasons,
+            pr.petition_names_the_referral,
+        ),
+    ),
+    TransitionSpec(
+        "answer_on_the_spot",
+        "当场答复",
+        (State.REGISTERED,),
+        State.CONCLUDED,
+        DECIDERS,
+        "答复日期",
+        "《条例》第三十三条第一款：行政机关收到政府信息公开申请，能够当场答复的，应当当场予以"
+        "答复；答复应载明依据、理由和救济途径。",
+        fields=(
+            PayloadField("outcome", "处理结果", "outcome"),
+            PayloadField("grounds", "理由及其他依据", "longtext", required=False),
+            pr.REFERRED_TO,
+        ),
+        payload_guards=(
+            pr.on_the_day_received,
+            g.outcome_decidable,
+            pr.excessive_needs_recorded_reasons,
+            pr.petition_names_the_referral,
+        ),
     ),
     TransitionSpec(
         "withdraw",
@@ -352,6 +462,11 @@ RESUMING_TRIGGERS: frozenset[str] = frozenset(
 )
 #: Triggers that start the reply clock afresh: back into review after the applicant's
 #: supplement or after a conclusion (a new procedure ordered by a reconsideration or court).
+#: Triggers whose event states the agency's decision on the request (an outcome chosen
+#: by staff): the reply, the remedies and the statistics read the latest of them.
+DECISION_TRIGGERS: frozenset[str] = frozenset(
+    t.trigger for t in TRANSITIONS if any(f.kind == "outcome" for f in t.fields)
+)
 RESTARTING_TRIGGERS: frozenset[str] = frozenset(
     t.trigger
     for t in TRANSITIONS
