@@ -54,6 +54,7 @@ from workflow.requests.clocks import service_dates
 from workflow.requests.intake import INTAKE_FIELDS, supplement_proposal
 from workflow.requests.machine import available_actions
 from workflow.requests.operations import (
+    answer_on_the_spot,
     conflict_message,
     deadlines_of,
     fire,
@@ -257,9 +258,15 @@ def export_csv() -> Response:
     )
 
 
+#: The answer given on the spot, asked on the register form (Art. 33 para 1).
+ON_THE_SPOT = SPEC_BY_TRIGGER["answer_on_the_spot"]
+ON_THE_SPOT_ROLES = frozenset(SPEC_BY_TRIGGER["register"].roles) & ON_THE_SPOT.roles
+
+
 def _intake_form(today: date) -> PayloadForm:
     rules = [(c.label, c.receipt_rule) for c in CHANNELS]
-    return build_form(INTAKE_FIELDS, descriptions={"channel": rules}, data={"submitted_on": today})
+    fields = (*INTAKE_FIELDS, *ON_THE_SPOT.fields)
+    return build_form(fields, descriptions={"channel": rules}, data={"submitted_on": today})
 
 
 def _intake_sections() -> list[tuple[str, list[str]]]:
@@ -284,11 +291,16 @@ def new_request() -> Response | tuple[str, int]:
     if request.method == "POST" and request.form.get("confirm_duplicate") != "1":
         duplicates = likely_duplicates(db(), me.agency_id, form.raw(), local_today(now))
     if request.method == "POST" and not duplicates:
+        # 当场答复 (Art. 33 para 1): the same form, a second button, one more event.
+        operation = answer_on_the_spot if request.form.get("on_the_spot") == "1" else register
         req, status = submit_form(
             form,
-            lambda: register(db(), Actor.of(me), now, form.raw(), agency=me.agency),
+            lambda: operation(db(), Actor.of(me), now, form.raw(), agency=me.agency),
             conflict="保存时与他人的登记冲突，申请没有登记。请重新提交。",
         )
+        if req is not None and req.state == State.CONCLUDED.value:
+            flash(f"已登记并当场答复，编号 {req.tracking_no}，请出具答复书", "success")
+            return redirect(url_for(".detail", request_id=req.id))
         if req is not None:
             flash(f"已登记，编号 {req.tracking_no}", "success")
             proposal = _supplement_proposal(req)
@@ -301,6 +313,7 @@ def new_request() -> Response | tuple[str, int]:
         sections=_intake_sections(),
         rule=SPEC_BY_TRIGGER["register"].rule,
         duplicates=duplicates,
+        on_the_spot=ON_THE_SPOT if me.roles & ON_THE_SPOT_ROLES else None,
     ), status
 
 

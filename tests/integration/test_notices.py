@@ -70,7 +70,15 @@ def fire(session, users, req: Request, role: str, trigger: str, on: str, **paylo
 
 def decided(session, agency, users, outcome: str, on: str = "2026-10-10", **over) -> Request:
     req = register(session, agency, users, **over)
-    fire(session, users, req, "registrar", "accept", over.get("submitted_on", "2026-09-24"))
+    received = over.get("submitted_on", "2026-09-24")
+    fire(session, users, req, "registrar", "accept", received)
+    extra = {}
+    if outcome == "not_processed.petition":  # Art. 39 para 1: where the applicant goes
+        extra["referred_to"] = "某市信访局"
+    if outcome == "not_processed.excessive":  # Art. 35: asked for reasons first
+        asked = {"matter": "本月申请30余件", "due_on": "2026-10-09"}
+        fire(session, users, req, "handler", "request_reasons", received, **asked)
+        fire(session, users, req, "handler", "reasons_received", on, finding="none")
     fire(
         session,
         users,
@@ -81,6 +89,7 @@ def decided(session, agency, users, outcome: str, on: str = "2026-10-10", **over
         outcome=outcome,
         delivery="post",
         grounds="理由甲：所涉信息含有第三方商业秘密。",
+        **extra,
     )
     return req
 

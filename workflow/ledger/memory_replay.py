@@ -46,6 +46,8 @@ REQUEST_DEFAULTS: dict[str, Any] = {
     "phone": "",
     "email": "",
     "address": "",
+    "legal_representative": "",
+    "contact_person": "",
     "doc_numbers": "",
     "form_wanted": "",
     "delivery_wanted": "",

@@ -141,6 +141,34 @@ def register(
     return request
 
 
+def answer_on_the_spot(
+    session: Session,
+    actor: Actor,
+    now: datetime,
+    raw: Mapping[str, Any],
+    *,
+    agency: Agency,
+) -> Request:
+    """Register a request and answer it on the spot, in one step (条例 Art. 33 para 1).
+
+    ``raw`` holds the registration and the answer (the ``answer_on_the_spot`` fields).
+    Two events, one transaction: the caller commits both or, when either is refused,
+    neither. The answer is dated the day of receipt (the step's guard says so).
+    """
+    request = register(session, actor, now, raw, agency=agency)
+    spec = SPEC_BY_TRIGGER["answer_on_the_spot"]
+    answer = {f.name: raw[f.name] for f in spec.fields if f.name in raw}
+    fire(
+        session,
+        request,
+        "answer_on_the_spot",
+        actor,
+        now,
+        {**answer, "effective_date": request.received_on.isoformat()},
+    )
+    return request
+
+
 def fire(
     session: Session,
     request: Request,
