@@ -414,7 +414,7 @@ def _pause_end(pause: _Pause, today: date) -> tuple[date, str, bool]:
             False,
         )
     if pause.end is not None:
-        how = "缴费" if pause.end_trigger == "fee_paid" else "办结"
+        how = {"fee_paid": "缴费", "waive_fee": "决定免收"}.get(pause.end_trigger or "", "办结")
         return pause.end, f"{name}：{pause.end.isoformat()} {how}，自发出通知至此不计入", False
     end = max(today, pause.start)
     return end, f"{name}：尚未缴费，暂停至今日（{end.isoformat()}）仍在继续", True

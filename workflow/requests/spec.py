@@ -335,8 +335,8 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         State.AWAITING_FEE,
         DECIDERS,
         "减收决定日期",
-        f"{FEE_MEASURES}：行政机关可以根据实际情况减免信息处理费；减收的，申请人按减收后的"
-        "金额缴纳，缴费期限不变。减收须记明理由。",
+        "行政机关决定减收信息处理费的，申请人按减收后的金额缴纳，缴费期限不变；"
+        "减收须记明理由，记入办理记录。",
         fields=(
             PayloadField("amount", "减收后的金额（元）", "int", minimum=1, maximum=10_000_000),
             PayloadField("reason", "减收理由", "longtext"),
@@ -350,8 +350,8 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         State.IN_REVIEW,
         DECIDERS,
         "免收决定日期",
-        f"{FEE_MEASURES}：行政机关可以根据实际情况免收信息处理费；免收的，恢复计算答复期限。"
-        "免收须记明理由。",
+        "行政机关决定免收信息处理费的，视同已缴费，恢复计算答复期限；免收须记明理由，"
+        "记入办理记录。",
         fields=(PayloadField("reason", "免收理由", "longtext"),),
     ),
     TransitionSpec(
