@@ -217,6 +217,44 @@ def current_year_plan(rng: random.Random, today: date) -> Iterator[tuple[date, l
         today - timedelta(days=20),
         [Step("accept", 1, {}), Step("void", 1, {"reason": "重复登记"})],
     )
+    yield from _special_procedures(today)
+
+
+def _special_procedures(today: date) -> Iterator[tuple[date, list[Step]]]:
+    """One request for each special procedure, so every notice can be shown (and tested):
+    Art. 35 deferral and (五)4, Art. 32 disclosure over an objection, 当场答复."""
+    received = today - timedelta(days=60)
+    received -= timedelta(days=max(received.weekday() - 4, 0))
+    accept = Step("accept", 0, {})
+    reasons = _reasons_steps()
+    deferral = {"days": 10, "reason": "申请涉及的信息数量较多，需逐件检索"}
+    yield (
+        received,
+        [
+            accept,
+            reasons[0],
+            Step("reasons_received", 1, {"finding": "reasonable", "statement": "用于课题研究"}),
+            Step("defer_reply", 1, deferral),
+            _decide("disclosed", 5),
+        ],
+    )
+    yield received, [accept, *reasons, _decide("not_processed.excessive", 1)]
+    objection = {
+        "party": "相关企业",
+        "content": "项目合同的金额与期限",
+        "reason": "涉及财政资金使用，公开有利于公众监督",
+    }
+    yield (
+        received,
+        [
+            accept,
+            Step("consult_third_party", 1, {"party": "相关企业"}),
+            Step("third_party_replied", 5, {"opinion": "object"}),
+            Step("notify_third_party", 1, objection),
+            _decide("disclosed", 3),
+        ],
+    )
+    yield received, [Step("answer_on_the_spot", 0, {"outcome": "disclosed"})]
 
 
 def _random_steps(rng: random.Random) -> list[Step]:
