@@ -158,6 +158,22 @@ def compute_fee(method: str, quantity: int, *, already: int = 0) -> Fee:
     return Fee(method, quantity, already, tuple(lines))
 
 
+def pages_for_amount(amount: int) -> int | None:
+    """The page count a per-page ``amount`` stands for (None if no count gives it).
+
+    Beyond the 30 free pages each page costs something, so the amount fixes the count:
+    a ledger that recorded only the amount of a per-page fee is replayed with its pages.
+    """
+    if amount <= 0:
+        return None
+    for tier in _PAGE_TIERS[1:]:
+        before = compute_fee(PER_PAGE, tier.first - 1).amount
+        pages, rest = divmod(amount - before, tier.unit_price)
+        if rest == 0 and (tier.last is None or tier.first - 1 + pages <= tier.last):
+            return tier.first - 1 + pages
+    return None
+
+
 def schedule_text(method: str) -> str:
     """The rule itself in words (for a notice whose quantity the system does not know)."""
     unit = _UNITS[method]

@@ -33,7 +33,7 @@ from typing import Any, NamedTuple
 
 from workflow.catalog.applicants import APPLICANT_KINDS, kind_from_text
 from workflow.catalog.channels import CHANNEL_BY_CODE, CHANNELS, DEFAULT_CHANNEL
-from workflow.catalog.fees import FEE_METHODS
+from workflow.catalog.fees import FEE_METHODS, PER_PAGE, pages_for_amount
 from workflow.catalog.outcomes import GROUP_BY_CODE, OUTCOME_BY_CODE, outcome_from_text
 from workflow.kernel.calendar import DEFAULT_CALENDAR, WorkingCalendar
 from workflow.requests.deadlines import FEE_PAYMENT_DAYS
@@ -830,7 +830,11 @@ def plan_events(row: LedgerRow, *, calendar: WorkingCalendar | None = None) -> l
             )
         )
     if row.fee_notice_on is not None:
-        fee = {"method": row.fee_method, "amount": row.fee_amount}
+        fee: dict[str, Any] = {"method": row.fee_method, "amount": row.fee_amount}
+        per_page = row.fee_method == PER_PAGE and row.fee_amount
+        pages = pages_for_amount(row.fee_amount) if per_page and row.fee_amount else None
+        if pages is not None:  # computed again from its pages, as the form does
+            fee["pages"] = pages
         review.append(PlannedEvent("issue_fee_notice", row.fee_notice_on, fee))
         if row.fee_paid_on is not None:
             review.append(PlannedEvent("fee_paid", row.fee_paid_on, {"note": IMPORT_NOTE}))
