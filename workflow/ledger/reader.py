@@ -37,6 +37,7 @@ from workflow.catalog.fees import FEE_METHODS, PER_PAGE, pages_for_amount
 from workflow.catalog.outcomes import GROUP_BY_CODE, OUTCOME_BY_CODE, outcome_from_text
 from workflow.kernel.calendar import DEFAULT_CALENDAR, WorkingCalendar
 from workflow.requests.deadlines import FEE_PAYMENT_DAYS
+from workflow.requests.procedure_rules import EXCESSIVE, PETITION, REASONS_PROCEDURE
 from workflow.requests.spec import SPEC_BY_TRIGGER
 
 # --------------------------------------------------------------------------- columns
@@ -857,13 +858,21 @@ def _conclusion(row: LedgerRow, last: date, calendar: WorkingCalendar) -> list[P
     if outcome == "other.fee_lapsed":
         return [*_fee_notice_implied(row, last, calendar), _fee_lapse(row, last, calendar)]
     assert outcome in OUTCOME_BY_CODE
-    return [
-        PlannedEvent(
-            "decide",
-            concluded,
-            {"outcome": outcome, "delivery": _DELIVERY_FOR_CHANNEL.get(row.channel, "post")},
-        )
-    ]
+    payload = {"outcome": outcome, "delivery": _DELIVERY_FOR_CHANNEL.get(row.channel, "post")}
+    unrecorded = UNRECORDED_FOR_OUTCOME.get(outcome)
+    if unrecorded:  # the ledger cannot hold it; nothing is invented in its place
+        return [PlannedEvent("decide", concluded, {**payload, "unrecorded": [unrecorded]}, True)]
+    return [PlannedEvent("decide", concluded, payload)]
+
+
+#: What a decision with these outcomes records that a ledger row has no cell for: the
+#: Art. 35 request for reasons before a (五)4, the channel a (五)1 applicant was referred to
+#: (docs/domain-legal-procedures.md). Marked ``unrecorded``: the guards that ask for them
+#: accept the imported decision, and no reply can be printed from it.
+UNRECORDED_FOR_OUTCOME: dict[str, str] = {
+    EXCESSIVE: REASONS_PROCEDURE,
+    PETITION: "referred_to",
+}
 
 
 def _fee_notice_implied(

@@ -30,6 +30,8 @@ REASONS_FINDINGS: tuple[tuple[str, str], ...] = (
 REFUSING_FINDINGS = frozenset({"unreasonable", "none"})
 EXCESSIVE = "not_processed.excessive"
 PETITION = "not_processed.petition"
+#: How an imported decision says its Art. 35 steps are not in the record (a ledger row).
+REASONS_PROCEDURE = "reasons_procedure"
 #: Art. 39 para 1: a 信访、投诉、举报 matter is not processed as a request; the applicant
 #: is told where to take it, and the decision records where.
 REFERRED_TO = PayloadField(
@@ -39,6 +41,12 @@ REFERRED_TO = PayloadField(
     required=False,
     help="（五）1 信访举报投诉类申请必填：如某市信访局、12345热线、某局投诉举报电话",
 )
+
+
+def _unrecorded(ctx: GuardContext, fact: str) -> bool:
+    """An imported decision that declares ``fact`` absent from its record (a ledger row:
+    ``workflow.ledger.reader.UNRECORDED_FOR_OUTCOME``); never set by a form."""
+    return fact in (ctx.payload.get("unrecorded") or ())
 
 
 def latest(history: Sequence[EventLike], trigger: str) -> EventLike | None:
@@ -81,7 +89,7 @@ def reasons_found_reasonable(ctx: GuardContext) -> str | None:
 
 def excessive_needs_recorded_reasons(ctx: GuardContext) -> str | None:
     """Art. 35: (五)4 only after the applicant was asked and the reasons failed."""
-    if ctx.payload.get("outcome") != EXCESSIVE:
+    if ctx.payload.get("outcome") != EXCESSIVE or _unrecorded(ctx, REASONS_PROCEDURE):
         return None
     if _finding(ctx.history) not in REFUSING_FINDINGS:
         return (
@@ -93,6 +101,8 @@ def excessive_needs_recorded_reasons(ctx: GuardContext) -> str | None:
 
 def petition_names_the_referral(ctx: GuardContext) -> str | None:
     """Art. 39 para 1: a (五)1 answer tells the applicant which channel to use."""
+    if _unrecorded(ctx, "referred_to"):
+        return None
     if ctx.payload.get("outcome") == PETITION and not ctx.payload.get("referred_to"):
         return (
             "“信访举报投诉类申请”须写明已告知申请人的信访、投诉、举报渠道"
