@@ -46,6 +46,7 @@ from bench.common import (
 from bench.generate import ensure_province, generate_bulk, prepare, seeds_for
 from bench.plans import Plan, plan_for
 from models.db import make_session_factory
+from workflow.catalog.fees import PER_PAGE, compute_fee
 from workflow.kernel.actor import local_today
 from workflow.kernel.calendar import WorkingCalendar
 from workflow.ledger.importer import ImportSource, import_ledger
@@ -93,7 +94,7 @@ def ledger_row(plan: Plan, number: int) -> dict[str, str]:
         "outcome": outcome,
         "voided": "yes" if "void" in on else "",
         "fee_notice_on": on.get("issue_fee_notice", ""),
-        "fee_amount": str(fee.get("amount", "")),
+        "fee_amount": str(fee.get("amount", "")) or _per_page_amount(fee),
         "fee_method": fee.get("method", ""),
         "fee_paid_on": on.get("fee_paid", ""),
     }
@@ -255,3 +256,9 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def _per_page_amount(fee: dict[str, Any]) -> str:
+    """The amount a ledger records for a planned per-page fee (plans give the pages)."""
+    pages = fee.get("pages")
+    return str(compute_fee(PER_PAGE, int(pages)).amount) if pages else ""

@@ -160,6 +160,7 @@ P_VOID_EARLY = 0.004
 P_VOID_LATE = 0.002
 P_CHALLENGE = 0.022
 P_LATE = 0.04
+P_ON_THE_SPOT = 0.01
 
 
 def skeleton(
@@ -220,6 +221,9 @@ class _Planner:
         rng, received = self.rng, self.seed.received_on
         if rng.random() < P_VOID_EARLY:
             self.act("void", self.wd(received, rng.randint(0, 3)), {"reason": "重复登记"})
+            return
+        if rng.random() < P_ON_THE_SPOT:  # Art. 33 para 1: answered the day it came in
+            self.act("answer_on_the_spot", received, {"outcome": "disclosed"})
             return
         start = received
         if rng.random() < P_SUPPLEMENT:
@@ -282,19 +286,35 @@ class _Planner:
             opinion = rng.choice(("agree", "object", "no_reply"))
             if opinion == "no_reply":  # only once the party's 15 wd have run out (Art. 32)
                 days = 16
-            self.act("third_party_replied", self.wd(begin, days), {"opinion": opinion})
+            replied = self.act("third_party_replied", self.wd(begin, days), {"opinion": opinion})
+            if opinion == "object" and rng.random() < 0.3:  # Art. 32: disclosed over it
+                notice = {
+                    "party": "相关企业",
+                    "content": "项目合同金额",
+                    "reason": "涉及公共资金使用",
+                }
+                self.act("notify_third_party", self.wd(replied, 1), notice)
             days = min(days, 15)  # the pause stops counting at the party's deadline
         elif roll < 0.8:
             self.act("consult_agency", begin, {"party": "江西省自然资源厅"})
             days = rng.randint(3, 15)
             self.act("agency_replied", self.wd(begin, days), {"opinion": "agree"})
         else:
-            amount = 100 * rng.randint(1, 5)
-            self.act("issue_fee_notice", begin, {"method": "per_request", "amount": amount})
-            if rng.random() < 0.3:
+            # Per page: the amount follows from the pages (the per-request tier would need
+            # the applicant's other requests of the month, which a plan does not know).
+            pages = 30 + 10 * rng.randint(1, 5)
+            self.act("issue_fee_notice", begin, {"method": "per_page", "pages": pages})
+            roll = rng.random()
+            if roll < 0.3:
                 self.act("fee_lapsed", self.wd(begin, rng.randint(21, 25)), {})
                 return True, 0
             days = rng.randint(2, 15)
+            if roll < 0.4:
+                self.act("waive_fee", self.wd(begin, days), {"reason": "申请人确有经济困难"})
+                return False, days
+            if roll < 0.5:
+                reduced = {"amount": 50, "reason": "申请人确有经济困难"}
+                self.act("reduce_fee", self.wd(begin, 1), reduced)
             self.act("fee_paid", self.wd(begin, days), {})
         return False, days
 
@@ -312,6 +332,19 @@ class _Planner:
         }
         if outcome.startswith(("withheld.", "not_processed.")):
             payload["grounds"] = "经审查，依据《条例》相关规定作出上述决定。"
+        if outcome == "not_processed.petition":
+            payload["referred_to"] = "本市信访局"
+        deferred = outcome == "disclosed" and rng.random() < 0.02
+        if outcome == "not_processed.excessive" or deferred:  # Art. 35 first
+            asked = self.act(
+                "request_reasons",
+                self.wd(self.last, 1),
+                {"matter": "本月申请30余件", "due_on": self.wd(self.last, 11).isoformat()},
+            )
+            finding = "reasonable" if deferred else "unreasonable"
+            self.act("reasons_received", self.wd(asked, 1), {"finding": finding})
+            if deferred:
+                self.act("defer_reply", self.wd(asked, 1), {"days": 10, "reason": "申请数量较多"})
         return self.act("decide", max(on, self.wd(self.last, 1)), payload)
 
     def _challenges(self, decided: date) -> None:

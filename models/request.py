@@ -63,6 +63,9 @@ class Request(Base):
     phone: Mapped[str] = mapped_column(String(64), default="")
     email: Mapped[str] = mapped_column(String(200), default="")
     address: Mapped[str] = mapped_column(String(400), default="")
+    #: Organisations (Art. 29 para 2 (一)): who answers for it and whom to contact.
+    legal_representative: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    contact_person: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
     subject: Mapped[str] = mapped_column(Text)
     doc_numbers: Mapped[str] = mapped_column(String(400), default="")

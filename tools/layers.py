@@ -48,6 +48,7 @@ DATABASE_MODULES = frozenset(
         "workflow.store.event_log",
         "workflow.store.serials",
         "workflow.requests.operations",
+        "workflow.requests.fee_count",
         "workflow.requests.clocks",
         "workflow.requests.query",
         "workflow.requests.similar",

@@ -60,7 +60,7 @@ from workflow.kernel.guards import GuardContext
 from workflow.kernel.lifecycle import PayloadField, TransitionSpec, blocking_reasons
 from workflow.ledger import export as ledger_export
 from workflow.requests.clocks import service_dates
-from workflow.requests.intake import INTAKE_FIELDS
+from workflow.requests.intake import INTAKE_FIELDS, supplement_proposal
 from workflow.requests.machine import available_actions
 from workflow.requests.office import LINK_LABELS, links, procedure
 from workflow.requests.office_operations import (
@@ -70,6 +70,7 @@ from workflow.requests.office_operations import (
     register_request,
 )
 from workflow.requests.operations import (
+    answer_on_the_spot,
     conflict_message,
     deadlines_of,
     fire,
@@ -107,7 +108,17 @@ REGISTER_ROLES = tuple(sorted(SPEC_BY_TRIGGER["register"].roles))
 INTAKE_SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         "申请人",
-        ("applicant_name", "applicant_kind", "id_type", "id_number", "phone", "email", "address"),
+        (
+            "applicant_name",
+            "applicant_kind",
+            "id_type",
+            "id_number",
+            "legal_representative",
+            "contact_person",
+            "phone",
+            "email",
+            "address",
+        ),
     ),
     ("所需信息", ("subject", "doc_numbers", "form_wanted", "delivery_wanted")),
     ("提交方式与收到日期", ("channel", "submitted_on", "received_on")),
@@ -279,6 +290,11 @@ def export_csv() -> Response:
     )
 
 
+#: The answer given on the spot, asked on the register form (Art. 33 para 1).
+ON_THE_SPOT = SPEC_BY_TRIGGER["answer_on_the_spot"]
+ON_THE_SPOT_ROLES = frozenset(SPEC_BY_TRIGGER["register"].roles) & ON_THE_SPOT.roles
+
+
 @bp.get("/requests/export.xlsx")
 def export_xlsx() -> Response:
     """The filtered list as the full 台账 (issue 15 item 7): the ledger import's columns,
@@ -308,8 +324,9 @@ def export_xlsx() -> Response:
 
 def _intake_form(today: date) -> PayloadForm:
     rules = [(c.label, c.receipt_rule) for c in CHANNELS]
+    fields = (*INTAKE_FIELDS, *ON_THE_SPOT.fields)
     return build_form(
-        INTAKE_FIELDS,
+        fields,
         descriptions={"channel": rules},
         data={"submitted_on": today},
         backdate_reason=True,
@@ -340,9 +357,13 @@ def new_request() -> Response | tuple[str, int]:
         duplicates = likely_duplicates(db(), me.agency_id, form.raw(), local_today(now))
     if request.method == "POST" and not duplicates:
         linked = positive_int(request.form.get("duplicate_of"))
-        req, status = submit_form(
-            form,
-            lambda: register_request(
+        # 当场答复 (Art. 33 para 1): the same form, a second button, one more event.
+        on_the_spot = request.form.get("on_the_spot") == "1"
+
+        def operation() -> Request:
+            if on_the_spot:
+                return answer_on_the_spot(db(), Actor.of(me), now, form.raw(), agency=me.agency)
+            return register_request(
                 db(),
                 Actor.of(me),
                 now,
@@ -350,11 +371,21 @@ def new_request() -> Response | tuple[str, int]:
                 agency=me.agency,
                 duplicate_of=linked,
                 backdate_limit=settings.backdate_days(),
-            ),
+            )
+
+        req, status = submit_form(
+            form,
+            operation,
             conflict="保存时与他人的登记冲突，申请没有登记。请重新提交。",
         )
+        if req is not None and req.state == State.CONCLUDED.value:
+            flash(f"已登记并当场答复，编号 {req.tracking_no}，请出具答复书", "success")
+            return redirect(url_for(".detail", request_id=req.id))
         if req is not None:
             flash(f"已登记，编号 {req.tracking_no}", "success")
+            proposal = _supplement_proposal(req)
+            if proposal:
+                flash(f"申请要素不全，建议一次性告知补正。{proposal}", "warning")
             return redirect(url_for(".detail", request_id=req.id))
     return render_template(
         "requests/new.html",
@@ -362,6 +393,7 @@ def new_request() -> Response | tuple[str, int]:
         sections=_intake_sections(),
         rule=SPEC_BY_TRIGGER["register"].rule,
         duplicates=duplicates,
+        on_the_spot=ON_THE_SPOT if me.roles & ON_THE_SPOT_ROLES else None,
     ), status
 
 
@@ -469,6 +501,8 @@ def _facts(req: Request) -> list[tuple[str, str]]:
         ("申请人", req.applicant_name),
         ("申请人类型", kind.label if kind else req.applicant_kind),
         ("证件", " ".join(x for x in (label("id_type", req.id_type), req.id_number) if x)),
+        ("法定代表人或负责人", req.legal_representative),
+        ("联系人", req.contact_person),
         ("联系电话", req.phone),
         ("电子邮箱", req.email),
         ("通信地址", req.address),
@@ -481,8 +515,16 @@ def _facts(req: Request) -> list[tuple[str, str]]:
         ("收到申请日期", req.received_on.isoformat()),
         ("承办机关", req.agency.name),
         ("承办人", req.handler.display_name if req.handler else ""),
+        ("申请要素不全（建议告知补正）", _supplement_proposal(req) or ""),
     ]
     return [(k, v) for k, v in rows if v]
+
+
+def _supplement_proposal(req: Request) -> str | None:
+    """The 补正 the page proposes while the request awaits its first review (Art. 29, 30)."""
+    if req.state != State.REGISTERED.value:
+        return None
+    return supplement_proposal({f.name: getattr(req, f.name, "") for f in INTAKE_FIELDS})
 
 
 @bp.route(f"/requests/<int(max={MAX_ID}):request_id>/act/<trigger>", methods=["GET", "POST"])
@@ -500,12 +542,11 @@ def act(request_id: int, trigger: str) -> Response | tuple[str, int]:
         (name, label) for name, label in approver_choices(req.agency_id) if name == me.username
     ]
     fields, defaults = _decision_fields(req, spec)
-    form = build_form(
-        fields,
-        date_label=spec.date_label,
-        approvers=approvers,
-        data={**action_defaults(today, req.version), **defaults},
-    )
+    defaults = {**action_defaults(today, req.version), **defaults}
+    proposal = _supplement_proposal(req)
+    if trigger == "request_supplement" and proposal:
+        defaults["items"] = proposal  # Art. 29: what the application lacks, proposed
+    form = build_form(fields, date_label=spec.date_label, approvers=approvers, data=defaults)
     status = 200
     if request.method == "POST":
 

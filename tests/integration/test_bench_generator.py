@@ -85,7 +85,7 @@ def _fee_across_new_year(template: Plan) -> Plan:
             "request",
             "issue_fee_notice",
             date(2024, 12, 20),
-            {"method": "per_request", "amount": 300},
+            {"method": "per_page", "pages": 60},
             "chengban",
         ),
         Act("request", "fee_paid", date(2025, 1, 6), {}, "chengban"),

@@ -85,7 +85,7 @@ def test_fee_lapse_waits_for_the_applicants_deadline_from_receipt(session, agenc
     req = received(session, agency, users, "2026-09-24")
     fire(
         session, users, req, "handler", "issue_fee_notice", "2026-10-20",
-        method="per_request", amount=100, delivery="post",
+        method="per_page", pages=40, delivery="post",
     )  # fmt: skip
     # By post: presumed received 10-23, 20 wd from the next day → 11-20 (from dispatch: 11-17).
     d = deadlines(session, req)

@@ -75,7 +75,15 @@ def decided(session, agency, users, outcome: str, on: str = "2026-10-10", **over
         earlier = decided(session, agency, users, "disclosed", on=on, **over)
         cite = {"earlier": earlier.tracking_no}
     req = register(session, agency, users, **over)
-    fire(session, users, req, "registrar", "accept", over.get("submitted_on", "2026-09-24"))
+    received = over.get("submitted_on", "2026-09-24")
+    fire(session, users, req, "registrar", "accept", received)
+    extra = {}
+    if outcome == "not_processed.petition":  # Art. 39 para 1: where the applicant goes
+        extra["referred_to"] = "某市信访局"
+    if outcome == "not_processed.excessive":  # Art. 35: asked for reasons first
+        asked = {"matter": "本月申请30余件", "due_on": "2026-10-09"}
+        fire(session, users, req, "handler", "request_reasons", received, **asked)
+        fire(session, users, req, "handler", "reasons_received", on, finding="none")
     fire(
         session,
         users,
@@ -87,6 +95,7 @@ def decided(session, agency, users, outcome: str, on: str = "2026-10-10", **over
         delivery="post",
         grounds="理由甲：所涉信息含有第三方商业秘密。",
         **cite,
+        **extra,
     )
     return req
 
@@ -231,7 +240,7 @@ def test_lapsed_requests_get_a_reply_too(
         fire(session, users, req, "registrar", trigger, "2026-10-12")
     else:
         fire(session, users, req, "registrar", "accept", "2026-09-24")
-        payload = {"method": "per_page", "amount": 100}
+        payload = {"method": "per_page", "pages": 60}
         fire(session, users, req, "handler", "issue_fee_notice", "2026-09-28", **payload)
         fire(session, users, req, "handler", trigger, "2026-11-10")
     notice = issue(session, users, req, "reply")
@@ -292,9 +301,9 @@ def test_consultation_letters(session, agency, users, trigger, kind, sentence) -
     assert INTAKE["applicant_name"] not in body  # the third party is not told who asked
 
 
-def fee_notice_body(session, agency, users, req: Request, method: str, amount: int) -> str:
+def fee_notice_body(session, agency, users, req: Request, method: str, **fee: int) -> str:
     fire(session, users, req, "registrar", "accept", "2026-09-24")
-    fee = {"method": method, "amount": amount}
+    fee = {"method": method, **fee}
     fire(session, users, req, "handler", "issue_fee_notice", "2026-09-28", **fee)
     return assert_common(issue(session, users, req, "fee"), req, agency)
 
@@ -306,18 +315,19 @@ def test_fee_notice_per_request_explains_the_tier(session, agency, users) -> Non
     other = register(session, agency, users, submitted_on="2026-09-02", id_number="G999")
     req = register(session, agency, users, submitted_on="2026-09-24")
     assert other.id < req.id
-    body = fee_notice_body(session, agency, users, req, "per_request", 100)
+    body = fee_notice_body(session, agency, users, req, "per_request", amount=100)
     assert "第12件政府信息公开申请" in body
     assert "人民币100元（大写：壹佰元整）" in body
     assert "第12件每件100元，1件×100元=100元；合计100元" in body
     assert "20个工作日内缴纳" in body and "2026年10月30日前" in body
 
 
-def test_fee_notice_per_page_states_the_rule(session, agency, users) -> None:
+def test_fee_notice_per_page_computes_the_amount_from_the_pages(session, agency, users) -> None:
     req = register(session, agency, users)
-    body = fee_notice_body(session, agency, users, req, "per_page", 720)
-    assert "按量计收：1—30页免费；31—100页每页10元" in body
-    assert "人民币720元（大写：柒佰贰拾元整）" in body
+    body = fee_notice_body(session, agency, users, req, "per_page", pages=102)
+    assert "按量计收（共102页）：第1—30页免费；第31—100页每页10元，70页×10元=700元；" in body
+    assert "第101—102页每页20元，2页×20元=40元；合计740元" in body
+    assert "人民币740元（大写：柒佰肆拾元整）" in body
     assert "视为放弃申请" in body
 
 

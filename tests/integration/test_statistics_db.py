@@ -321,19 +321,19 @@ def test_fee_figures_read_only_fee_events_and_leave_voided_requests_out(
     def fire(req, trigger, actor, day: date, **payload) -> None:
         ops.fire(session, req, trigger, actor, NOW, {"effective_date": day.isoformat(), **payload})
 
-    fee = {"method": "per_request"}
+    fee = {"method": "per_page"}
     paid = _register(session, users, agency, date(2025, 3, 3), "natural_person")
     fire(paid, "accept", clerk, date(2025, 3, 3))
-    fire(paid, "issue_fee_notice", handler, date(2025, 3, 5), amount="100", **fee)
+    fire(paid, "issue_fee_notice", handler, date(2025, 3, 5), pages="40", **fee)
     fire(paid, "fee_paid", handler, date(2025, 3, 10))
     voided = _register(session, users, agency, date(2025, 4, 1), "natural_person")
     fire(voided, "accept", clerk, date(2025, 4, 1))
-    fire(voided, "issue_fee_notice", handler, date(2025, 4, 2), amount="50", **fee)
+    fire(voided, "issue_fee_notice", handler, date(2025, 4, 2), pages="35", **fee)
     fire(voided, "fee_paid", handler, date(2025, 4, 8))
     fire(voided, "void", approver, date(2025, 5, 6), reason="登记错误")
     december = _register(session, users, agency, date(2024, 12, 16), "natural_person")
     fire(december, "accept", clerk, date(2024, 12, 16))
-    fire(december, "issue_fee_notice", handler, date(2024, 12, 18), amount="30", **fee)
+    fire(december, "issue_fee_notice", handler, date(2024, 12, 18), pages="33", **fee)
     fire(december, "fee_paid", handler, date(2025, 1, 6))
     session.flush()
     scope = Scope.of(agency)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from workflow.notices.fees import PER_PAGE, PER_REQUEST, compute_fee, rmb_capital, schedule_text
+from workflow.catalog.fees import PER_PAGE, PER_REQUEST, compute_fee, schedule_text
+from workflow.notices.fees import rmb_capital
 
 
 def test_spec_example_35_requests_in_a_month() -> None:

@@ -47,12 +47,33 @@ VALID: dict[str, dict[str, Any]] = {
     "agency_replied": {"opinion": "no_reply"},
     "issue_fee_notice": {"method": "per_request", "amount": 100},
     "fee_paid": {},
+    "reduce_fee": {"amount": 50, "reason": "申请人经济困难"},
+    "waive_fee": {"reason": "申请人经济困难"},
     "fee_lapsed": {},
+    "request_reasons": {"matter": "本月申请30件", "due_on": "2026-04-10"},
+    "reasons_received": {"finding": "reasonable"},
+    "defer_reply": {"days": 10, "reason": "申请数量较多"},
+    "notify_third_party": {"party": "某公司", "content": "合同金额", "reason": "公共资金"},
     "decide": {"outcome": "disclosed", "delivery": "post"},
+    "answer_on_the_spot": {"outcome": "disclosed"},
     "withdraw": {},
     "reopen": {"order": "（2026）赣01行终1号判决"},
     "void": {"reason": "重复登记"},
 }
+
+
+#: The events a trigger presupposes (Art. 35: asked for reasons, found reasonable;
+#: Art. 32: the third party objected).
+PRIOR: dict[str, tuple[Ev, ...]] = {
+    "reasons_received": (Ev("request_reasons", date(2026, 3, 2), VALID["request_reasons"]),),
+    "defer_reply": (
+        Ev("request_reasons", date(2026, 3, 2), VALID["request_reasons"]),
+        Ev("reasons_received", date(2026, 3, 9), {"finding": "reasonable"}),
+    ),
+    "notify_third_party": (Ev("third_party_replied", date(2026, 3, 9), {"opinion": "object"}),),
+}
+#: Answered on the spot: the day of receipt.
+EFFECTIVE: dict[str, date] = {"answer_on_the_spot": RECEIVED}
 
 
 def _fire(row: Row, trigger: str, *, roles: frozenset[str] | None = None, **kw: Any) -> Any:
@@ -63,8 +84,9 @@ def _fire(row: Row, trigger: str, *, roles: frozenset[str] | None = None, **kw: 
         sink=lambda t: t,
         roles=roles if roles is not None else spec.roles,
         today=kw.pop("today", TODAY),
-        effective_date=kw.pop("effective_date", ON),
+        effective_date=kw.pop("effective_date", EFFECTIVE.get(trigger, ON)),
         payload=kw.pop("payload", VALID[trigger]),
+        history=kw.pop("history", PRIOR.get(trigger, ())),
         **kw,
     )
 
@@ -244,9 +266,12 @@ def test_trigger_sets_are_read_off_the_transition_table() -> None:
     from workflow.catalog.outcomes import OUTCOME_OF_TRIGGER
     from workflow.requests import spec
 
-    assert {"decide", *OUTCOME_OF_TRIGGER} == spec.CONCLUDING_TRIGGERS
+    assert {"decide", "answer_on_the_spot", *OUTCOME_OF_TRIGGER} == spec.CONCLUDING_TRIGGERS
+    assert {"decide", "answer_on_the_spot"} == spec.DECISION_TRIGGERS
     assert {"consult_third_party", "consult_agency", "issue_fee_notice"} == spec.PAUSING_TRIGGERS
-    assert {"third_party_replied", "agency_replied", "fee_paid"} == spec.RESUMING_TRIGGERS
+    assert {"third_party_replied", "agency_replied", "fee_paid", "waive_fee"} == (
+        spec.RESUMING_TRIGGERS
+    )
     assert {"receive_supplement", "reopen"} == spec.RESTARTING_TRIGGERS
     # No trigger is two kinds of clock step at once.
     sets = [spec.CONCLUDING_TRIGGERS, spec.PAUSING_TRIGGERS, spec.RESUMING_TRIGGERS]

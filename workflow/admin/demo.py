@@ -180,8 +180,24 @@ def reference_year_2019() -> Iterator[tuple[str, list[Step]]]:
     yield from plans
 
 
+#: Where a (五)1 applicant is referred (Art. 39 para 1; the decision must name it).
+PETITION_REFERRAL = "南昌市信访局、12345政务服务便民热线"
+
+
 def _decide(outcome: str, after: int = 10) -> Step:
-    return Step("decide", after, {"outcome": outcome, "delivery": "post"})
+    payload = {"outcome": outcome, "delivery": "post"}
+    if outcome == "not_processed.petition":
+        payload["referred_to"] = PETITION_REFERRAL
+    return Step("decide", after, payload)
+
+
+def _reasons_steps() -> list[Step]:
+    """Art. 35: before a (五)4 answer the applicant is asked for reasons, which fail."""
+    matter = "您本月内提出了30余件内容基本相同的申请"
+    return [
+        Step("request_reasons", 1, {"matter": matter, "due_on": None}),
+        Step("reasons_received", 1, {"finding": "unreasonable"}),
+    ]
 
 
 def current_year_plan(rng: random.Random, today: date) -> Iterator[tuple[date, list[Step]]]:
@@ -203,6 +219,44 @@ def current_year_plan(rng: random.Random, today: date) -> Iterator[tuple[date, l
         today - timedelta(days=20),
         [Step("accept", 1, {}), Step("void", 1, {"reason": "重复登记"})],
     )
+    yield from _special_procedures(today)
+
+
+def _special_procedures(today: date) -> Iterator[tuple[date, list[Step]]]:
+    """One request for each special procedure, so every notice can be shown (and tested):
+    Art. 35 deferral and (五)4, Art. 32 disclosure over an objection, 当场答复."""
+    received = today - timedelta(days=60)
+    received -= timedelta(days=max(received.weekday() - 4, 0))
+    accept = Step("accept", 0, {})
+    reasons = _reasons_steps()
+    deferral = {"days": 10, "reason": "申请涉及的信息数量较多，需逐件检索"}
+    yield (
+        received,
+        [
+            accept,
+            reasons[0],
+            Step("reasons_received", 1, {"finding": "reasonable", "statement": "用于课题研究"}),
+            Step("defer_reply", 1, deferral),
+            _decide("disclosed", 5),
+        ],
+    )
+    yield received, [accept, *reasons, _decide("not_processed.excessive", 1)]
+    objection = {
+        "party": "相关企业",
+        "content": "项目合同的金额与期限",
+        "reason": "涉及财政资金使用，公开有利于公众监督",
+    }
+    yield (
+        received,
+        [
+            accept,
+            Step("consult_third_party", 1, {"party": "相关企业"}),
+            Step("third_party_replied", 5, {"opinion": "object"}),
+            Step("notify_third_party", 1, objection),
+            _decide("disclosed", 3),
+        ],
+    )
+    yield received, [Step("answer_on_the_spot", 0, {"outcome": "disclosed"})]
 
 
 def _random_steps(rng: random.Random) -> list[Step]:
@@ -237,7 +291,7 @@ def _random_steps(rng: random.Random) -> list[Step]:
         steps.append(Step("agency_replied", rng.randint(3, 15), {"opinion": "agree"}))
     elif rng.random() < 0.03:
         steps.append(
-            Step("issue_fee_notice", rng.randint(2, 6), {"method": "per_request", "amount": 100})
+            Step("issue_fee_notice", rng.randint(2, 6), {"method": "per_page", "pages": 60})
         )
         if rng.random() < 0.3:
             return [*steps, Step("fee_lapsed", 21, {})]
@@ -254,6 +308,8 @@ def _random_steps(rng: random.Random) -> list[Step]:
         DECIDABLE_OUTCOMES, weights=[35, 12, 1, 1, 1, 3, 1, 4, 1, 1, 25, 2, 2, 3, 3, 1, 1, 1, 2]
     )[0]
     late = rng.random() < 0.05
+    if outcome.code == "not_processed.excessive":
+        steps.extend(_reasons_steps())
     steps.append(_decide(outcome.code, rng.randint(24, 30) if late else rng.randint(3, 15)))
     if rng.random() < 0.01:
         steps.append(Step("void", 1, {"reason": "重复登记"}))
@@ -394,10 +450,12 @@ def _cite_earlier(
 
 
 def _with_due(step: Step, received: date, calendar: WorkingCalendar) -> Step:
-    """Supplement deadlines are 15 working days after the (approximate) notice date."""
-    if step.trigger != "request_supplement" or step.payload.get("due_on"):
+    """Supplement deadlines are 15 working days after the (approximate) notice date; the
+    time to explain reasons (Art. 35) ends well after any step of a demo request."""
+    if step.trigger not in ("request_supplement", "request_reasons") or step.payload.get("due_on"):
         return step
-    due = calendar.add_working_days(received, step.after + 15).day
+    days = step.after + 15 if step.trigger == "request_supplement" else 60
+    due = calendar.add_working_days(received, days).day
     return Step(step.trigger, step.after, {**step.payload, "due_on": due.isoformat()})
 
 

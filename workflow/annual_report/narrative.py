@@ -188,19 +188,27 @@ class FeeSummary:
     charged: int
     paid: int
     collected: int
+    #: Fees waived or reduced in the year (each an event with its reason).
+    relieved: int = 0
+
+    @property
+    def recorded(self) -> bool:
+        """Whether the system recorded any fee activity in the year."""
+        return bool(self.notices or self.paid or self.relieved)
 
 
 def fee_summary(histories: Iterable[Sequence[EventLike]], year: int) -> FeeSummary:
     """Fold each request's events (in order) into the year's fee figures.
 
     Charged: every ``issue_fee_notice`` with an effective date in the year, by its
-    amount. Collected: every ``fee_paid`` in the year, at the amount of the notice it
-    answers (the latest one before it). A voided request counts nowhere, as in every
+    amount. Collected: every ``fee_paid`` in the year, at the amount it answers (the
+    latest notice's, or the latest reduction's). Relieved: every ``reduce_fee`` and
+    ``waive_fee`` in the year. A voided request counts nowhere, as in every
     other statistic; nor does a notice without an amount (an imported ledger's fee lapse
     whose notice it does not hold, docs/domain.md §11.2).
     """
     start, end = year_bounds(year)
-    notices = charged = paid = collected = 0
+    notices = charged = paid = collected = relieved = 0
     for events in histories:
         if any(e.trigger == "void" for e in events):
             continue
@@ -212,10 +220,16 @@ def fee_summary(histories: Iterable[Sequence[EventLike]], year: int) -> FeeSumma
                 if inside and amount:  # no amount: a notice a ledger implies, not a fee
                     notices += 1
                     charged += amount
+            elif event.trigger == "reduce_fee":
+                amount = int(event.payload.get("amount") or 0)
+                relieved += inside
+            elif event.trigger == "waive_fee":
+                amount = 0
+                relieved += inside
             elif event.trigger == "fee_paid" and inside:
                 paid += 1
                 collected += amount
-    return FeeSummary(year, notices, charged, paid, collected)
+    return FeeSummary(year, notices, charged, paid, collected, relieved)
 
 
 def fee_figures(fees: FeeSummary) -> dict[str, Figure]:
@@ -224,17 +238,57 @@ def fee_figures(fees: FeeSummary) -> dict[str, Figure]:
         "charged": Figure(("收费金额合计",), fees.charged, "元", ("fees.charged",)),
         "paid": Figure(("申请人实际缴纳",), fees.paid, "件", ("fees.paid",)),
         "collected": Figure(("实收金额合计",), fees.collected, "元", ("fees.collected",)),
+        "relieved": Figure(("减免信息处理费",), fees.relieved, "件", ("fees.relieved",)),
     }
 
 
 def fees_sentence(fees: FeeSummary) -> str:
     """Section 六's fee paragraph (docs/domain.md §8: fees charged and collected in the year)."""
-    if not fees.notices and not fees.paid:
+    if not fees.recorded:
         return "本年度未收取政府信息公开信息处理费。"
     f = fee_figures(fees)
+    relieved = f"；{f['relieved'].text}" if fees.relieved else ""
     return (
         f"本年度共{f['notices'].text}，{f['charged'].text}；"
-        f"{f['paid'].text}，{f['collected'].text}。"
+        f"{f['paid'].text}，{f['collected'].text}{relieved}。"
+    )
+
+
+#: The rule the 六 check reports under (30号: 六 reports the fees collected).
+FEE_RULE = "规则8：六、其他需要报告的事项应报告本年度信息处理费"
+#: What marks a 六 as reporting the fees: the generated sentence's own words.
+_FEE_MARK = "信息处理费"
+
+
+def with_fees(other_matters: str, fees: FeeSummary) -> str:
+    """Section 六 as published: the draft's text, with the fee sentence when it lacks one.
+
+    An empty 六 is the fee sentence; a 六 the office wrote that does not report the fees
+    the system recorded gets the sentence appended, so the published report always
+    carries the year's fee figures (国办公开办函〔2021〕30号). The editor's check
+    (:func:`fee_section_check`) tells the office before that happens.
+    """
+    text = other_matters.strip()
+    if not text:
+        return fees_sentence(fees)
+    if fees.recorded and _FEE_MARK not in text:
+        return f"{text}\n{fees_sentence(fees)}"
+    return text
+
+
+def fee_section_check(other_matters: str, fees: FeeSummary) -> Check:
+    """Flags a 六 that omits the fees the system recorded (an empty 六 gets them)."""
+    text = other_matters.strip()
+    if not fees.recorded:
+        return Check(FEE_RULE, True, "本年度系统未记录信息处理费", ())
+    if not text or _FEE_MARK in text:
+        return Check(FEE_RULE, True, "六、其他需要报告的事项已报告信息处理费", ())
+    return Check(
+        FEE_RULE,
+        False,
+        f"六、其他需要报告的事项未报告信息处理费，系统记录：{fees_sentence(fees)}"
+        "（发布时将自动补入该句）",
+        ("fees.notices", "fees.charged"),
     )
 
 

@@ -30,10 +30,12 @@ from workflow.annual_report.narrative import (
     FeeSummary,
     Sentence,
     all_figures,
+    fee_section_check,
     fee_summary,
     fees_sentence,
     narrative_checks,
     sentences,
+    with_fees,
 )
 from workflow.catalog.outcomes import FORMATS
 from workflow.kernel.actor import Actor, naive_utc
@@ -107,7 +109,7 @@ def compose(
         table4,
         overview=draft.overview,
         problems=draft.problems,
-        other_matters=draft.other_matters.strip() or fees_sentence(fees),
+        other_matters=with_fees(draft.other_matters, fees),
         issuer=draft.issuer,
         issued_on=draft.issued_on,
     )
@@ -127,7 +129,7 @@ def find_draft(session: Session, scope: Scope, year: int) -> ReportDraft | None:
 
 
 #: The only events ``fee_summary`` looks at (the others it passes over).
-FEE_TRIGGERS = ("issue_fee_notice", "fee_paid", "void")
+FEE_TRIGGERS = ("issue_fee_notice", "reduce_fee", "waive_fee", "fee_paid", "void")
 
 
 def fee_histories(session: Session, scope: Scope, year: int) -> list[list[Row[Any]]]:
@@ -141,7 +143,7 @@ def fee_histories(session: Session, scope: Scope, year: int) -> list[list[Row[An
         .join(Request, Request.id == Event.request_id)
         .where(
             Request.agency_id.in_(scope.agency_ids),
-            Event.trigger.in_(("issue_fee_notice", "fee_paid")),
+            Event.trigger.in_(("issue_fee_notice", "reduce_fee", "waive_fee", "fee_paid")),
             Event.effective_date.between(start, end),
         )
     )
@@ -189,6 +191,7 @@ class ReportData:
             *s.checks,
             *table2_values.rule6_checks(s.fmt, current, self.previous_table2),
             *narrative_checks(headed, figures),
+            fee_section_check(texts.get("other_matters", ""), self.fees),
         ]
 
 

@@ -25,9 +25,15 @@ NOTICE_KINDS: tuple[NoticeKind, ...] = (
     NoticeKind("consultation_third_party", "征求第三方意见书", ("consult_third_party",)),
     NoticeKind("consultation_agency", "征求相关机关意见书", ("consult_agency",)),
     NoticeKind("fee", "收费通知书", ("issue_fee_notice",)),
-    # A reply documents a decision, and also the 告知书 that a lapsed request is no
-    # longer processed (Art. 30, Art. 42): both conclude with an outcome and remedies.
-    NoticeKind("reply", "答复书", ("decide", "supplement_lapsed", "fee_lapsed")),
+    NoticeKind("reasons_request", "说明理由告知书", ("request_reasons",)),
+    NoticeKind("deferral", "延迟答复告知书", ("defer_reply",)),
+    NoticeKind("third_party_disclosure", "公开决定告知书（第三方）", ("notify_third_party",)),
+    # A reply documents a decision (also one given on the spot), and the 告知书 that a
+    # lapsed request is no longer processed (Art. 30, Art. 42): all conclude with an
+    # outcome and remedies.
+    NoticeKind(
+        "reply", "答复书", ("decide", "answer_on_the_spot", "supplement_lapsed", "fee_lapsed")
+    ),
 )
 NOTICE_KIND_BY_CODE: dict[str, NoticeKind] = {k.code: k for k in NOTICE_KINDS}
 NOTICE_KIND_CODES: tuple[str, ...] = tuple(NOTICE_KIND_BY_CODE)

@@ -33,6 +33,7 @@ from workflow.kernel.errors import ConflictError, NotFound, PermissionDenied
 from workflow.kernel.guards import EventLike
 from workflow.kernel.payload import ParsedAction, parse_action
 from workflow.requests import operations as ops
+from workflow.requests.spec import DECISION_TRIGGERS
 from workflow.store.calendar import load_calendar
 from workflow.store.event_log import flush_or_conflict, log_sink
 
@@ -58,7 +59,7 @@ def refusal_warning(events: Sequence[EventLike], payload: Mapping[str, Any]) -> 
     """
     if payload.get("kind") != LITIGATION or payload.get("route") != DIRECT:
         return None
-    decisions = [e for e in events if e.trigger == "decide"]
+    decisions = [e for e in events if e.trigger in DECISION_TRIGGERS]
     if not decisions:
         return None
     last = decisions[-1]

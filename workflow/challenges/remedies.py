@@ -26,6 +26,7 @@ from workflow.catalog.challenges import (
 )
 from workflow.kernel.calendar import DEFAULT_CALENDAR, WorkingCalendar
 from workflow.kernel.guards import EventLike
+from workflow.requests.spec import DECISION_TRIGGERS
 
 #: 行政复议法 Art. 62 para 2: an OGI case (Art. 53 para 1 item 4) may be heard in the
 #: simplified procedure, decided within 30 days of acceptance.
@@ -70,7 +71,7 @@ def reply_remedies(
     event is append-only, so the date the applicant received the reply lives there and
     takes precedence over a ``served_on`` carried in the event's payload (imports).
     """
-    replies = [e for e in events if e.trigger == "decide"]
+    replies = [e for e in events if e.trigger in DECISION_TRIGGERS]
     if not replies:
         return None
     reply = replies[-1]

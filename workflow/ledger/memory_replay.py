@@ -34,6 +34,7 @@ from workflow.kernel.payload import ParsedAction, parse_action
 from workflow.requests import machine
 from workflow.requests import operations as ops
 from workflow.requests.deadlines import compute_deadlines, lateness
+from workflow.requests.fee_rules import fee_facts
 from workflow.requests.intake import parse_intake
 from workflow.requests.spec import SPEC_BY_TRIGGER
 
@@ -45,6 +46,8 @@ REQUEST_DEFAULTS: dict[str, Any] = {
     "phone": "",
     "email": "",
     "address": "",
+    "legal_representative": "",
+    "contact_person": "",
     "doc_numbers": "",
     "form_wanted": "",
     "delivery_wanted": "",
@@ -241,6 +244,9 @@ class MemoryReplay:
         late = lateness(trigger, action.effective_date, deadlines) if deadlines else None
         if late:
             payload["late"] = late
+        # A per-page fee is computed as the operations compute it; the per-request count
+        # needs the applicant's other requests, so a ledger's amount stands as recorded.
+        facts = fee_facts(payload, None) if trigger == "issue_fee_notice" else {}
 
         def sink(transition: Transition) -> MemEvent:
             return MemEvent(
@@ -263,6 +269,7 @@ class MemoryReplay:
             payload=payload,
             history=events,
             deadlines=deadlines,
+            facts=facts,
         )
         events.append(event)
 

@@ -35,10 +35,12 @@ from typing import Any, NamedTuple
 
 from workflow.catalog.applicants import APPLICANT_KINDS, kind_from_text
 from workflow.catalog.channels import CHANNEL_BY_CODE, CHANNELS, DEFAULT_CHANNEL
+from workflow.catalog.fees import FEE_METHODS, PER_PAGE, pages_for_amount
 from workflow.catalog.outcomes import GROUP_BY_CODE, OUTCOME_BY_CODE, outcome_from_text
 from workflow.kernel.calendar import DEFAULT_CALENDAR, WorkingCalendar
 from workflow.requests.deadlines import FEE_PAYMENT_DAYS
-from workflow.requests.spec import FEE_METHODS, SPEC_BY_TRIGGER
+from workflow.requests.procedure_rules import EXCESSIVE, PETITION, REASONS_PROCEDURE
+from workflow.requests.spec import SPEC_BY_TRIGGER
 
 # --------------------------------------------------------------------------- columns
 
@@ -1015,7 +1017,11 @@ def plan_events(row: LedgerRow, *, calendar: WorkingCalendar | None = None) -> l
             )
         )
     if row.fee_notice_on is not None:
-        fee = {"method": row.fee_method, "amount": row.fee_amount}
+        fee: dict[str, Any] = {"method": row.fee_method, "amount": row.fee_amount}
+        per_page = row.fee_method == PER_PAGE and row.fee_amount
+        pages = pages_for_amount(row.fee_amount) if per_page and row.fee_amount else None
+        if pages is not None:  # computed again from its pages, as the form does
+            fee["pages"] = pages
         review.append(PlannedEvent("issue_fee_notice", row.fee_notice_on, fee))
         if row.fee_paid_on is not None:
             review.append(PlannedEvent("fee_paid", row.fee_paid_on, {"note": IMPORT_NOTE}))
@@ -1038,13 +1044,21 @@ def _conclusion(row: LedgerRow, last: date, calendar: WorkingCalendar) -> list[P
     if outcome == "other.fee_lapsed":
         return [*_fee_notice_implied(row, last, calendar), _fee_lapse(row, last, calendar)]
     assert outcome in OUTCOME_BY_CODE
-    return [
-        PlannedEvent(
-            "decide",
-            concluded,
-            {"outcome": outcome, "delivery": _DELIVERY_FOR_CHANNEL.get(row.channel, "post")},
-        )
-    ]
+    payload = {"outcome": outcome, "delivery": _DELIVERY_FOR_CHANNEL.get(row.channel, "post")}
+    unrecorded = UNRECORDED_FOR_OUTCOME.get(outcome)
+    if unrecorded:  # the ledger cannot hold it; nothing is invented in its place
+        return [PlannedEvent("decide", concluded, {**payload, "unrecorded": [unrecorded]}, True)]
+    return [PlannedEvent("decide", concluded, payload)]
+
+
+#: What a decision with these outcomes records that a ledger row has no cell for: the
+#: Art. 35 request for reasons before a (五)4, the channel a (五)1 applicant was referred to
+#: (docs/domain-legal-procedures.md). Marked ``unrecorded``: the guards that ask for them
+#: accept the imported decision, and no reply can be printed from it.
+UNRECORDED_FOR_OUTCOME: dict[str, str] = {
+    EXCESSIVE: REASONS_PROCEDURE,
+    PETITION: "referred_to",
+}
 
 
 def _fee_notice_implied(

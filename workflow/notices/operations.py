@@ -13,12 +13,12 @@ append-only, so the service date is recorded on the reply notice and read back b
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -31,6 +31,13 @@ from workflow.catalog.challenges import (
     RECONSIDERATION_FIRST_FROM,
 )
 from workflow.catalog.channels import CHANNEL_BY_CODE
+from workflow.catalog.fees import (
+    FEE_MEASURES,
+    METHOD_LABELS,
+    PER_REQUEST,
+    compute_fee,
+    schedule_text,
+)
 from workflow.catalog.notices import NOTICE_KIND_BY_CODE, NOTICE_KINDS, NoticeKind
 from workflow.catalog.outcomes import OUTCOME_BY_CODE, OUTCOME_OF_TRIGGER, REFUSAL_GROUP
 from workflow.catalog.roles import ROLE_BY_CODE
@@ -47,19 +54,14 @@ from workflow.kernel.errors import (
 )
 from workflow.kernel.payload import parse_date
 from workflow.notices.document import NoticeDocument, NoticeRenderer
-from workflow.notices.fees import (
-    METHOD_LABELS,
-    PER_REQUEST,
-    compute_fee,
-    rmb_capital,
-    schedule_text,
-)
+from workflow.notices.fees import rmb_capital
 from workflow.requests import office
 from workflow.requests.clocks import SERVICE_NOTICE_KINDS
 from workflow.requests.deadlines import Deadlines
 from workflow.requests.intake import FORMS_WANTED
 from workflow.requests.operations import history, project, request_deadlines
-from workflow.requests.spec import CASEWORKERS, DELIVERIES, TRIGGER_LABELS
+from workflow.requests.procedure_rules import REASONS_FINDINGS
+from workflow.requests.spec import CASEWORKERS, DECISION_TRIGGERS, DELIVERIES, TRIGGER_LABELS
 from workflow.store.calendar import load_calendar
 from workflow.store.serials import next_serial
 
@@ -258,7 +260,7 @@ def mark_served(
 
 def reply_served_on(events: Sequence[Event], notices: Sequence[Notice]) -> date | None:
     """When the reply to the latest decision was served, if its notice records it."""
-    decides = [e for e in events if e.trigger == "decide"]
+    decides = [e for e in events if e.trigger in DECISION_TRIGGERS]
     if not decides:
         return None
     return next((n.served_on for n in notices if n.event_id == decides[-1].id), None)
@@ -274,7 +276,7 @@ def remedy_deadlines(
     Without a reply notice from the system, the remedies may not have been stated: the
     one-year outer limit (行政复议法 Art. 20 para 3) is shown too.
     """
-    decides = [e for e in events if e.trigger == "decide"]
+    decides = [e for e in events if e.trigger in DECISION_TRIGGERS]
     stated = bool(decides) and any(n.event_id == decides[-1].id for n in notices)
     return reply_remedies(
         events, reply_served_on(events, notices), calendar, remedies_stated=stated
@@ -382,60 +384,36 @@ def _consultation(template: str) -> Callable[[_Facts], _Built]:
     return build
 
 
-def monthly_ordinal(session: Session, request: Request) -> int:
-    """Which request of its applicant's calendar month at this agency this one is (1-based).
+def fee_explanation(payload: Mapping[str, Any]) -> str:
+    """The tiers behind the amount the fee event recorded, recomputed from its count.
 
-    The per-request fee is counted per applicant per calendar month (docs/domain.md §8); voided
-    registrations were errors and do not count.
+    The event holds the count the operation computed the fee from (``quantity`` units
+    after ``already`` earlier ones this month); an imported ledger row holds only the
+    amount, so its notice states the rule itself rather than an invented count.
     """
-    month_start = request.received_on.replace(day=1)
-    earlier = or_(
-        Request.received_on < request.received_on,
-        and_(Request.received_on == request.received_on, Request.id <= request.id),
-    )
-    count = session.scalar(
-        select(func.count())
-        .select_from(Request)
-        .where(
-            Request.agency_id == request.agency_id,
-            Request.applicant_name == request.applicant_name,
-            Request.id_number == request.id_number,
-            Request.state != State.VOIDED.value,
-            Request.received_on >= month_start,
-            earlier,
-        )
-    )
-    return int(count or 1)
-
-
-def fee_explanation(method: str, amount: int, ordinal: int | None) -> str:
-    """The tiers behind ``amount``: this request alone, or the month so far, if either fits.
-
-    The amount was typed with the fee event; when the rules reproduce it (charging this
-    request at its tier, or every request of the month up to it) the notice shows that
-    arithmetic, otherwise it states the rule itself rather than a contradicting sum.
-    """
-    if method == PER_REQUEST and ordinal:
-        for fee in (
-            compute_fee(PER_REQUEST, 1, already=ordinal - 1),
-            compute_fee(PER_REQUEST, ordinal),
-        ):
-            if fee.amount == amount:
-                return fee.explanation
+    method = str(payload["method"])
+    if "quantity" in payload:
+        fee = compute_fee(method, int(payload["quantity"]), already=int(payload.get("already", 0)))
+        if fee.amount == int(payload["amount"]):
+            return fee.explanation
     return schedule_text(method)
 
 
 def _fee(facts: _Facts) -> _Built:
     payload, deadlines, req = facts.event.payload, facts.deadlines(), facts.request
     method, amount = str(payload["method"]), int(payload["amount"])
-    ordinal = monthly_ordinal(facts.session, req) if method == PER_REQUEST else None
+    counted = method == PER_REQUEST and "quantity" in payload
+    first = int(payload.get("already", 0)) + 1
+    last = first + int(payload.get("quantity", 1)) - 1
     context = {
         **facts.common(),
+        **_remedies(facts, "收费通知书", reconsideration_first=False),
+        "fee_measures": FEE_MEASURES,
         "method": METHOD_LABELS.get(method, method),
         "amount": amount,
         "amount_capital": rmb_capital(amount),
-        "explanation": fee_explanation(method, amount, ordinal),
-        "ordinal": ordinal,
+        "explanation": fee_explanation(payload),
+        "ordinal": (str(first) if first == last else f"{first}—{last}") if counted else None,
         "month": f"{req.received_on.year}年{req.received_on.month}月",
         "due_on": deadlines.fee_due,
         "provisional": "fee_due" in deadlines.provisional,
@@ -443,27 +421,12 @@ def _fee(facts: _Facts) -> _Built:
     return "fee", context, None
 
 
-def _reply(facts: _Facts) -> _Built:
-    event, agency = facts.event, facts.request.agency
-    code = OUTCOME_OF_TRIGGER.get(event.trigger) or str(event.payload["outcome"])
-    outcome = OUTCOME_BY_CODE[code]
-    delivery = str(event.payload.get("delivery", ""))
-    supplements = [e for e in facts.events if e.trigger == "request_supplement"]
-    refusal = outcome.group.code == REFUSAL_GROUP
-    reopens = [e for e in facts.events if e.trigger == "reopen"]
-    context = {
-        **facts.common(),
-        "complies_with": reopens[-1].payload.get("order") if reopens else None,
-        "document": "答复书",
-        "outcome_code": code,
-        "basis": None if outcome.basis in ("", "—") else outcome.basis,
-        "grounds": event.payload.get("grounds", ""),
-        **_earlier(facts.session, facts.request, event.payload.get("earlier")),
-        "delivery_code": delivery,
-        "delivery": dict(DELIVERIES).get(delivery, ""),
-        "supplement_requested_on": supplements[-1].effective_date if supplements else None,
-        "reconsideration_first": refusal
-        and event.effective_date >= date.fromisoformat(RECONSIDERATION_FIRST_FROM),
+def _remedies(facts: _Facts, document: str, *, reconsideration_first: bool) -> dict[str, Any]:
+    """What templates/notices/_remedies.txt needs: the bodies, the periods, the rule."""
+    agency = facts.request.agency
+    return {
+        "document": document,
+        "reconsideration_first": reconsideration_first,
         "reconsideration_body": agency.parent.name
         if agency.parent
         else (DEFAULT_RECONSIDERATION_BODY),
@@ -472,7 +435,92 @@ def _reply(facts: _Facts) -> _Built:
         "lawsuit_months": LAWSUIT_MONTHS,
         "lawsuit_after_days": LAWSUIT_AFTER_RECONSIDERATION_DAYS,
     }
-    return f"reply_{outcome.group.code}", context, code
+
+
+def _reasons_request(facts: _Facts) -> _Built:
+    payload = facts.event.payload
+    context = {
+        **facts.common(),
+        "matter": str(payload["matter"]).rstrip("。"),
+        "due_on": date.fromisoformat(payload["due_on"]),
+    }
+    return "reasons_request", context, None
+
+
+def _latest(events: Sequence[Event], trigger: str) -> Event | None:
+    found = [e for e in events if e.trigger == trigger]
+    return found[-1] if found else None
+
+
+def _deferral(facts: _Facts) -> _Built:
+    before, after = facts.deadlines(before=True), facts.deadlines()
+    asked = _latest(facts.events, "request_reasons")
+    context = {
+        **facts.common(),
+        "asked_on": asked.effective_date if asked else None,
+        "days": int(facts.event.payload["days"]),
+        "reason": str(facts.event.payload["reason"]).rstrip("。"),
+        "original_due": before.reply_due,
+        "new_due": after.reply_due,
+        "provisional": "reply_due" in after.provisional,
+    }
+    return "deferral", context, None
+
+
+def _third_party_disclosure(facts: _Facts) -> _Built:
+    payload = facts.event.payload
+    consulted = _latest(facts.events, "consult_third_party")
+    replied = _latest(facts.events, "third_party_replied")
+    context = {
+        **facts.common(),
+        **_remedies(facts, "告知书", reconsideration_first=False),
+        "party": payload["party"],
+        "content": str(payload["content"]).rstrip("。"),
+        "reason": str(payload["reason"]).rstrip("。"),
+        "consulted_on": consulted.effective_date if consulted else None,
+        "replied_on": replied.effective_date if replied else None,
+    }
+    return "third_party_disclosure", context, None
+
+
+def _reply(facts: _Facts) -> _Built:
+    event = facts.event
+    code = OUTCOME_OF_TRIGGER.get(event.trigger) or str(event.payload["outcome"])
+    outcome = OUTCOME_BY_CODE[code]
+    on_the_spot = event.trigger == "answer_on_the_spot"
+    delivery = "on_the_spot" if on_the_spot else str(event.payload.get("delivery", ""))
+    asked = _latest(facts.events, "request_reasons")
+    assessed = _latest(facts.events, "reasons_received")
+    supplements = [e for e in facts.events if e.trigger == "request_supplement"]
+    refusal = outcome.group.code == REFUSAL_GROUP
+    reopens = [e for e in facts.events if e.trigger == "reopen"]
+    context = {
+        **facts.common(),
+        "complies_with": reopens[-1].payload.get("order") if reopens else None,
+        **_remedies(
+            facts,
+            "答复书",
+            reconsideration_first=refusal
+            and event.effective_date >= date.fromisoformat(RECONSIDERATION_FIRST_FROM),
+        ),
+        "outcome_code": code,
+        "basis": None if outcome.basis in ("", "—") else outcome.basis,
+        "grounds": event.payload.get("grounds", ""),
+        **_earlier(facts.session, facts.request, event.payload.get("earlier")),
+        "delivery_code": delivery,
+        "delivery": dict(DELIVERIES).get(delivery, ""),
+        "supplement_requested_on": supplements[-1].effective_date if supplements else None,
+        # Art. 35: what the log records of the request for reasons, nothing more.
+        "reasons_requested_on": asked.effective_date if asked else None,
+        "reasons_finding": dict(REASONS_FINDINGS).get(str(assessed.payload.get("finding")))
+        if assessed
+        else None,
+        "referred_to": event.payload.get("referred_to", ""),
+        "outcome_label": outcome.label.split(".", 1)[-1] if "." in code else None,
+        "outcome_group": outcome.group.label.split("）", 1)[-1],
+    }
+    template = "reply_on_the_spot" if on_the_spot else f"reply_{outcome.group.code}"
+    return template, context, code
 
 
 def _earlier(session: Session, request: Request, named: Any) -> dict[str, Any]:
@@ -512,6 +560,9 @@ _BUILDERS: dict[str, Callable[[_Facts], _Built]] = {
     "consultation_third_party": _consultation("consultation_third_party"),
     "consultation_agency": _consultation("consultation_agency"),
     "fee": _fee,
+    "reasons_request": _reasons_request,
+    "deferral": _deferral,
+    "third_party_disclosure": _third_party_disclosure,
     "reply": _reply,
 }
 assert set(_BUILDERS) == set(NOTICE_KIND_BY_CODE), "a notice kind without wording"

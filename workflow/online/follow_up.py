@@ -61,7 +61,9 @@ APPLICANT_STEPS: frozenset[str] = frozenset(
     }
 )
 #: Letters the agency sends to someone else (never shown to the applicant).
-LETTERS_TO_OTHERS: frozenset[str] = frozenset({"consultation_third_party", "consultation_agency"})
+LETTERS_TO_OTHERS: frozenset[str] = frozenset(
+    {"consultation_third_party", "consultation_agency", "third_party_disclosure"}
+)
 #: How the portal records itself as the one who acted (no user account).
 PORTAL_ACTOR_NAME = "portal"
 PORTAL_ROLES = frozenset({"registrar"})

@@ -28,6 +28,7 @@ StepKind = Literal[
     "pause_ignored",  # a pause that began after the period had run out
     "extension",  # an extension granted within the period (counted in the "count" steps)
     "extension_late",  # an extension decided after the period: no effect on the date
+    "deferral",  # an Art. 35 deferral fixed within the period (counted like an extension)
     "fixed",  # a period fixed by a decision (复议决定书 / 判决书)
     "provisional",  # the result rests on a year whose holidays are not yet announced
 ]

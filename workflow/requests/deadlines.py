@@ -187,6 +187,8 @@ class _Clock:
     base_days: int
     regime_2008: bool
     extensions: list[tuple[date, int, bool, str]] = field(default_factory=list)
+    #: Art. 35 deferrals: (decided on, working days, decided within the period).
+    deferrals: list[tuple[date, int, bool]] = field(default_factory=list)
     pauses: list[_Pause] = field(default_factory=list)
     awaiting_supplement: bool = False
     applicant_supplement_due: date | None = None
@@ -203,7 +205,7 @@ class _Clock:
         """A new period: earlier extension and pauses no longer count."""
         self.start, self.start_text, self.base_days = start, text, base_days
         self.regime_2008 = start < REGULATION_2019_FROM
-        self.extensions, self.pauses = [], []
+        self.extensions, self.pauses, self.deferrals = [], [], []
         self.awaiting_supplement = False
         self.applicant_supplement_due = None
 
@@ -283,6 +285,15 @@ def _on_extend(
     clock.extensions.append((event.effective_date, days, event.effective_date <= due, approver))
 
 
+def _on_defer(
+    clock: _Clock, event: EventLike, cal: WorkingCalendar, _served: date | None, today: date
+) -> None:
+    """Art. 35: a reasonable later date, fixed within the period, moves the reply date."""
+    due = _reply(clock, cal, today).result.day
+    days = int(event.payload["days"])
+    clock.deferrals.append((event.effective_date, days, event.effective_date <= due))
+
+
 def _presumed_receipt(event: EventLike, served: date | None) -> tuple[date, str, bool]:
     sent = event.effective_date
     if served is not None:
@@ -335,6 +346,7 @@ _HANDLERS: dict[str, _Handler] = {
     "receive_supplement": _on_receive_supplement,
     "reopen": _on_reopen,
     "extend": _on_extend,
+    "defer_reply": _on_defer,
     **{trigger: _on_pause for trigger in PAUSE_TRIGGERS},
     **{trigger: _on_resume for trigger in RESUMING_TRIGGERS},
     **{trigger: _on_conclude for trigger in CONCLUDING_TRIGGERS},
@@ -404,7 +416,7 @@ def _pause_end(pause: _Pause, today: date) -> tuple[date, str, bool]:
             False,
         )
     if pause.end is not None:
-        how = "缴费" if pause.end_trigger == "fee_paid" else "办结"
+        how = {"fee_paid": "缴费", "waive_fee": "决定免收"}.get(pause.end_trigger or "", "办结")
         return pause.end, f"{name}：{pause.end.isoformat()} {how}，自发出通知至此不计入", False
     end = max(today, pause.start)
     return end, f"{name}：尚未缴费，暂停至今日（{end.isoformat()}）仍在继续", True
@@ -417,7 +429,8 @@ def _reply(clock: _Clock, calendar: WorkingCalendar, today: date) -> _Reply:
     it began on or before the deadline as it stood then.
     """
     valid = [(on, days, approver) for on, days, ok, approver in clock.extensions if ok]
-    total = clock.base_days + sum(days for _, days, _ in valid)
+    deferred = [(on, days) for on, days, ok in clock.deferrals if ok]
+    total = clock.base_days + sum(days for _, days, _ in valid) + sum(d for _, d in deferred)
     steps: list[TraceStep] = [TraceStep("start", clock.start, None, clock.start_text)]
     for on, days, ok, approver in clock.extensions:
         if ok:
@@ -432,6 +445,12 @@ def _reply(clock: _Clock, calendar: WorkingCalendar, today: date) -> _Reply:
                 "决定（《条例》第三十三条第二款），不改变答复期限"
             )
             steps.append(TraceStep("extension_late", on, None, text))
+    for on, days in deferred:
+        text = (
+            f"{on.isoformat()} 认定申请理由合理但无法在法定期限内答复，确定延迟{days}个工作日"
+            f"答复（《条例》第三十五条），期限合计{total}个工作日，计入下列计数"
+        )
+        steps.append(TraceStep("deferral", on, None, text))
     extra = counted = 0
     cursor = clock.start
     paused_now = sliding = False

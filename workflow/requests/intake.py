@@ -1,4 +1,12 @@
-"""The registration form's fields and the checks that stop common intake mistakes."""
+"""The registration form's fields and the checks that stop common intake mistakes.
+
+Art. 29 para 2 lists what an application contains: the applicant's name, **proof of
+identity** and contact details; a description of the information; the form wanted. A
+number whose check character is wrong (居民身份证 GB 11643, 统一社会信用代码 GB 32100) is
+refused at once; an element that is simply missing is not a reason to refuse the
+registration (the receipt date still counts), so :func:`missing_elements` names it and
+the request page proposes a 补正 (Art. 30) for it.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from workflow.catalog.applicants import APPLICANT_KINDS
+from workflow.catalog.applicants import APPLICANT_KINDS, KIND_BY_CODE
 from workflow.catalog.channels import CHANNEL_BY_CODE, CHANNELS, DEFAULT_CHANNEL
 from workflow.kernel.errors import ValidationError
 from workflow.kernel.lifecycle import PayloadField
@@ -37,6 +45,19 @@ INTAKE_FIELDS: tuple[PayloadField, ...] = (
     ),
     PayloadField("id_type", "证件类型", "choice", required=False, choices=ID_TYPES),
     PayloadField("id_number", "证件号码", "text", required=False),
+    PayloadField(
+        "legal_representative",
+        "法定代表人或负责人（法人或其他组织）",
+        "text",
+        required=False,
+    ),
+    PayloadField(
+        "contact_person",
+        "联系人（法人或其他组织）",
+        "text",
+        required=False,
+        help="法人或其他组织申请的，写明联系人或法定代表人，以便联系和送达",
+    ),
     PayloadField("phone", "联系电话", "text", required=False),
     PayloadField("email", "电子邮箱", "text", required=False),
     PayloadField("address", "通信地址", "text", required=False),
@@ -83,6 +104,54 @@ def resident_id_problem(number: str) -> str | None:
     return None
 
 
+#: GB 32100-2015: the 31 characters of a 统一社会信用代码 (no I, O, S, V, Z) and the
+#: weights of its first 17 positions (3^i mod 31).
+_CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def credit_code_problem(code: str) -> str | None:
+    """Check a 18-character 统一社会信用代码 (GB 32100): characters and check character."""
+    value = code.strip().upper()
+    if len(value) != 18 or any(c not in _CREDIT_CHARS for c in value):
+        return "统一社会信用代码应为18位，由数字和大写英文字母组成（不使用I、O、S、V、Z），请核对"
+    total = sum(
+        _CREDIT_CHARS.index(c) * w for c, w in zip(value[:17], _CREDIT_WEIGHTS, strict=True)
+    )
+    if _CREDIT_CHARS[(31 - total % 31) % 31] != value[17]:
+        return "统一社会信用代码校验位不正确，请核对"
+    return None
+
+
+#: The elements of Art. 29 para 2 (一) a registration may lack, with what a 补正 asks for.
+PROOF_OF_IDENTITY = "申请人的身份证明（证件类型及号码，《条例》第二十九条第二款第一项）"
+CONTACT = "申请人的联系方式（联系电话、电子邮箱或通信地址，《条例》第二十九条第二款第一项）"
+ORGANISATION_CONTACT = "法人或其他组织的联系人或法定代表人"
+
+
+def missing_elements(values: Mapping[str, Any]) -> tuple[str, ...]:
+    """What the application lacks of Art. 29 para 2 (一): each a 补正 item to propose."""
+    missing = []
+    if not str(values.get("id_number") or "").strip():
+        missing.append(PROOF_OF_IDENTITY)
+    if not any(str(values.get(k) or "").strip() for k in ("phone", "email", "address")):
+        missing.append(CONTACT)
+    kind = KIND_BY_CODE.get(str(values.get("applicant_kind") or ""))
+    if kind is not None and kind.is_organisation:
+        named = (values.get("contact_person"), values.get("legal_representative"))
+        if not any(str(v or "").strip() for v in named):
+            missing.append(ORGANISATION_CONTACT)
+    return tuple(missing)
+
+
+def supplement_proposal(values: Mapping[str, Any]) -> str | None:
+    """The 补正 items the request page proposes for an incomplete application, if any."""
+    missing = missing_elements(values)
+    if not missing:
+        return None
+    return "请补充：" + "；".join(missing) + "。"
+
+
 @dataclass(frozen=True)
 class Intake:
     values: dict[str, Any]
@@ -119,12 +188,17 @@ def parse_intake(raw: Mapping[str, Any], today: date) -> Intake:
 
 def parse_intake_values(raw: Mapping[str, Any], errors: dict[str, str]) -> dict[str, Any]:
     values = parse_fields(INTAKE_FIELDS, raw, errors)
-    if values.get("id_type") == "resident_id" and values.get("id_number"):
-        problem = resident_id_problem(values["id_number"])
+    check = _ID_CHECKS.get(values.get("id_type", ""))
+    if check is not None and values.get("id_number"):
+        problem = check(values["id_number"])
         if problem:
             errors["id_number"] = problem
         else:
-            values["id_number"] = values["id_number"].upper()
+            values["id_number"] = values["id_number"].strip().upper()
     if values.get("email") and "@" not in values["email"]:
         errors["email"] = "电子邮箱格式不正确"
     return values
+
+
+#: The ID types whose numbers carry a check character the system verifies.
+_ID_CHECKS = {"resident_id": resident_id_problem, "credit_code": credit_code_problem}

@@ -23,6 +23,7 @@ from models import (
     User,
 )
 from models.user import UserRole
+from workflow.catalog.fees import PER_REQUEST
 from workflow.catalog.states import State
 from workflow.kernel.actor import LOCAL_ZONE, Actor, local_today, naive_utc
 from workflow.kernel.backdating import FLAG as BACKDATED
@@ -40,6 +41,8 @@ from workflow.requests.deadlines import (
     lateness,
     stored_clock,
 )
+from workflow.requests.fee_count import units_before
+from workflow.requests.fee_rules import fee_facts
 from workflow.requests.intake import parse_intake
 from workflow.requests.similar import earlier_requests
 from workflow.requests.spec import SPEC_BY_TRIGGER
@@ -156,6 +159,34 @@ def register(
     return request
 
 
+def answer_on_the_spot(
+    session: Session,
+    actor: Actor,
+    now: datetime,
+    raw: Mapping[str, Any],
+    *,
+    agency: Agency,
+) -> Request:
+    """Register a request and answer it on the spot, in one step (条例 Art. 33 para 1).
+
+    ``raw`` holds the registration and the answer (the ``answer_on_the_spot`` fields).
+    Two events, one transaction: the caller commits both or, when either is refused,
+    neither. The answer is dated the day of receipt (the step's guard says so).
+    """
+    request = register(session, actor, now, raw, agency=agency)
+    spec = SPEC_BY_TRIGGER["answer_on_the_spot"]
+    answer = {f.name: raw[f.name] for f in spec.fields if f.name in raw}
+    fire(
+        session,
+        request,
+        "answer_on_the_spot",
+        actor,
+        now,
+        {**answer, "effective_date": request.received_on.isoformat()},
+    )
+    return request
+
+
 def fire(
     session: Session,
     request: Request,
@@ -269,6 +300,7 @@ def _apply(
     late = lateness(trigger, action.effective_date, deadlines) if deadlines else None
     if late:
         payload["late"] = late
+    facts = {**(facts or {}), **_facts(session, request, trigger, payload)}
 
     event = machine.fire(
         request,
@@ -286,6 +318,21 @@ def _apply(
     project(session, request, [*events, event], calendar)
     session.flush()
     return event
+
+
+def _facts(
+    session: Session, request: Request, trigger: str, payload: dict[str, Any]
+) -> dict[str, Any]:
+    """What the guards of ``trigger`` need from the database, looked up here.
+
+    A fee notice's amount is computed, never typed (2020 fee measures): the tariff's
+    figures go into the event's payload (what the notice and section 六 print), and a
+    typed amount is kept only to be compared with them (``fee_rules.fee_follows_tariff``).
+    """
+    if trigger != "issue_fee_notice":
+        return {}
+    per_request = payload.get("method") == PER_REQUEST
+    return fee_facts(payload, units_before(session, request) if per_request else 0)
 
 
 def projection_values(

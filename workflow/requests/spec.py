@@ -8,11 +8,14 @@ the generated diagram in ``docs/`` all read this table.
 
 from __future__ import annotations
 
+from workflow.catalog.fees import FEE_MEASURES, FEE_METHODS
 from workflow.catalog.service import DELIVERY_LABELS
 from workflow.catalog.states import OPEN_STATES, PAUSED_STATES, STORED_STATES, State
 from workflow.kernel import guards as g
 from workflow.kernel.lifecycle import PayloadField, TransitionSpec
 from workflow.requests import clock_guards as cg
+from workflow.requests import fee_rules as fr
+from workflow.requests import procedure_rules as pr
 
 CLERKS = frozenset({"registrar", "handler"})
 CASEWORKERS = frozenset({"registrar", "handler", "approver"})
@@ -33,7 +36,6 @@ DELIVERIES = (
     ("online", "网上平台"),
     ("on_the_spot", "当场答复"),
 )
-FEE_METHODS = (("per_request", "按件计收"), ("per_page", "按量计收"))
 #: How a consultation letter or fee notice is sent: the receipt presumed until its
 #: service date is recorded (workflow.catalog.service.PRESUMED_RECEIPT_DAYS).
 _SENT_BY = PayloadField(
@@ -138,6 +140,72 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         payload_guards=(g.approver_named, cg.extension_in_time, cg.extension_within_limit),
     ),
     TransitionSpec(
+        "request_reasons",
+        "要求说明理由",
+        (State.IN_REVIEW,),
+        State.IN_REVIEW,
+        DECIDERS,
+        "发出说明理由告知日期",
+        "《条例》第三十五条：申请人申请公开政府信息的数量、频次明显超过合理范围，行政机关可以"
+        "要求申请人说明理由。答复期限不因此中止。",
+        fields=(
+            PayloadField(
+                "matter",
+                "申请数量、频次超过合理范围的情况",
+                "longtext",
+                help="写明申请人在何期间提出了多少件申请、内容如何重复，告知书原文照录",
+            ),
+            PayloadField("due_on", "说明理由的期限", "date"),
+            _SENT_BY,
+        ),
+        preconditions=(
+            g.once_only("request_reasons", "本次办理已要求申请人说明理由，不能重复要求"),
+        ),
+        payload_guards=(g.date_after_effective("due_on", "说明理由的期限应晚于告知日期"),),
+    ),
+    TransitionSpec(
+        "reasons_received",
+        "记录说明理由情况",
+        (State.IN_REVIEW,),
+        State.IN_REVIEW,
+        DECIDERS,
+        "认定日期",
+        "《条例》第三十五条：行政机关认为申请理由不合理的，告知申请人不予处理；认为申请理由"
+        "合理，但是无法在第三十三条规定的期限内答复的，可以确定延迟答复的合理期限并告知申请人。",
+        fields=(
+            PayloadField("finding", "认定", "choice", choices=pr.REASONS_FINDINGS),
+            PayloadField("statement", "申请人说明的理由（摘要）", "longtext", required=False),
+        ),
+        preconditions=(pr.reasons_requested,),
+        payload_guards=(pr.reasons_finding_in_time,),
+    ),
+    TransitionSpec(
+        "defer_reply",
+        "延迟答复",
+        (State.IN_REVIEW,),
+        State.IN_REVIEW,
+        DECIDERS,
+        "决定延迟答复日期",
+        "《条例》第三十五条：申请理由合理，但是无法在第三十三条规定的期限内答复的，可以确定"
+        "延迟答复的合理期限并告知申请人。",
+        fields=(
+            PayloadField(
+                "days",
+                "延迟的工作日数",
+                "int",
+                minimum=1,
+                maximum=60,
+                help="在原答复期限之后再延迟的工作日数，应与申请的数量相称",
+            ),
+            PayloadField("reason", "延迟答复的理由", "longtext"),
+        ),
+        preconditions=(
+            pr.reasons_found_reasonable,
+            g.once_only("defer_reply", "本次办理已确定延迟答复期限"),
+        ),
+        payload_guards=(pr.deferral_in_time,),
+    ),
+    TransitionSpec(
         "consult_third_party",
         "征求第三方意见",
         (State.IN_REVIEW,),
@@ -162,6 +230,23 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         "第三方逾期未提出意见的，由行政机关依照《条例》规定决定是否公开。",
         fields=(PayloadField("opinion", "第三方意见", "choice", choices=OPINIONS), _NOTE),
         payload_guards=(cg.no_reply_after_deadline,),
+    ),
+    TransitionSpec(
+        "notify_third_party",
+        "书面告知第三方公开决定",
+        (State.IN_REVIEW,),
+        State.IN_REVIEW,
+        DECIDERS,
+        "告知日期",
+        "《条例》第三十二条：第三方不同意公开，行政机关认为不公开可能对公共利益造成重大影响的，"
+        "可以决定予以公开，并将决定公开的政府信息内容和理由书面告知第三方。",
+        fields=(
+            PayloadField("party", "第三方名称", "text"),
+            PayloadField("content", "决定公开的政府信息内容", "longtext"),
+            PayloadField("reason", "不公开可能对公共利益造成重大影响的理由", "longtext"),
+            _SENT_BY,
+        ),
+        preconditions=(pr.third_party_objected,),
     ),
     TransitionSpec(
         "consult_agency",
@@ -197,13 +282,49 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         State.AWAITING_FEE,
         DECIDERS,
         "发出收费通知日期",
-        "《条例》第四十二条及《政府信息公开信息处理费管理办法》：申请数量、频次明显超过合理"
-        "范围的，可以收取信息处理费；申请人应自收到收费通知次日起20个工作日内缴纳，逾期未缴纳视为放弃；"
+        f"《条例》第四十二条及{FEE_MEASURES}：申请数量、频次明显超过合理范围的，可以收取"
+        "信息处理费，按件计收的按同一申请人一个自然月内的申请件数分档累进，按量计收的按页数"
+        "分档累进，金额由系统按收费标准计算；收费通知应当在答复期限内发出（2021年1月1日起）；"
+        "申请人应自收到收费通知次日起20个工作日内缴纳，逾期未缴纳视为放弃；"
         "自发出收费通知至缴费之日不计算在答复期限内。",
         fields=(
             PayloadField("method", "计收方式", "choice", choices=FEE_METHODS),
-            PayloadField("amount", "收费金额（元）", "int", minimum=1, maximum=10_000_000),
+            PayloadField(
+                "pages",
+                "拟提供信息的页数（按量计收）",
+                "int",
+                required=False,
+                minimum=1,
+                maximum=1_000_000,
+                help="按量计收时必填，系统按页数分档计算收费金额",
+            ),
+            PayloadField(
+                "units",
+                "本申请计件数（按件计收）",
+                "int",
+                required=False,
+                minimum=1,
+                maximum=1_000,
+                default=1,
+                help="一件申请包含多项内容的，按合理的最小单位拆分计算件数；"
+                "系统累计同一申请人本自然月内此前的申请件数后分档计算",
+            ),
+            PayloadField(
+                "amount",
+                "核对金额（元，可留空）",
+                "int",
+                required=False,
+                minimum=1,
+                maximum=10_000_000,
+                help="收费金额由系统按收费标准计算；填写的，须与计算结果一致",
+            ),
             _SENT_BY,
+        ),
+        payload_guards=(
+            fr.fee_measures_in_force,
+            fr.fee_notice_within_reply_period,
+            fr.pages_for_per_page,
+            fr.fee_follows_tariff,
         ),
     ),
     TransitionSpec(
@@ -215,6 +336,32 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         "缴费日期",
         "申请人缴费后恢复计算答复期限。",
         fields=(_NOTE,),
+    ),
+    TransitionSpec(
+        "reduce_fee",
+        "减收信息处理费",
+        (State.AWAITING_FEE,),
+        State.AWAITING_FEE,
+        DECIDERS,
+        "减收决定日期",
+        "行政机关决定减收信息处理费的，申请人按减收后的金额缴纳，缴费期限不变；"
+        "减收须记明理由，记入办理记录。",
+        fields=(
+            PayloadField("amount", "减收后的金额（元）", "int", minimum=1, maximum=10_000_000),
+            PayloadField("reason", "减收理由", "longtext"),
+        ),
+        payload_guards=(fr.reduction_below_owed,),
+    ),
+    TransitionSpec(
+        "waive_fee",
+        "免收信息处理费",
+        (State.AWAITING_FEE,),
+        State.IN_REVIEW,
+        DECIDERS,
+        "免收决定日期",
+        "行政机关决定免收信息处理费的，视同已缴费，恢复计算答复期限；免收须记明理由，"
+        "记入办理记录。",
+        fields=(PayloadField("reason", "免收理由", "longtext"),),
     ),
     TransitionSpec(
         "fee_lapsed",
@@ -247,8 +394,35 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
                 required=False,
                 help="处理结果为“重复申请”时必填：本申请人已获答复的在先申请编号，答复书将引用该申请及其答复",
             ),
+            pr.REFERRED_TO,
         ),
-        payload_guards=(g.outcome_decidable, g.duplicate_cites_earlier),
+        payload_guards=(
+            g.outcome_decidable,
+            g.duplicate_cites_earlier,
+            pr.excessive_needs_recorded_reasons,
+            pr.petition_names_the_referral,
+        ),
+    ),
+    TransitionSpec(
+        "answer_on_the_spot",
+        "当场答复",
+        (State.REGISTERED,),
+        State.CONCLUDED,
+        DECIDERS,
+        "答复日期",
+        "《条例》第三十三条第一款：行政机关收到政府信息公开申请，能够当场答复的，应当当场予以"
+        "答复；答复应载明依据、理由和救济途径。",
+        fields=(
+            PayloadField("outcome", "处理结果", "outcome"),
+            PayloadField("grounds", "理由及其他依据", "longtext", required=False),
+            pr.REFERRED_TO,
+        ),
+        payload_guards=(
+            pr.on_the_day_received,
+            g.outcome_decidable,
+            pr.excessive_needs_recorded_reasons,
+            pr.petition_names_the_referral,
+        ),
     ),
     TransitionSpec(
         "withdraw",
@@ -305,6 +479,11 @@ RESUMING_TRIGGERS: frozenset[str] = frozenset(
 )
 #: Triggers that start the reply clock afresh: back into review after the applicant's
 #: supplement or after a conclusion (a new procedure ordered by a reconsideration or court).
+#: Triggers whose event states the agency's decision on the request (an outcome chosen
+#: by staff): the reply, the remedies and the statistics read the latest of them.
+DECISION_TRIGGERS: frozenset[str] = frozenset(
+    t.trigger for t in TRANSITIONS if any(f.kind == "outcome" for f in t.fields)
+)
 RESTARTING_TRIGGERS: frozenset[str] = frozenset(
     t.trigger
     for t in TRANSITIONS

@@ -37,7 +37,7 @@ from typing import Any, Protocol
 
 from workflow.catalog.outcomes import OUTCOME_BY_CODE, OUTCOME_OF_TRIGGER
 from workflow.requests.office import corrected
-from workflow.requests.spec import CONCLUDING_TRIGGERS
+from workflow.requests.spec import CONCLUDING_TRIGGERS, DECISION_TRIGGERS
 
 
 class EventLike(Protocol):
@@ -82,7 +82,7 @@ def outcome_of(event: EventLike) -> str | None:
     Raises ``ValueError`` for a ``decide`` without a known outcome: such a request could
     not be placed in any row, and silently dropping it would break 一+二=三+四.
     """
-    if event.trigger == "decide":
+    if event.trigger in DECISION_TRIGGERS:
         code = event.payload.get("outcome")
         if not isinstance(code, str) or code not in OUTCOME_BY_CODE:
             raise ValueError(f"作出答复事件缺少有效的处理结果代码：{code!r}")
