@@ -18,6 +18,11 @@ class Agency(Base):
     #: 条例 Art. 49: "department" (report by 31 January) or "government" (县级以上人民政府,
     #: by 31 March); None = not set (both dates are shown). workflow.requests.reminders.
     report_level: Mapped[str | None] = mapped_column(String(20))
+    #: 行政复议法 Arts. 24, 27: the 复议机关 a reply names (an admin's setting, proposed by
+    #: workflow.admin.operations.propose_remedy_bodies); no reply is issued without it.
+    reconsideration_body: Mapped[str | None] = mapped_column(String(200))
+    #: 行政诉讼法 Arts. 14–18: the court of first instance a reply names.
+    court: Mapped[str | None] = mapped_column(String(200))
 
     parent: Mapped[Agency | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Agency]] = relationship(back_populates="parent")

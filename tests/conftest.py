@@ -105,8 +105,12 @@ def session(engine: Engine) -> Iterator[Session]:
     s.close()
 
 
+#: The 复议机关 and court a test agency's replies name (a reply needs both: issue 13).
+TEST_REMEDY_BODIES = {"reconsideration_body": "测试市人民政府", "court": "测试市人民法院"}
+
+
 def make_test_agency(session: Session) -> Agency:
-    row = Agency(code="test-agency", name="测试机关")
+    row = Agency(code="test-agency", name="测试机关", **TEST_REMEDY_BODIES)
     session.add(row)
     session.commit()
     return row

@@ -35,6 +35,7 @@ from workflow.catalog.applicants import APPLICANT_KINDS, kind_from_text
 from workflow.catalog.channels import CHANNEL_BY_CODE, CHANNELS, DEFAULT_CHANNEL
 from workflow.catalog.outcomes import GROUP_BY_CODE, OUTCOME_BY_CODE, outcome_from_text
 from workflow.kernel.calendar import DEFAULT_CALENDAR, WorkingCalendar
+from workflow.kernel.guards import UNRECORDED
 from workflow.requests.deadlines import FEE_PAYMENT_DAYS
 from workflow.requests.spec import FEE_METHODS, SPEC_BY_TRIGGER
 
@@ -762,7 +763,8 @@ class PlannedEvent(NamedTuple):
     """One step of a row's replay; ``register``'s payload is the intake form's values.
 
     ``as_recorded`` marks a payload that is not a form's input and is recorded as is: the
-    fee notice a ledger implies without holding its amount (:data:`FEE_NOT_IN_LEDGER`).
+    fee notice a ledger implies without holding its amount (:data:`FEE_NOT_IN_LEDGER`), a
+    decision whose reasons the ledger does not hold.
     """
 
     trigger: str
@@ -852,13 +854,18 @@ def _conclusion(row: LedgerRow, last: date, calendar: WorkingCalendar) -> list[P
     if outcome == "other.fee_lapsed":
         return [*_fee_notice_implied(row, last, calendar), _fee_lapse(row, last, calendar)]
     assert outcome in OUTCOME_BY_CODE
-    return [
-        PlannedEvent(
-            "decide",
-            concluded,
-            {"outcome": outcome, "delivery": _DELIVERY_FOR_CHANNEL.get(row.channel, "post")},
-        )
-    ]
+    payload: dict[str, Any] = {
+        "outcome": outcome,
+        "delivery": _DELIVERY_FOR_CHANNEL.get(row.channel, "post"),
+    }
+    required = OUTCOME_BY_CODE[outcome].requires
+    if not required:
+        return [PlannedEvent("decide", concluded, payload)]
+    # A ledger holds the outcome, not the reasons (or the law, the agency responsible…)
+    # the reply stated: the decision is recorded as made, marked so that no reply is
+    # ever printed from it (workflow.kernel.guards.UNRECORDED).
+    payload[UNRECORDED] = list(required)
+    return [PlannedEvent("decide", concluded, payload, as_recorded=True)]
 
 
 def _fee_notice_implied(
