@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, String, select
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, object_session, relationship
 
 from models.base import Base
@@ -23,6 +25,9 @@ class Agency(Base):
     reconsideration_body: Mapped[str | None] = mapped_column(String(200))
     #: 行政诉讼法 Arts. 14–18: the court of first instance a reply names.
     court: Mapped[str | None] = mapped_column(String(200))
+    #: Who last set the two (a username, or the command line) and when (naive UTC).
+    remedies_updated_by: Mapped[str | None] = mapped_column(String(64))
+    remedies_updated_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     parent: Mapped[Agency | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Agency]] = relationship(back_populates="parent")

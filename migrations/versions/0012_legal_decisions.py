@@ -2,7 +2,8 @@
 
 * ``agencies.reconsideration_body`` and ``agencies.court``: the 复议机关 and the court a
   reply names (行政复议法 Arts. 24, 27; 行政诉讼法 Art. 18), set by an admin; a reply is
-  not issued for an agency without them.
+  not issued for an agency without them. ``remedies_updated_by``/``_at`` say who set
+  them last (a username or the command line) and when.
 * Two outcome codes, each counted in an existing report row: ``disclosed.published``
   (条例 Art. 36(一), in (一)) and ``unavailable.not_responsible`` (Art. 36(五), in
   (四)1). The CHECK constraints on ``request_facts.outcome`` and ``notices.outcome``
@@ -73,10 +74,14 @@ def upgrade() -> None:
         "agencies", sa.Column("reconsideration_body", sa.String(length=200), nullable=True)
     )
     op.add_column("agencies", sa.Column("court", sa.String(length=200), nullable=True))
+    op.add_column("agencies", sa.Column("remedies_updated_by", sa.String(length=64), nullable=True))
+    op.add_column("agencies", sa.Column("remedies_updated_at", sa.DateTime(), nullable=True))
     _replace_checks(_NEW)
 
 
 def downgrade() -> None:
     _replace_checks(_OLD)
+    op.drop_column("agencies", "remedies_updated_at")
+    op.drop_column("agencies", "remedies_updated_by")
     op.drop_column("agencies", "court")
     op.drop_column("agencies", "reconsideration_body")
