@@ -16,8 +16,10 @@ from tests.conftest import NOW, login
 from tests.integration.test_cli import cli
 from workflow.admin import operations as admin_ops
 from workflow.catalog.outcomes import DECIDABLE_OUTCOMES, OUTCOME_BY_CODE
+from workflow.challenges import operations as cops
 from workflow.challenges.operations import refusal_warning
 from workflow.challenges.remedies import reconsideration_first
+from workflow.challenges.spec import CHALLENGES, fields_for
 from workflow.kernel.actor import Actor
 from workflow.kernel.errors import GuardError, NotFound, ValidationError
 from workflow.requests import operations as ops
@@ -243,3 +245,64 @@ def test_command_line_sets_and_changes_them(db_url: str) -> None:
     assert nothing.returncode == 1 and "至少填写" in nothing.stderr
     missing = cli(db_url, "set-agency-remedies", "nowhere", "--court", "某法院")
     assert missing.returncode == 1 and "不存在" in missing.stderr
+
+
+# --------------------------------------------------------------------------- item 15: 审级
+
+
+def decided_request(session, agency, users) -> Request:
+    req = accepted(session, agency, users)
+    fire(session, users, req, "handler", "decide", "2026-10-10", delivery="post",
+         outcome="disclosed")  # fmt: skip
+    return req
+
+
+def file(session, users, req: Request, **case: str):
+    raw = {"effective_date": "2026-10-20", "body": "某机关", "case_no": "某号", **case}
+    return cops.file_challenge(session, Actor.of(users["legal"]), NOW, req, raw)
+
+
+def test_a_reconsideration_is_not_a_first_instance(session, agency, users) -> None:
+    req = decided_request(session, agency, users)
+    with pytest.raises(GuardError) as refused:
+        file(session, users, req, kind="reconsideration", instance="first")
+    assert "行政复议不分审级" in "".join(refused.value.reasons)
+    with pytest.raises(GuardError) as refused:
+        file(session, users, req, kind="litigation", route="direct", instance="reconsideration")
+    assert "一审、二审或再审" in "".join(refused.value.reasons)
+    case = file(session, users, req, kind="reconsideration")
+    assert case.instance == "reconsideration"
+    lawsuit = file(session, users, req, kind="litigation", route="direct", case_no="诉1")
+    assert lawsuit.instance == "first"
+
+
+def test_a_reconsideration_decision_is_not_appealed(session, agency, users) -> None:
+    req = decided_request(session, agency, users)
+    case = file(session, users, req, kind="reconsideration")
+    legal = Actor.of(users["legal"])
+    cops.fire_challenge(session, case, "conclude", legal, NOW,
+                        {"effective_date": "2026-11-20", "result": "maintained"})  # fmt: skip
+    with pytest.raises(GuardError) as refused:
+        cops.fire_challenge(session, case, "appeal", legal, NOW,
+                            {"effective_date": "2026-11-25", "instance": "second",
+                             "body": "某中院", "case_no": "二审1号"})  # fmt: skip
+    assert "复议后起诉" in "".join(refused.value.reasons)
+
+
+@pytest.mark.parametrize(
+    ("kind", "offered", "not_offered"),
+    [
+        ("reconsideration", {"maintained", "request_dismissed"}, {"claims_dismissed"}),
+        (
+            "litigation",
+            {"claims_dismissed", "suit_rejected"},
+            {"maintained", "application_rejected"},
+        ),
+    ],
+)
+def test_each_result_list_offers_its_own_kind(kind, offered, not_offered) -> None:
+    (result,) = [
+        f for f in fields_for(CHALLENGES.by_trigger["conclude"], kind) if f.name == "result"
+    ]
+    codes = {code for code, _ in result.choices}
+    assert offered <= codes and not (not_offered & codes)
