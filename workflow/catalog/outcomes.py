@@ -116,6 +116,8 @@ class Outcome:
     reconsideration_first: bool = False
     #: Another outcome whose report row this one is counted in (two answers, one row).
     counted_as: str | None = None
+    #: For outcomes sharing a row: which answer this is, as the decide form offers it.
+    answer: str = ""
 
     @property
     def group(self) -> OutcomeGroup:
@@ -143,7 +145,13 @@ _REASONS = ("grounds",)
 
 OUTCOMES: tuple[Outcome, ...] = (
     # 36(二): the information can be disclosed and is provided.
-    Outcome("disclosed", "（一）予以公开", "予以公开", "第三十六条第（二）项"),
+    Outcome(
+        "disclosed",
+        "（一）予以公开",
+        "予以公开",
+        "第三十六条第（二）项",
+        answer="向申请人提供",
+    ),
     # 36(一): already published: the reply tells where and how to get it.
     Outcome(
         "disclosed.published",
@@ -152,6 +160,7 @@ OUTCOMES: tuple[Outcome, ...] = (
         "第三十六条第（一）项",
         requires=("publication_route",),
         counted_as="disclosed",
+        answer="已主动公开，告知获取的方式、途径",
     ),
     Outcome(
         "partially_disclosed",
@@ -232,6 +241,7 @@ OUTCOMES: tuple[Outcome, ...] = (
         "1.本机关不掌握相关政府信息",
         "无法提供·信息不存在",
         "第三十六条第（四）项",
+        answer="该政府信息不存在",
     ),
     # 36(五): another agency is responsible for disclosing it: reasons, its name, contact.
     Outcome(
@@ -241,6 +251,7 @@ OUTCOMES: tuple[Outcome, ...] = (
         "第三十六条第（五）项",
         requires=("grounds", "responsible_agency", "responsible_contact"),
         counted_as="unavailable.not_held",
+        answer="非本机关负责公开，告知负责公开的机关",
     ),
     Outcome(
         "unavailable.needs_creation",
@@ -341,6 +352,7 @@ def _validate() -> None:
         if outcome.counted_as:
             counted = OUTCOME_BY_CODE[outcome.counted_as]
             assert counted.counted_as is None and counted.group == outcome.group, outcome.code
+            assert outcome.answer and counted.answer, f"{outcome.code}: two answers, one row"
         if outcome.group.code == "withheld" or outcome.code == "partially_disclosed":
             assert "grounds" in outcome.requires, f"{outcome.code}: Art. 36(三)/37 reasons"
 
