@@ -93,7 +93,7 @@ def ensure_province(session: Session) -> Province:
                 code=spec.code,
                 name=spec.name,
                 parent=parent,
-                reconsideration_body=parent.name if parent else "国务院",
+                reconsideration_body=parent.name if parent else spec.name,  # Art. 26
                 court="南昌铁路运输法院",
             )
             session.add(agencies[spec.code])
