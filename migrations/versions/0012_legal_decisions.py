@@ -62,11 +62,34 @@ def _check(codes: tuple[str, ...]) -> str:
     return "outcome IS NULL OR outcome IN (" + ", ".join(f"'{c}'" for c in codes) + ")"
 
 
-def _replace_checks(codes: tuple[str, ...]) -> None:
-    for table, name in _TABLES:
-        with op.batch_alter_table(table, recreate="always") as batch_op:
-            batch_op.drop_constraint(op.f(name), type_="check")
-            batch_op.create_check_constraint(op.f(name), _check(codes))
+def _replace_checks(old: tuple[str, ...], new: tuple[str, ...]) -> None:
+    """Widen (or narrow) the outcome CHECKs, keeping the tables and their triggers.
+
+    PostgreSQL replaces the constraint. SQLite rewrites the tables' stored definitions in
+    place, as 0009 does for the channel CHECK: rebuilding ``notices`` would drop its
+    freeze triggers, and every stored row stays valid (the old list is part of the new).
+    """
+    bind = op.get_bind()
+    if bind.dialect.name != "sqlite":
+        for table, name in _TABLES:
+            op.drop_constraint(op.f(name), table, type_="check")
+            op.create_check_constraint(op.f(name), table, _check(new))
+        return
+    version = bind.execute(sa.text("PRAGMA schema_version")).scalar_one()
+    bind.execute(sa.text("PRAGMA writable_schema = ON"))
+    for table, _name in _TABLES:
+        stored = bind.execute(
+            sa.text("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = :t"),
+            {"t": table},
+        ).scalar_one()
+        if _check(old) not in stored:
+            raise RuntimeError(f"{table}: expected the CHECK {_check(old)} in {stored}")
+        bind.execute(
+            sa.text("UPDATE sqlite_master SET sql = :sql WHERE type = 'table' AND name = :t"),
+            {"sql": stored.replace(_check(old), _check(new)), "t": table},
+        )
+    bind.execute(sa.text(f"PRAGMA schema_version = {int(version) + 1}"))
+    bind.execute(sa.text("PRAGMA writable_schema = OFF"))
 
 
 def upgrade() -> None:
@@ -76,11 +99,11 @@ def upgrade() -> None:
     op.add_column("agencies", sa.Column("court", sa.String(length=200), nullable=True))
     op.add_column("agencies", sa.Column("remedies_updated_by", sa.String(length=64), nullable=True))
     op.add_column("agencies", sa.Column("remedies_updated_at", sa.DateTime(), nullable=True))
-    _replace_checks(_NEW)
+    _replace_checks(_OLD, _NEW)
 
 
 def downgrade() -> None:
-    _replace_checks(_OLD)
+    _replace_checks(_NEW, _OLD)
     op.drop_column("agencies", "remedies_updated_at")
     op.drop_column("agencies", "remedies_updated_by")
     op.drop_column("agencies", "court")
