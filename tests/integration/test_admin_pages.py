@@ -182,7 +182,9 @@ def _admin_urls(app, sample: dict[str, object]) -> list[tuple[str, str]]:
 
 
 def test_non_admins_get_403_on_every_admin_route(app, session, users) -> None:
-    urls = _admin_urls(app, {"user_id": users["registrar"].id, "day": "2027-03-01"})
+    urls = _admin_urls(
+        app, {"user_id": users["registrar"].id, "day": "2027-03-01", "code": "test-agency"}
+    )
     assert len(urls) >= 12
     anonymous = app.test_client()
     for method, url in urls:

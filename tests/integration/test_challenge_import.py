@@ -20,7 +20,7 @@ from commands.challenge_import import (
     validate_challenge_rows,
 )
 from models import Agency, Challenge, ChallengeEvent, Request
-from tests.conftest import NOW, make_user
+from tests.conftest import NOW, decision_facts, make_user
 from tests.integration.test_cli import cli
 from workflow.kernel.actor import Actor, local_today
 from workflow.ledger.importer import actor_named
@@ -149,7 +149,12 @@ def ledger_requests(session: Session, agency: Agency, users) -> dict[str, Reques
                 "decide",
                 Actor.of(users["handler"]),
                 NOW,
-                {"effective_date": decided, "outcome": outcome, "delivery": "post"},
+                {
+                    "effective_date": decided,
+                    "outcome": outcome,
+                    "delivery": "post",
+                    **decision_facts(outcome),
+                },
             )
         made[ref] = req
     session.commit()
