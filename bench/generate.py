@@ -88,7 +88,14 @@ def ensure_province(session: Session) -> Province:
     for spec in specs:
         if spec.code not in agencies:
             parent = agencies[spec.parent] if spec.parent else None
-            agencies[spec.code] = Agency(code=spec.code, name=spec.name, parent=parent)
+            # A reply names the 复议机关 and court (agency settings): bench values.
+            agencies[spec.code] = Agency(
+                code=spec.code,
+                name=spec.name,
+                parent=parent,
+                reconsideration_body=parent.name if parent else spec.name,  # Art. 26
+                court="南昌铁路运输法院",
+            )
             session.add(agencies[spec.code])
     session.flush()
     users = {u.username: u for u in session.scalars(select(User))}

@@ -22,8 +22,9 @@ from datetime import date, timedelta
 from itertools import accumulate
 from typing import Any, Literal
 
-from workflow.admin.demo import SUBJECTS, _intake
+from workflow.admin.demo import DEMO_FACTS, SUBJECTS, _intake
 from workflow.catalog.applicants import KIND_CODES
+from workflow.catalog.outcomes import OUTCOME_BY_CODE
 from workflow.kernel.calendar import WorkingCalendar
 
 # --------------------------------------------------------------------------- the province
@@ -330,6 +331,10 @@ class _Planner:
             "outcome": outcome,
             "delivery": rng.choice(("post", "email", "online", "in_person")),
         }
+        if outcome == "unavailable.still_unclear" and all(
+            a.trigger != "receive_supplement" for a in self.acts
+        ):
+            outcome = payload["outcome"] = "unavailable.needs_creation"  # Art. 30 guard
         if outcome.startswith(("withheld.", "not_processed.")):
             payload["grounds"] = "经审查，依据《条例》相关规定作出上述决定。"
         if outcome == "not_processed.petition":
@@ -345,6 +350,9 @@ class _Planner:
             self.act("reasons_received", self.wd(asked, 1), {"finding": finding})
             if deferred:
                 self.act("defer_reply", self.wd(asked, 1), {"days": 10, "reason": "申请数量较多"})
+        # The facts the outcome's reply must state (workflow.catalog.outcomes.Outcome.requires).
+        for fact in OUTCOME_BY_CODE[outcome].requires:
+            payload.setdefault(fact, DEMO_FACTS[fact])
         return self.act("decide", max(on, self.wd(self.last, 1)), payload)
 
     def _challenges(self, decided: date) -> None:

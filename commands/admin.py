@@ -1,4 +1,4 @@
-"""Setup commands: init, create-agency, create-user.
+"""Setup commands: init, create-agency, set-agency-remedies, create-user.
 
 The rules (code and username formats, password length, duplicates) live in
 ``workflow.admin.operations``, shared with the admin pages; this module only reads arguments
@@ -12,12 +12,13 @@ from collections.abc import Callable
 import click
 
 import settings
+from models import Agency
 from models.db import database_url, make_engine
 from models.migrate import upgrade
 from models.unit_of_work import unit_of_work
 from workflow.admin import operations as admin_ops
 from workflow.catalog.roles import ROLE_BY_CODE, ROLE_CODES
-from workflow.kernel.errors import ValidationError
+from workflow.kernel.errors import NotFound, ValidationError
 from workflow.requests.clocks import refresh_open_clocks, refresh_reply_days
 from workflow.store.calendar import load_calendar
 
@@ -65,16 +66,72 @@ def _refusal(err: ValidationError) -> click.ClickException:
 @click.argument("code")
 @click.argument("name")
 @click.option("--parent", help="上级机关代码")
-def create_agency(code: str, name: str, parent: str | None) -> None:
+@click.option(
+    "--reconsideration-body",
+    help="行政复议机关全称（答复书载明；未设置不能出具答复书）",
+)
+@click.option("--court", help="管辖法院全称（答复书载明；未设置不能出具答复书）")
+def create_agency(
+    code: str,
+    name: str,
+    parent: str | None,
+    reconsideration_body: str | None,
+    court: str | None,
+) -> None:
     """新增机关（代码：小写字母、数字、连字符）。"""
     _check_argument(admin_ops.validate_agency_code, code, "CODE")
     _check_argument(admin_ops.validate_agency_name, name, "NAME")
     try:
         with unit_of_work() as session:
-            agency = admin_ops.create_agency(session, code, name, parent)
+            agency = admin_ops.create_agency(
+                session,
+                code,
+                name,
+                parent,
+                reconsideration_body=reconsideration_body,
+                court=court,
+            )
+            missing = _missing_remedies(agency)
     except ValidationError as err:
         raise _refusal(err) from None
     click.echo(f"已创建机关 {agency.code}（{agency.name}）")
+    if missing:
+        click.echo(missing)
+
+
+def _missing_remedies(agency: Agency) -> str | None:
+    """What the operator still has to set before the agency can issue a reply."""
+    if agency.reconsideration_body and agency.court:
+        return None
+    proposal = admin_ops.propose_remedy_bodies(agency)
+    return (
+        "注意：尚未设置行政复议机关或管辖法院，该机关不能出具答复书。"
+        f"建议的行政复议机关：{proposal.reconsideration_body}（{proposal.reason}）；"
+        f"管辖法院：{proposal.court_hint}。"
+        f"请执行 set-agency-remedies {agency.code} --reconsideration-body … --court …"
+    )
+
+
+@click.command("set-agency-remedies")
+@click.argument("code")
+@click.option("--reconsideration-body", help="行政复议机关全称")
+@click.option("--court", help="管辖法院全称")
+def set_agency_remedies(code: str, reconsideration_body: str | None, court: str | None) -> None:
+    """设置或更改机关答复书载明的行政复议机关和管辖法院（《行政复议法》第二十四条、第二十七条）。"""
+    raw = {"reconsideration_body": reconsideration_body or "", "court": court or ""}
+    try:
+        with unit_of_work() as session:
+            agency = admin_ops.set_agency_remedies(session, code, raw, partial=True)
+            missing = _missing_remedies(agency)
+            body, court_name = agency.reconsideration_body, agency.court
+            shown = f"行政复议机关：{body or '未设置'}；管辖法院：{court_name or '未设置'}"
+    except ValidationError as err:
+        raise _refusal(err) from None
+    except NotFound as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(f"已更新机关 {code}：{shown}")
+    if missing:
+        click.echo(missing)
 
 
 @click.command("create-user")
@@ -105,4 +162,4 @@ def create_user(
     click.echo(f"已创建用户 {username}（{agency_code}；{'、'.join(roles)}）")
 
 
-COMMANDS = (init, create_agency, create_user)
+COMMANDS = (init, create_agency, set_agency_remedies, create_user)

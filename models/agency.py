@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, false, select, true
+from sqlalchemy import DateTime, ForeignKey, String, Text, false, select, true
 from sqlalchemy.orm import Mapped, Session, mapped_column, object_session, relationship
 
 from models.base import Base, utcnow
@@ -27,6 +27,14 @@ class Agency(Base):
     #: A deactivated agency keeps its history (requests, reports) but takes no new
     #: requests and no new users; agencies are never deleted.
     active: Mapped[bool] = mapped_column(default=True, server_default=true())
+    #: 行政复议法 Arts. 24, 27: the 复议机关 a reply names (an admin's setting, proposed by
+    #: workflow.admin.operations.propose_remedy_bodies); no reply is issued without it.
+    reconsideration_body: Mapped[str | None] = mapped_column(String(200))
+    #: 行政诉讼法 Arts. 14–18: the court of first instance a reply names.
+    court: Mapped[str | None] = mapped_column(String(200))
+    #: Who last set the two (a username, or the command line) and when (naive UTC).
+    remedies_updated_by: Mapped[str | None] = mapped_column(String(64))
+    remedies_updated_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     parent: Mapped[Agency | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Agency]] = relationship(back_populates="parent")

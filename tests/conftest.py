@@ -111,8 +111,20 @@ def session(engine: Engine) -> Iterator[Session]:
     s.close()
 
 
+#: The 复议机关 and court a test agency's replies name (a reply needs both: issue 13).
+TEST_REMEDY_BODIES = {"reconsideration_body": "测试市人民政府", "court": "测试市人民法院"}
+
+
+def decision_facts(outcome: str) -> dict[str, str]:
+    """What a decision with ``outcome`` must carry (reasons, the law …), as the demo types it."""
+    from workflow.admin.demo import DEMO_FACTS
+    from workflow.catalog.outcomes import OUTCOME_BY_CODE
+
+    return {f: DEMO_FACTS[f] for f in OUTCOME_BY_CODE[outcome].requires}
+
+
 def make_test_agency(session: Session) -> Agency:
-    row = Agency(code="test-agency", name="测试机关")
+    row = Agency(code="test-agency", name="测试机关", **TEST_REMEDY_BODIES)
     session.add(row)
     session.commit()
     return row

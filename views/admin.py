@@ -185,6 +185,22 @@ class AgencyEditForm(AdminForm):
     )
 
 
+class RemediesForm(AdminForm):
+    """The 复议机关 and court an agency's replies name (行政复议法 Arts. 24, 27)."""
+
+    payload_names = tuple(admin_ops.REMEDY_FIELDS)
+    reconsideration_body = StringField(
+        "行政复议机关",
+        description="全称，如“某某县人民政府”；答复书据此告知申请人",
+        render_kw={"maxlength": admin_ops.MAX_AGENCY_NAME},
+    )
+    court = StringField(
+        "管辖法院",
+        description="全称，如“某某县人民法院”",
+        render_kw={"maxlength": admin_ops.MAX_AGENCY_NAME},
+    )
+
+
 class OverrideForm(AdminForm):
     payload_names = ("day", "kind", "note")
     day = DateField("日期")
@@ -496,6 +512,32 @@ def edit_agency(agency_id: int) -> Response | tuple[str, int]:
         history=agency_ops.history(session, agency),
         open_requests=agency_ops.open_requests(session, agency),
     ), status
+
+
+@bp.route("/agencies/<code>/remedies", methods=["GET", "POST"])
+def agency_remedies(code: str) -> Response | tuple[str, int]:
+    """Set the 复议机关 and the court an agency's replies name, with a proposal."""
+    me = signed_in_user()
+    agency = next((a for a in admin_ops.manageable_agencies(me) if a.code == code), None)
+    if agency is None:
+        abort(404)
+    form = RemediesForm()
+    if request.method == "GET":
+        form.reconsideration_body.data = agency.reconsideration_body or ""
+        form.court.data = agency.court or ""
+    status = 200
+    if request.method == "POST":
+        raw = form.raw()
+        saved = _saved(form, lambda: admin_ops.set_agency_remedies(db(), code, raw, by=me))
+        if saved is not None:
+            flash(f"已保存{saved.name}的行政复议机关和管辖法院", "success")
+            return redirect(url_for(".agencies"))
+        status = 400
+    proposal = admin_ops.propose_remedy_bodies(agency)
+    page = render_template(
+        "admin/agency_remedies.html", agency=agency, form=form, proposal=proposal
+    )
+    return page, status
 
 
 # --------------------------------------------------------------------------- calendar

@@ -56,7 +56,7 @@ from workflow.challenges.remedies import (
     lawsuit_after_reconsideration_by,
     reconsideration_decision_by,
 )
-from workflow.challenges.spec import CHALLENGES, ChallengeState
+from workflow.challenges.spec import CHALLENGES, ChallengeState, fields_for
 from workflow.kernel.actor import Actor, local_today
 from workflow.kernel.calendar import WorkingCalendar
 from workflow.kernel.errors import NotFound, PermissionDenied
@@ -505,7 +505,9 @@ def act(challenge_id: int, trigger: str) -> Response | tuple[str, int]:
     if not_allowed := role_allowed(spec.roles)(CHALLENGES.context(case, (), me.roles, today)):
         raise PermissionDenied(not_allowed)
     form = build_form(
-        spec.fields, date_label=spec.date_label, data=action_defaults(today, case.version)
+        fields_for(spec, case.kind),
+        date_label=spec.date_label,
+        data=action_defaults(today, case.version),
     )
     status = 200
     if request.method == "POST":

@@ -87,7 +87,8 @@ class PayloadForm(FlaskForm):
 def outcome_option_label(outcome: Outcome) -> str:
     """The option text: row label plus the article relied on (so the basis is chosen too)."""
     basis = "" if outcome.basis in ("", "—") else f"（{outcome.basis}）"
-    return f"{outcome.label}{basis}"
+    answer = f"：{outcome.answer}" if outcome.answer else ""
+    return f"{outcome.label}{answer}{basis}"
 
 
 def outcome_choices() -> list[SelectChoice]:

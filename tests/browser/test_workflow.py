@@ -180,7 +180,7 @@ def test_request_lifecycle_to_statistics_and_report(server: str, page_as) -> Non
     outcome = handler.get_by_label("处理结果")
     outcome.select_option("partially_disclosed")
     expect(outcome.locator("option:checked")).to_contain_text("部分公开")
-    handler.get_by_label("理由及其他依据").fill(
+    handler.get_by_label("理由", exact=True).fill(
         "投标人报价明细涉及商业秘密，依据《条例》第十五条、第三十七条作区分处理，其余部分予以公开。"
     )
     handler.get_by_label("送达方式").select_option(label="电子邮件")

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from models import Agency
 from models.db import make_engine, make_session_factory
-from tests.conftest import make_user
+from tests.conftest import TEST_REMEDY_BODIES, make_user
 from workflow.catalog.roles import ROLE_CODES
 from workflow.kernel.actor import local_today
 from workflow.online.schema import openapi_document
@@ -177,9 +177,9 @@ class ApiWorld:
 def populate(url: str) -> tuple[Agency, Agency, Agency, dict[str, str]]:
     engine = make_engine(url)
     session = make_session_factory(engine)()
-    agency = Agency(code="api-agency", name="接口测试机关")
-    child = Agency(code="api-child", name="接口测试下属局", parent=agency)
-    other = Agency(code="api-other", name="另一机关")
+    agency = Agency(code="api-agency", name="接口测试机关", **TEST_REMEDY_BODIES)
+    child = Agency(code="api-child", name="接口测试下属局", parent=agency, **TEST_REMEDY_BODIES)
+    other = Agency(code="api-other", name="另一机关", **TEST_REMEDY_BODIES)
     session.add_all([agency, child, other])
     session.commit()
     tokens: dict[str, str] = {}

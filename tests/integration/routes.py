@@ -227,6 +227,10 @@ CALLS: dict[str, Callable[[World, Session], Call]] = {
     "api_tokens.revoke": lambda w, s: Call({"token_id": _token_id(s)}),
     "portal.apply": lambda w, s: Call({"code": "test-agency"}),
     "portal.notice_pdf": lambda w, s: Call({"notice_id": _notice_id(s, w)}),
+    "admin.agency_remedies": lambda w, s: Call(
+        {"code": "test-agency"},
+        data={"reconsideration_body": "测试市人民政府", "court": "测试市人民法院"},
+    ),
     "portal_queue.confirm_receipt": lambda w, s: Call(
         {"submission_id": _submission_id(s, w)}, data={"received_on": "2026-11-20"}
     ),

@@ -213,6 +213,7 @@ def test_non_admins_get_403_on_every_admin_route(app, session, users) -> None:
             "user_id": users["registrar"].id,
             "day": "2027-03-01",
             "agency_id": users["registrar"].agency_id,
+            "code": "test-agency",
         },
     )
     assert len(urls) >= 12

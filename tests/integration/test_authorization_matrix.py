@@ -159,6 +159,7 @@ EXPECTATIONS: dict[str, dict[str, Expectation]] = {
     "admin.new_user": both({"admin", "other"}),
     "admin.agencies": both({"admin", "other"}),
     "admin.edit_agency": both({"admin"}),
+    "admin.agency_remedies": both({"admin"}),
     "admin.calendar": get({"admin", "other"}),
     # The calendar is national: any top-level agency's admin keeps it (both are top-level).
     "admin.add_override": post({"admin", "other"}),

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import Agency, Challenge, ChallengeEvent, Request
-from tests.conftest import NOW, make_user
+from tests.conftest import NOW, decision_facts, make_user
 from tests.integration.test_cli import cli
 from workflow.challenges.ledger import (
     CHALLENGE_COLUMNS,
@@ -149,7 +149,12 @@ def ledger_requests(session: Session, agency: Agency, users) -> dict[str, Reques
                 "decide",
                 Actor.of(users["handler"]),
                 NOW,
-                {"effective_date": decided, "outcome": outcome, "delivery": "post"},
+                {
+                    "effective_date": decided,
+                    "outcome": outcome,
+                    "delivery": "post",
+                    **decision_facts(outcome),
+                },
             )
         made[ref] = req
     session.commit()

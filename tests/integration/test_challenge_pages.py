@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from models import Agency, Challenge, ChallengeEvent, Request
-from tests.conftest import PASSWORD, make_user
+from tests.conftest import PASSWORD, decision_facts, make_user
 from tests.integration.test_pages import client_for, count, days_ago, intake, reload
 from workflow.challenges import operations as cops
 from workflow.challenges.remedies import reconsideration_decision_by
@@ -34,7 +34,12 @@ def replied_request(session, agency, users, outcome: str = "disclosed") -> Reque
         "decide",
         Actor.of(users["handler"]),
         now,
-        {"effective_date": days_ago(40), "outcome": outcome, "delivery": "post"},
+        {
+            "effective_date": days_ago(40),
+            "outcome": outcome,
+            "delivery": "post",
+            **decision_facts(outcome),
+        },
     )
     session.commit()
     return req

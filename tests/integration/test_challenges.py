@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from models import Request
-from tests.conftest import NOW
+from tests.conftest import NOW, decision_facts
 from workflow.challenges import operations as cops
 from workflow.kernel.actor import Actor
 from workflow.kernel.errors import GuardError
@@ -38,7 +38,12 @@ def concluded_request(session, agency, users, outcome: str, received: str, decid
         "decide",
         Actor.of(users["handler"]),
         NOW,
-        {"effective_date": decided, "outcome": outcome, "delivery": "post"},
+        {
+            "effective_date": decided,
+            "outcome": outcome,
+            "delivery": "post",
+            **decision_facts(outcome),
+        },
     )
     session.commit()
     return req

@@ -171,8 +171,9 @@ def test_fee_notice_states_the_computation_and_the_remedies(session, agency, use
     assert "《政府信息公开信息处理费管理办法》" in body
     assert "自收到本通知书次日起20个工作日内缴纳" in body
     assert "如对本收费通知书不服" in body
-    assert "60日内向有管辖权的行政复议机关申请行政复议" in body
-    assert "6个月内依法向有管辖权的人民法院提起行政诉讼" in body
+    # The agency's own 复议机关 and court (its settings, 行政复议法 Arts. 24, 27).
+    assert "60日内向测试市人民政府申请行政复议" in body
+    assert "6个月内依法向测试市人民法院提起行政诉讼" in body
 
 
 def test_waiver_and_reduction_are_events_with_their_reason(session, agency, users) -> None:

@@ -40,10 +40,9 @@ PERSON = {
     "channel": "in_person",
     "submitted_on": "2026-09-24",
 }
-REMEDIES = (
-    "60日内向有管辖权的行政复议机关申请行政复议",
-    "6个月内依法向有管辖权的人民法院提起行政诉讼",
-)
+#: The remedies as every notice states them, naming the agency's own 复议机关 and court
+#: (tests.conftest.TEST_REMEDY_BODIES).
+REMEDIES = ("60日内向测试市人民政府申请行政复议", "6个月内依法向测试市人民法院提起行政诉讼")
 
 
 def register(session, agency, users, **over: str) -> Request:
@@ -210,6 +209,7 @@ def test_a_refusal_on_the_spot_goes_to_reconsideration_first(session, agency, us
         "submitted_on": "2026-11-20",
         "outcome": "withheld.state_secret",
         "grounds": "所涉文件已依法定密为秘密级",
+        "secret_basis": "定密依据依法不予告知",
     }
     req = ops.answer_on_the_spot(session, Actor.of(users["handler"]), NOW, raw, agency=agency)
     session.flush()

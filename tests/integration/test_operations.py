@@ -52,7 +52,11 @@ def test_full_lifecycle_appends_one_event_per_step(session, agency, users) -> No
         ("approver", "extend", {"days": 10, "reason": "需调档", "approver": "approver"}),
         ("handler", "consult_third_party", {"party": "某置业公司"}),
         ("handler", "third_party_replied", {"opinion": "object"}),
-        ("handler", "decide", {"outcome": "partially_disclosed", "delivery": "post"}),
+        (
+            "handler",
+            "decide",
+            {"outcome": "partially_disclosed", "delivery": "post", "grounds": "涉及个人隐私"},
+        ),
     ]
     day = [
         "2026-09-28",

@@ -166,7 +166,7 @@ PATHS = [
     [("accept", "c", {}), ("void", "a", {"reason": "错"})],
     [
         ("accept", "c", {}),
-        ("decide", "h", {"outcome": "partially_disclosed", "delivery": "post"}),
+        ("decide", "h", {"outcome": "partially_disclosed", "delivery": "post", "grounds": "隐私"}),
         ("reopen", "a", {"order": "判决"}),
         ("decide", "h", {"outcome": "disclosed", "delivery": "post"}),
     ],

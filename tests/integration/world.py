@@ -15,7 +15,7 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from models import Agency, CalendarOverride, Challenge, Request, User
-from tests.conftest import NOW, make_user
+from tests.conftest import NOW, TEST_REMEDY_BODIES, make_user
 from workflow.catalog.roles import ROLE_CODES
 from workflow.challenges import operations as cops
 from workflow.kernel.actor import Actor
@@ -93,8 +93,10 @@ def file_case(session: Session, legal: User, req: Request, case_no: str = "复-2
 
 
 def build_world(session: Session, agency: Agency, users: dict[str, User]) -> World:
-    other = Agency(code="other-agency", name="另一机关")
-    child = Agency(code="test-agency-child", name="测试机关下属局", parent=agency)
+    other = Agency(code="other-agency", name="另一机关", **TEST_REMEDY_BODIES)
+    child = Agency(
+        code="test-agency-child", name="测试机关下属局", parent=agency, **TEST_REMEDY_BODIES
+    )
     session.add_all([other, child])
     session.commit()
     outsider = make_user(session, other, "outsider", *ROLE_CODES)

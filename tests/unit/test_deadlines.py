@@ -330,12 +330,25 @@ _CLOCK_TRIGGERS = (
 
 @st.composite
 def _histories(draw: st.DrawFn) -> tuple[date, list[Event]]:
+    """Histories the state machine allows: each step from a state it may leave."""
+    from workflow.catalog.states import State
+    from workflow.requests.spec import SPEC_BY_TRIGGER
+
     received = draw(st.dates(date(2025, 12, 1), date(2027, 1, 31)))
-    day, events = received, []
-    for trigger in draw(st.lists(st.sampled_from(_CLOCK_TRIGGERS), max_size=8)):
+    day, events, state = received, [], State.REGISTERED
+    for _ in range(draw(st.integers(0, 8))):
+        allowed = [
+            t
+            for t in _CLOCK_TRIGGERS
+            if t not in SPEC_BY_TRIGGER or state in SPEC_BY_TRIGGER[t].sources
+        ]
+        if not allowed:
+            break
+        trigger = draw(st.sampled_from(allowed))
         day = day + timedelta(days=draw(st.integers(0, 20)))
         payload: dict[str, Any] = {"days": draw(st.integers(1, 20))} if trigger == "extend" else {}
         events.append(Event(trigger, day, payload))
+        state = SPEC_BY_TRIGGER[trigger].dest if trigger in SPEC_BY_TRIGGER else state
     return received, events
 
 

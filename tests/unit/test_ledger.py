@@ -323,7 +323,13 @@ def test_plan_full_history() -> None:
     assert supplement.payload["due_on"] == "2026-03-18"
     assert extend.payload == {"days": 20, "reason": "（台账导入）", "approver": "boss"}
     assert decide.effective_date == date(2026, 4, 20)
-    assert decide.payload == {"outcome": "partially_disclosed", "delivery": "post"}
+    # The ledger does not hold the reasons: recorded as made, no reply printable from it.
+    assert decide.payload == {
+        "outcome": "partially_disclosed",
+        "delivery": "post",
+        "unrecorded": ["grounds"],
+    }
+    assert decide.as_recorded
 
 
 def test_plan_open_row_is_accepted_only() -> None:

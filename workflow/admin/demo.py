@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from models import Agency, Challenge, Request, User
 from workflow.catalog.applicants import KIND_CODES
-from workflow.catalog.outcomes import DECIDABLE_OUTCOMES
+from workflow.catalog.outcomes import DECIDABLE_OUTCOMES, OUTCOME_BY_CODE
 from workflow.challenges import operations as challenge_ops
 from workflow.kernel.actor import Actor, local_today
 from workflow.kernel.calendar import WorkingCalendar
@@ -27,6 +27,21 @@ from workflow.store.calendar import load_calendar
 AGENCY_CODE = "nanchang-etdz"
 AGENCY_NAME = "南昌经济技术开发区"
 SUB_AGENCY = ("nanchang-etdz-zrzy", "南昌经济技术开发区自然资源和规划局")
+#: The remedy bodies the demo's replies name (agency settings; demo values: who the
+#: 复议机关 of a development-zone organ is depends on local designation).
+RECONSIDERATION_BODY = "南昌市人民政府"
+SUB_RECONSIDERATION_BODY = "南昌经济技术开发区管理委员会"
+COURT = "南昌铁路运输法院"
+#: What the demo's decisions state where an outcome requires it (Outcome.requires).
+DEMO_FACTS: dict[str, str] = {
+    "grounds": "所申请信息中含有涉及个人隐私的内容，公开会对第三方合法权益造成损害",
+    "legal_provision": "《中华人民共和国统计法》第三十九条",
+    "secret_basis": "该文件已依法定密，定密依据依法不予告知",
+    "responsible_agency": "南昌市自然资源局",
+    "responsible_contact": "南昌市红谷滩区丰和中大道1009号，电话0791-00000000",
+    "publication_route": "南昌经济技术开发区管理委员会门户网站“政府信息公开”栏目",
+    "referral_procedure": "《不动产登记资料查询暂行办法》，向不动产登记机构申请查询",
+}
 
 #: Demo logins (demo mode only): username → (display name, roles).
 DEMO_USERS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -83,9 +98,22 @@ def _name_for(rng: random.Random, kind: str) -> str:
 def ensure_agency(session: Session) -> Agency:
     agency = session.scalar(select(Agency).where(Agency.code == AGENCY_CODE))
     if agency is None:
-        agency = Agency(code=AGENCY_CODE, name=AGENCY_NAME)
+        agency = Agency(
+            code=AGENCY_CODE,
+            name=AGENCY_NAME,
+            reconsideration_body=RECONSIDERATION_BODY,
+            court=COURT,
+        )
         session.add(agency)
-        session.add(Agency(code=SUB_AGENCY[0], name=SUB_AGENCY[1], parent=agency))
+        session.add(
+            Agency(
+                code=SUB_AGENCY[0],
+                name=SUB_AGENCY[1],
+                parent=agency,
+                reconsideration_body=SUB_RECONSIDERATION_BODY,
+                court=COURT,
+            )
+        )
         session.flush()
     return agency
 
@@ -185,7 +213,8 @@ PETITION_REFERRAL = "南昌市信访局、12345政务服务便民热线"
 
 
 def _decide(outcome: str, after: int = 10) -> Step:
-    payload = {"outcome": outcome, "delivery": "post"}
+    facts = {f: DEMO_FACTS[f] for f in OUTCOME_BY_CODE[outcome].requires}
+    payload = {"outcome": outcome, "delivery": "post", **facts}
     if outcome == "not_processed.petition":
         payload["referred_to"] = PETITION_REFERRAL
     return Step("decide", after, payload)
@@ -305,8 +334,15 @@ def _random_steps(rng: random.Random) -> list[Step]:
             )
         )
     outcome = rng.choices(
-        DECIDABLE_OUTCOMES, weights=[35, 12, 1, 1, 1, 3, 1, 4, 1, 1, 25, 2, 2, 3, 3, 1, 1, 1, 2]
+        DECIDABLE_OUTCOMES,
+        weights=[35, 0, 12, 1, 1, 1, 3, 1, 4, 1, 1, 25, 0, 2, 2, 3, 3, 1, 1, 1, 2],
     )[0]
+    if outcome.code == "unavailable.still_unclear" and steps[0].trigger == "accept":
+        # Art. 30: "仍不明确" only after an answered 补正 (no draw, so the stream stays).
+        steps[0:1] = [
+            Step("request_supplement", 2, {"items": "请明确所需信息的名称或文号", "due_on": None}),
+            Step("receive_supplement", 3, {}),
+        ]
     late = rng.random() < 0.05
     if outcome.code == "not_processed.excessive":
         steps.extend(_reasons_steps())

@@ -130,13 +130,21 @@ def create_agency(
     parent_code: str | None = None,
     *,
     by: User | None = None,
+    reconsideration_body: str | None = None,
+    court: str | None = None,
 ) -> Agency:
     """Add an agency under ``parent_code`` (a top-level one only from the command line).
 
     An admin must hang the new agency inside their own branch: an agency they created
-    outside it would be one they could no longer manage.
+    outside it would be one they could no longer manage. The 复议机关 and court may be
+    given at once (else set later with :func:`set_agency_remedies`: no reply before).
     """
     errors: dict[str, str] = {}
+    bodies = _remedy_body_values(
+        {"reconsideration_body": reconsideration_body or "", "court": court or ""},
+        errors,
+        required=False,
+    )
     code = code.strip()
     clean_name = ""
     try:
@@ -162,6 +170,8 @@ def create_agency(
     _refuse(errors)
     agency = Agency(code=code, name=clean_name, parent=parent)
     session.add(agency)
+    if bodies:
+        _apply_remedy_bodies(agency, bodies, by, utcnow())
     session.flush()
     security_log.record(
         session,
@@ -170,6 +180,115 @@ def create_agency(
         agency_id=agency.id,
         detail={"after": {"code": code, "name": clean_name, "parent": parent_code or ""}},
     )
+    return agency
+
+
+# ----------------------------------------------------------- 复议机关 and court of an agency
+
+#: What an agency is, for proposing its 复议机关 (行政复议法 Art. 24, 27). The first two
+#: are ``Agency.report_level``'s values (条例 Art. 49 uses the same distinction).
+AGENCY_KINDS: dict[str, str] = {
+    "department": "政府工作部门",
+    "government": "人民政府",
+    "vertical": "垂直管理部门（海关、金融、外汇、税务、国家安全等）",
+}
+REMEDY_FIELDS: dict[str, str] = {"reconsideration_body": "行政复议机关", "court": "管辖法院"}
+#: Who changed the settings from the command line (no signed-in user there).
+COMMAND_LINE = "（命令行）"
+
+
+@dataclass(frozen=True)
+class RemedyProposal:
+    """A suggestion the admin confirms or corrects; the reply uses only what is saved."""
+
+    reconsideration_body: str
+    reason: str
+    court_hint: str = (
+        "一般为本机关所在地的基层人民法院；以县级以上地方人民政府为被告的，为中级人民法院"
+        "（《行政诉讼法》第十四条、第十五条、第十八条；另有集中管辖规定的从其规定）"
+    )
+
+
+def propose_remedy_bodies(agency: Agency, kind: str | None = None) -> RemedyProposal:
+    """The 复议机关 the 2023 law gives an agency of ``kind`` (default: its report level).
+
+    行政复议法 Art. 24: a department's is the 本级人民政府, a local government's the
+    上一级人民政府; Art. 27: vertical systems go to the 上一级主管部门. The parent in the
+    agency tree is named when it is the organ meant; otherwise the proposal says what to
+    look for, and the admin types the name.
+    """
+    kind = kind or agency.report_level or ""
+    parent = agency.parent.name if agency.parent else None
+    if kind == "government":
+        return RemedyProposal(
+            parent or "上一级人民政府",
+            "人民政府的行政复议机关为上一级人民政府（《行政复议法》第二十四条第一款）",
+        )
+    if kind == "vertical":
+        return RemedyProposal(
+            parent or "上一级主管部门",
+            "实行垂直领导的行政机关、税务和国家安全机关的行政复议机关为上一级主管部门"
+            "（《行政复议法》第二十七条）",
+        )
+    return RemedyProposal(
+        parent or "本级人民政府",
+        "政府工作部门的行政复议机关为本级人民政府（《行政复议法》第二十四条第一款）；"
+        "开发区等派出机构的所属部门以当地规定为准",
+    )
+
+
+def _remedy_body_values(
+    raw: dict[str, str], errors: dict[str, str], *, required: bool
+) -> dict[str, str]:
+    """The cleaned names typed for the 复议机关 and the court (errors per field)."""
+    values: dict[str, str] = {}
+    for field, label in REMEDY_FIELDS.items():
+        try:
+            clean = clean_text(raw.get(field) or "", MAX_AGENCY_NAME)
+        except ValueError as exc:
+            errors[field] = f"{label}{exc}"
+            continue
+        if clean:
+            values[field] = clean
+        elif required:
+            errors[field] = f"请填写{label}的全称（答复书须载明，否则不能出具）"
+    return values
+
+
+def _apply_remedy_bodies(
+    agency: Agency, values: dict[str, str], by: User | None, now: datetime
+) -> None:
+    agency.reconsideration_body = values.get("reconsideration_body", agency.reconsideration_body)
+    agency.court = values.get("court", agency.court)
+    agency.remedies_updated_at = now
+    agency.remedies_updated_by = by.username if by is not None else COMMAND_LINE
+
+
+def set_agency_remedies(
+    session: Session,
+    code: str,
+    raw: dict[str, str],
+    *,
+    by: User | None = None,
+    now: datetime | None = None,
+    partial: bool = False,
+) -> Agency:
+    """Save the 复议机关 and the court that the agency's replies name.
+
+    Both are required on the page (``partial=False``); the command may change one. Who
+    changed them and when is kept on the agency; replies already issued keep the names
+    they printed (the stored PDF is the notice).
+    """
+    agency = _agency_by_code(session, code.strip())
+    if agency is None or not _in_scope(agency, by):
+        raise NotFound(f"机关“{code}”不存在，或不属于您管理的机关")
+    errors: dict[str, str] = {}
+    values = _remedy_body_values(raw, errors, required=not partial)
+    if partial and not values and not errors:
+        errors["reconsideration_body"] = "请至少填写行政复议机关或管辖法院之一"
+    _refuse(errors)
+    _apply_remedy_bodies(agency, values, by, now or utcnow())
+    session.flush()
     return agency
 
 

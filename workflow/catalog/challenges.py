@@ -22,12 +22,15 @@ ROUTES: tuple[tuple[str, str], ...] = (
 )
 ROUTE_LABELS = dict(ROUTES)
 
-INSTANCES: tuple[tuple[str, str], ...] = (
+#: A reconsideration has no 审级 of a court (it is not a 一审): its one "instance" is the
+#: 复议 itself; a lawsuit goes 一审 → 二审 (appeal) → 再审 (行政诉讼法 Arts. 85, 90–93).
+RECONSIDERATION_INSTANCE = "reconsideration"
+COURT_INSTANCES: tuple[tuple[str, str], ...] = (
     ("first", "一审"),
     ("second", "二审"),
     ("retrial", "再审"),
-    ("reconsideration", "复议"),
 )
+INSTANCES: tuple[tuple[str, str], ...] = (*COURT_INSTANCES, (RECONSIDERATION_INSTANCE, "复议"))
 INSTANCE_LABELS = dict(INSTANCES)
 
 
@@ -66,6 +69,16 @@ RESULTS: tuple[ChallengeResult, ...] = (
     ChallengeResult("other", "其他结果", "other"),
 )
 RESULT_BY_CODE: dict[str, ChallengeResult] = {r.code: r for r in RESULTS}
+#: The instances a case of each kind can be in.
+INSTANCES_BY_KIND: dict[str, tuple[tuple[str, str], ...]] = {
+    RECONSIDERATION: ((RECONSIDERATION_INSTANCE, "复议"),),
+    LITIGATION: COURT_INSTANCES,
+}
+
+
+def results_for(kind: str) -> tuple[ChallengeResult, ...]:
+    """The results a case of ``kind`` can end with: 维持 is a 复议 result, 判决驳回 a court's."""
+    return tuple(r for r in RESULTS if r.kind in (None, kind))
 
 
 #: Remedy periods (docs/domain.md §5; Art. 51 of the Regulation, 行政复议法, 行政诉讼法).

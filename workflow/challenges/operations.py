@@ -8,7 +8,7 @@ conclusion), see docs/counting-rules.md.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -19,12 +19,10 @@ from workflow.catalog.challenges import (
     DIRECT,
     LITIGATION,
     RECONSIDERATION,
-    RECONSIDERATION_FIRST_FROM,
     RESULT_BY_CODE,
 )
-from workflow.catalog.outcomes import OUTCOME_BY_CODE, REFUSAL_GROUP
 from workflow.challenges.order_effect import reopen_effective_orders, waits_for_appeal_period
-from workflow.challenges.remedies import reconsideration_decision_by
+from workflow.challenges.remedies import reconsideration_decision_by, reconsideration_first
 from workflow.challenges.spec import CHALLENGES, ChallengeState
 from workflow.kernel.actor import Actor, local_today
 from workflow.kernel.backdating import FLAG as BACKDATED
@@ -63,13 +61,10 @@ def refusal_warning(events: Sequence[EventLike], payload: Mapping[str, Any]) -> 
     if not decisions:
         return None
     last = decisions[-1]
-    outcome = OUTCOME_BY_CODE.get(last.payload.get("outcome", ""))
-    if outcome is None or outcome.group.code != REFUSAL_GROUP:
-        return None
-    if last.effective_date < date.fromisoformat(RECONSIDERATION_FIRST_FROM):
+    if not reconsideration_first(last.payload.get("outcome"), last.effective_date):
         return None
     return (
-        f"该申请于{last.effective_date.isoformat()}作出不予公开决定；自2024年1月1日起，"
+        f"该申请于{last.effective_date.isoformat()}作出不予公开（含部分公开）决定；自2024年1月1日起，"
         "对不予公开决定不服的应当先申请行政复议（《行政复议法》第二十三条），"
         "请核实是否属于直接起诉。"
     )

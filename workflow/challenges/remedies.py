@@ -23,7 +23,9 @@ from workflow.catalog.challenges import (
     LAWSUIT_MONTHS,
     RECONSIDERATION_DAYS,
     RECONSIDERATION_DECISION_DAYS,
+    RECONSIDERATION_FIRST_FROM,
 )
+from workflow.catalog.outcomes import OUTCOME_BY_CODE
 from workflow.kernel.calendar import DEFAULT_CALENDAR, WorkingCalendar
 from workflow.kernel.guards import EventLike
 from workflow.requests.spec import DECISION_TRIGGERS
@@ -33,6 +35,22 @@ from workflow.requests.spec import DECISION_TRIGGERS
 SIMPLIFIED_DECISION_DAYS = 30
 #: 行政复议法 Art. 20 para 3: remedies not stated → at most one year from learning of it.
 OUTER_LIMIT_YEARS = 1
+
+
+def reconsideration_first(outcome_code: str | None, decided_on: date) -> bool:
+    """Whether the applicant must apply for reconsideration before suing.
+
+    行政复议法 (2023) Art. 23 para 1 item (四): "申请政府信息公开，行政机关不予公开" goes
+    to reconsideration first, for decisions dated from 2024-01-01 (the law's entry into
+    force; the reading for older decisions is in docs/domain-legal-decisions.md). The
+    outcome catalogue says which outcomes are refusals in this sense: every 不予公开 but
+    the 36(七) referral, and 部分公开, whose withheld part is a refusal. (四)/(五) outcomes
+    are not, a contested point documented in docs/domain-legal-decisions.md.
+    """
+    outcome = OUTCOME_BY_CODE.get(outcome_code or "")
+    if outcome is None or not outcome.reconsideration_first:
+        return False
+    return decided_on >= date.fromisoformat(RECONSIDERATION_FIRST_FROM)
 
 
 def add_months(day: date, months: int) -> date:

@@ -7,17 +7,22 @@ counts. Only legal officers record cases.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from enum import StrEnum
 
 from workflow.catalog.challenges import (
     AFTER_RECONSIDERATION,
+    COURT_INSTANCES,
+    INSTANCE_LABELS,
     INSTANCES,
+    INSTANCES_BY_KIND,
     KINDS,
     LITIGATION,
     RECONSIDERATION,
     RESULT_BY_CODE,
     RESULTS,
     ROUTES,
+    results_for,
 )
 from workflow.kernel import guards as g
 from workflow.kernel.lifecycle import Lifecycle, PayloadField, TransitionSpec
@@ -93,6 +98,32 @@ def result_fits_kind(ctx: g.GuardContext) -> str | None:
     return None
 
 
+def instance_fits_kind(ctx: g.GuardContext) -> str | None:
+    """A 行政复议 is not a 一审: its instance is the 复议; a lawsuit's is a court's."""
+    kind, instance = ctx.payload.get("kind"), ctx.payload.get("instance")
+    if not instance or kind not in INSTANCES_BY_KIND:
+        return None
+    if instance in dict(INSTANCES_BY_KIND[kind]):
+        return None
+    if kind == RECONSIDERATION:
+        return f"行政复议不分审级，不是“{INSTANCE_LABELS[instance]}”：审级请选“复议”或不选"
+    return "行政诉讼的审级为一审、二审或再审，“复议”不是诉讼的审级"
+
+
+def appeal_only_in_court(ctx: g.GuardContext) -> str | None:
+    """行政复议法 Art. 10: a 复议决定 is not appealed; the applicant sues (复议后起诉)."""
+    if ctx.facts.get("kind") == RECONSIDERATION:
+        return "行政复议决定不能上诉或再审：对复议决定不服的，请登记一件“复议后起诉”的行政诉讼案件"
+    return None
+
+
+def fields_for(spec: TransitionSpec, kind: str) -> tuple[PayloadField, ...]:
+    """``spec``'s fields for a case of ``kind``: the result list holds only the results
+    of its own kind (a 复议 is not 判决驳回, a judgment not 维持)."""
+    results = tuple((r.code, r.label) for r in results_for(kind))
+    return tuple(replace(f, choices=results) if f.name == "result" else f for f in spec.fields)
+
+
 _CASE_FIELDS = (
     PayloadField("body", "复议机关或人民法院", "text"),
     PayloadField("case_no", "案号", "text"),
@@ -115,7 +146,12 @@ CHALLENGE_TRANSITIONS: tuple[TransitionSpec, ...] = (
             ),
             *_CASE_FIELDS,
             PayloadField(
-                "instance", "审级", "choice", choices=INSTANCES, default="first", required=False
+                "instance",
+                "审级",
+                "choice",
+                choices=INSTANCES,
+                required=False,
+                help="行政诉讼：一审、二审或再审（不选为一审）；行政复议不分审级，记为“复议”",
             ),
             PayloadField(
                 "prior_case_no",
@@ -133,6 +169,7 @@ CHALLENGE_TRANSITIONS: tuple[TransitionSpec, ...] = (
         ),
         payload_guards=(
             route_matches_kind,
+            instance_fits_kind,
             prior_reconsideration_concluded,
             request_not_voided,
             filed_after_receipt,
@@ -147,11 +184,10 @@ CHALLENGE_TRANSITIONS: tuple[TransitionSpec, ...] = (
         "立案日期",
         "上诉或再审延续同一案件，以最后一审的结果计入统计。",
         fields=(
-            PayloadField(
-                "instance", "审级", "choice", choices=(("second", "二审"), ("retrial", "再审"))
-            ),
+            PayloadField("instance", "审级", "choice", choices=COURT_INSTANCES[1:]),
             *_CASE_FIELDS,
         ),
+        preconditions=(appeal_only_in_court,),
     ),
     TransitionSpec(
         "conclude",

@@ -171,5 +171,53 @@ def duplicate_cites_earlier(ctx: GuardContext) -> str | None:
     return str(problem) if problem else None
 
 
+#: Payload key of a decision replayed from a ledger: the facts the ledger never held.
+#: The decision happened outside the system, so nothing is refused for them; but no
+#: reply can be printed from it (workflow.notices.operations).
+UNRECORDED = "unrecorded"
+
+
+def decision_facts_present(ctx: GuardContext) -> str | None:
+    """Art. 36(三), 37, 36(一)(五)(七), 39 para 2: the facts the reply has to state.
+
+    Which outcome needs which fact is catalogue data (``Outcome.requires``); every
+    missing one is named, so the clerk fixes the form in one go.
+    """
+    outcome = OUTCOME_BY_CODE.get(ctx.payload.get("outcome") or "")
+    if outcome is None:
+        return None
+    unrecorded = set(ctx.payload.get(UNRECORDED) or ())
+    missing = [
+        fact.refusal
+        for fact in outcome.required_facts
+        if fact.field not in unrecorded and not str(ctx.payload.get(fact.field) or "").strip()
+    ]
+    return "；".join(missing) or None
+
+
+def still_unclear_after_supplement(ctx: GuardContext) -> str | None:
+    """Art. 30: "补正后申请内容仍不明确" presupposes a 补正 that the applicant answered."""
+    if ctx.payload.get("outcome") != "unavailable.still_unclear":
+        return None
+    triggers = [e.trigger for e in since_reopen(ctx.history)]
+    if "receive_supplement" in triggers:
+        return None
+    if "request_supplement" in triggers:
+        return "申请人尚未提交补正材料，不能以“补正后申请内容仍不明确”答复（《条例》第三十条）"
+    return "本申请未告知补正，不能以“补正后申请内容仍不明确”答复：请先告知补正（《条例》第三十条）"
+
+
+def on_the_spot_same_day(ctx: GuardContext) -> str | None:
+    """Art. 33 para 1: a reply "当场答复" is given on the day the request was received."""
+    if ctx.payload.get("delivery") != "on_the_spot":
+        return None
+    if ctx.effective_date and ctx.received_on and ctx.effective_date != ctx.received_on:
+        return (
+            f"“当场答复”的答复日期须与收到申请日期（{ctx.received_on.isoformat()}）相同"
+            "（《条例》第三十三条第一款）；否则请选择实际的送达方式"
+        )
+    return None
+
+
 #: Guards every action passes, whatever its trigger.
 DATE_GUARDS: tuple[Guard, ...] = (date_not_future, date_not_before_receipt, date_in_order)

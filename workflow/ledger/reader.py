@@ -38,6 +38,7 @@ from workflow.catalog.channels import CHANNEL_BY_CODE, CHANNELS, DEFAULT_CHANNEL
 from workflow.catalog.fees import FEE_METHODS, PER_PAGE, pages_for_amount
 from workflow.catalog.outcomes import GROUP_BY_CODE, OUTCOME_BY_CODE, outcome_from_text
 from workflow.kernel.calendar import DEFAULT_CALENDAR, WorkingCalendar
+from workflow.kernel.guards import UNRECORDED
 from workflow.requests.deadlines import FEE_PAYMENT_DAYS
 from workflow.requests.procedure_rules import EXCESSIVE, PETITION, REASONS_PROCEDURE
 from workflow.requests.spec import SPEC_BY_TRIGGER
@@ -950,7 +951,8 @@ class PlannedEvent(NamedTuple):
     """One step of a row's replay; ``register``'s payload is the intake form's values.
 
     ``as_recorded`` marks a payload that is not a form's input and is recorded as is: the
-    fee notice a ledger implies without holding its amount (:data:`FEE_NOT_IN_LEDGER`).
+    fee notice a ledger implies without holding its amount (:data:`FEE_NOT_IN_LEDGER`), a
+    decision whose reasons the ledger does not hold.
     """
 
     trigger: str
@@ -1044,11 +1046,20 @@ def _conclusion(row: LedgerRow, last: date, calendar: WorkingCalendar) -> list[P
     if outcome == "other.fee_lapsed":
         return [*_fee_notice_implied(row, last, calendar), _fee_lapse(row, last, calendar)]
     assert outcome in OUTCOME_BY_CODE
-    payload = {"outcome": outcome, "delivery": _DELIVERY_FOR_CHANNEL.get(row.channel, "post")}
-    unrecorded = UNRECORDED_FOR_OUTCOME.get(outcome)
-    if unrecorded:  # the ledger cannot hold it; nothing is invented in its place
-        return [PlannedEvent("decide", concluded, {**payload, "unrecorded": [unrecorded]}, True)]
-    return [PlannedEvent("decide", concluded, payload)]
+    payload: dict[str, Any] = {
+        "outcome": outcome,
+        "delivery": _DELIVERY_FOR_CHANNEL.get(row.channel, "post"),
+    }
+    # A ledger holds the outcome, not the reasons (or the law, the agency responsible…)
+    # the reply stated, nor the steps some outcomes presuppose: the decision is recorded
+    # as made, marked so that no reply is ever printed from it (guards.UNRECORDED).
+    unrecorded = list(OUTCOME_BY_CODE[outcome].requires)
+    if outcome in UNRECORDED_FOR_OUTCOME:
+        unrecorded.append(UNRECORDED_FOR_OUTCOME[outcome])
+    if not unrecorded:
+        return [PlannedEvent("decide", concluded, payload)]
+    payload[UNRECORDED] = unrecorded
+    return [PlannedEvent("decide", concluded, payload, as_recorded=True)]
 
 
 #: What a decision with these outcomes records that a ledger row has no cell for: the

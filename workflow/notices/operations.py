@@ -28,7 +28,6 @@ from workflow.catalog.challenges import (
     LAWSUIT_AFTER_RECONSIDERATION_DAYS,
     LAWSUIT_MONTHS,
     RECONSIDERATION_DAYS,
-    RECONSIDERATION_FIRST_FROM,
 )
 from workflow.catalog.channels import CHANNEL_BY_CODE
 from workflow.catalog.fees import (
@@ -38,11 +37,21 @@ from workflow.catalog.fees import (
     compute_fee,
     schedule_text,
 )
-from workflow.catalog.notices import NOTICE_KIND_BY_CODE, NOTICE_KINDS, NoticeKind
-from workflow.catalog.outcomes import OUTCOME_BY_CODE, OUTCOME_OF_TRIGGER, REFUSAL_GROUP
+from workflow.catalog.notices import (
+    NOTICE_KIND_BY_CODE,
+    NOTICE_KINDS,
+    NoticeKind,
+    ReplyElement,
+    reply_elements,
+)
+from workflow.catalog.outcomes import (
+    DECISION_FACTS,
+    OUTCOME_BY_CODE,
+    OUTCOME_OF_TRIGGER,
+)
 from workflow.catalog.roles import ROLE_BY_CODE
 from workflow.catalog.states import State
-from workflow.challenges.remedies import RemedyDeadlines, reply_remedies
+from workflow.challenges.remedies import RemedyDeadlines, reconsideration_first, reply_remedies
 from workflow.kernel.actor import Actor, local_today, naive_utc
 from workflow.kernel.calendar import DEFAULT_CALENDAR, WorkingCalendar
 from workflow.kernel.errors import (
@@ -68,9 +77,8 @@ from workflow.store.serials import next_serial
 #: Who issues notices and records their service: the staff who handle requests.
 NOTICE_ROLES: frozenset[str] = CASEWORKERS
 REGULATION = "《中华人民共和国政府信息公开条例》"
-#: Named in the remedies when the agency has no superior agency in the system.
-DEFAULT_RECONSIDERATION_BODY = "有管辖权的行政复议机关"
-COURT = "有管辖权的人民法院"
+#: 条例 Art. 51: where a complaint or report (投诉、举报) goes.
+COMPLAINT_BODY = "上一级行政机关或者政府信息公开工作主管部门"
 
 
 def notice_number(agency_name: str, year: int, serial: int) -> str:
@@ -422,15 +430,15 @@ def _fee(facts: _Facts) -> _Built:
 
 
 def _remedies(facts: _Facts, document: str, *, reconsideration_first: bool) -> dict[str, Any]:
-    """What templates/notices/_remedies.txt needs: the bodies, the periods, the rule."""
+    """What templates/notices/_remedies.txt needs: the bodies (the agency's settings,
+    行政复议法 Arts. 24, 27), the periods, the rule, the 投诉举报 channel (Art. 51)."""
     agency = facts.request.agency
     return {
         "document": document,
         "reconsideration_first": reconsideration_first,
-        "reconsideration_body": agency.parent.name
-        if agency.parent
-        else (DEFAULT_RECONSIDERATION_BODY),
-        "court": COURT,
+        "reconsideration_body": agency.reconsideration_body or "",
+        "court": agency.court or "",
+        "complaint_body": COMPLAINT_BODY,
         "reconsideration_days": RECONSIDERATION_DAYS,
         "lawsuit_months": LAWSUIT_MONTHS,
         "lawsuit_after_days": LAWSUIT_AFTER_RECONSIDERATION_DAYS,
@@ -492,20 +500,15 @@ def _reply(facts: _Facts) -> _Built:
     asked = _latest(facts.events, "request_reasons")
     assessed = _latest(facts.events, "reasons_received")
     supplements = [e for e in facts.events if e.trigger == "request_supplement"]
-    refusal = outcome.group.code == REFUSAL_GROUP
+    first = reconsideration_first(code, event.effective_date)
     reopens = [e for e in facts.events if e.trigger == "reopen"]
     context = {
         **facts.common(),
         "complies_with": reopens[-1].payload.get("order") if reopens else None,
-        **_remedies(
-            facts,
-            "答复书",
-            reconsideration_first=refusal
-            and event.effective_date >= date.fromisoformat(RECONSIDERATION_FIRST_FROM),
-        ),
+        **_remedies(facts, "答复书", reconsideration_first=first),
         "outcome_code": code,
         "basis": None if outcome.basis in ("", "—") else outcome.basis,
-        "grounds": event.payload.get("grounds", ""),
+        **{fact.field: str(event.payload.get(fact.field, "")) for fact in DECISION_FACTS},
         **_earlier(facts.session, facts.request, event.payload.get("earlier")),
         "delivery_code": delivery,
         "delivery": dict(DELIVERIES).get(delivery, ""),
@@ -519,6 +522,10 @@ def _reply(facts: _Facts) -> _Built:
         "outcome_label": outcome.label.split(".", 1)[-1] if "." in code else None,
         "outcome_group": outcome.group.label.split("）", 1)[-1],
     }
+    elements = reply_elements(
+        outcome, reconsideration_first=first, decision=event.trigger in DECISION_TRIGGERS
+    )
+    check_reply_elements(elements, context)
     template = "reply_on_the_spot" if on_the_spot else f"reply_{outcome.group.code}"
     return template, context, code
 
@@ -551,6 +558,30 @@ def _earlier(session: Session, request: Request, named: Any) -> dict[str, Any]:
         "earlier_reply_no": reply.number if reply else "",
         "earlier_reply_on": reply.dated_on if reply else None,
     }
+
+
+def check_reply_elements(elements: Sequence[ReplyElement], context: Mapping[str, Any]) -> None:
+    """Refuse a reply that would not state every element the law requires of it.
+
+    The 复议机关 and the court are agency settings (行政复议法 Arts. 24, 27): without them
+    the admin is told what to fill in, since a reply that names no 复议机关 lets the
+    applicant's period run up to a year (Art. 20 para 3).
+    """
+    missing = [e for e in elements if any(not context.get(k) for k in e.needs)]
+    if not missing:
+        return
+    reasons = []
+    settings = [e for e in missing if e.code in ("reconsideration", "lawsuit")]
+    if settings:
+        reasons.append(
+            "本机关尚未设置答复书应当载明的行政复议机关和管辖法院（《行政复议法》第二十四条、"
+            "第二十七条，《行政诉讼法》第十八条），不能出具答复书：请管理员在“机关管理”页面"
+            "或用命令 set-agency-remedies 填写"
+        )
+    reasons += [
+        f"答复书缺少“{e.label}”（{e.source}），不能出具" for e in missing if e not in settings
+    ]
+    raise GuardError(reasons)
 
 
 _BUILDERS: dict[str, Callable[[_Facts], _Built]] = {

@@ -9,10 +9,11 @@ the generated diagram in ``docs/`` all read this table.
 from __future__ import annotations
 
 from workflow.catalog.fees import FEE_MEASURES, FEE_METHODS
+from workflow.catalog.outcomes import DECISION_FACT_BY_FIELD
 from workflow.catalog.service import DELIVERY_LABELS
 from workflow.catalog.states import OPEN_STATES, PAUSED_STATES, STORED_STATES, State
 from workflow.kernel import guards as g
-from workflow.kernel.lifecycle import PayloadField, TransitionSpec
+from workflow.kernel.lifecycle import FieldKind, PayloadField, TransitionSpec
 from workflow.requests import clock_guards as cg
 from workflow.requests import fee_rules as fr
 from workflow.requests import procedure_rules as pr
@@ -49,6 +50,38 @@ _SENT_BY = PayloadField(
 )
 
 _NOTE = PayloadField("note", "备注", "text", required=False)
+
+
+def _fact_field(name: str, kind: FieldKind, help: str) -> PayloadField:
+    """A decide field the outcome catalogue may require (guards.decision_facts_present)."""
+    return PayloadField(name, DECISION_FACT_BY_FIELD[name].label, kind, required=False, help=help)
+
+
+#: The decide form: the outcome, the facts its reply states (which ones an outcome
+#: requires is catalogue data: workflow.catalog.outcomes.Outcome.requires), the delivery.
+DECIDE_FIELDS: tuple[PayloadField, ...] = (
+    PayloadField("outcome", "处理结果", "outcome"),
+    _fact_field(
+        "grounds",
+        "longtext",
+        "不予公开、部分公开、非本机关负责公开、行政查询事项必填：写明理由，告知申请人",
+    ),
+    _fact_field(
+        "legal_provision", "text", "“其他法律行政法规禁止公开”必填：法律或行政法规名称及条款"
+    ),
+    _fact_field("secret_basis", "text", "“属于国家秘密”必填：定密依据，或写明依法不予告知"),
+    _fact_field("responsible_agency", "text", "“非本机关负责公开”必填：负责公开的行政机关名称"),
+    _fact_field("responsible_contact", "text", "“非本机关负责公开”必填：该机关的地址、电话等"),
+    _fact_field(
+        "publication_route",
+        "longtext",
+        "“已主动公开”“公开出版物”必填：网址、公报期号、出版物名称及获取地点等",
+    ),
+    _fact_field(
+        "referral_procedure", "text", "“行政查询事项”必填：有关法律法规及查询程序、办理机构"
+    ),
+    PayloadField("delivery", "送达方式", "choice", choices=DELIVERIES),
+)
 _OPEN = tuple(s for s in STORED_STATES if s in OPEN_STATES)
 
 TRANSITIONS: tuple[TransitionSpec, ...] = (
@@ -384,9 +417,7 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         "《条例》第三十三条：应当自收到申请之日起20个工作日内予以答复；答复应载明依据、理由"
         "和救济途径（第五十一条）。区分处理的只计部分公开。",
         fields=(
-            PayloadField("outcome", "处理结果", "outcome"),
-            PayloadField("grounds", "理由及其他依据", "longtext", required=False),
-            PayloadField("delivery", "送达方式", "choice", choices=DELIVERIES),
+            *DECIDE_FIELDS,
             PayloadField(
                 "earlier",
                 "在先申请（重复申请时）",
@@ -398,6 +429,9 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         ),
         payload_guards=(
             g.outcome_decidable,
+            g.decision_facts_present,
+            g.still_unclear_after_supplement,
+            g.on_the_spot_same_day,
             g.duplicate_cites_earlier,
             pr.excessive_needs_recorded_reasons,
             pr.petition_names_the_referral,
@@ -413,13 +447,13 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         "《条例》第三十三条第一款：行政机关收到政府信息公开申请，能够当场答复的，应当当场予以"
         "答复；答复应载明依据、理由和救济途径。",
         fields=(
-            PayloadField("outcome", "处理结果", "outcome"),
-            PayloadField("grounds", "理由及其他依据", "longtext", required=False),
+            *(f for f in DECIDE_FIELDS if f.name != "delivery"),
             pr.REFERRED_TO,
         ),
         payload_guards=(
             pr.on_the_day_received,
             g.outcome_decidable,
+            g.decision_facts_present,
             pr.excessive_needs_recorded_reasons,
             pr.petition_names_the_referral,
         ),
