@@ -19,6 +19,7 @@ from workflow.admin import operations as admin_ops
 from workflow.catalog.roles import ROLE_BY_CODE, ROLE_CODES
 from workflow.kernel.errors import ValidationError
 from workflow.requests.clocks import refresh_open_clocks
+from workflow.requests.search import fill_missing as fill_missing_search_text
 from workflow.store.calendar import load_calendar
 
 
@@ -32,8 +33,12 @@ def init() -> None:
     # newer chinesecalendar package (a new year's arrangement): recompute the open ones.
     with unit_of_work(migrate=False) as session:
         moved = refresh_open_clocks(session, load_calendar(session))
+        # Rows from before migration 0019 have no words yet (the segmenter is live code).
+        words = fill_missing_search_text(session)
     if moved:
         click.echo(f"已按当前工作日历更新 {moved} 件在办申请的答复期限")
+    if words:
+        click.echo(f"已为 {words} 件申请建立全文检索词")
     click.echo(f"数据库已就绪：{database_url()}")
 
 

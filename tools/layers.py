@@ -73,6 +73,7 @@ DATABASE_MODULES = frozenset(
         "workflow.requests.lapse_queue",
         "workflow.requests.reminders",
         "workflow.requests.reminder_mail",
+        "workflow.requests.search",
     }
 )
 

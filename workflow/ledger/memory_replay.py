@@ -218,7 +218,13 @@ class MemoryReplay:
         mem.columns["last_seq"] = len(mem.events)
         mem.columns["version"] = len(mem.events)
         assert mem.row.received_on is not None
-        mem.facts = ops.projection_values(mem.row.received_on, mem.events, self.calendar)
+        mem.facts = ops.projection_values(
+            mem.row.received_on,
+            mem.events,
+            self.calendar,
+            subject=mem.columns["subject"],
+            applicant_name=mem.columns["applicant_name"],
+        )
         return mem
 
     def _payload(self, payload: Mapping[str, Any]) -> dict[str, Any]:

@@ -37,6 +37,8 @@ from workflow.requests.deadlines import (
     stored_clock,
 )
 from workflow.requests.intake import parse_intake
+from workflow.requests.search_text import document as search_document
+from workflow.requests.search_text import notes_of
 from workflow.requests.spec import SPEC_BY_TRIGGER
 from workflow.statistics.facts import facts_from_events
 from workflow.store.calendar import load_calendar
@@ -222,11 +224,15 @@ def projection_values(
     events: Sequence[EventLike],
     calendar: WorkingCalendar,
     served: Mapping[int, date] | None = None,
+    *,
+    subject: str,
+    applicant_name: str,
 ) -> dict[str, Any]:
     """The columns of a request's projection row that its events (and the service dates
-    of its notices, by event id) determine — facts for the statistics, the stored reply
-    clock — by column name: written by :func:`project`, checked by ``stats-verify``,
-    mirrored by the benchmark's bulk loader."""
+    of its notices, by event id) and its intake text determine — facts for the
+    statistics, the stored reply clock, the words it is searched by — by column name:
+    written by :func:`project`, checked by ``stats-verify``, mirrored by the bulk path
+    (``workflow.ledger.memory_replay``)."""
     facts = facts_from_events(received_on, events)
     clock = stored_clock(received_on, events, calendar, served_positions(events, served or {}))
     return {
@@ -237,6 +243,7 @@ def projection_values(
         "reply_due": clock.reply_due,
         "paused": clock.paused,
         "pause_due": clock.pause_due,
+        "search_text": search_document(subject, applicant_name, notes_of(events)),
     }
 
 
@@ -252,6 +259,13 @@ def project(
         session.add(row)
     row.agency_id = request.agency_id
     row.applicant_kind = request.applicant_kind
-    values = projection_values(request.received_on, events, calendar, served)
+    values = projection_values(
+        request.received_on,
+        events,
+        calendar,
+        served,
+        subject=request.subject,
+        applicant_name=request.applicant_name,
+    )
     for column, value in values.items():
         setattr(row, column, value)
