@@ -14,7 +14,8 @@ long ones (jieba's search mode: 国有土地 also gives 国有, 土地), then ev
 piece of the applicant's name (a name is not in the dictionary: 张三丰 is found by 张三
 and 三丰). A query is segmented the same way; every word must occur. Characters that
 jieba leaves alone (not in its dictionary) are single-character words in both, and a run
-of them in a query must occur as that run (a phrase), so 某某 does not match every 某.
+of them in a query must occur as that run (a phrase), so 某某 does not match every 某,
+or as one word (the name pieces: 张三 is cut into 张 and 三 but indexed whole).
 
 This module is pure (no database); ``workflow.requests.search`` builds the SQL.
 """
@@ -115,14 +116,26 @@ class Query:
         return bool(self.groups)
 
     def fts5(self) -> str:
-        """The SQLite FTS5 MATCH expression (each word quoted, so no operator injection)."""
-        return " AND ".join('"' + " ".join(g) + '"' for g in self.groups)
+        """The SQLite FTS5 MATCH expression (each word quoted, so no operator injection);
+        a phrase also matches as one word (a name piece: 张三 is indexed whole)."""
+
+        def one(group: tuple[str, ...]) -> str:
+            if len(group) == 1:
+                return f'"{group[0]}"'
+            return f'("{" ".join(group)}" OR "{"".join(group)}")'
+
+        return " AND ".join(one(g) for g in self.groups)
 
     def tsquery(self) -> str:
-        """The PostgreSQL ``to_tsquery('simple', …)`` text (words are letters and digits
-        only, so quoting them is enough)."""
-        parts = [" <-> ".join(f"'{w}'" for w in g) for g in self.groups]
-        return " & ".join(f"({p})" if " " in p else p for p in parts)
+        """The PostgreSQL ``to_tsquery('simple', …)`` text, the same rules (words are
+        letters and digits only, so quoting them is enough)."""
+
+        def one(group: tuple[str, ...]) -> str:
+            if len(group) == 1:
+                return f"'{group[0]}'"
+            return "(" + " <-> ".join(f"'{w}'" for w in group) + f" | '{''.join(group)}')"
+
+        return " & ".join(one(g) for g in self.groups)
 
 
 def parse_query(q: str) -> Query:
