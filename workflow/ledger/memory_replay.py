@@ -31,7 +31,7 @@ from workflow.kernel.calendar import WorkdayResult, WorkingCalendar
 from workflow.kernel.errors import PermissionDenied, ValidationError
 from workflow.kernel.lifecycle import Transition
 from workflow.kernel.payload import ParsedAction, parse_action
-from workflow.requests import machine
+from workflow.requests import machine, search_text
 from workflow.requests import operations as ops
 from workflow.requests.deadlines import compute_deadlines, lateness
 from workflow.requests.intake import parse_intake
@@ -157,6 +157,7 @@ class MemoryReplay:
         self.calendar = calendar
         self.approvers = None if approvers is None else frozenset(approvers)
         self.provenance = dict(provenance) if provenance else None
+        search_text.prepare()  # the projection's words; forked replayers inherit it
 
     # -- requests (operations.register / fire / _apply)
 
