@@ -68,7 +68,7 @@ def gunicorn(
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # a loaded shared machine starts slowly
         while True:
             if proc.poll() is not None:
                 raise RuntimeError(f"gunicorn exited: {Path(log.name).read_text()}")
@@ -77,7 +77,7 @@ def gunicorn(
                     break
             except OSError:
                 if time.monotonic() > deadline:
-                    raise RuntimeError("gunicorn did not come up within 60 s") from None
+                    raise RuntimeError("gunicorn did not come up within 180 s") from None
                 time.sleep(0.2)
         yield base
     finally:
