@@ -131,7 +131,7 @@ def _run_mix(
 
 
 def measure(url: str, repeat: int) -> dict[str, Any]:
-    engine = make_engine(url, pool_size=8)
+    engine = make_engine(url)
     factory = make_session_factory(engine)
     today = local_today(datetime.now(UTC))
     out: dict[str, Any] = {}
@@ -141,6 +141,7 @@ def measure(url: str, repeat: int) -> dict[str, Any]:
             visible = _visible(session, who)
             rare = _rare_name(session, _visible(session, READERS["department"]))
             cases = {
+                "no search (baseline)": ListFilter.parse({}),
                 "rare": ListFilter.parse({"q": rare}),
                 "common": ListFilter.parse({"q": COMMON}),
                 "absent": ListFilter.parse({"q": ABSENT}),

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, func, literal_column, or_, select, text
+from sqlalchemy import ColumnElement, Select, func, literal_column, select, text, union_all
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session
 
@@ -43,18 +43,25 @@ def _text_ids(session: Session, query: Query) -> Select[tuple[int]]:
 
 def matches(session: Session, q: str) -> ColumnElement[bool]:
     """The list's search: ``q`` as words of the subject, applicant or notes, or ``q`` as
-    a whole tracking number, ID number, phone number or ledger reference."""
+    a whole tracking number, ID number, phone number or ledger reference.
+
+    One ``id IN (… UNION ALL …)``: each branch is an index lookup (the word index, or
+    the identifier's b-tree), so the database never evaluates an OR row by row over the
+    visible requests (that cost 89 ms for a word found nowhere at 10k requests)."""
     exact = q.strip()
-    conditions: list[ColumnElement[bool]] = [
-        Request.tracking_no == exact,
-        Request.id_number == exact,
-        Request.phone == exact,
-        Request.external_ref == exact,
+    branches: list[Select[tuple[int]]] = [
+        select(Request.id).where(column == exact)
+        for column in (
+            Request.tracking_no,
+            Request.id_number,
+            Request.phone,
+            Request.external_ref,
+        )
     ]
     query = parse_query(q)
     if query:
-        conditions.append(Request.id.in_(_text_ids(session, query)))
-    return or_(*conditions)
+        branches.append(_text_ids(session, query))
+    return Request.id.in_(union_all(*branches))
 
 
 @dataclass(frozen=True)
