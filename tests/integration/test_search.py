@@ -250,3 +250,19 @@ def test_stats_verify_finds_a_damaged_sqlite_index(world, session, db_url) -> No
     assert index_problems(session) == []
     session.rollback()
     assert found(world[0], "拆迁") == of(ids, 1, 5)
+
+
+def test_a_common_word_pages_the_same_by_either_plan(world, monkeypatch) -> None:
+    """SQLite walks the list's order for a common word instead of sorting its matches:
+    the same requests, the same order, the same count."""
+    client, _ = world
+
+    def pages() -> tuple[list[str], str, set[int]]:
+        first = client.get("/requests", query_string={"q": "征收", "sort": "tracking_asc"}).text
+        return NUMBER.findall(first), re.search(r"共 \d+ 件", first).group(0), found(client, "征收")
+
+    from workflow.requests import search
+
+    rare_plan = pages()
+    monkeypatch.setattr(search, "COMMON_MATCHES", 5)
+    assert pages() == rare_plan
