@@ -62,10 +62,11 @@ def matches(session: Session, q: str) -> ColumnElement[bool]:
     if query:
         branches.append(_text_ids(session, query))
     if query and _common_on_sqlite(session, query):
-        # Look the matches up by id and SQLite sorts every one of them for the page's
-        # order (~2,000 matches of the province at 10k: 164 ms, linear); ``id + 0`` cannot use the
-        # primary key, so it walks the list's order index and checks each row against
-        # the matches instead, stopping at the page's end (64 ms, flat in the size).
+        # Looking the matches up by id, SQLite sorts every one of them for the page's
+        # order (~2,000 matches of the province at 10k: 164 ms, linear). ``id + 0``
+        # cannot use the primary key, so it walks the list's order index and checks each
+        # row against the matches instead, stopping at the page's end (64 ms, flat in
+        # the size: bench/RESULTS.md).
         return (Request.id + 0).in_(union_all(*branches))
     return Request.id.in_(union_all(*branches))
 
