@@ -228,7 +228,11 @@ def _register_errors(app: Flask) -> None:
 
 
 def wsgi() -> Flask:
-    """Entry point for gunicorn: ``gunicorn 'app:wsgi()'``."""
+    """Entry point for gunicorn: ``gunicorn 'app:wsgi()'``. The search dictionary is
+    loaded here (about 1 s), not by the first clerk who searches or registers."""
+    from workflow.requests.search_text import prepare
+
+    prepare()
     return create_app()
 
 

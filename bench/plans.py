@@ -324,7 +324,7 @@ class _Planner:
         outcome = _OUTCOMES[bisect(_OUTCOME_CUM, rng.random() * _OUTCOME_CUM[-1])]
         if outcome == "not_processed.duplicate":
             # A 重复申请 must cite this applicant's answered earlier request (Art. 36(六),
-            # docs/domain-office-workflow.md), which a synthetic plan does not have; the
+            # docs/domain.md §15), which a synthetic plan does not have; the
             # draw is kept (same random stream) and counted in the same group instead.
             outcome = "not_processed.petition"
         payload: dict[str, Any] = {

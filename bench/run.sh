@@ -33,6 +33,7 @@ if [ "$mode" = full ]; then
   $PY bench/bench_pages.py --size 1m --dialects "$dialects" --seconds 8 --name pages-1m
   $PY bench/bench_pages.py --size 100k --dialects "$dialects" --seconds 8 --name pages-100k
   $PY bench/bench_queries.py --size 1m --dialects "$dialects" --name queries-1m
+  $PY bench/bench_search.py --sizes 100k,1m --dialects "$dialects" --name search-1m
   $PY bench/bench_writes.py --base 100k --clients 2,4 --dialects "$dialects" --seconds 20
   $PY bench/bench_import.py --rows 10k,100k --dialects "$dialects"
   $PY bench/bench_documents.py --size 1m --dialects "$dialects" --notices 1000
@@ -44,6 +45,7 @@ else
   $PY bench/bench_writes.py --base 10k --clients 4 --dialects "$dialects" --seconds 10 \
     --name writes-quick
   $PY bench/bench_import.py --rows 3k --dialects "$dialects" --name import-quick
+  $PY bench/bench_search.py --sizes 10k --dialects "$dialects" --repeat 5 --name search-quick
   $PY bench/bench_documents.py --size 100k --dialects "$dialects" --notices 200 \
     --name documents-quick
 fi

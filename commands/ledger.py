@@ -1,5 +1,5 @@
 """``import-ledger``, ``ledger-template`` and ``export-ledger``: an agency's Excel ledger in
-(docs/domain.md §11) and out (the full 台账, docs/domain-office-records.md).
+(docs/domain.md §11) and out (the full 台账, docs/domain.md §16).
 
 All or nothing: every bad row is printed as ``第N行 [column] reason`` and the exit
 status is non-zero when anything was refused, in which case nothing is stored.

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from models import Agency
 from models.unit_of_work import unit_of_work
 from workflow.catalog.outcomes import FORMATS
+from workflow.requests.search import index_problems, rebuild_index
 from workflow.statistics.fold import render_text, stats_json
 from workflow.statistics.queries import derive, verify, verify_projection, years_with_data
 from workflow.statistics.scope import Scope
@@ -54,7 +55,7 @@ def stats(
 @click.option("--year", type=YEAR, help="年度（默认有数据的全部年度）")
 @click.option("--repair", is_flag=True, help="按事件日志重建不一致的统计投影")
 def stats_verify(agency_code: str | None, year: int | None, repair: bool) -> None:
-    """用事件日志重新计算统计，并与快速统计逐格比对；不一致时返回非零。"""
+    """用事件日志重新计算统计（含全文检索词），与快速统计逐格比对，并检查全文索引；不一致时返回非零。"""
     problems = 0
     with unit_of_work() as session:
         agencies = (
@@ -75,6 +76,15 @@ def stats_verify(agency_code: str | None, year: int | None, repair: bool) -> Non
                 for d in diff:
                     click.echo(f"{agency.code} {y} {d.cell}: 日志={d.fold} 快速={d.fast}")
             click.echo(f"{agency.code}: 已核对 {len(years)} 个年度")
+        # The word index against the stored words (which verify_projection checked).
+        found = index_problems(session)
+        if found and repair:
+            rebuild_index(session)
+            click.echo("全文索引已按检索词重建")
+        else:
+            for problem in found:
+                click.echo(problem.what)
+            problems += len(found)
     if problems:
         raise click.ClickException(f"发现 {problems} 处不一致")
     click.echo("统计一致：事件日志与快速统计完全相同")

@@ -19,12 +19,14 @@ from sqlalchemy import select
 
 from jobs import queue as q
 from jobs import report_batch
+from jobs.monitor import timed
 from models import Agency, User
 from models.unit_of_work import unit_of_work
 from workflow.admin.log_check import verify_log
 from workflow.kernel.actor import local_today
 from workflow.ledger.importer import ImportSource, import_ledger
 from workflow.ledger.reader import LedgerFileError, read_ledger_bytes, validate_rows
+from workflow.requests.search import index_problems
 from workflow.statistics.queries import verify, verify_projection, years_with_data
 from workflow.statistics.scope import Scope
 
@@ -37,25 +39,27 @@ MAX_ROWS = 200_000
 
 
 def start_ledger_import(data: bytes, file_name: str, user: User, dry_run: bool) -> str:
-    """Store the upload, record the job and queue it; return the job's id."""
+    """Store the upload in the queue's storage, record the job and queue it; return the
+    job's id. The upload is not a local file: the worker may run on another machine."""
     job_id = q.new_job_id()
-    uploads = q.instance_dir() / "uploads"
-    uploads.mkdir(exist_ok=True)
-    path = uploads / f"{job_id}.ledger"
-    path.write_bytes(data)
+    key = f"upload:{job_id}"
+    q.job_queue().put(key, data)
     title = Path(file_name).name or "ledger"
     q.save(q.JobRecord(job_id, LEDGER_IMPORT, title, user.id, user.agency_id))
-    q.enqueue("import_ledger", job_id, str(path), dry_run)
+    q.enqueue("import_ledger", job_id, key, dry_run)
     return job_id
 
 
-def run_ledger_import(job_id: str, path: str, dry_run: bool) -> None:
-    """Import the stored upload ``path`` as the job's user; the file is removed after."""
+def run_ledger_import(job_id: str, upload: str, dry_run: bool) -> None:
+    """Import the stored upload (its key in the queue's storage) as the job's user; the
+    upload is taken out of the storage as it is read."""
     record = q.update(job_id, state="running", started=time.time(), heartbeat=time.time())
     assert record is not None
-    file = Path(path)
     try:
-        data = file.read_bytes()
+        data = q.job_queue().get(upload)
+        if not isinstance(data, bytes):
+            q.update(job_id, state="failed", finished=time.time(), message="上传的文件已不存在")
+            return
         now = datetime.now(UTC)
         try:
             raw = read_ledger_bytes(data, record.title)
@@ -107,8 +111,6 @@ def run_ledger_import(job_id: str, path: str, dry_run: bool) -> None:
             job_id, state="failed", finished=time.time(), message=f"导入失败，未写入任何数据：{exc}"
         )
         raise
-    finally:
-        file.unlink(missing_ok=True)
 
 
 def _summary(
@@ -137,6 +139,7 @@ def run_nightly_verify() -> dict[str, Any]:
                 stats.extend(
                     f"{agency.code} {year} {d.cell}: 日志={d.fold} 快速={d.fast}" for d in diff
                 )
+        stats.extend(p.what for p in index_problems(session))
         session.rollback()  # a check: nothing to store
     result = {
         "started": started,
@@ -157,12 +160,18 @@ def nightly_result() -> dict[str, Any] | None:
 def register(queue: Huey) -> None:
     """Bind the tasks to ``queue`` (one queue per backend; see ``jobs.queue``)."""
     queue.gongkai_tasks = {  # type: ignore[attr-defined]
-        "import_ledger": queue.task(name="import_ledger")(run_ledger_import),
-        "nightly_verify": queue.task(name="nightly_verify")(run_nightly_verify),
-        report_batch.KIND: queue.task(name=report_batch.KIND)(report_batch.run_report_batch),
+        "import_ledger": queue.task(name="import_ledger")(
+            timed("import_ledger", run_ledger_import)
+        ),
+        "nightly_verify": queue.task(name="nightly_verify")(
+            timed("nightly_verify", run_nightly_verify)
+        ),
+        report_batch.KIND: queue.task(name=report_batch.KIND)(
+            timed(report_batch.KIND, report_batch.run_report_batch)
+        ),
     }
     queue.periodic_task(crontab(hour="2", minute="30"), name="nightly_verify_periodic")(
-        run_nightly_verify
+        timed("nightly_verify", run_nightly_verify)
     )
 
 

@@ -27,6 +27,7 @@ def _run(connection: object) -> None:
         target_metadata=target_metadata,
         render_as_batch=True,
         compare_type=True,
+        include_name=models.include_in_schema_checks,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -12,12 +12,19 @@ from models.notice import Notice, NoticeCounter
 from models.portal import PortalSubmission
 from models.report import PublishedReport, ReportCorrection
 from models.report_draft import PublishedReportPdf, ReportDraft
-from models.request import Request, RequestFacts, TrackingCounter
+from models.request import (
+    SEARCH_INDEX_TABLE,
+    Request,
+    RequestFacts,
+    TrackingCounter,
+    include_in_schema_checks,
+)
 from models.security import RateHit, SecurityLogEntry
 from models.transfer import RequestTransfer
 from models.user import User, UserRole
 
 __all__ = [
+    "SEARCH_INDEX_TABLE",
     "Agency",
     "AgencyChange",
     "ApiToken",
@@ -45,4 +52,5 @@ __all__ = [
     "TrackingCounter",
     "User",
     "UserRole",
+    "include_in_schema_checks",
 ]

@@ -22,7 +22,7 @@ class Agency(Base):
     #: date is shown). ``workflow.requests.reminders.REPORT_LEVELS``.
     report_level: Mapped[str | None] = mapped_column(String(20))
     #: A decision's reply is issued only after an approver signed it off (审核签发),
-    #: docs/domain-office-workflow.md; off by default.
+    #: docs/domain.md §15; off by default.
     decision_signoff: Mapped[bool] = mapped_column(default=False, server_default=false())
     #: A deactivated agency keeps its history (requests, reports) but takes no new
     #: requests and no new users; agencies are never deleted.

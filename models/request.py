@@ -30,6 +30,26 @@ from workflow.catalog.channels import CHANNEL_BY_CODE
 from workflow.catalog.outcomes import OUTCOME_BY_CODE
 from workflow.catalog.states import STORED_STATES
 
+#: SQLite's FTS5 table over ``request_facts.search_text`` (migration 0019, kept by
+#: triggers) and the shadow tables SQLite keeps for it. They are not in the metadata
+#: (SQLAlchemy has no virtual tables), so schema comparisons leave them out.
+SEARCH_INDEX_TABLE = "request_search"
+SEARCH_INDEX_TABLES = frozenset(
+    {SEARCH_INDEX_TABLE}
+    | {f"{SEARCH_INDEX_TABLE}_{part}" for part in ("data", "idx", "docsize", "config")}
+)
+
+
+#: PostgreSQL's word index, on an expression the metadata cannot declare portably.
+SEARCH_GIN_INDEX = "ix_request_facts_search"
+
+
+def include_in_schema_checks(name: str | None, type_: str, parent: object) -> bool:
+    """Alembic ``include_name`` hook: everything but the full-text indexes (migration 0019)."""
+    if type_ == "table":
+        return name not in SEARCH_INDEX_TABLES
+    return not (type_ == "index" and name == SEARCH_GIN_INDEX)
+
 
 class Request(Base):
     __tablename__ = "requests"
@@ -47,6 +67,11 @@ class Request(Base):
         Index("ix_requests_tracking_id", "tracking_no", "id"),
         # "My open requests, oldest first" on the workbench (and the handler filter).
         Index("ix_requests_handler_state", "handler_id", "state", "received_on"),
+        # Exact identifiers a clerk searches by (workflow.requests.search): the tracking
+        # number has ix_requests_tracking_id, the ledger reference its unique key.
+        Index("ix_requests_id_number", "id_number"),
+        Index("ix_requests_phone", "phone"),
+        Index("ix_requests_external_ref", "external_ref"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -170,3 +195,6 @@ class RequestFacts(Base):
     #: Follow the calendar like ``reply_due`` (``workflow.requests.clocks.refresh_reply_days``).
     reply_days: Mapped[int | None]
     replied_late: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: The request's words for full-text search (``workflow.requests.search_text``),
+    #: indexed by SQLite FTS5 (table ``request_search``) or a PostgreSQL GIN index.
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")

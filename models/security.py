@@ -1,4 +1,4 @@
-"""The security log and the shared rate-limit counters (docs/domain-trust-accounts.md).
+"""The security log and the shared rate-limit counters (docs/domain.md §13).
 
 ``SecurityLogEntry`` is append-only like the event log: ``models.event`` refuses updates
 and deletes at flush time and migration 0016 adds the database triggers, so an entry,

@@ -34,7 +34,7 @@ NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 PG_URL = os.environ.get("GONGKAI_TEST_DATABASE_URL")
 
 # The fixtures' dates are historical (November 2026, the 2019 demo year) while pages run on
-# the real clock: back-dating (docs/domain-trust-record.md) is not what most tests are
+# the real clock: back-dating (docs/domain.md §14) is not what most tests are
 # about. tests/integration/test_dates.py sets the real limit where it is.
 os.environ.setdefault(settings.BACKDATE_DAYS, "1000000")
 

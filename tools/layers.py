@@ -84,6 +84,7 @@ DATABASE_MODULES = frozenset(
         "workflow.requests.office_operations",
         "workflow.statistics.supervision",
         "workflow.annual_report.tracker",
+        "workflow.requests.search",
     }
 )
 

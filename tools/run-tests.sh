@@ -31,4 +31,11 @@ echo "== Redis: background jobs =="
 redis_url=$(tools/redis-test-server.sh start) || { echo "could not start Redis" >&2; exit 1; }
 trap 'tools/pg-test-server.sh stop; tools/redis-test-server.sh stop' EXIT
 GONGKAI_TEST_REDIS_URL="$redis_url" run_pytest -q tests/integration/test_jobs.py || exit 1
+
+# ---- two hosts: 2 gunicorn servers sharing only PostgreSQL and Redis ----
+# The web scenarios of test_two_hosts.py (session, upload → worker → other host, health)
+# and the whole JSON API suite, every connection alternating between the two servers.
+echo "== Two hosts: PostgreSQL + Redis, 2 gunicorn servers =="
+GONGKAI_TEST_TWO_HOSTS=1 GONGKAI_TEST_DATABASE_URL="$url" GONGKAI_TEST_REDIS_URL="$redis_url" \
+  run_pytest -q tests/integration/test_two_hosts.py tests/integration/test_api.py || exit 1
 # ---- end of the Redis block ----

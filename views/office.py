@@ -1,6 +1,6 @@
 """The office's pages on a request: assignment (分办, one or many), proposals and sign-off
 (审核签发) and corrections (更正). Thin: parse, call one operation of
-``workflow.requests.office_operations``, commit once (docs/domain-office-workflow.md)."""
+``workflow.requests.office_operations``, commit once (docs/domain.md §15)."""
 
 from __future__ import annotations
 

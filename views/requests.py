@@ -150,7 +150,7 @@ def list_requests() -> str:
     calendar = load_calendar(session)
     # Counting stops at COUNT_CAP: "1000+" is as useful to a clerk as the exact number,
     # and counting a whole province's requests on every page was the slowest statement.
-    # A search examines at most SEARCH_WINDOW requests per page (workflow.requests.query).
+    # A search is answered by the word index (workflow.requests.search): no window.
     result = list_page(session, visible, flt, calendar, today, size=PAGE_SIZE, count_cap=COUNT_CAP)
     found = result.rows
     # The rows' agency names in one statement (``r.agency`` would lazy-load one a row).
@@ -195,8 +195,6 @@ def list_requests() -> str:
         total=result.total,
         count_cap=COUNT_CAP,
         next_args=result.next.args() if result.next else None,
-        more_args=result.more.args() if result.more else None,
-        window=result.window,
         number=positive_int(request.args.get("n"), 1) or 1,
         states=list(STORED_STATES),
         years=list(years),
@@ -239,9 +237,8 @@ EXPORT_LIMIT = 50_000
 def export_csv() -> Response:
     """The filtered list as CSV (UTF-8 with BOM, formulas neutralised).
 
-    A search here is not windowed (unlike the list page, which examines at most
-    ``SEARCH_WINDOW`` requests per page): an export holds every match, up to
-    ``EXPORT_LIMIT`` rows, however far back they are.
+    The same rows as the list (search included), up to ``EXPORT_LIMIT``, however far
+    back they are.
     """
     me = signed_in_user()
     session = db()

@@ -1,5 +1,5 @@
 """Per agency, whether a decision waits for sign-off (审核签发) before its reply can be
-issued (``agencies.decision_signoff``, docs/domain-office-workflow.md).
+issued (``agencies.decision_signoff``, docs/domain.md §15).
 
 Assignment, proposals, approvals, corrections and links are entries of the existing
 append-only event log (``events``): they need no table of their own.

@@ -10,13 +10,6 @@ agency and an unrelated agency.
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import tempfile
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -33,6 +26,7 @@ from sqlalchemy.orm import Session
 from models import Agency
 from models.db import make_engine, make_session_factory
 from tests.conftest import TEST_REMEDY_BODIES, make_user
+from tests.integration.hosts import served
 from workflow.catalog.roles import ROLE_CODES
 from workflow.kernel.actor import local_today
 from workflow.online.schema import openapi_document
@@ -42,51 +36,12 @@ ROOT = Path(__file__).resolve().parents[2]
 API = "/api/v1"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def serve(database_url: str) -> Iterator[str]:
-    """Base URL of gunicorn serving the real app on ``database_url`` (CSRF on, as deployed)."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k != "GONGKAI_ENV"}
-    env.update(DATABASE_URL=database_url, GONGKAI_SECRET_KEY="api-tests-secret-key")
-    log = tempfile.NamedTemporaryFile(prefix="gunicorn-api-", suffix=".log", delete=False)  # noqa: SIM115
-    command = [sys.executable, "-m", "gunicorn", "--workers", "2", "--timeout", "120"]
-    proc = subprocess.Popen(
-        [*command, "--bind", f"127.0.0.1:{port}", "app:wsgi()"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=log,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"gunicorn exited: {Path(log.name).read_text()}")
-            try:
-                with urllib.request.urlopen(base + API + "/openapi.json", timeout=10):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("gunicorn did not come up within 60 s") from None
-                time.sleep(0.2)
+    """Base URL of gunicorn serving the real app on ``database_url`` (CSRF on, as deployed);
+    two hosts behind a balancer with ``GONGKAI_TEST_TWO_HOSTS=1`` (tests/integration/hosts.py)."""
+    with served(database_url, probe=API + "/openapi.json") as base:
         yield base
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        log.close()
-        Path(log.name).unlink()
 
 
 @dataclass

@@ -22,7 +22,7 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from models import Agency, Challenge, Request, User
-from tests.conftest import NOW, make_user
+from tests.conftest import NOW, decision_facts, make_user
 from workflow.challenges import operations as cops
 from workflow.kernel.actor import Actor
 from workflow.requests import operations as ops
@@ -65,7 +65,7 @@ def _fire(
 def _decided(session: Session, clerk: User, received: str, decided: str, outcome: str) -> Request:
     req = _register(session, clerk, received, f"答复于{decided}")
     _fire(session, req, clerk, "accept", received)
-    extra = {"grounds": "《条例》第十四条"} if outcome.startswith("withheld") else {}
+    extra = decision_facts(outcome)
     _fire(session, req, clerk, "decide", decided, outcome=outcome, delivery="post", **extra)
     return req
 

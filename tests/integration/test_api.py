@@ -416,6 +416,7 @@ def test_the_list_filters_and_pages_by_keyset(world) -> None:
     assert older == []
     recent = client.get(f"requests?received_from={days_ago(3)}&limit=200").json["items"]
     assert set(mine) <= {r["id"] for r in recent}
+    register(world, who="child")  # not only when an earlier test of this module ran here
     child = client.get("requests?agency=api-child&limit=200").json["items"]
     assert child and {r["agency"] for r in child} == {"api-child"}
 

@@ -1,6 +1,6 @@
 """Fees are computed from the tariff (2020 fee measures, Arts. 3–5), never typed.
 
-docs/domain-legal-procedures.md §Fees: the amount follows from the page count or from
+docs/domain.md §18 §Fees: the amount follows from the page count or from
 this applicant's requests of the calendar month; a wrong or untimely fee notice is
 refused with its reason; a waiver or reduction is an event with its reason; section 六
 carries the fee figures the system recorded.

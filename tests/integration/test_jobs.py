@@ -135,6 +135,8 @@ def test_sigkill_mid_import_leaves_nothing_and_shows_failed(
     time.sleep(1.5)
     record = q.load(job_id)
     assert record is not None and record.effective_state == "failed"
+    # A live worker's job must not look dead between two heartbeats on a loaded machine.
+    monkeypatch.setattr(q, "STALE_AFTER", 60.0)
     # A new worker imports the same file cleanly: nothing of the killed run was left.
     again = start_worker(backend)
     try:

@@ -1,6 +1,6 @@
 """The special procedures of the 条例 (issue 13 items 8–12), each with its notice.
 
-docs/domain-legal-procedures.md: Art. 35 (reasons, then 不予处理 or a deferral), Art. 32
+docs/domain.md §18: Art. 35 (reasons, then 不予处理 or a deferral), Art. 32
 last sentence (the notice to an overridden third party), Art. 33 para 1 (当场答复), the
 channels of Art. 29/31 and the elements of a complete application. Every notice is
 rendered to PDF and its text checked for what the law requires it to say.

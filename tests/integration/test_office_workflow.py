@@ -1,5 +1,5 @@
 """The office's daily work on a real database: assignment (分办), sign-off (审核签发),
-corrections (更正) and linked requests (docs/domain-office-workflow.md)."""
+corrections (更正) and linked requests (docs/domain.md §15)."""
 
 from __future__ import annotations
 

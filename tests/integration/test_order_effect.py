@@ -104,7 +104,7 @@ def test_new_procedure_may_again_extend_and_reply_names_the_decision(
     )
     conclude(session, users, case, "2026-09-01", "revoked_new_reply")
     assert req.state == "in_review"
-    ops.fire(  # the extension is the approver's own act (docs/domain-office-workflow.md)
+    ops.fire(  # the extension is the approver's own act (docs/domain.md §15)
         session, req, "extend", Actor.of(users["approver"]), NOW,
         {"effective_date": "2026-09-10", "days": 10, "reason": "调档", "approver": "approver"},
     )  # fmt: skip

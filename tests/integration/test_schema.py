@@ -13,7 +13,8 @@ from models.migrate import alembic_config, upgrade
 
 def test_migrations_match_models(engine: Engine) -> None:
     with engine.connect() as conn:
-        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+        opts = {"compare_type": True, "include_name": models.include_in_schema_checks}
+        ctx = MigrationContext.configure(conn, opts=opts)
         diff = compare_metadata(ctx, models.Base.metadata)
     assert diff == []
 

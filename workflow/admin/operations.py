@@ -40,7 +40,7 @@ USERNAME = re.compile(r"^[A-Za-z0-9_.-]{2,64}$")
 MIN_PASSWORD = passwords.MIN_PASSWORD
 MAX_PASSWORD = passwords.MAX_PASSWORD
 #: Roles that act on cases (sign replies, record challenges) or review the administrator:
-#: an administrator may not give them to themself (三权分立, docs/domain-trust-accounts.md).
+#: an administrator may not give them to themself (三权分立, docs/domain.md §13).
 SELF_GRANT_FORBIDDEN = frozenset({"approver", "legal", "security_auditor"})
 #: Held together these would let one person change accounts and review those changes.
 EXCLUSIVE_ROLES = frozenset({"admin", "security_auditor"})

@@ -7,7 +7,7 @@ the SHA-256 of its canonical form. Later events with an effective date in that y
 row and column labels, and ``changed_requests`` names the requests (and the events,
 recorded after the publication) that moved each changed cell of table 三.
 
-Safe publishing (issue 15 item 9; docs/domain-office-records.md): ``readiness`` says what
+Safe publishing (issue 15 item 9; docs/domain.md §16): ``readiness`` says what
 is missing before anything is frozen (table 二 cells, narrative sections, failing checks,
 the fee figures the report will state); a published year can be published again only as
 a numbered correction (``republish``, 更正发布) with a reason, each version kept with its

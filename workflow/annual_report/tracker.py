@@ -1,6 +1,6 @@
 """The supervisor's report tracker and consolidated tables (条例 Art. 49).
 
-Definitions: docs/domain-province-view.md.
+Definitions: docs/domain.md §17.
 
 A superior agency follows whether each agency below has published its annual report
 for the year by its deadline: a department by 31 January, a people's government at

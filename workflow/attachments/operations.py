@@ -1,4 +1,4 @@
-"""Filing and reading attachments (issue 15 item 5); docs/domain-office-records.md.
+"""Filing and reading attachments (issue 15 item 5); docs/domain.md §16.
 
 ``attach`` is the one operation: it checks who files what (caseworkers of the request's
 own agency), the kind (the catalogue), the event it belongs to (one of this request's),

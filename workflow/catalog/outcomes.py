@@ -5,7 +5,7 @@ counted under in each national format, the facts a decision must carry to stand 
 a reconsideration or a court (reasons, the law relied on, the agency responsible …),
 and whether the reconsideration-first rule applies to it. The decide form, its guards,
 the reply notices, the statistics and the report layouts all read this table
-(docs/domain-legal-decisions.md).
+(docs/domain.md §19).
 """
 
 from __future__ import annotations
@@ -227,7 +227,7 @@ OUTCOMES: tuple[Outcome, ...] = (
         reconsideration_first=True,
     ),
     # 36(七) is a referral to the special access procedure, not a refusal: counted in
-    # (三)8 but not subject to reconsideration first (docs/domain-legal-decisions.md).
+    # (三)8 but not subject to reconsideration first (docs/domain.md §19).
     Outcome(
         "withheld.administrative_query",
         "8.属于行政查询事项",

@@ -42,10 +42,10 @@ def reconsideration_first(outcome_code: str | None, decided_on: date) -> bool:
 
     行政复议法 (2023) Art. 23 para 1 item (四): "申请政府信息公开，行政机关不予公开" goes
     to reconsideration first, for decisions dated from 2024-01-01 (the law's entry into
-    force; the reading for older decisions is in docs/domain-legal-decisions.md). The
+    force; the reading for older decisions is in docs/domain.md §19). The
     outcome catalogue says which outcomes are refusals in this sense: every 不予公开 but
     the 36(七) referral, and 部分公开, whose withheld part is a refusal. (四)/(五) outcomes
-    are not, a contested point documented in docs/domain-legal-decisions.md.
+    are not, a contested point documented in docs/domain.md §19.
     """
     outcome = OUTCOME_BY_CODE.get(outcome_code or "")
     if outcome is None or not outcome.reconsideration_first:

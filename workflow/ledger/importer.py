@@ -335,7 +335,7 @@ def _agency_errors(
         if agency is None:
             reason = f"机关代码“{code}”不存在"
         elif not agency.active:
-            reason = f"机关“{code}”已停用，不能导入新的申请（docs/domain-office-records.md）"
+            reason = f"机关“{code}”已停用，不能导入新的申请（docs/domain.md §16）"
         elif agency.id not in allowed:
             assert source.by is not None
             reason = (

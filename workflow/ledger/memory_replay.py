@@ -31,7 +31,7 @@ from workflow.kernel.calendar import WorkdayResult, WorkingCalendar
 from workflow.kernel.errors import PermissionDenied, ValidationError
 from workflow.kernel.lifecycle import Transition
 from workflow.kernel.payload import ParsedAction, parse_action
-from workflow.requests import machine
+from workflow.requests import machine, search_text
 from workflow.requests import operations as ops
 from workflow.requests.deadlines import compute_deadlines, lateness
 from workflow.requests.fee_rules import fee_facts
@@ -160,6 +160,7 @@ class MemoryReplay:
         self.calendar = calendar
         self.approvers = None if approvers is None else frozenset(approvers)
         self.provenance = dict(provenance) if provenance else None
+        search_text.prepare()  # the projection's words; forked replayers inherit it
 
     # -- requests (operations.register / fire / _apply)
 
@@ -221,7 +222,13 @@ class MemoryReplay:
         mem.columns["last_seq"] = len(mem.events)
         mem.columns["version"] = len(mem.events)
         assert mem.row.received_on is not None
-        mem.facts = ops.projection_values(mem.row.received_on, mem.events, self.calendar)
+        mem.facts = ops.projection_values(
+            mem.row.received_on,
+            mem.events,
+            self.calendar,
+            subject=mem.columns["subject"],
+            applicant_name=mem.columns["applicant_name"],
+        )
         return mem
 
     def _payload(self, payload: Mapping[str, Any]) -> dict[str, Any]:

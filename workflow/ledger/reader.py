@@ -1064,7 +1064,7 @@ def _conclusion(row: LedgerRow, last: date, calendar: WorkingCalendar) -> list[P
 
 #: What a decision with these outcomes records that a ledger row has no cell for: the
 #: Art. 35 request for reasons before a (五)4, the channel a (五)1 applicant was referred to
-#: (docs/domain-legal-procedures.md). Marked ``unrecorded``: the guards that ask for them
+#: (docs/domain.md §18). Marked ``unrecorded``: the guards that ask for them
 #: accept the imported decision, and no reply can be printed from it.
 UNRECORDED_FOR_OUTCOME: dict[str, str] = {
     EXCESSIVE: REASONS_PROCEDURE,

@@ -2,7 +2,7 @@
 
 Per request (按件) the tariff climbs with the number of requests one applicant made to
 the agency in the calendar month, so charging a request needs the units counted before
-it that month. Who counts as *the same applicant* (docs/domain-legal-procedures.md):
+it that month. Who counts as *the same applicant* (docs/domain.md §18):
 
 * with an ID number (居民身份证, 统一社会信用代码 …): every request with that number, whatever
   name it was registered under;

@@ -1,4 +1,4 @@
-"""Guards of the fee steps (2020 fee measures, docs/domain-legal-procedures.md §Fees).
+"""Guards of the fee steps (2020 fee measures, docs/domain.md §18 §Fees).
 
 A fee is computed, never typed: the operation counts this applicant's requests of the
 calendar month (``workflow.requests.fee_count``), computes the fee with the tariff of

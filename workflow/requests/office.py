@@ -1,5 +1,5 @@
 """The office's own entries in a request's log: assignment, proposals, sign-off,
-corrections and links (docs/domain-office-workflow.md).
+corrections and links (docs/domain.md §15).
 
 They are rows of the same append-only event log as the procedure's steps, so who did
 what and when is kept in one place, but they are not steps of the procedure: each keeps

@@ -1,5 +1,5 @@
 """The office's use cases on a request: assignment (分办), proposals and sign-off (审核签发),
-corrections (更正) and links between requests (docs/domain-office-workflow.md).
+corrections (更正) and links between requests (docs/domain.md §15).
 
 Each appends office entries (``workflow.requests.office``) to the request's append-only
 log — never an update of an earlier row — and rewrites the request's projection, so the
@@ -717,7 +717,7 @@ def split(
     """拆分 a multi-item application: the request keeps the first item; each further item
     is registered as a new request with the same applicant, channel and receipt date (so
     the same clocks), linked both ways. Each is then decided and counted once under its
-    own outcome (docs/domain-office-workflow.md, counting rule)."""
+    own outcome (docs/domain.md §15, counting rule)."""
     if reason := role_refusal(PROPOSE_ROLES, actor.roles):
         raise PermissionDenied(reason)
     _check_write(request, actor)

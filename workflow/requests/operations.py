@@ -44,6 +44,8 @@ from workflow.requests.deadlines import (
 from workflow.requests.fee_count import units_before
 from workflow.requests.fee_rules import fee_facts
 from workflow.requests.intake import parse_intake
+from workflow.requests.search_text import document as search_document
+from workflow.requests.search_text import notes_of
 from workflow.requests.similar import earlier_requests
 from workflow.requests.spec import SPEC_BY_TRIGGER
 from workflow.statistics.facts import facts_from_events, reply_facts
@@ -254,7 +256,7 @@ def conflict_message(tracking_no: str) -> str:
 
 def _own_approval(action: ParsedAction, actor: Actor) -> ParsedAction:
     """An approval is the approver's own act: the approver recording it is the approver
-    (docs/domain-office-workflow.md); naming somebody else is refused."""
+    (docs/domain.md §15); naming somebody else is refused."""
     named = action.payload.get("approver")
     if named and named != actor.username:
         raise ValidationError(
@@ -340,11 +342,15 @@ def projection_values(
     events: Sequence[EventLike],
     calendar: WorkingCalendar,
     served: Mapping[int, date] | None = None,
+    *,
+    subject: str,
+    applicant_name: str,
 ) -> dict[str, Any]:
     """The columns of a request's projection row that its events (and the service dates
-    of its notices, by event id) determine — facts for the statistics, the stored reply
-    clock — by column name: written by :func:`project`, checked by ``stats-verify``,
-    mirrored by the benchmark's bulk loader."""
+    of its notices, by event id) and its intake text determine — facts for the
+    statistics, the stored reply clock, the words it is searched by — by column name:
+    written by :func:`project`, checked by ``stats-verify``, mirrored by the bulk path
+    (``workflow.ledger.memory_replay``)."""
     facts = facts_from_events(received_on, events)
     clock = stored_clock(received_on, events, calendar, served_positions(events, served or {}))
     reply = reply_facts(received_on, events, calendar.working_days_between)
@@ -358,6 +364,7 @@ def projection_values(
         "pause_due": clock.pause_due,
         "reply_days": reply.days,
         "replied_late": reply.late,
+        "search_text": search_document(subject, applicant_name, notes_of(events)),
     }
 
 
@@ -373,6 +380,13 @@ def project(
         session.add(row)
     row.agency_id = request.agency_id
     row.applicant_kind = request.applicant_kind
-    values = projection_values(request.received_on, events, calendar, served)
+    values = projection_values(
+        request.received_on,
+        events,
+        calendar,
+        served,
+        subject=request.subject,
+        applicant_name=request.applicant_name,
+    )
     for column, value in values.items():
         setattr(row, column, value)

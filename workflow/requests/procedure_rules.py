@@ -1,4 +1,4 @@
-"""Guards of the special procedures (docs/domain-legal-procedures.md), pure.
+"""Guards of the special procedures (docs/domain.md §18), pure.
 
 * Art. 35: for a volume of requests clearly beyond a reasonable range the agency may
   ask the applicant for reasons; then it either answers 不予处理 (五)4 (reasons

@@ -3,8 +3,8 @@
 Shared by the request list page and its CSV export so both show exactly the same rows.
 Keyset ("seek") pagination keeps deep pages as fast as the first one on hundreds of
 thousands of rows: the next page starts after the last row's (sort key, id) instead of
-counting past ``OFFSET`` rows. A search on the list page examines at most
-``SEARCH_WINDOW`` requests per page view (:func:`list_page`); the export searches all.
+counting past ``OFFSET`` rows. The free-text search is a filter like the others, answered
+by the word index of ``workflow.requests.search`` (no window: every match is reachable).
 """
 
 from __future__ import annotations
@@ -14,51 +14,38 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, tuple_
+from sqlalchemy import Select, and_, func, select, tuple_
 from sqlalchemy.orm import Session
 
-from models import Notice, Request, RequestFacts
+from models import Request, RequestFacts
 from models.agency import subtree_ids
 from workflow.catalog.applicants import KIND_BY_CODE
 from workflow.catalog.channels import CHANNEL_BY_CODE
 from workflow.catalog.outcomes import GROUP_BY_CODE, OUTCOME_BY_CODE
 from workflow.catalog.states import STORED_STATES
 from workflow.kernel.calendar import WorkingCalendar
+from workflow.requests import search
 from workflow.requests.clocks import overdue_condition
 from workflow.statistics.supervision import MEASURES, Period, measure_condition
 
 
 @dataclass(frozen=True)
 class Sort:
-    """One order of the list, with every word the page says about it."""
+    """One order of the list: its label and the column it sorts by."""
 
     label: str
     column: str
     descending: bool
-    #: What the search-window note calls the sort key ("收到日期 X 至 Y").
-    key_label: str
-    #: The link that searches on after a window.
-    continue_label: str
 
 
 SORTS: dict[str, Sort] = {
-    "received_desc": Sort(
-        "收到日期（新→旧）", "received_on", True, "收到日期", "继续搜索更早的申请"
-    ),
-    "received_asc": Sort(
-        "收到日期（旧→新）", "received_on", False, "收到日期", "继续搜索更晚的申请"
-    ),
-    "tracking_desc": Sort("编号（大→小）", "tracking_no", True, "编号", "继续搜索编号更小的申请"),
-    "tracking_asc": Sort("编号（小→大）", "tracking_no", False, "编号", "继续搜索编号更大的申请"),
+    "received_desc": Sort("收到日期（新→旧）", "received_on", True),
+    "received_asc": Sort("收到日期（旧→新）", "received_on", False),
+    "tracking_desc": Sort("编号（大→小）", "tracking_no", True),
+    "tracking_asc": Sort("编号（小→大）", "tracking_no", False),
 }
 DEFAULT_SORT = "received_desc"
 MAX_QUERY = 100
-#: A search examines at most this many requests per page view: the list's rows (every
-#: other filter applied) in its order from the page's position on. A page that is not full
-#: then offers to continue after the last request examined, so no match is ever lost, and
-#: a rare word no longer reads a whole province (~1 s at 1M requests; two-character
-#: Chinese words are too short for a trigram index). The CSV export searches everything.
-SEARCH_WINDOW = 20_000
 #: The largest id a cursor may name (a bigger number is a malformed cursor, not an error).
 _MAX_ID = 2**63 - 1
 
@@ -166,33 +153,8 @@ def _measure_args(args: Mapping[str, str]) -> dict[str, Any]:
     return found
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 #: What the search box looks in, as the list page's hint says it (one source for both).
 SEARCH_FIELDS_LABEL = "编号、申请人、所需信息、证件号码、联系电话、台账编号、文书号"
-
-
-def matches(q: str) -> ColumnElement[bool]:
-    """The free-text search: ``q`` anywhere in what a clerk types to find a request.
-
-    The tracking number, applicant and subject, and (issue 15 item 6) the ID number and
-    phone an applicant quotes on the telephone, the ledger ref an imported request kept
-    (``external_ref``) and the number of any notice issued on it (文书号, e.g. "〔2026〕第12号").
-    Tracking numbers run per agency, so a number matches one request in each agency that
-    has it; the list then names the agency on every row (``show_agency``).
-    """
-    pattern = f"%{_escape_like(q)}%"
-    return or_(
-        Request.tracking_no.ilike(pattern, escape="\\"),
-        Request.applicant_name.ilike(pattern, escape="\\"),
-        Request.subject.ilike(pattern, escape="\\"),
-        Request.id_number.ilike(pattern, escape="\\"),
-        Request.phone.ilike(pattern, escape="\\"),
-        Request.external_ref.ilike(pattern, escape="\\"),
-        Request.id.in_(select(Notice.request_id).where(Notice.number.ilike(pattern, escape="\\"))),
-    )
 
 
 def shared_tracking_numbers(rows: Iterable[Request]) -> set[str]:
@@ -242,7 +204,7 @@ def filtered(
             Request.id.in_(select(f.request_id).where(f.outcome.in_(codes), f.voided.is_(False)))
         )
     if flt.q:
-        stmt = stmt.where(matches(flt.q))
+        stmt = stmt.where(search.matches(session, flt.q))
     if flt.overdue:
         stmt = stmt.where(overdue_condition(session, agency_ids, calendar, today))
     if flt.measure and flt.start and flt.end:
@@ -293,13 +255,10 @@ def _position(flt: ListFilter) -> tuple[object, int] | None:
     return value, int(raw_id)
 
 
-def _beyond(flt: ListFilter, position: tuple[object, int], *, inclusive: bool = False) -> Any:
-    """Rows after ``position`` in ``flt``'s order; with ``inclusive``, the rows up to and
-    including it instead."""
+def _beyond(flt: ListFilter, position: tuple[object, int]) -> Any:
+    """Rows after ``position`` in ``flt``'s order."""
     key, descending = _sort_key(flt)
     row = tuple_(key, Request.id)
-    if inclusive:
-        return row >= position if descending else row <= position
     return row < position if descending else row > position
 
 
@@ -326,39 +285,14 @@ def capped_count(session: Session, stmt: Select[Any], cap: int) -> int:
 
 
 @dataclass(frozen=True)
-class SearchWindow:
-    """The part of the list one search page examined, when that was not the whole list."""
-
-    #: How many requests were examined (at most ``SEARCH_WINDOW``).
-    examined: int
-    #: The smallest and largest sort key examined (dates as ISO text), for the note.
-    low: str
-    high: str
-    #: Whether the window reached the end of the list (nothing left to search after it).
-    complete: bool
-
-
-@dataclass(frozen=True)
 class ListPage:
     """One page of the list with its capped count, as the list page shows it."""
 
     rows: list[Request]
     #: The next page ("下一页") when this one is full.
     next: ListFilter | None
-    #: A search page that is not full: continue searching after the window's last request.
-    more: ListFilter | None
-    #: The matching requests counted up to the cap: of the whole list, or (``window`` set)
-    #: of this window only.
+    #: The matching requests counted up to the cap.
     total: int
-    #: Set when the search examined only part of the list (its count is the window's).
-    window: SearchWindow | None = None
-
-
-def _window_end(session: Session, keys: Select[Any], flt: ListFilter) -> tuple[Any, int] | None:
-    """The (sort key, id) of the last of the first ``SEARCH_WINDOW`` rows of ``keys``, or
-    None when there are no more rows than that (a window then reaches the end)."""
-    found = session.execute(ordered(keys, flt).offset(SEARCH_WINDOW - 1).limit(2)).all()
-    return (found[0][0], found[0][1]) if len(found) == 2 else None
 
 
 def list_page(
@@ -373,48 +307,11 @@ def list_page(
 ) -> ListPage:
     """The page after ``flt.after`` and the count of the list (capped at ``count_cap``).
 
-    A search (``flt.q``) examines at most ``SEARCH_WINDOW`` requests: the list's rows
-    (every other filter applied) in its order from the page's position on. The window's
-    far end is found reading sort keys only (``OFFSET SEARCH_WINDOW - 1``, no text); the
-    page and the count then look only up to it. A page that is not full offers ``more``: the
-    same search after the window, so every match is reached by continuing. A list short
-    enough to be one window is searched and counted whole, exactly as without the rule.
+    A search is one more filter, answered by the word index (``workflow.requests.search``),
+    so every match is reachable by paging, however rare or common the word.
     """
-    agency_ids = list(agency_ids)
-    if not flt.q:
-        stmt = filtered(session, agency_ids, flt, calendar, today)
-        rows, following = page(session, stmt, flt, size)
-        return ListPage(rows, following, None, capped_count(session, stmt, count_cap))
-    base = filtered(session, agency_ids, replace(flt, q=""), calendar, today)
-    key, _ = _sort_key(flt)
-    keys = base.with_only_columns(key, Request.id)
-    scope = _seek(keys, flt)
-    boundary = _window_end(session, scope, flt)
-    whole = boundary is None and (_position(flt) is None or _window_end(session, keys, flt) is None)
-    searched = base.where(matches(flt.q))
-    if whole:
-        rows, following = page(session, searched, flt, size)
-        if following is None and _position(flt) is None:
-            return ListPage(rows, None, None, len(rows))  # the page holds every match
-        return ListPage(rows, following, None, capped_count(session, searched, count_cap))
-    if boundary is not None:
-        searched = searched.where(_beyond(flt, boundary, inclusive=True))
-        first = session.execute(ordered(scope, flt).limit(1)).one()
-        ends = sorted((first[0], boundary[0]))
-        window = SearchWindow(SEARCH_WINDOW, _text(ends[0]), _text(ends[1]), complete=False)
-    else:
-        # The rest of the list after the position: no longer than a window.
-        rest = scope.subquery()
-        examined, low, high = session.execute(
-            select(func.count(), func.min(rest.c[key.key]), func.max(rest.c[key.key]))
-        ).one()
-        window = SearchWindow(examined, _text(low or ""), _text(high or ""), complete=True)
-    rows, following = page(session, searched, flt, size)
-    more = None
-    if following is None and boundary is not None:
-        more = replace(flt, after=_cursor_text(boundary[0], boundary[1]))
-    # A page that is not full holds every match of the window: no need to count again.
-    total = (
-        len(rows) if following is None else capped_count(session, _seek(searched, flt), count_cap)
-    )
-    return ListPage(rows, following, more, total, window)
+    stmt = filtered(session, list(agency_ids), flt, calendar, today)
+    rows, following = page(session, stmt, flt, size)
+    if following is None and _position(flt) is None:
+        return ListPage(rows, None, len(rows))  # the page holds every match
+    return ListPage(rows, following, capped_count(session, stmt, count_cap))

@@ -26,7 +26,7 @@ REPORT_LEVELS: dict[str, tuple[str, int, int]] = {
     "department": ("政府部门", 1, 31),
     "government": ("县级以上人民政府", 3, 31),
     # Art. 49 names departments and governments above county level only. Reading chosen
-    # (docs/domain-office-records.md): a township government reports by 31 January like
+    # (docs/domain.md §16): a township government reports by 31 January like
     # a department, to the county's competent department, whose county report (due
     # 31 March) covers it.
     "township": ("乡镇人民政府", 1, 31),

@@ -8,7 +8,7 @@ to the earlier one when saving (``workflow.requests.office_operations.register_r
 
 Similarity: the subjects' ``difflib`` ratio; where the ID number is the same, a reworded
 subject (the same words in another order) is caught by the overlap of character pairs
-too, since it is then surely the same person (docs/domain-office-workflow.md).
+too, since it is then surely the same person (docs/domain.md §15).
 """
 
 from __future__ import annotations

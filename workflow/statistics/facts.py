@@ -112,7 +112,7 @@ def facts_from_events(received_on: date, events: Sequence[EventLike]) -> Request
 
 @dataclass(frozen=True)
 class ReplyFacts:
-    """How the request was answered, for the supervisor's view (docs/domain-province-view.md).
+    """How the request was answered, for the supervisor's view (docs/domain.md §17).
 
     Only a ``decide`` is a reply (答复): a withdrawal or a lapse concludes the request
     without one. ``days`` are the working days from receipt to the reply (``start <

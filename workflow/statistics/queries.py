@@ -375,7 +375,12 @@ def verify_projection(session: Session, scope: Scope, *, repair: bool = False) -
         expected = {
             "applicant_kind": request.applicant_kind,
             **projection_values(
-                request.received_on, events, calendar, served_for(session, request.id, events)
+                request.received_on,
+                events,
+                calendar,
+                served_for(session, request.id, events),
+                subject=request.subject,
+                applicant_name=request.applicant_name,
             ),
         }
         row = session.get(RequestFacts, request.id)

@@ -3,7 +3,7 @@
 A superior agency's 政务公开办 supervises the agencies below it: how many requests each
 received and concluded, how many are open and overdue, how late and how fast it replies,
 what it answered, and how often a reconsideration or court corrected it. The
-definitions are in docs/domain-province-view.md.
+definitions are in docs/domain.md §17.
 
 Every figure is a set-based statement over the whole subtree, grouped by agency — never
 one statement per agency (a province has hundreds): the projection's facts
@@ -229,7 +229,7 @@ def median(histogram: Mapping[int, int]) -> float | None:
 
 @dataclass(frozen=True)
 class AgencyFigures:
-    """One row of the supervisor's table (docs/domain-province-view.md)."""
+    """One row of the supervisor's table (docs/domain.md §17)."""
 
     agency_id: int
     code: str

@@ -145,7 +145,7 @@ class SharedCounters:
 
 
 class LoginLimits:
-    """The three login limits (docs/domain-trust-accounts.md §Throttling).
+    """The three login limits (docs/domain.md §13 §Throttling).
 
     * per (account, address): ``pair_failures`` failures in the window lock that pair
       until the oldest leaves it: one guesser from one place;
