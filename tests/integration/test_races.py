@@ -163,7 +163,8 @@ def test_parallel_first_drafts_of_a_report(app, session, agency, users) -> None:
 
 def test_parallel_publication_of_a_year(app, session, agency, users) -> None:
     url = f"/statistics/publish?agency={agency.code}&year=2025"
-    statuses = _together(_clients(app, "approver", 4), lambda c, i: c.post(url))
+    data = {"confirmed": "1"}  # the confirmation step of safe publishing
+    statuses = _together(_clients(app, "approver", 4), lambda c, i: c.post(url, data=data))
     assert 500 not in statuses, statuses
     session.expire_all()
     assert session.scalar(select(func.count()).select_from(PublishedReport)) == 1

@@ -31,7 +31,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PASSWORD, make_user
-from tests.integration.api_http import ROOT, free_port
+from tests.integration.hosts import ROOT, free_port
 
 REDIS_URL = os.environ.get("GONGKAI_TEST_REDIS_URL", "")
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
