@@ -230,7 +230,10 @@ def _all_user_lines(user: User) -> Iterator[AuditLine]:
 @bp.get("/audit")
 def home() -> str:
     """Search by tracking number (part of it) or by username / name."""
-    query = clean_text((request.args.get("q") or "")[:MAX_QUERY], MAX_QUERY)
+    try:
+        query = clean_text((request.args.get("q") or "")[:MAX_QUERY], MAX_QUERY)
+    except ValueError:  # direction controls in a search: nothing to search for
+        query = ""
     requests_found: list[Request] = []
     users_found: list[User] = []
     if query:
