@@ -30,7 +30,10 @@ GONGKAI_TEST_DATABASE_URL="$url" run_pytest -q "${PARALLEL[@]}" -m "not browser"
 echo "== Redis: background jobs =="
 redis_url=$(tools/redis-test-server.sh start) || { echo "could not start Redis" >&2; exit 1; }
 trap 'tools/pg-test-server.sh stop; tools/redis-test-server.sh stop' EXIT
-GONGKAI_TEST_REDIS_URL="$redis_url" run_pytest -q tests/integration/test_jobs.py || exit 1
+# The job queue, and the shared counters (login throttling, rate limits) on Redis.
+GONGKAI_TEST_REDIS_URL="$redis_url" run_pytest -q tests/integration/test_jobs.py \
+  tests/integration/test_trust_accounts.py tests/integration/test_throttle_workers.py \
+  -k "jobs or redis" || exit 1
 
 # ---- two hosts: 2 gunicorn servers sharing only PostgreSQL and Redis ----
 # The web scenarios of test_two_hosts.py (session, upload → worker → other host, health)
