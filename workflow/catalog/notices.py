@@ -41,6 +41,12 @@ NOTICE_KIND_BY_CODE: dict[str, NoticeKind] = {k.code: k for k in NOTICE_KINDS}
 NOTICE_KIND_CODES: tuple[str, ...] = tuple(NOTICE_KIND_BY_CODE)
 
 #: Which kind documents an event with this trigger (each trigger has at most one).
+#: Letters addressed to someone other than the applicant (the consulted third party or
+#: agency, Arts. 32 and 34): the portal never shows them to the applicant.
+LETTERS_TO_OTHERS: frozenset[str] = frozenset(
+    {"consultation_third_party", "consultation_agency", "third_party_disclosure"}
+)
+
 KIND_OF_TRIGGER: dict[str, NoticeKind] = {t: k for k in NOTICE_KINDS for t in k.triggers}
 
 

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from models import Event, Notice, PortalSubmission, Request, RequestFacts
-from workflow.catalog.notices import NOTICE_KIND_BY_CODE
+from workflow.catalog.notices import LETTERS_TO_OTHERS, NOTICE_KIND_BY_CODE
 from workflow.catalog.outcomes import OUTCOME_BY_CODE
 from workflow.catalog.states import State
 from workflow.kernel.actor import Actor, local_today
@@ -59,10 +59,6 @@ APPLICANT_STEPS: frozenset[str] = frozenset(
         "withdraw",
         "reopen",
     }
-)
-#: Letters the agency sends to someone else (never shown to the applicant).
-LETTERS_TO_OTHERS: frozenset[str] = frozenset(
-    {"consultation_third_party", "consultation_agency", "third_party_disclosure"}
 )
 #: How the portal records itself as the one who acted (no user account).
 PORTAL_ACTOR_NAME = "portal"
