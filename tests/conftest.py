@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import functools
 import os
+import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,7 @@ from models.db import make_engine, make_session_factory
 from models.migrate import upgrade
 from tests.templates import Templates
 from workflow.admin.demo import load
+from workflow.kernel.actor import LOCAL_ZONE
 
 PASSWORD = "test-password-1"
 #: A fixed "now" inside 2026 so deadlines and the calendar are deterministic.
@@ -54,6 +56,22 @@ def _load_demo(engine: Engine) -> None:
     load(session, NOW)
     session.commit()
     session.close()
+
+
+#: How close to agency-local midnight a test may start. Pages read the real clock, and a
+#: test that computes "today" and then asks a page for it must not straddle the date line.
+MIDNIGHT_MARGIN = timedelta(seconds=15)
+
+
+@pytest.fixture(autouse=True)
+def clear_of_midnight() -> None:
+    """Wait out the last seconds of a Beijing day before a test starts (at most 15 s, at
+    most once a run), so "today" is the same day for the test and for the app it drives."""
+    local = datetime.now(UTC).astimezone(LOCAL_ZONE)
+    next_midnight = (local + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    remaining = next_midnight - local
+    if remaining < MIDNIGHT_MARGIN:
+        time.sleep(remaining.total_seconds() + 1)
 
 
 @pytest.fixture(scope="session", autouse=True)

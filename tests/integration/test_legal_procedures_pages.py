@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from models import Request
-from tests.integration.test_pages import TODAY, client_for, intake, reload
+from tests.integration.test_pages import client_for, intake, reload, today
 
 
 def _id(page) -> int:
@@ -19,11 +19,11 @@ def test_register_and_answer_on_the_spot_from_the_register_form(app, session, us
     client = client_for(app, "handler")
     form = client.get("/requests/new")
     assert "登记并当场答复" in form.text and "第三十三条第一款" in form.text
-    data = intake(submitted_on=TODAY.isoformat(), id_type="passport", id_number="E1")
+    data = intake(submitted_on=today().isoformat(), id_type="passport", id_number="E1")
     page = client.post("/requests/new", data={**data, "on_the_spot": "1", "outcome": "disclosed"})
     req = reload(session, _id(page))
     assert req.state == "concluded"
-    assert req.received_on == TODAY
+    assert req.received_on == today()
 
 
 def test_an_answer_on_the_spot_refused_registers_nothing(app, session, users) -> None:

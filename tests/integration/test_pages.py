@@ -18,11 +18,14 @@ from tests.conftest import PASSWORD, login, make_user
 from workflow.kernel.actor import Actor, local_today
 from workflow.requests.operations import register
 
-TODAY = local_today(datetime.now(UTC))
+
+def today() -> date:
+    """The agency-local date now, read at call time so a run crossing midnight stays consistent."""
+    return local_today(datetime.now(UTC))
 
 
 def days_ago(n: int) -> str:
-    return (TODAY - timedelta(days=n)).isoformat()
+    return (today() - timedelta(days=n)).isoformat()
 
 
 def intake(**overrides: str) -> dict[str, str]:
@@ -153,7 +156,7 @@ def test_register_form_shows_rules_and_defaults(app, users):
     assert page.status_code == 200
     assert "以邮寄方式提交的，以行政机关签收之日为收到申请之日" in page.text
     assert "第三十一条" in page.text
-    assert f'value="{TODAY.isoformat()}"' in page.text
+    assert f'value="{today().isoformat()}"' in page.text
     assert 'type="date"' in page.text
 
 
@@ -189,7 +192,7 @@ def test_register_success_redirects_with_tracking_number(app, session, users):
     req = session.scalars(select(Request)).one()
     assert f"已登记，编号 {req.tracking_no}" in page.text
     assert req.state == "registered"
-    assert req.received_on == TODAY - timedelta(days=30)
+    assert req.received_on == today() - timedelta(days=30)
     assert "当面提交的，以提交之日为收到申请之日" in page.text  # register payload, in words
 
 
@@ -333,7 +336,7 @@ def test_late_decision_is_flagged_and_overdue_shown(app, session, users):
         rid,
         "decide",
         reload(session, rid).version,
-        effective_date=TODAY.isoformat(),
+        effective_date=today().isoformat(),
         outcome="disclosed",
         delivery="email",
     )
@@ -555,4 +558,3 @@ def test_static_stylesheet_is_served(client):
 def test_root_redirects_to_the_workbench(app, users):
     client = client_for(app, "viewer")
     assert client.get("/").headers["Location"] == "/dashboard"
-    assert isinstance(TODAY, date)
