@@ -54,6 +54,12 @@ S3_ACCESS_KEY = "GONGKAI_S3_ACCESS_KEY"
 S3_SECRET_KEY = "GONGKAI_S3_SECRET_KEY"
 #: Largest attachment in megabytes (default 20).
 ATTACHMENT_MAX_MB = "GONGKAI_ATTACHMENT_MAX_MB"
+#: The portal (issue 17): files one online application or 补正 answer may carry
+#: (default 5), and their total in megabytes (default 30; each file also within
+#: ``GONGKAI_ATTACHMENT_MAX_MB``). A form body larger than the total (plus 1 MB for its
+#: text) is refused before it is read.
+PORTAL_MAX_FILES = "GONGKAI_PORTAL_MAX_FILES"
+PORTAL_UPLOAD_MAX_MB = "GONGKAI_PORTAL_UPLOAD_MAX_MB"
 #: The password ``create-user`` uses instead of prompting (scripts, the demo).
 PASSWORD = "GONGKAI_PASSWORD"
 
@@ -156,3 +162,18 @@ def attachment_max_bytes() -> int:
     text = _get(ATTACHMENT_MAX_MB)
     megabytes = int(text) if text.isascii() and text.isdigit() and 0 < int(text) <= 1024 else 20
     return megabytes * 1024 * 1024
+
+
+def _positive(name: str, default: int, most: int) -> int:
+    text = _get(name)
+    return int(text) if text.isascii() and text.isdigit() and 0 < int(text) <= most else default
+
+
+def portal_max_files() -> int:
+    """Files one portal submission may carry; a bad value falls back to 5."""
+    return _positive(PORTAL_MAX_FILES, 5, 100)
+
+
+def portal_upload_max_bytes() -> int:
+    """All files of one portal submission together; a bad value falls back to 30 MB."""
+    return _positive(PORTAL_UPLOAD_MAX_MB, 30, 1024) * 1024 * 1024

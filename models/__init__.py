@@ -9,7 +9,7 @@ from models.challenge import Challenge
 from models.event import ChallengeEvent, Event
 from models.login_session import LoginSession
 from models.notice import Notice, NoticeCounter
-from models.portal import PortalSubmission
+from models.portal import PortalFile, PortalSubmission
 from models.report import PublishedReport, ReportCorrection
 from models.report_draft import PublishedReportPdf, ReportDraft
 from models.request import (
@@ -39,6 +39,7 @@ __all__ = [
     "LoginSession",
     "Notice",
     "NoticeCounter",
+    "PortalFile",
     "PortalSubmission",
     "PublishedReport",
     "PublishedReportPdf",

@@ -44,6 +44,9 @@ class Attachment(Base):
     note: Mapped[str] = mapped_column(String(200), default="")
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Sent by the applicant through this online submission (then no staff user filed
+    #: it: ``uploaded_by_id`` is empty and the applicant is named as its source).
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("portal_submissions.id"))
 
     request: Mapped[Request] = relationship()
     event: Mapped[Event | None] = relationship()

@@ -39,6 +39,7 @@ from workflow.catalog.attachments import (
 )
 from workflow.kernel.actor import Actor
 from workflow.kernel.errors import NotFound
+from workflow.online.follow_up import APPLICANT_ONLINE_LABEL
 from workflow.requests.spec import TRIGGER_LABELS
 
 bp = Blueprint("attachments", __name__)
@@ -134,6 +135,14 @@ class AttachmentsPanel:
     max_mb: int
 
 
+def _uploader(row: Attachment) -> str:
+    """Who filed it: the staff user; the applicant, for what they sent online; else the
+    system."""
+    if row.uploaded_by is not None:
+        return row.uploaded_by.display_name
+    return APPLICANT_ONLINE_LABEL if row.submission_id is not None else "系统"
+
+
 def attachments_panel(
     session: Session, req: Request, events: list[Event], user: User, *, read_only: bool
 ) -> AttachmentsPanel:
@@ -149,7 +158,7 @@ def attachments_panel(
             type_label=FILE_TYPE_BY_CODE[a.file_type].label,
             event=labels.get(a.event_id, "") if a.event_id else "",
             uploaded=local_time(a.uploaded_at),
-            uploader=a.uploaded_by.display_name if a.uploaded_by else "系统",
+            uploader=_uploader(a),
             url=url_for("attachments.download", attachment_id=a.id),
         )
         for a in attachments_of(session, req)

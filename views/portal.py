@@ -6,6 +6,11 @@ counted per address in a sliding window (``workflow.store.rate_limits``, shared 
 worker and machine through the database or Redis), failed look-ups also per application
 number (so many addresses cannot take turns guessing one number's 查询码), and
 a honeypot field that people never see (but form-filling robots do) refuses the form.
+Both hold for the multipart forms that carry files as for plain ones, and are checked
+before any file is looked at. Files are bounded twice: the body of a form is refused
+before it is read when larger than the settings' total (``_limit_body``, a Chinese 413
+page), and the domain checks each file, the count and the total
+(``workflow.attachments.uploads``), storing nothing unless everything passes.
 Every form carries the CSRF token (checked app-wide before any view runs); the 查询码
 travels in a POST body, never in a URL.
 """
@@ -28,19 +33,34 @@ from flask import (
 )
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 from wtforms import PasswordField, StringField
 
+import settings
 from models import Agency
+from models.file_store import open_file_store
 from views.access import MAX_ID
 from views.common import Refused, perform, perform_and_flash, utc_now
 from views.database import db
 from views.forms import PayloadForm, apply_errors, build_form, submit_form
 from views.notices import pdf_response
 from views.rate_limits import client_address, counters
+from workflow.attachments.uploads import Upload, UploadLimits
+from workflow.catalog.attachments import (
+    ACCEPTED_TYPES_LABEL,
+    ATTACHMENT_KIND_BY_CODE,
+    PORTAL_SUPPLEMENT_KIND,
+)
 from workflow.kernel.errors import NotFound, ValidationError
 from workflow.online.follow_up import answer_supplement, check_code, open_notice, status, withdraw
-from workflow.online.portal import PORTAL_FIELDS, WRONG_CODE, submit
+from workflow.online.portal import (
+    APPLICATION_FILE_FIELDS,
+    PORTAL_FIELDS,
+    SUPPLEMENT_FILE_FIELD,
+    WRONG_CODE,
+    submit,
+)
 
 bp = Blueprint("portal", __name__, url_prefix="/apply")
 
@@ -63,6 +83,62 @@ class StatusForm(FlaskForm):
 #: Windows of the two limits, in seconds.
 SUBMIT_WINDOW = 3600
 LOOKUP_WINDOW = 15 * 60
+
+
+#: Room for a form's text fields beyond its files, in the body limit.
+TEXT_ALLOWANCE = 1024 * 1024
+
+
+def _limits() -> UploadLimits:
+    """The deployment's file limits: per file as for staff uploads, plus the portal's."""
+    return UploadLimits(
+        max_bytes=settings.attachment_max_bytes(),
+        max_files=settings.portal_max_files(),
+        max_total_bytes=settings.portal_upload_max_bytes(),
+    )
+
+
+def _uploads(fields: tuple[tuple[str, str], ...]) -> list[Upload]:
+    """The files the form sent, per input (an input left empty sends a nameless, empty
+    part: no file)."""
+    found = [
+        Upload(field, kind, sent.filename or "", sent.read())
+        for field, kind in fields
+        for sent in request.files.getlist(field)
+    ]
+    return [upload for upload in found if upload.name or upload.data]
+
+
+def _file_hints() -> dict[str, object]:
+    """What the pages say about files: the inputs with their kinds, types and limits."""
+    limits = _limits()
+    return {
+        "file_fields": [(f, ATTACHMENT_KIND_BY_CODE[k]) for f, k in APPLICATION_FILE_FIELDS],
+        "supplement_field": SUPPLEMENT_FILE_FIELD,
+        "accepted": ACCEPTED_TYPES_LABEL,
+        "max_mb": limits.max_bytes // 1048576,
+        "max_files": limits.max_files,
+        "max_total_mb": limits.max_total_bytes // 1048576,
+    }
+
+
+@bp.url_value_preprocessor
+def _limit_body(_endpoint: str | None, _values: dict[str, object] | None) -> None:
+    """Refuse a portal form larger than its files may be before anything reads it.
+
+    URL value preprocessors run before every ``before_request`` function, so before the
+    app-wide CSRF check, which is the first to read the form."""
+    request.max_content_length = settings.portal_upload_max_bytes() + TEXT_ALLOWANCE
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(_err: RequestEntityTooLarge) -> tuple[str, int]:
+    hints = _file_hints()
+    message = (
+        f"提交的内容过大，未被接受：一次提交的文件合计不能超过 {hints['max_total_mb']} MB，"
+        f"单个文件不能超过 {hints['max_mb']} MB。请返回上一页，减少或压缩文件后重新提交。"
+    )
+    return render_template("error.html", status=413, message=message), 413
 
 
 def _wait_message(
@@ -95,8 +171,11 @@ def apply(code: str) -> str | tuple[str, int]:
     """The application form of one agency; on success the number and 查询码, once."""
     agency = _agency(code)
     form = _form()
+    hints = _file_hints()
     if request.method == "GET":
-        return render_template("portal/apply.html", agency=agency, form=form, honeypot=HONEYPOT)
+        return render_template(
+            "portal/apply.html", agency=agency, form=form, honeypot=HONEYPOT, **hints
+        )
     address = client_address()
     refusal = _wait_message(
         "portal-apply", address, "PORTAL_MAX_SUBMISSIONS", MAX_SUBMISSIONS, SUBMIT_WINDOW, "提交"
@@ -105,11 +184,19 @@ def apply(code: str) -> str | tuple[str, int]:
         refusal = "提交未被接受，请勿填写隐藏的字段"
     if refusal is not None:
         apply_errors(form, {}, [refusal])
-        page = render_template("portal/apply.html", agency=agency, form=form, honeypot=HONEYPOT)
+        page = render_template(
+            "portal/apply.html", agency=agency, form=form, honeypot=HONEYPOT, **hints
+        )
         return page, 429 if "频繁" in refusal else 400
-    done, status = submit_form(form, lambda: submit(db(), agency, form.raw(), utc_now()))
+    files = _uploads(APPLICATION_FILE_FIELDS)
+    done, status = submit_form(
+        form,
+        lambda: submit(db(), agency, form.raw(), utc_now(), files, open_file_store(), _limits()),
+    )
     if done is None:
-        page = render_template("portal/apply.html", agency=agency, form=form, honeypot=HONEYPOT)
+        page = render_template(
+            "portal/apply.html", agency=agency, form=form, honeypot=HONEYPOT, **hints
+        )
         return page, status
     counters().hit("portal-apply", address, SUBMIT_WINDOW)  # counts submissions
     return render_template("portal/submitted.html", agency=agency, done=done)
@@ -126,7 +213,9 @@ def status_page() -> str | tuple[str, int]:
     if request.method == "GET":
         granted = _granted()
         found = status(db(), granted) if granted is not None else None
-        return render_template("portal/status.html", form=form, found=found, error=None)
+        return render_template(
+            "portal/status.html", form=form, found=found, error=None, **_file_hints()
+        )
     address = client_address()
     # The number as typed, cut: it only keys a counter (hashed), it is never stored.
     number = request.form.get("number", "").strip().upper()[:32]
@@ -150,7 +239,10 @@ def status_page() -> str | tuple[str, int]:
             session[GRANT] = {"id": submission_id, "at": time.time()}
             found = status(db(), submission_id)
     code = 200 if found else 429 if error and "频繁" in error else 400
-    return render_template("portal/status.html", form=form, found=found, error=error), code
+    page = render_template(
+        "portal/status.html", form=form, found=found, error=error, **_file_hints()
+    )
+    return page, code
 
 
 @bp.get(f"/status/notices/<int(max={MAX_ID}):notice_id>.pdf")
@@ -167,15 +259,21 @@ def notice_pdf(notice_id: int) -> Response:
 
 @bp.post("/status/supplement")
 def answer_supplement_page() -> Response:
-    """The applicant's 补正, in words, received today."""
+    """The applicant's 补正, in words and/or files, received today."""
     granted = _require_grant()
     text = request.form.get("note", "")
+    files = _uploads(((SUPPLEMENT_FILE_FIELD, PORTAL_SUPPLEMENT_KIND),))
 
-    def answer() -> str:
-        answer_supplement(db(), granted, text, utc_now())
-        return "补正材料已提交，机关已收到"
-
-    perform_and_flash(answer, refused="补正未提交：")
+    result = perform(
+        lambda: answer_supplement(
+            db(), granted, text, utc_now(), files, open_file_store(), _limits()
+        )
+    )
+    if isinstance(result, Refused):
+        flash("；".join(["补正未提交：" + str(result), *result.field_errors.values()]), "error")
+    else:
+        sent = f"（含{len(files)}个文件）" if files else ""
+        flash(f"补正材料已提交{sent}，机关已收到", "success")
     return redirect(url_for("portal.status_page"), 303)
 
 

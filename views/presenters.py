@@ -21,6 +21,7 @@ from views.database import db
 from workflow.catalog.outcomes import OUTCOME_BY_CODE
 from workflow.catalog.states import State
 from workflow.kernel.lifecycle import PayloadField, TransitionSpec
+from workflow.online.follow_up import APPLICANT_ONLINE_LABEL
 from workflow.requests import office
 from workflow.requests.deadlines import DUE_SOON_DAYS, Deadlines
 from workflow.requests.intake import INTAKE_FIELDS
@@ -198,7 +199,7 @@ def _actor_name(event: EventColumns) -> str:
     if event.actor is not None:
         return event.actor.display_name
     if event.payload.get("portal"):
-        return "申请人（网上平台）"
+        return APPLICANT_ONLINE_LABEL
     imported = event.payload.get("imported")
     return f"系统（{imported['by']}）" if isinstance(imported, Mapping) else "系统"
 

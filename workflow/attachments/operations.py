@@ -13,22 +13,17 @@ same file reuses it), and cheaper than a row naming a file that never arrived.
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Attachment, Event, Notice, Request
+from models import Attachment, Event, Notice, PortalFile, Request
 from models.file_store import FileStore
-from workflow.attachments.content import sniff
-from workflow.catalog.attachments import (
-    ACCEPTED_TYPES_LABEL,
-    ATTACHMENT_KIND_BY_CODE,
-    FILE_TYPE_BY_CODE,
-)
+from workflow.attachments.uploads import CheckedUpload, content_problem, safe_file_name
+from workflow.catalog.attachments import ATTACHMENT_KIND_BY_CODE, FILE_TYPE_BY_CODE
 from workflow.catalog.states import State
 from workflow.kernel.actor import Actor, naive_utc
 from workflow.kernel.errors import GuardError, PermissionDenied, ValidationError
@@ -36,17 +31,6 @@ from workflow.kernel.errors import GuardError, PermissionDenied, ValidationError
 #: Who may file an attachment: whoever handles requests (registers, handles, approves).
 ATTACH_ROLES: frozenset[str] = frozenset({"registrar", "handler", "approver"})
 MAX_NOTE = 200
-MAX_NAME = 200
-_UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f"\\/:*?<>|]')
-
-
-def safe_file_name(name: str, extension: str) -> str:
-    """The uploaded name without folders, control or reserved characters, at most
-    ``MAX_NAME`` characters; ``附件<ext>`` when nothing is left. Only ever displayed and
-    offered as the download's name, never used as a path."""
-    base = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
-    base = _UNSAFE_NAME.sub("", base).strip(" .")
-    return base[:MAX_NAME] or f"附件{extension}"
 
 
 def attach(
@@ -89,19 +73,9 @@ def attach(
     note = " ".join(raw.get("note", "").split())
     if len(note) > MAX_NOTE:
         errors["note"] = f"说明不能超过{MAX_NOTE}个字"
-    file_type = None
-    if not data:
-        errors["file"] = "请选择要上传的文件（文件不能为空）"
-    elif len(data) > max_bytes:
-        errors["file"] = (
-            f"文件过大（{len(data) / 1048576:.1f} MB），单个附件不能超过 {max_bytes // 1048576} MB"
-        )
-    else:
-        file_type = sniff(data)
-        if file_type is None:
-            errors["file"] = (
-                f"不支持此文件类型（按文件内容识别，与文件名无关）。可上传：{ACCEPTED_TYPES_LABEL}"
-            )
+    file_type, problem = content_problem(data, max_bytes)
+    if problem is not None:
+        errors["file"] = "请选择要上传的文件（文件不能为空）" if not data else problem
     if errors or kind is None or file_type is None:
         raise ValidationError("附件没有上传，请更正标出的内容", errors)
     sha256 = store.put(data)
@@ -122,6 +96,54 @@ def attach(
     return row
 
 
+@dataclass(frozen=True)
+class StoredFile:
+    """A checked file whose bytes are in the store: what an attachment row records."""
+
+    kind: str
+    file_name: str
+    file_type: str
+    size: int
+    sha256: str
+
+
+def store_all(store: FileStore, uploads: Sequence[CheckedUpload]) -> list[StoredFile]:
+    """Put every checked upload into the store (before any row names it)."""
+    return [
+        StoredFile(u.kind, u.name, u.file_type.code, len(u.data), store.put(u.data))
+        for u in uploads
+    ]
+
+
+def file_from_applicant(
+    session: Session,
+    request: Request,
+    stored: StoredFile,
+    uploaded_at: datetime,
+    *,
+    submission_id: int,
+    event_id: int | None = None,
+) -> Attachment:
+    """File what the applicant sent online with ``request``: no staff user filed it, the
+    online submission names who sent it (``Attachment.submission_id``). ``uploaded_at``
+    is when the applicant sent it (UTC), not when staff confirmed the application."""
+    row = Attachment(
+        request_id=request.id,
+        event_id=event_id,
+        kind=stored.kind,
+        file_name=stored.file_name,
+        file_type=stored.file_type,
+        size=stored.size,
+        sha256=stored.sha256,
+        note="",
+        uploaded_by_id=None,
+        uploaded_at=naive_utc(uploaded_at),
+        submission_id=submission_id,
+    )
+    session.add(row)
+    return row
+
+
 def attachments_of(session: Session, request: Request) -> list[Attachment]:
     """The request's attachments in the order they were filed."""
     return list(
@@ -137,8 +159,11 @@ def content_type_of(attachment: Attachment) -> str:
 
 
 def referenced_hashes(session: Session) -> tuple[set[str], set[str]]:
-    """The files the database names, for backups: (attachments, whose only copy is the
+    """The files the database names, for backups: (attachments and files sent on the
+    portal, whose only copy is the
     file store; issued notices, whose legal original is in the database and a copy in the
     store)."""
     attached = set(session.scalars(select(Attachment.sha256).distinct()))
+    # Files sent on the portal before staff confirmed the application: no attachment yet.
+    attached |= set(session.scalars(select(PortalFile.sha256).distinct()))
     return attached, set(session.scalars(select(Notice.content_hash).distinct())) - attached

@@ -105,3 +105,7 @@ ACCEPTED_TYPES_LABEL = (
     "PDF、OFD、图片（JPEG、PNG、GIF、TIFF、WebP）"
     "和办公文档（Word、Excel、PowerPoint、WPS、OpenDocument）"
 )
+#: What an applicant may send with an online application (one file input each), and
+#: what a 补正 answered online is filed as. The labels and reasons are the kinds' own.
+PORTAL_APPLICATION_KINDS: tuple[str, ...] = ("application", "id_copy", "other")
+PORTAL_SUPPLEMENT_KIND = "supplement"

@@ -17,6 +17,12 @@ Rules (docs/domain.md §11.6):
   own channel and acknowledges it on screen (reading of Art. 31(3): both sides have
   confirmed). A withdrawal online takes effect the day it is made. Both are recorded by the
   portal (no user) with the submission's number on the event.
+* Files may come with the 补正 answer, held to the same rules as the application's files
+  (``workflow.attachments.uploads``); they are filed with the request as 补正材料, tied to
+  the 收到补正材料 event and attributed to the applicant. Answer and files are recorded
+  together or not at all.
+* The status page lists the files the applicant sent (names, kind and day only): the
+  applicant's own record of what was handed in. Staff files are never listed or served.
 """
 
 from __future__ import annotations
@@ -29,7 +35,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from models import Event, Notice, PortalSubmission, Request, RequestFacts
+from models import Attachment, Event, Notice, PortalSubmission, Request, RequestFacts
+from models.file_store import FileStore
+from workflow.attachments.operations import file_from_applicant, store_all
+from workflow.attachments.uploads import CheckedUpload, Upload, UploadLimits, check_uploads
+from workflow.catalog.attachments import ATTACHMENT_KIND_BY_CODE, PORTAL_SUPPLEMENT_KIND
 from workflow.catalog.notices import LETTERS_TO_OTHERS, NOTICE_KIND_BY_CODE
 from workflow.catalog.outcomes import OUTCOME_BY_CODE
 from workflow.catalog.states import State
@@ -37,7 +47,7 @@ from workflow.kernel.actor import Actor, local_today
 from workflow.kernel.errors import NotFound, ValidationError
 from workflow.kernel.payload import parse_action
 from workflow.notices.operations import mark_served
-from workflow.online.portal import PENDING_LABEL, WRONG_CODE, submitted_on
+from workflow.online.portal import PENDING_LABEL, WRONG_CODE, files_of, submitted_on
 from workflow.requests.operations import fire, history
 from workflow.requests.spec import SPEC_BY_TRIGGER, TRIGGER_LABELS
 
@@ -62,6 +72,8 @@ APPLICANT_STEPS: frozenset[str] = frozenset(
 )
 #: How the portal records itself as the one who acted (no user account).
 PORTAL_ACTOR_NAME = "portal"
+#: How staff pages name the applicant acting online (events, attachments they sent).
+APPLICANT_ONLINE_LABEL = "申请人（网上平台）"
 PORTAL_ROLES = frozenset({"registrar"})
 SERVED_VIA_PORTAL = "portal"
 #: Compared against when the number is unknown, so both answers cost one scrypt.
@@ -84,6 +96,15 @@ class ServedNotice:
 
 
 @dataclass(frozen=True)
+class SentFile:
+    """A file the applicant sent, as the status page names it (never served back)."""
+
+    name: str
+    kind_label: str
+    sent_on: date
+
+
+@dataclass(frozen=True)
 class PortalStatus:
     submission_id: int
     number: str
@@ -95,6 +116,7 @@ class PortalStatus:
     concluded_on: date | None
     steps: tuple[Step, ...] = ()
     notices: tuple[ServedNotice, ...] = ()
+    files: tuple[SentFile, ...] = ()
     #: What the applicant may still do from the page.
     can_answer_supplement: bool = False
     can_withdraw: bool = False
@@ -119,8 +141,11 @@ def status(session: Session, submission_id: int) -> PortalStatus:
     row = _submission(session, submission_id)
     req = row.request
     if req is None:
+        sent = tuple(
+            _sent_file(f.file_name, f.kind, f.uploaded_at) for f in files_of(session, row.id)
+        )
         return PortalStatus(
-            row.id, row.number, submitted_on(row), PENDING_LABEL, None, None, None, None
+            row.id, row.number, submitted_on(row), PENDING_LABEL, None, None, None, None, files=sent
         )
     facts = session.get(RequestFacts, req.id)
     state = State(req.state)
@@ -135,6 +160,7 @@ def status(session: Session, submission_id: int) -> PortalStatus:
         facts.concluded_on if facts else None,
         steps=tuple(_steps(history(session, req))),
         notices=tuple(_notices(session, req)),
+        files=tuple(_filed(session, row)),
         can_answer_supplement=state is State.SUPPLEMENT_REQUESTED,
         can_withdraw=state in SPEC_BY_TRIGGER["withdraw"].sources,
     )
@@ -158,11 +184,35 @@ def open_notice(session: Session, submission_id: int, notice_id: int, now: datet
     return notice
 
 
-def answer_supplement(session: Session, submission_id: int, text: str, now: datetime) -> Event:
-    """The applicant's 补正 submitted online: received today (see the module's rules)."""
-    if not text.strip():
-        raise ValidationError("请填写补正内容", {"note": "请填写补正内容"})
-    return _act(session, submission_id, "receive_supplement", {"note": text}, now)
+def answer_supplement(
+    session: Session,
+    submission_id: int,
+    text: str,
+    now: datetime,
+    files: Sequence[Upload] = (),
+    store: FileStore | None = None,
+    limits: UploadLimits | None = None,
+) -> Event:
+    """The applicant's 补正 submitted online, in words and/or files: received today (see
+    the module's rules). Nothing is recorded or kept while anything is refused."""
+    checked: list[CheckedUpload] = []
+    if any(f.name or f.data for f in files):
+        if limits is None or store is None:
+            raise ValueError("files sent without the limits and the store to keep them")
+        as_supplement = [replace(f, kind=PORTAL_SUPPLEMENT_KIND) for f in files]
+        checked, errors = check_uploads(as_supplement, limits)
+        if errors:
+            raise ValidationError("补正材料有误，请更正标出的内容", errors)
+    if not text.strip() and not checked:
+        message = "请填写补正内容或上传补正材料"
+        raise ValidationError(message, {"note": message})
+    note = text if text.strip() else f"申请人通过网上平台提交补正材料{len(checked)}份"
+    event = _act(session, submission_id, "receive_supplement", {"note": note}, now)
+    row, req = _request_of(session, submission_id)
+    for stored in store_all(store, checked) if store is not None else ():
+        file_from_applicant(session, req, stored, now, submission_id=row.id, event_id=event.id)
+    session.flush()
+    return event
 
 
 def withdraw(session: Session, submission_id: int, reason: str, now: datetime) -> Event:
@@ -211,6 +261,18 @@ def _steps(events: Sequence[Event]) -> list[Step]:
             label = f"{label}：{outcome.short}"
         steps.append(Step(event.effective_date, label))
     return steps
+
+
+def _sent_file(name: str, kind: str, uploaded_at: datetime) -> SentFile:
+    return SentFile(name, ATTACHMENT_KIND_BY_CODE[kind].label, local_today(uploaded_at))
+
+
+def _filed(session: Session, row: PortalSubmission) -> list[SentFile]:
+    """What the applicant sent, once filed with the request (application and 补正 files)."""
+    rows = session.scalars(
+        select(Attachment).where(Attachment.submission_id == row.id).order_by(Attachment.id)
+    )
+    return [_sent_file(a.file_name, a.kind, a.uploaded_at) for a in rows]
 
 
 def _notices(session: Session, req: Request) -> list[ServedNotice]:
