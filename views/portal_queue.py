@@ -16,7 +16,7 @@ from views.access import MAX_ID, require_roles
 from views.common import Refused, local_time, perform, signed_in_user, utc_now
 from views.database import db
 from workflow.kernel.actor import Actor, local_today
-from workflow.online.portal import confirm, pending, submitted_on
+from workflow.online.portal import confirm, files_of, pending, submitted_on
 from workflow.requests.spec import SPEC_BY_TRIGGER
 
 bp = Blueprint("portal_queue", __name__, url_prefix="/portal")
@@ -36,9 +36,11 @@ def _caseworkers_only() -> None:
 
 @bp.get("/queue")
 def queue() -> str:
+    rows = pending(db(), signed_in_user().agency_id)
     return render_template(
         "portal/queue.html",
-        rows=pending(db(), signed_in_user().agency_id),
+        rows=rows,
+        files={row.id: [f.file_name for f in files_of(db(), row.id)] for row in rows},
         today=local_today(utc_now()),
         submitted_on=submitted_on,
         local_time=local_time,

@@ -84,6 +84,9 @@ def test_files_sent_with_the_application_are_filed_with_the_request_as_the_appli
     assert "您提交的文件" in status and "申请书.pdf（申请书扫描件" in status
     assert "身份证.png（身份证明复印件" in status
 
+    queue = signed_in(app, session, users["registrar"]).get("/portal/queue")
+    assert "申请书.pdf、身份证.png" in queue.get_data(as_text=True)  # seen before confirming
+
     req = _confirm(session, users, number)
     filed = session.scalars(select(Attachment).order_by(Attachment.id)).all()
     assert [(a.request_id, a.kind, a.file_name, a.uploaded_by_id) for a in filed] == [
