@@ -9,10 +9,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
 
 from documents.notices_pdf import render_notice
 from models import Attachment, Event, PortalFile, PortalSubmission, Request
+from models.event import AppendOnlyError
 from models.file_store import LocalFileStore, content_hash
 from tests.integration.routes import signed_in
 from tests.integration.test_portal import application, lookup, number_and_code
@@ -265,3 +267,32 @@ def test_the_applicant_never_sees_staff_files(app, client, session, agency, user
     assert "内部审批单" not in lookup(client, number, code).get_data(as_text=True)
     # The applicant's visit opens no staff download.
     assert client.get(f"/attachments/{staff_file.id}").status_code in (302, 401, 404)
+
+
+def test_failed_lookups_sent_as_multipart_are_counted_too(app, client, session, agency) -> None:
+    app.config.update(PORTAL_MAX_LOOKUPS=2)
+    number, _code = number_and_code(_apply(client, {}))
+    answers = [
+        client.post(
+            "/apply/status",
+            data={"number": number, "code": "2222222222", "x": (io.BytesIO(PDF), "a.pdf")},
+            content_type="multipart/form-data",
+        ).status_code
+        for _ in range(3)
+    ]
+    assert answers == [400, 400, 429]
+
+
+def test_files_sent_on_the_portal_cannot_be_changed_or_removed(
+    client, session, agency, files
+) -> None:
+    _apply(client, {"files_other": [(PDF, "a.pdf")]})
+    row = session.scalar(select(PortalFile))
+    row.file_name = "b.pdf"
+    with pytest.raises(AppendOnlyError):
+        session.flush()
+    session.rollback()
+    for sql in ("UPDATE portal_files SET file_name = 'b.pdf'", "DELETE FROM portal_files"):
+        with pytest.raises(DBAPIError, match="append-only"):
+            session.execute(text(sql))
+        session.rollback()
