@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import Page
 
-from tests.browser.support import DESKTOP, PHONE, login, screenshot
+from tests.browser.support import DESKTOP, PHONE, axe_violations, login, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -317,6 +317,19 @@ def test_page_is_accessible(server: str, page_as, ids, target: Target) -> None:
     assert not problems, f"{target.name} ({page.url}):\n  " + "\n  ".join(problems)
     missing = [kind for kind in ("body", *target.kinds) if not seen[kind]]
     assert not missing, f"{target.name}: no {missing} text measured for contrast ({seen})"
+
+
+PORTAL_PAGES = [t for t in PAGES if t.name.startswith("portal-")]
+
+
+@pytest.mark.parametrize("target", PORTAL_PAGES, ids=[t.name for t in PORTAL_PAGES])
+def test_portal_page_passes_axe_core(server: str, page_as, ids, target: Target) -> None:
+    """The public's pages (and the clerk's queue of them) pass axe-core's WCAG 2.1 A/AA
+    rules too, on a desktop and on a phone."""
+    for viewport in (DESKTOP, PHONE):
+        page = open_target(page_as, server, target, ids, viewport)
+        problems = axe_violations(page)
+        assert not problems, f"axe-core on {target.name} ({viewport}):\n  " + "\n  ".join(problems)
 
 
 def test_contrast_sample_covers_every_kind_of_text() -> None:
