@@ -39,7 +39,7 @@ from wtforms import PasswordField, StringField
 
 import settings
 from models import Agency
-from models.file_store import open_file_store
+from models.file_store import FileStore, open_file_store
 from views.access import MAX_ID
 from views.common import Refused, perform, perform_and_flash, utc_now
 from views.database import db
@@ -107,6 +107,11 @@ def _uploads(fields: tuple[tuple[str, str], ...]) -> list[Upload]:
         for sent in request.files.getlist(field)
     ]
     return [upload for upload in found if upload.name or upload.data]
+
+
+def _keeping(files: list[Upload]) -> tuple[FileStore | None, UploadLimits | None]:
+    """The store and the limits, opened only when files came (an S3 store is a client)."""
+    return (open_file_store(), _limits()) if files else (None, None)
 
 
 def _file_hints() -> dict[str, object]:
@@ -191,7 +196,7 @@ def apply(code: str) -> str | tuple[str, int]:
     files = _uploads(APPLICATION_FILE_FIELDS)
     done, status = submit_form(
         form,
-        lambda: submit(db(), agency, form.raw(), utc_now(), files, open_file_store(), _limits()),
+        lambda: submit(db(), agency, form.raw(), utc_now(), files, *_keeping(files)),
     )
     if done is None:
         page = render_template(
@@ -265,9 +270,7 @@ def answer_supplement_page() -> Response:
     files = _uploads(((SUPPLEMENT_FILE_FIELD, PORTAL_SUPPLEMENT_KIND),))
 
     result = perform(
-        lambda: answer_supplement(
-            db(), granted, text, utc_now(), files, open_file_store(), _limits()
-        )
+        lambda: answer_supplement(db(), granted, text, utc_now(), files, *_keeping(files))
     )
     if isinstance(result, Refused):
         flash("；".join(["补正未提交：" + str(result), *result.field_errors.values()]), "error")
