@@ -43,7 +43,7 @@ from models.file_store import FileStore, open_file_store
 from views.access import MAX_ID
 from views.common import Refused, perform, perform_and_flash, utc_now
 from views.database import db
-from views.forms import PayloadForm, apply_errors, build_form, submit_form
+from views.forms import PayloadForm, apply_errors, build_form, show_refusal
 from views.notices import pdf_response
 from views.rate_limits import client_address, counters
 from workflow.attachments.uploads import Upload, UploadLimits
@@ -194,15 +194,23 @@ def apply(code: str) -> str | tuple[str, int]:
         )
         return page, 429 if "频繁" in refusal else 400
     files = _uploads(APPLICATION_FILE_FIELDS)
-    done, status = submit_form(
-        form,
-        lambda: submit(db(), agency, form.raw(), utc_now(), files, *_keeping(files)),
-    )
-    if done is None:
+    done = perform(lambda: submit(db(), agency, form.raw(), utc_now(), files, *_keeping(files)))
+    if isinstance(done, Refused):
+        show_refusal(form, done)
+        # A file's problem is shown at its input, not again in the box at the top.
+        file_errors = {
+            f: done.field_errors[f] for f, _ in APPLICATION_FILE_FIELDS if f in done.field_errors
+        }
+        form.general_errors = [m for m in form.general_errors if m not in file_errors.values()]
         page = render_template(
-            "portal/apply.html", agency=agency, form=form, honeypot=HONEYPOT, **hints
+            "portal/apply.html",
+            agency=agency,
+            form=form,
+            honeypot=HONEYPOT,
+            file_errors=file_errors,
+            **hints,
         )
-        return page, status
+        return page, done.status
     counters().hit("portal-apply", address, SUBMIT_WINDOW)  # counts submissions
     return render_template("portal/submitted.html", agency=agency, done=done)
 

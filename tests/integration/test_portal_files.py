@@ -130,6 +130,7 @@ def test_a_hostile_upload_is_refused_in_chinese_and_nothing_is_kept(
     page = _apply(client, {"files_other": parts})
     text = page.get_data(as_text=True)
     assert page.status_code == 400 and message in text
+    assert 'id="files_other-error"' in text  # shown at the input it concerns
     assert "\u202e" not in text  # the control is never echoed back
     assert _count(session, PortalSubmission) == 0 and _count(session, PortalFile) == 0
     assert list(files.hashes()) == []
