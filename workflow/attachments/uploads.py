@@ -1,7 +1,7 @@
 """Checking uploaded files before anything is stored (pure: no database, no store).
 
 One set of checks for every way a file arrives, so a staff upload and an applicant's
-upload on the portal are held to the same rules (docs/domain.md §16, domain-portal.md):
+upload on the portal are held to the same rules (docs/domain.md §16 and §11.6.1):
 
 * a file must not be empty, nor larger than the deployment's per-file limit
   (``GONGKAI_ATTACHMENT_MAX_MB``);
