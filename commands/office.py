@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from models import Agency, Event, Request, User
 from models.unit_of_work import unit_of_work
+from workflow.admin import agencies as agency_ops
 from workflow.kernel.actor import LOCAL_ZONE, Actor
 from workflow.kernel.errors import DomainError, GuardError
 from workflow.requests import office_operations as office_ops
@@ -165,13 +166,20 @@ def correct(
 @click.command("set-decision-signoff")
 @click.argument("code")
 @click.argument("value", type=click.Choice(["on", "off"]))
-def set_decision_signoff(code: str, value: str) -> None:
-    """设置机关的答复是否须经审核签发后才能出具答复书。"""
+@click.option("--user", "username", default="", help="以该管理员的名义（记入机关变更记录）")
+@click.option("--reason", default="", help="变更说明")
+def set_decision_signoff(code: str, value: str, username: str, reason: str) -> None:
+    """设置机关的答复是否须经审核签发后才能出具答复书（与机关管理页相同，记入变更记录）。"""
     with unit_of_work(migrate=False) as session:
         agency = session.scalar(select(Agency).where(Agency.code == code))
         if agency is None:
             raise click.ClickException(f"机关“{code}”不存在")
-        agency.decision_signoff = value == "on"
+        me = _user(session, username) if username else None
+        _run(
+            lambda: agency_ops.set_decision_signoff(
+                session, agency, value == "on", by=me, now=datetime.now(UTC), reason=reason
+            )
+        )
     click.echo(f"已设置 {code} 的答复签发：{value}")
 
 

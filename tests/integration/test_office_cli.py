@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
+from models import AgencyChange
 from tests.conftest import NOW
 from tests.integration.test_cli import cli
 from workflow.kernel.actor import Actor
@@ -58,3 +61,11 @@ def test_assign_correct_and_approve_from_the_command_line(db_url, session, agenc
     assert cli(db_url, "set-decision-signoff", agency.code, "on").returncode == 0
     session.expire_all()
     assert session.get(type(agency), agency.id).decision_signoff is True
+    # Recorded like a change on the agency page (the same operation), with its author.
+    off = cli(db_url, "set-decision-signoff", agency.code, "off", "--user", "admin")
+    assert off.returncode == 0, off.stderr
+    changes = session.scalars(select(AgencyChange).order_by(AgencyChange.id)).all()
+    assert [(c.field, c.after, c.changed_by_id) for c in changes] == [
+        ("decision_signoff", "须经审核人签发", None),
+        ("decision_signoff", "不须签发", users["admin"].id),
+    ]
