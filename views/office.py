@@ -22,7 +22,7 @@ from workflow.kernel.actor import Actor, local_today
 from workflow.kernel.errors import NotFound
 from workflow.requests import office
 from workflow.requests import office_operations as office_ops
-from workflow.requests.spec import SPEC_BY_TRIGGER, TRIGGER_LABELS
+from workflow.requests.spec import EXTENSION_PROPOSAL_FIELDS, TRIGGER_LABELS
 
 bp = Blueprint("office", __name__)
 
@@ -106,18 +106,13 @@ def assign_many() -> Response:
 # --------------------------------------------------------------------------- 审核签发
 
 
-def _extension_fields() -> tuple[Any, ...]:
-    fields = [f for f in SPEC_BY_TRIGGER["extend"].fields if f.kind != "approver"]
-    return tuple(f for f in fields if f.name != "late_reason")
-
-
 @bp.route(f"/requests/<int(max={MAX_ID}):request_id>/propose-extension", methods=["GET", "POST"])
 @require_roles(*office_ops.PROPOSE_ROLES)
 def propose_extension(request_id: int) -> Response | tuple[str, int]:
     """提请延期：the handler's proposal, which waits for an approver (Art. 33 para 2)."""
     me = signed_in_user()
     req = load_request_for(me, request_id, write=True)
-    form = build_form(_extension_fields(), data={"days": 20})
+    form = build_form(EXTENSION_PROPOSAL_FIELDS, data={"days": 20})
     status = 200
     if request.method == "POST":
         event, status = submit_form(

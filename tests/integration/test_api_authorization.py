@@ -37,6 +37,14 @@ EXPECTATIONS = {
     "api.transfer": roles(CASEWORKERS | {"other"}),
     "api.assign_request": roles(CASEWORKERS),
     "api.correct_request": roles(CASEWORKERS),
+    "api.propose": roles(CASEWORKERS),
+    # The approver's list of their own agency (another agency's approver sees theirs).
+    "api.pending_proposals": roles({"approver", "other"}),
+    "api.approve_proposal": roles({"approver"}),
+    "api.reject_proposal": roles({"approver"}),
+    "api.split_request": roles(CASEWORKERS),
+    # Merging concludes the others by 作废: who may void may merge.
+    "api.merge_requests": roles({"approver", "admin"}),
 }
 
 
@@ -54,6 +62,14 @@ def _bodies(world) -> dict[str, tuple[dict, dict]]:
             {"request_id": world.concluded.id},
             {"seq": 1, "field": "payload:subject", "new": "x", "reason": "r"},
         ),
+        "api.propose": (
+            {"request_id": world.registered.id},
+            {"kind": "extension", "days": 5, "reason": "调档"},
+        ),
+        "api.approve_proposal": ({}, {}),
+        "api.reject_proposal": ({}, {"reason": "不同意"}),
+        "api.split_request": ({"request_id": world.registered.id}, {"items": []}),
+        "api.merge_requests": ({"request_id": world.registered.id}, {"others": [], "reason": "r"}),
         "api.transfer": (
             {},
             {**intake(), "channel": "platform", "source": "平台", "reference": "M-1"},
