@@ -233,6 +233,7 @@ CALLS: dict[str, Callable[[World, Session], Call]] = {
     "static": lambda w, s: Call({"filename": "app.css"}),
     "api.notice_pdf": lambda w, s: Call({"notice_id": _notice_id(s, w)}),
     "api.statistics": lambda w, s: Call(query=STATS_QUERY),
+    "api.attachment_file": lambda w, s: Call({"attachment_id": _attachment_id(s, w)}),
     "api.approve_proposal": lambda w, s: Call(
         {"request_id": w.concluded.id, "seq": _proposal_seq(s, w)}
     ),

@@ -14,6 +14,7 @@ from dataclasses import fields
 from datetime import date
 from typing import Any, get_args, get_type_hints
 
+from workflow.catalog.attachments import ACCEPTED_TYPES_LABEL, ATTACHMENT_KINDS, FILE_TYPES
 from workflow.catalog.channels import CHANNELS, TRANSFER_CHANNELS
 from workflow.catalog.notices import NOTICE_KINDS
 from workflow.catalog.outcomes import FORMATS, OUTCOME_BY_CODE
@@ -42,6 +43,8 @@ MAX_PAGE = 200
 DEFAULT_PAGE = 50
 #: Most requests one ``POST /requests/{id}/merge`` merges in.
 MAX_MERGE = 100
+#: The fields of the multipart attachment upload (any other is refused).
+ATTACHMENT_FORM_FIELDS: tuple[str, ...] = ("kind", "event_seq", "note", "file")
 #: What ``POST /requests/{id}/proposals`` proposes (a correction goes to ``/corrections``,
 #: which records it or proposes it itself).
 PROPOSAL_KINDS_API: tuple[str, ...] = ("extension", "decision")
@@ -274,6 +277,55 @@ def _proposal_body_schema() -> dict[str, Any]:
     return {"oneOf": [extension, decision], "discriminator": {"propertyName": "kind"}}
 
 
+def _attachment_schemas() -> dict[str, Any]:
+    """附件 (docs/domain.md §16): the resource and the multipart upload, from the catalogue."""
+    properties = {
+        "id": {"type": "integer"},
+        "kind": {"enum": [k.code for k in ATTACHMENT_KINDS]},
+        "file_name": {"type": "string"},
+        "file_type": {"enum": [t.code for t in FILE_TYPES]},
+        "size": {"type": "integer"},
+        "sha256": {"type": "string"},
+        "note": {"type": "string"},
+        "event_seq": {"type": ["integer", "null"]},
+        "uploaded_at": _TIME,
+        "uploaded_by": {"type": ["string", "null"]},
+        "url": {"type": "string", "description": "下载地址（GET /attachments/{id}）"},
+    }
+    return {
+        "Attachment": {
+            "type": "object",
+            "properties": properties,
+            "required": list(properties),
+            "additionalProperties": False,
+        },
+        "AttachmentList": {
+            "type": "object",
+            "properties": {"items": {"type": "array", "items": _ref("Attachment")}},
+            "required": ["items"],
+        },
+        "AttachmentUpload": {
+            "type": "object",
+            "properties": {
+                "kind": {
+                    "enum": [k.code for k in ATTACHMENT_KINDS],
+                    "description": "；".join(f"{k.code}={k.label}" for k in ATTACHMENT_KINDS),
+                },
+                "event_seq": {"type": "integer", "description": "所属办理记录的序号（可选）"},
+                "note": {"type": "string", "maxLength": 200},
+                "file": {
+                    "type": "string",
+                    "contentMediaType": "application/octet-stream",
+                    "description": f"按文件内容识别类型，可上传：{ACCEPTED_TYPES_LABEL}；"
+                    "大小上限为 GONGKAI_ATTACHMENT_MAX_MB（默认 20 MB）",
+                },
+            },
+            "required": ["kind", "file"],
+            "additionalProperties": False,
+        },
+    }
+
+
 def _office_schemas(summary: dict[str, Any]) -> dict[str, Any]:
     """The office's resources: proposals (审核签发), and what split and merge answer."""
     proposal = {
@@ -384,6 +436,7 @@ def _schemas() -> dict[str, Any]:
             "additionalProperties": False,
         },
         **_office_schemas(summary),
+        **_attachment_schemas(),
         "Statistics": {
             "type": "object",
             "description": "与 python app.py stats --json 相同",
@@ -431,6 +484,47 @@ _WRITE_ERRORS = (400, 401, 403, 404, 409, 413, 415, 422)
 
 def _body(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"required": True, **_json(schema, description)}
+
+
+def _attachment_paths() -> dict[str, Any]:
+    """附件: list, upload (multipart), download (the page's operations and headers)."""
+    return {
+        "/requests/{id}/attachments": {
+            "get": {
+                "summary": "申请的附件（按上传先后）",
+                "parameters": [_ID],
+                "responses": {
+                    "200": _json(_ref("AttachmentList"), "附件"),
+                    **_errors(401, 404),
+                },
+            },
+            "post": {
+                "summary": "上传附件（与申请页面相同的类别、大小和按内容识别的类型检查）",
+                "parameters": [_ID],
+                "requestBody": {
+                    "required": True,
+                    "content": {"multipart/form-data": {"schema": _ref("AttachmentUpload")}},
+                },
+                "responses": {
+                    "201": _json(_ref("Attachment"), "已上传"),
+                    **_errors(401, 403, 404, 409, 413, 415, 422),
+                },
+            },
+        },
+        "/attachments/{id}": {
+            "get": {
+                "summary": "附件原件（按上传时识别的类型，作为下载提供，不在浏览器中打开）",
+                "parameters": [_ID],
+                "responses": {
+                    "200": {
+                        "description": "文件",
+                        "content": {"application/octet-stream": {"schema": {"type": "string"}}},
+                    },
+                    **_errors(401, 404),
+                },
+            }
+        },
+    }
 
 
 def _office_paths() -> dict[str, Any]:
@@ -676,6 +770,7 @@ def _paths() -> dict[str, Any]:
             }
         },
         **_office_paths(),
+        **_attachment_paths(),
         "/requests/{id}/notices": {
             "get": {
                 "summary": "已出具的文书",
