@@ -110,6 +110,8 @@ EXPECTATIONS: dict[str, dict[str, Expectation]] = {
     "office.split": both(CASEWORKERS),
     # Merging concludes the others by 作废: who may void may merge.
     "office.merge": both({"approver", "admin"}),
+    # 条例 Art. 44 candidates: every reader of an agency (another agency sees its own).
+    "office.publication_candidates": get(STAFF),
     # ------------------------------------------------------------------ challenges
     "challenges.list_cases": get(STAFF),
     "challenges.detail": get(HOME),
