@@ -143,6 +143,8 @@ def test_a_decision_is_signed_off_through_the_api(api, session, agency, users) -
     )
     wrong = api("handler", "POST", f"/requests/{req.id}/proposals", {"kind": "decision", "seq": 2})
     assert wrong.status_code == 422 and "只有答复需要签发" in wrong.json["error"]
+    no_seq = api("handler", "POST", f"/requests/{req.id}/proposals", {"kind": "decision"})
+    assert no_seq.status_code == 422 and "seq" in no_seq.json["errors"]
     unknown = api("handler", "POST", f"/requests/{req.id}/proposals", {"kind": "x"})
     assert unknown.status_code == 422 and "kind" in unknown.json["errors"]
     proposed = api(

@@ -167,7 +167,10 @@ def propose(request_id: int) -> Response:
         raw = check_fields(rest, EXTENSION_PROPOSAL_FIELDS, extra=("kind", "note"))
     else:
         _object(rest, {"kind", "seq", "note"})
-        raw = {"target_id": _seq_to_id(req, body.get("seq")), "note": str(body.get("note") or "")}
+        seq = body.get("seq")
+        if not isinstance(seq, int) or isinstance(seq, bool):
+            raise ValidationError("请更正标出的内容", {"seq": "应为答复记录的序号（整数）"})
+        raw = {"target_id": _seq_to_id(req, seq), "note": str(body.get("note") or "")}
     event = performed(
         lambda: office_ops.propose(
             db(), req, Actor.of(me), now(), kind, raw, expected_version=version
