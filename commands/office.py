@@ -1,7 +1,8 @@
 """The office's work from the command line, with the same rules as the pages
 (``workflow.requests.office_operations``): ``assign`` (分办, one or many), ``pending``
-(待审核), ``approve`` / ``reject`` (审核), ``correct`` (更正) and
-``set-decision-signoff`` (whether an agency's replies wait for sign-off)."""
+(待审核), ``propose-extension`` / ``propose-signoff`` (提请审核), ``approve`` / ``reject``
+(审核), ``correct`` (更正), ``split`` (拆分), ``merge`` (合并) and ``set-decision-signoff``
+(whether an agency's replies wait for sign-off)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from models import Agency, Event, Request, User
 from models.unit_of_work import unit_of_work
+from workflow.admin import agencies as agency_ops
 from workflow.kernel.actor import LOCAL_ZONE, Actor
 from workflow.kernel.errors import DomainError, GuardError
 from workflow.requests import office_operations as office_ops
@@ -165,14 +167,99 @@ def correct(
 @click.command("set-decision-signoff")
 @click.argument("code")
 @click.argument("value", type=click.Choice(["on", "off"]))
-def set_decision_signoff(code: str, value: str) -> None:
-    """设置机关的答复是否须经审核签发后才能出具答复书。"""
+@click.option("--user", "username", default="", help="以该管理员的名义（记入机关变更记录）")
+@click.option("--reason", default="", help="变更说明")
+def set_decision_signoff(code: str, value: str, username: str, reason: str) -> None:
+    """设置机关的答复是否须经审核签发后才能出具答复书（与机关管理页相同，记入变更记录）。"""
     with unit_of_work(migrate=False) as session:
         agency = session.scalar(select(Agency).where(Agency.code == code))
         if agency is None:
             raise click.ClickException(f"机关“{code}”不存在")
-        agency.decision_signoff = value == "on"
+        me = _user(session, username) if username else None
+        _run(
+            lambda: agency_ops.set_decision_signoff(
+                session, agency, value == "on", by=me, now=datetime.now(UTC), reason=reason
+            )
+        )
     click.echo(f"已设置 {code} 的答复签发：{value}")
 
 
-COMMANDS = (assign, pending, approve, reject, correct, set_decision_signoff)
+@click.command("propose-extension")
+@click.argument("tracking_no")
+@click.option("--days", type=int, default=20, show_default=True, help="延长工作日数")
+@click.option("--reason", required=True, help="延期理由")
+@click.option("--user", "username", required=True, help="承办人用户名")
+def propose_extension(tracking_no: str, days: int, reason: str, username: str) -> None:
+    """提请延期答复（《条例》第三十三条第二款），等待审核人批准。"""
+    with unit_of_work(migrate=False) as session:
+        me = _user(session, username)
+        req = _request(session, me.agency_id, tracking_no)
+        raw = {"days": days, "reason": reason}
+        now = datetime.now(UTC)
+        event = _run(lambda: office_ops.propose(session, req, Actor.of(me), now, "extension", raw))
+        proposal_id = event.id
+    click.echo(f"已提请延期（待审核事项 {proposal_id}）")
+
+
+@click.command("propose-signoff")
+@click.argument("tracking_no")
+@click.option("--seq", type=int, required=True, help="答复（decide）记录的序号")
+@click.option("--user", "username", required=True, help="承办人用户名")
+def propose_signoff(tracking_no: str, seq: int, username: str) -> None:
+    """提请审核人签发答复（机关规定答复须经签发时）。"""
+    with unit_of_work(migrate=False) as session:
+        me = _user(session, username)
+        req = _request(session, me.agency_id, tracking_no)
+        target = next((e for e in history(session, req) if e.seq == seq), None)
+        if target is None:
+            raise click.ClickException(f"申请 {tracking_no} 没有第{seq}条记录")
+        raw = {"target_id": target.id}
+        now = datetime.now(UTC)
+        event = _run(lambda: office_ops.propose(session, req, Actor.of(me), now, "decision", raw))
+        proposal_id = event.id
+    click.echo(f"已提请签发（待审核事项 {proposal_id}）")
+
+
+@click.command("split")
+@click.argument("tracking_no")
+@click.option("--item", "items", multiple=True, required=True, help="一项所需信息（可重复）")
+@click.option("--user", "username", required=True, help="以该用户的名义拆分")
+def split(tracking_no: str, items: tuple[str, ...], username: str) -> None:
+    """拆分申请：本申请继续办理第一项，其余各项登记为新的申请（与申请页面相同的规则）。"""
+    with unit_of_work(migrate=False) as session:
+        me = _user(session, username)
+        req = _request(session, me.agency_id, tracking_no)
+        now = datetime.now(UTC)
+        made = _run(lambda: office_ops.split(session, req, Actor.of(me), now, list(items)))
+        numbers = [r.tracking_no for r in made]
+    click.echo(f"已拆分 {tracking_no}：新登记 " + "、".join(numbers))
+
+
+@click.command("merge")
+@click.argument("keep")
+@click.argument("others", nargs=-1, required=True)
+@click.option("--reason", required=True, help="合并理由")
+@click.option("--user", "username", required=True, help="审核人用户名")
+def merge(keep: str, others: tuple[str, ...], reason: str, username: str) -> None:
+    """合并：把同一申请人重复登记的申请（OTHERS）并入 KEEP，其余各件以“已合并”作废。"""
+    with unit_of_work(migrate=False) as session:
+        me = _user(session, username)
+        kept = _request(session, me.agency_id, keep)
+        merged = [_request(session, me.agency_id, no) for no in dict.fromkeys(others)]
+        now = datetime.now(UTC)
+        _run(lambda: office_ops.merge(session, kept, merged, Actor.of(me), now, reason))
+    click.echo(f"已将 {len(merged)} 件申请并入 {keep}")
+
+
+COMMANDS = (
+    assign,
+    pending,
+    propose_extension,
+    propose_signoff,
+    approve,
+    reject,
+    correct,
+    split,
+    merge,
+    set_decision_signoff,
+)

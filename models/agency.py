@@ -51,7 +51,8 @@ class Agency(Base):
 
 
 class AgencyChange(Base):
-    """One change of an agency's name, report level or status, with who, when and why.
+    """One change of an agency's name, report level, sign-off rule or status, with who,
+    when and why.
 
     Append-only history: a renamed agency's earlier name stays findable (published reports
     also froze the name they were published under), and every change has its author.
@@ -61,7 +62,8 @@ class AgencyChange(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
-    #: ``name``, ``report_level`` or ``active``.
+    #: ``name``, ``report_level``, ``decision_signoff`` or ``active``
+    #: (``workflow.admin.agencies.FIELD_LABELS``).
     field: Mapped[str] = mapped_column(String(20))
     before: Mapped[str] = mapped_column(String(200))
     after: Mapped[str] = mapped_column(String(200))

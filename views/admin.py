@@ -165,13 +165,22 @@ class AgencyForm(AdminForm):
 
 
 class AgencyEditForm(AdminForm):
-    payload_names = ("name", "report_level", "active", "reason")
+    payload_names = ("name", "report_level", "decision_signoff", "active", "reason")
     name = StringField("机关名称", render_kw={"maxlength": admin_ops.MAX_AGENCY_NAME})
     report_level = SelectField(
         "报告层级",
         choices=[SelectChoice(code, label) for code, label in agency_ops.REPORT_LEVEL_CHOICES],
         validate_choice=False,
         description="《条例》第四十九条：决定年度报告的公布期限（工作台的提醒）",
+    )
+    decision_signoff = SelectField(
+        "答复签发",
+        choices=[
+            SelectChoice("0", "不须签发：答复决定后即可出具答复书"),
+            SelectChoice("1", "须经审核人签发后才能出具答复书"),
+        ],
+        validate_choice=False,
+        description="审核签发：承办人提请，审核人本人签发；本人提请的由其他审核人签发",
     )
     active = SelectField(
         "状态",
@@ -494,6 +503,7 @@ def edit_agency(agency_id: int) -> Response | tuple[str, int]:
     if request.method == "GET":
         form.name.data = agency.name
         form.report_level.data = agency.report_level or ""
+        form.decision_signoff.data = "1" if agency.decision_signoff else "0"
         form.active.data = "1" if agency.active else "0"
     status = 200
     if request.method == "POST":
@@ -510,6 +520,7 @@ def edit_agency(agency_id: int) -> Response | tuple[str, int]:
         agency=agency,
         form=form,
         history=agency_ops.history(session, agency),
+        field_labels=agency_ops.FIELD_LABELS,
         open_requests=agency_ops.open_requests(session, agency),
     ), status
 

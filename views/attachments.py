@@ -87,13 +87,19 @@ def upload(request_id: int) -> Response:
     return _back(req.id)
 
 
-@bp.get(f"/attachments/<int(max={MAX_ID}):attachment_id>")
-def download(attachment_id: int) -> Response:
-    """The file as filed, for anyone who may read its request."""
+def load_attachment(user: User, attachment_id: int) -> Attachment:
+    """The attachment if ``user`` may read its request (404 otherwise, as for requests);
+    the page and the API (``views.api.attachments``) load through it."""
     row = db().get(Attachment, attachment_id) if 0 < attachment_id <= MAX_ID else None
     if row is None:
         raise NotFound("附件不存在，或您无权查看")
-    load_request_for(signed_in_user(), row.request_id, write=False)
+    load_request_for(user, row.request_id, write=False)
+    return row
+
+
+def attachment_response(row: Attachment) -> Response:
+    """The file as filed: the type found from its content, always as an attachment (never
+    inline), sandboxed, with its hash as the ETag. The page and the API serve it so."""
     try:
         data = open_file_store().get(row.sha256)
     except (StoredFileMissing, StoredFileDamaged) as exc:
@@ -108,6 +114,12 @@ def download(attachment_id: int) -> Response:
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.set_etag(row.sha256)
     return response.make_conditional(request)
+
+
+@bp.get(f"/attachments/<int(max={MAX_ID}):attachment_id>")
+def download(attachment_id: int) -> Response:
+    """The file as filed, for anyone who may read its request."""
+    return attachment_response(load_attachment(signed_in_user(), attachment_id))
 
 
 # --------------------------------------------------------------------------- the panel

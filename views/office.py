@@ -1,6 +1,7 @@
 """The office's pages on a request: assignment (分办, one or many), proposals and sign-off
-(审核签发) and corrections (更正). Thin: parse, call one operation of
-``workflow.requests.office_operations``, commit once (docs/domain.md §15)."""
+(审核签发) and corrections (更正); and the agency's list of 主动公开 candidates (条例
+Art. 44). Thin: parse, call one operation of ``workflow.requests.office_operations`` (or
+one query of ``workflow.requests.similar``), commit once (docs/domain.md §15)."""
 
 from __future__ import annotations
 
@@ -9,20 +10,22 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from models import Agency, Event, Request, User
-from views.access import MAX_ID, load_request_for, require_roles
-from views.common import local_time, perform_and_flash, signed_in_user, utc_now
+from views.access import MAX_ID, load_request_for, require_roles, visible_agency_ids
+from views.common import local_time, perform_and_flash, positive_int, signed_in_user, utc_now
 from views.database import db
 from views.forms import build_form, submit_form
 from views.presenters import describe_proposal
 from workflow.catalog.states import OPEN_STATES, State
 from workflow.kernel.actor import Actor, local_today
-from workflow.kernel.errors import NotFound
-from workflow.requests import office
+from workflow.kernel.errors import NotFound, ValidationError
+from workflow.requests import office, similar
 from workflow.requests import office_operations as office_ops
-from workflow.requests.spec import SPEC_BY_TRIGGER, TRIGGER_LABELS
+from workflow.requests.spec import EXTENSION_PROPOSAL_FIELDS, TRIGGER_LABELS
+from workflow.statistics.supervision import Period
 
 bp = Blueprint("office", __name__)
 
@@ -106,18 +109,13 @@ def assign_many() -> Response:
 # --------------------------------------------------------------------------- 审核签发
 
 
-def _extension_fields() -> tuple[Any, ...]:
-    fields = [f for f in SPEC_BY_TRIGGER["extend"].fields if f.kind != "approver"]
-    return tuple(f for f in fields if f.name != "late_reason")
-
-
 @bp.route(f"/requests/<int(max={MAX_ID}):request_id>/propose-extension", methods=["GET", "POST"])
 @require_roles(*office_ops.PROPOSE_ROLES)
 def propose_extension(request_id: int) -> Response | tuple[str, int]:
     """提请延期：the handler's proposal, which waits for an approver (Art. 33 para 2)."""
     me = signed_in_user()
     req = load_request_for(me, request_id, write=True)
-    form = build_form(_extension_fields(), data={"days": 20})
+    form = build_form(EXTENSION_PROPOSAL_FIELDS, data={"days": 20})
     status = 200
     if request.method == "POST":
         event, status = submit_form(
@@ -328,6 +326,52 @@ def merge(request_id: int) -> Response | tuple[str, int]:
         submit_label="合并",
         multiple="ids",
     ), status
+
+
+# --------------------------------------------------------------------------- Art. 44
+
+
+@bp.get("/requests/publication-candidates")
+def publication_candidates() -> tuple[str, int]:
+    """条例 Art. 44: information asked for by several different applicants of one agency
+    in a period (default the last 12 months), a candidate for 主动公开. Readers of the
+    agency (their own or one below); a bad period keeps the default with the reason."""
+    me = signed_in_user()
+    session = db()
+    code = request.args.get("agency", "").strip() or me.agency.code
+    agency = session.scalar(select(Agency).where(Agency.code == code[:64]))
+    if agency is None or agency.id not in visible_agency_ids(me):
+        raise NotFound("机关不存在，或您无权查看")
+    today = local_today(utc_now())
+    default = Period(today - similar.WINDOW, today)
+    problem = None
+    period = default
+    if request.args.get("start") or request.args.get("end"):
+        try:
+            period = Period.parse(request.args.get("start"), request.args.get("end"), today)
+        except ValidationError as err:
+            problem = str(err)
+    least = similar.ART44_APPLICANTS
+    if typed := request.args.get("min", "").strip():
+        wanted = positive_int(typed)
+        if wanted is not None and similar.ART44_MIN <= wanted <= similar.ART44_MAX:
+            least = wanted
+        else:
+            problem = (
+                f"申请人数应为 {similar.ART44_MIN}–{similar.ART44_MAX} 的整数，已按 {least} 人列出"
+            )
+    groups = similar.publication_candidates(session, agency.id, period.start, period.end, least)
+    agencies = me.agency.descendants()
+    return render_template(
+        "office/publication_candidates.html",
+        agency=agency,
+        agencies=agencies,
+        period=period,
+        least=least,
+        groups=groups,
+        problem=problem,
+        limits=(similar.ART44_MIN, similar.ART44_MAX),
+    ), 200
 
 
 # --------------------------------------------------------------------------- the panel

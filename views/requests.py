@@ -87,7 +87,13 @@ from workflow.requests.query import (
     ordered,
     shared_tracking_numbers,
 )
-from workflow.requests.similar import earlier_requests, likely_duplicates, same_information
+from workflow.requests.similar import (
+    ART44_APPLICANTS,
+    earlier_requests,
+    information_applicants,
+    likely_duplicates,
+    same_information,
+)
 from workflow.requests.spec import SPEC_BY_TRIGGER, TRANSITIONS
 from workflow.statistics.supervision import MEASURES
 from workflow.store.calendar import load_calendar
@@ -414,6 +420,7 @@ def detail(request_id: int) -> str:
             )
         ]
     personal_data("personal_data_viewed", [req.id], "detail")
+    alike = same_information(session, req)
     return render_template(
         "requests/detail.html",
         challenge_panel=case_panel(session, req, events, me, today),
@@ -426,7 +433,9 @@ def detail(request_id: int) -> str:
         explained=explain(deadlines),
         events=_with_correct_links(req, timeline(events), me, own),
         office=office_panel(req, events, me),
-        same_information=same_information(session, req),
+        same_information=alike,
+        art44_applicants=information_applicants(session, req) if alike else 1,
+        art44_least=ART44_APPLICANTS,
         links=[(office_link_label(k), i, n) for k, i, n in links(events)],
         actions=actions,
         read_only=read_only,

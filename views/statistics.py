@@ -26,6 +26,7 @@ from views.selection import parse_selection
 from workflow.annual_report.archive import frozen_pdf
 from workflow.annual_report.publishing import (
     PUBLISHERS,
+    changed_challenges,
     changed_requests,
     find_published,
     frozen_differences,
@@ -83,6 +84,11 @@ def page() -> str:
         if changes
         else {}
     )
+    case_causes = (
+        changed_challenges(session, sel.scope, sel.year, history[-1].published_at, changes)
+        if changes
+        else {}
+    )
     return render_template(
         "statistics/page.html",
         sel=sel,
@@ -96,6 +102,7 @@ def page() -> str:
         published=published,
         changes=changes,
         causes=causes,
+        case_causes=case_causes,
         versions=history,
         intact=hash_intact(published) if published else True,
         can_publish=can_publish and published is None,

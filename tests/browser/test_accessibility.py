@@ -47,6 +47,7 @@ PAGES = (
     Target("detail", "shenhe", "/requests/{request}", kinds=("link", "button", "muted")),
     Target("detail-readonly", "dengji", "/requests/{concluded}"),
     Target("action", "shenhe", "/requests/{request}/act/decide"),
+    Target("publication-candidates", "chayue", "/requests/publication-candidates"),
     Target("challenges", "fazhi", "/challenges"),
     Target("challenge", "fazhi", "/challenges/{case}"),
     Target("statistics", "shenhe", "/statistics"),

@@ -161,6 +161,15 @@ def _proposal_id(session: Session, world: World) -> int:
     return made.id
 
 
+def _proposal_seq(session: Session, world: World) -> int:
+    """The ``seq`` of that pending proposal (the API names a proposal by its seq)."""
+    from models import Event
+
+    event = session.get(Event, _proposal_id(session, world))
+    assert event is not None
+    return event.seq
+
+
 def _attachment_id(session: Session, world: World) -> int:
     """An attachment of the world's concluded request (filed on demand)."""
     from models import Attachment
@@ -224,6 +233,13 @@ CALLS: dict[str, Callable[[World, Session], Call]] = {
     "static": lambda w, s: Call({"filename": "app.css"}),
     "api.notice_pdf": lambda w, s: Call({"notice_id": _notice_id(s, w)}),
     "api.statistics": lambda w, s: Call(query=STATS_QUERY),
+    "api.attachment_file": lambda w, s: Call({"attachment_id": _attachment_id(s, w)}),
+    "api.approve_proposal": lambda w, s: Call(
+        {"request_id": w.concluded.id, "seq": _proposal_seq(s, w)}
+    ),
+    "api.reject_proposal": lambda w, s: Call(
+        {"request_id": w.concluded.id, "seq": _proposal_seq(s, w)}
+    ),
     "api_tokens.revoke": lambda w, s: Call({"token_id": _token_id(s)}),
     "portal.apply": lambda w, s: Call({"code": "test-agency"}),
     "portal.notice_pdf": lambda w, s: Call({"notice_id": _notice_id(s, w)}),

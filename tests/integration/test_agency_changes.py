@@ -10,9 +10,10 @@ from models import Agency, AgencyChange
 from tests.conftest import NOW, make_user
 from tests.integration.test_admin_pages import as_user
 from tests.integration.world import intake
+from workflow.admin import agencies as agency_ops
 from workflow.admin import operations as admin_ops
 from workflow.kernel.actor import Actor
-from workflow.kernel.errors import ValidationError
+from workflow.kernel.errors import NotFound, PermissionDenied, ValidationError
 from workflow.requests import operations as ops
 
 
@@ -82,3 +83,50 @@ def test_deactivation_waits_for_open_requests_and_stops_new_work(app, session, u
         f"/admin/agencies/{users['admin'].agency_id}", data={"name": "测试机关", "active": "0"}
     )
     assert own.status_code == 400 and "不能停用自己所在的机关" in own.text
+
+
+def test_decision_signoff_is_set_on_the_agency_page_and_recorded(app, session, users, dept):
+    """审核签发 per agency (docs/domain.md §15) from the admin page: the same operation as
+    ``set-decision-signoff``, recorded with before/after; a form without the field keeps it."""
+    admin = as_user(app, "admin")
+    page = admin.get(f"/admin/agencies/{dept.id}")
+    assert "答复签发" in page.text and "须经审核人签发后才能出具答复书" in page.text
+    on = {"name": dept.name, "active": "1", "decision_signoff": "1", "reason": "局务会决定"}
+    assert admin.post(f"/admin/agencies/{dept.id}", data=on).status_code == 302
+    session.refresh(dept)
+    assert dept.decision_signoff is True
+    change = session.scalars(select(AgencyChange)).one()
+    assert (change.field, change.before, change.after) == (
+        "decision_signoff",
+        "不须签发",
+        "须经审核人签发",
+    )
+    assert change.changed_by_id == users["admin"].id and change.reason == "局务会决定"
+    assert "答复签发" in admin.get(f"/admin/agencies/{dept.id}").text
+    # A post without the field (an older form) leaves the setting as it is.
+    admin.post(f"/admin/agencies/{dept.id}", data={"name": dept.name, "active": "1"})
+    session.refresh(dept)
+    assert dept.decision_signoff is True
+    bad = admin.post(f"/admin/agencies/{dept.id}", data={**on, "decision_signoff": "yes"})
+    assert bad.status_code == 400 and "请选择答复是否须经签发" in bad.text
+
+
+def test_decision_signoff_page_refuses_other_roles_and_other_branches(
+    app, session, users, agency, dept
+) -> None:
+    """Only an administrator of the agency's branch switches the setting."""
+    other = Agency(code="elsewhere", name="别处")
+    session.add(other)
+    session.commit()
+    handler = as_user(app, "handler")
+    data = {"name": dept.name, "active": "1", "decision_signoff": "1"}
+    assert handler.post(f"/admin/agencies/{dept.id}", data=data).status_code == 403
+    admin = as_user(app, "admin")
+    assert admin.post(f"/admin/agencies/{other.id}", data=data).status_code == 404
+    session.refresh(dept)
+    session.refresh(other)
+    assert dept.decision_signoff is False and other.decision_signoff is False
+    with pytest.raises(PermissionDenied):
+        agency_ops.set_decision_signoff(session, dept, True, by=users["handler"], now=NOW)
+    with pytest.raises(NotFound):
+        agency_ops.set_decision_signoff(session, other, True, by=users["admin"], now=NOW)

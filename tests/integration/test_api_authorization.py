@@ -9,6 +9,8 @@ A refused call changes no row. A route without an entry fails the test.
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from tests.integration.routes import ROLES, call_for, rules, snapshot, url_of
@@ -37,7 +39,22 @@ EXPECTATIONS = {
     "api.transfer": roles(CASEWORKERS | {"other"}),
     "api.assign_request": roles(CASEWORKERS),
     "api.correct_request": roles(CASEWORKERS),
+    "api.propose": roles(CASEWORKERS),
+    # The approver's list of their own agency (another agency's approver sees theirs).
+    "api.pending_proposals": roles({"approver", "other"}),
+    "api.approve_proposal": roles({"approver"}),
+    "api.reject_proposal": roles({"approver"}),
+    "api.split_request": roles(CASEWORKERS),
+    # Merging concludes the others by 作废: who may void may merge.
+    "api.merge_requests": roles({"approver", "admin"}),
+    "api.request_attachments": roles(HOME),
+    "api.upload_attachment": roles(CASEWORKERS),
+    "api.attachment_file": roles(HOME),
 }
+
+
+class Multipart(dict):
+    """A body sent as multipart/form-data (the attachment upload) instead of JSON."""
 
 
 def _bodies(world) -> dict[str, tuple[dict, dict]]:
@@ -53,6 +70,18 @@ def _bodies(world) -> dict[str, tuple[dict, dict]]:
         "api.correct_request": (
             {"request_id": world.concluded.id},
             {"seq": 1, "field": "payload:subject", "new": "x", "reason": "r"},
+        ),
+        "api.propose": (
+            {"request_id": world.registered.id},
+            {"kind": "extension", "days": 5, "reason": "调档"},
+        ),
+        "api.approve_proposal": ({}, {}),
+        "api.reject_proposal": ({}, {"reason": "不同意"}),
+        "api.split_request": ({"request_id": world.registered.id}, {"items": []}),
+        "api.merge_requests": ({"request_id": world.registered.id}, {"others": [], "reason": "r"}),
+        "api.upload_attachment": (
+            {"request_id": world.registered.id},
+            Multipart(kind="other", file=(io.BytesIO(b"%PDF-1.4\n%m\n"), "m.pdf")),
         ),
         "api.transfer": (
             {},
@@ -96,7 +125,12 @@ def test_api_route_against_the_matrix(endpoint, app, session, agency, users) -> 
         url = url_of(app, rule, type(call)({**call.values, **values}, call.query))
         headers = {"Authorization": f"Bearer {tokens[role]}"} if role in tokens else {}
         before = snapshot(session) if method == "POST" and table[role] != ALLOW else None
-        response = app.test_client().open(url, method=method, json=body, headers=headers)
+        sent = (
+            {"data": Multipart(body), "content_type": "multipart/form-data"}
+            if isinstance(body, Multipart)
+            else {"json": body}
+        )
+        response = app.test_client().open(url, method=method, headers=headers, **sent)
         if not verdict_ok(table[role], response):
             problems.append(
                 f"{method} {url} as {role}: expected {table[role]}, got {response.status_code}"

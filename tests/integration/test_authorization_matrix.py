@@ -110,6 +110,8 @@ EXPECTATIONS: dict[str, dict[str, Expectation]] = {
     "office.split": both(CASEWORKERS),
     # Merging concludes the others by 作废: who may void may merge.
     "office.merge": both({"approver", "admin"}),
+    # 条例 Art. 44 candidates: every reader of an agency (another agency sees its own).
+    "office.publication_candidates": get(STAFF),
     # ------------------------------------------------------------------ challenges
     "challenges.list_cases": get(STAFF),
     "challenges.detail": get(HOME),
@@ -201,6 +203,15 @@ EXPECTATIONS: dict[str, dict[str, Expectation]] = {
     "api.fire_event": post(()),
     "api.assign_request": post(()),
     "api.correct_request": post(()),
+    "api.propose": post(()),
+    "api.pending_proposals": get(()),
+    "api.approve_proposal": post(()),
+    "api.reject_proposal": post(()),
+    "api.split_request": post(()),
+    "api.merge_requests": post(()),
+    "api.request_attachments": get(()),
+    "api.upload_attachment": post(()),
+    "api.attachment_file": get(()),
     "api.request_notices": get(()),
     "api.issue_request_notice": post(()),
     "api.notice_pdf": get(()),

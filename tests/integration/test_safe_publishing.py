@@ -207,3 +207,36 @@ def test_a_renamed_agency_keeps_its_name_on_published_reports(app, session) -> N
     assert old_name in page  # the version's agency name column
     pdf = client.get(f"/reports/pdf?{YEAR}&frozen=1&version=1")
     assert old_name in pdf.headers["Content-Disposition"] or pdf.status_code == 200
+
+
+@pytest.mark.demo
+def test_a_changed_table4_cell_links_to_the_cases_and_events_behind_it(app, session) -> None:
+    """Table 四 like table 三: a case recorded after publication that counts in the
+    published year is named, linked, with the event that moved it."""
+    from workflow.challenges import operations as cops
+
+    client = demo_client(app, session)
+    _publish(client)
+    req = session.scalars(
+        select(Request)
+        .where(Request.year == 2019, Request.state == "concluded")
+        .order_by(Request.id)
+    ).first()
+    legal = session.scalar(select(User).where(User.username == "fazhi"))
+    case = cops.file_challenge(
+        session,
+        Actor.of(legal),
+        datetime.now(UTC) + timedelta(seconds=5),
+        req,
+        {
+            "effective_date": "2019-12-20",
+            "kind": "reconsideration",
+            "body": "南昌市人民政府",
+            "case_no": "洪府复〔2019〕补1号",
+        },
+    )
+    session.commit()
+    page = client.get(f"/statistics?{YEAR}").text
+    assert "表四" in page and "行政复议" in page and "尚未审结" in page
+    assert f'href="/challenges/{case.id}"' in page and "洪府复〔2019〕补1号" in page
+    assert "计入" in page and "2019-12-20 登记案件" in page

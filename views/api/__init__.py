@@ -3,11 +3,12 @@
 Importing the route modules registers their routes on ``bp``.
 """
 
-from views.api import notices, office, openapi, requests, statistics, transfers
+from views.api import attachments, notices, office, openapi, requests, statistics, transfers
 from views.api.blueprint import CSRF_EXEMPT, bp
 
 __all__ = [
     "CSRF_EXEMPT",
+    "attachments",
     "bp",
     "notices",
     "office",

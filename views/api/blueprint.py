@@ -48,6 +48,10 @@ MAX_BAD_TOKENS = 20
 BAD_TOKEN_WINDOW = 15 * 60
 #: Endpoints answered without a token.
 PUBLIC = frozenset({"api.openapi"})
+#: Endpoints whose body may exceed ``MAX_BODY``, with the function giving their bound
+#: (the attachment upload: the deployment's attachment limit, registered by
+#: ``views.api.attachments``).
+LARGE_BODIES: dict[str, Callable[[], int]] = {}
 
 #: Chinese words for the HTTP errors the API itself may answer with.
 HTTP_MESSAGES = {
@@ -152,13 +156,15 @@ def _no_constants(name: str) -> None:
     raise ValueError(f"JSON 不允许 {name}")
 
 
-def _too_large() -> ApiRefusal:
+def _too_large(limit: int = MAX_BODY) -> ApiRefusal:
     """The 413, after discarding what is left of the body (up to ``MAX_DRAIN`` bytes)."""
     stream = request.environ["wsgi.input"]
     left = MAX_DRAIN
     while left > 0 and (chunk := stream.read(min(left, 64 * 1024))):
         left -= len(chunk)
-    return ApiRefusal(413)
+    if limit == MAX_BODY:
+        return ApiRefusal(413)
+    return ApiRefusal(413, f"请求体过大（不能超过 {limit // 1048576} MB）")
 
 
 def json_body() -> Any:
@@ -188,8 +194,10 @@ def json_body() -> Any:
 @bp.before_request
 def _authenticate() -> None:
     """Bound the body, then find the token's user; the session cookie plays no part."""
-    if (request.content_length or 0) > MAX_BODY:
-        raise _too_large()
+    large = LARGE_BODIES.get(request.endpoint or "")
+    bound = large() if large is not None else MAX_BODY
+    if (request.content_length or 0) > bound:
+        raise _too_large(bound)
     if request.endpoint in PUBLIC:
         return
     address = client_address()

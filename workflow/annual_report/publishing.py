@@ -4,8 +4,9 @@ A publication is an append-only row holding the statistics JSON exactly as publi
 the SHA-256 of its canonical form. Later events with an effective date in that year
 (a late correction, a void) change a fresh derivation but never the published numbers;
 ``frozen_differences`` lists every cell where the two now disagree, in the table's own
-row and column labels, and ``changed_requests`` names the requests (and the events,
-recorded after the publication) that moved each changed cell of table 三.
+row and column labels; ``changed_requests`` names the requests (and the events, recorded
+after the publication) that moved each changed cell of table 三, ``changed_challenges``
+the 复议/诉讼 cases (and their events) that moved each changed cell of table 四.
 
 Safe publishing (issue 15 item 9; docs/domain.md §16): ``readiness`` says what
 is missing before anything is frozen (table 二 cells, narrative sections, failing checks,
@@ -26,20 +27,31 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models import Agency, Event, PublishedReport, ReportCorrection, Request
+from models import (
+    Agency,
+    Challenge,
+    ChallengeEvent,
+    Event,
+    PublishedReport,
+    ReportCorrection,
+    Request,
+)
 from models.event import chain_algorithm
 from workflow.annual_report import table2_values
 from workflow.annual_report.archive import ReportRenderer, freeze_pdf, frozen_pdf, pdf_hash
 from workflow.annual_report.narrative import SECTIONS, FeeSummary
 from workflow.annual_report.report import ReportData, published_annual_report
+from workflow.challenges.spec import CHALLENGE_TRANSITIONS
 from workflow.kernel import chain
 from workflow.kernel.actor import Actor, local_clock, local_today, naive_utc
 from workflow.kernel.errors import DomainError, PermissionDenied, ValidationError
 from workflow.requests.spec import TRIGGER_LABELS
+from workflow.statistics.challenges import case_facts
 from workflow.statistics.facts import facts_from_events
-from workflow.statistics.fold import Check, request_cells, stats_json
+from workflow.statistics.fold import Check, challenge_column, request_cells, stats_json
 from workflow.statistics.layouts.table3 import TOTAL, TOTAL_CONCLUDED, table3_layout
 from workflow.statistics.layouts.table4 import TABLE4_LAYOUT
+from workflow.statistics.layouts.table4 import TOTAL as T4_TOTAL
 from workflow.statistics.queries import Statistics, derive
 from workflow.statistics.scope import Scope
 
@@ -469,7 +481,7 @@ def changed_requests(
     The log is append-only and every event says when it was recorded, so the facts as
     they stood at ``since`` (the version's publication) are the facts of the events
     recorded by then; a request's cells then and now tell which changed cells it moved.
-    Table 四 (challenges) links to its drill-down only.
+    Table 四's cells: ``changed_challenges``.
     """
     wanted = [c for c in changes if c.table == "table3"]
     found: dict[str, list[ChangedRequest]] = {c.key: [] for c in wanted}
@@ -508,4 +520,83 @@ def changed_requests(
             after = _in_cell(new, change.row, change.column)
             if before != after:
                 found[change.key].append(ChangedRequest(req.id, req.tracking_no, after, later))
+    return found
+
+
+@dataclass(frozen=True)
+class ChangedChallenge:
+    """A 复议/诉讼 case whose table 四 cell moved after a version was published, and why."""
+
+    challenge_id: int
+    case_no: str
+    #: Whether it now counts in the cell (True) or counted there and no longer does.
+    entered: bool
+    #: The case's events recorded after the publication, as "2026-03-02 审结（记录于 …）".
+    events: tuple[str, ...]
+
+
+_CHALLENGE_LABELS = {t.trigger: t.label for t in CHALLENGE_TRANSITIONS}
+
+
+def _table4_cell(kind: str, route: str | None, events: Sequence[Any], year: int) -> tuple[str, str]:
+    """(group, column) a case counts in for ``year`` by ``events``; ("", "") for none."""
+    facts = case_facts([(kind, route, events)], year)
+    column = challenge_column(facts[0], year) if facts else None
+    return (facts[0].group, column) if facts and column is not None else ("", "")
+
+
+def changed_challenges(
+    session: Session,
+    scope: Scope,
+    year: int,
+    since: datetime,
+    changes: Sequence[CellChange],
+) -> dict[str, list[ChangedChallenge]]:
+    """For each changed cell of table 四 (by ``CellChange.key``), the cases that moved in
+    or out of it, with their events recorded after ``since`` (the version's publication).
+
+    As for table 三: the case log is append-only and each event says when it was
+    recorded, so the case as it stood at ``since`` is the case of the events recorded by
+    then; its cell then and now (``workflow.statistics.challenges.case_facts``, the fold
+    table 四 is counted with) tells which changed cells it moved.
+    """
+    wanted = [c for c in changes if c.table == "table4"]
+    found: dict[str, list[ChangedChallenge]] = {c.key: [] for c in wanted}
+    if not wanted:
+        return found
+    touched = (
+        select(ChallengeEvent.challenge_id).where(ChallengeEvent.recorded_at > since).distinct()
+    )
+    cases = list(
+        session.scalars(
+            select(Challenge)
+            .where(Challenge.agency_id.in_(scope.agency_ids), Challenge.id.in_(touched))
+            .order_by(Challenge.id)
+        )
+    )
+    if not cases:
+        return found
+    logs: dict[int, list[ChallengeEvent]] = {c.id: [] for c in cases}
+    for event in session.scalars(
+        select(ChallengeEvent)
+        .where(ChallengeEvent.challenge_id.in_(list(logs)))
+        .order_by(ChallengeEvent.challenge_id, ChallengeEvent.seq)
+    ):
+        logs[event.challenge_id].append(event)
+    for case in cases:
+        log = logs[case.id]
+        then = [e for e in log if e.recorded_at <= since]
+        later = tuple(
+            f"{e.effective_date.isoformat()} {_CHALLENGE_LABELS.get(e.trigger, e.trigger)}"
+            f"（记录于 {local_clock(e.recorded_at)}）"
+            for e in log
+            if e.recorded_at > since
+        )
+        old = _table4_cell(case.kind, case.route, then, year)
+        new = _table4_cell(case.kind, case.route, log, year)
+        for change in wanted:
+            before = old[0] == change.row and change.column in (T4_TOTAL, old[1])
+            after = new[0] == change.row and change.column in (T4_TOTAL, new[1])
+            if before != after:
+                found[change.key].append(ChangedChallenge(case.id, case.case_no, after, later))
     return found

@@ -14,6 +14,7 @@ from dataclasses import fields
 from datetime import date
 from typing import Any, get_args, get_type_hints
 
+from workflow.catalog.attachments import ACCEPTED_TYPES_LABEL, ATTACHMENT_KINDS, FILE_TYPES
 from workflow.catalog.channels import CHANNELS, TRANSFER_CHANNELS
 from workflow.catalog.notices import NOTICE_KINDS
 from workflow.catalog.outcomes import FORMATS, OUTCOME_BY_CODE
@@ -23,7 +24,8 @@ from workflow.kernel.payload import MAX_LONGTEXT, MAX_TEXT
 from workflow.online.transfers import MAX_REFERENCE, MAX_SOURCE
 from workflow.requests.deadline_trace import StepKind, TraceStep
 from workflow.requests.intake import INTAKE_FIELDS
-from workflow.requests.spec import TRANSITIONS
+from workflow.requests.office import MAX_SPLIT, OFFICE_LABELS, OFFICE_RULES, PROPOSAL_KINDS
+from workflow.requests.spec import EXTENSION_PROPOSAL_FIELDS, TRANSITIONS
 
 API_VERSION = "1.0.0"
 #: The JSON type each payload field kind takes (an int is a JSON integer, all else text).
@@ -39,6 +41,13 @@ JSON_TYPES: dict[FieldKind, str] = {
 #: ``GET /api/v1/requests`` pages hold at most this many requests.
 MAX_PAGE = 200
 DEFAULT_PAGE = 50
+#: Most requests one ``POST /requests/{id}/merge`` merges in.
+MAX_MERGE = 100
+#: The fields of the multipart attachment upload (any other is refused).
+ATTACHMENT_FORM_FIELDS: tuple[str, ...] = ("kind", "event_seq", "note", "file")
+#: What ``POST /requests/{id}/proposals`` proposes (a correction goes to ``/corrections``,
+#: which records it or proposes it itself).
+PROPOSAL_KINDS_API: tuple[str, ...] = ("extension", "decision")
 
 _DATE = {"type": "string", "format": "date"}
 _NULLABLE_DATE = {"type": ["string", "null"], "format": "date"}
@@ -214,6 +223,146 @@ def _summary_properties() -> dict[str, Any]:
     }
 
 
+def _request_schema(
+    summary: dict[str, Any], extra: dict[str, Any] | None = None, description: str = ""
+) -> dict[str, Any]:
+    """The request resource, with ``extra`` members where an answer adds some."""
+    more = extra or {}
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": {
+            **summary,
+            "outcome": {"enum": [*OUTCOME_BY_CODE, None]},
+            "transfer": {
+                "type": ["object", "null"],
+                "properties": {"source": {"type": "string"}, "reference": {"type": "string"}},
+            },
+            "events": {"type": "array", "items": _ref("Event")},
+            "deadlines": _ref("Deadlines"),
+            **more,
+        },
+        "required": [*summary, "outcome", "transfer", "events", "deadlines", *more],
+        "additionalProperties": False,
+    }
+    if description:
+        schema["description"] = description
+    return schema
+
+
+def _proposal_body_schema() -> dict[str, Any]:
+    """提请审核: an extension with the proposal fields of the ``extend`` step, or the
+    sign-off of a decision named by its ``seq``."""
+    note = {"type": "string", "maxLength": 400, "title": "说明"}
+    version = {"type": "integer", "description": "客户端看到的版本；已变化时 409"}
+    extension = fields_schema(
+        EXTENSION_PROPOSAL_FIELDS,
+        {"kind": {"const": "extension"}, "note": note, "version": version},
+    )
+    extension["required"] = ["kind", *extension.get("required", [])]
+    extension["title"] = PROPOSAL_KINDS["extension"]
+    extension["description"] = OFFICE_RULES["extension"]
+    decision = {
+        "type": "object",
+        "title": PROPOSAL_KINDS["decision"],
+        "description": OFFICE_RULES["decision"],
+        "properties": {
+            "kind": {"const": "decision"},
+            "seq": {"type": "integer", "description": "答复（decide）记录的序号"},
+            "note": note,
+            "version": version,
+        },
+        "required": ["kind", "seq"],
+        "additionalProperties": False,
+    }
+    return {"oneOf": [extension, decision], "discriminator": {"propertyName": "kind"}}
+
+
+def _attachment_schemas() -> dict[str, Any]:
+    """附件 (docs/domain.md §16): the resource and the multipart upload, from the catalogue."""
+    properties = {
+        "id": {"type": "integer"},
+        "kind": {"enum": [k.code for k in ATTACHMENT_KINDS]},
+        "file_name": {"type": "string"},
+        "file_type": {"enum": [t.code for t in FILE_TYPES]},
+        "size": {"type": "integer"},
+        "sha256": {"type": "string"},
+        "note": {"type": "string"},
+        "event_seq": {"type": ["integer", "null"]},
+        "uploaded_at": _TIME,
+        "uploaded_by": {"type": ["string", "null"]},
+        "url": {"type": "string", "description": "下载地址（GET /attachments/{id}）"},
+    }
+    return {
+        "Attachment": {
+            "type": "object",
+            "properties": properties,
+            "required": list(properties),
+            "additionalProperties": False,
+        },
+        "AttachmentList": {
+            "type": "object",
+            "properties": {"items": {"type": "array", "items": _ref("Attachment")}},
+            "required": ["items"],
+        },
+        "AttachmentUpload": {
+            "type": "object",
+            "properties": {
+                "kind": {
+                    "enum": [k.code for k in ATTACHMENT_KINDS],
+                    "description": "；".join(f"{k.code}={k.label}" for k in ATTACHMENT_KINDS),
+                },
+                "event_seq": {"type": "integer", "description": "所属办理记录的序号（可选）"},
+                "note": {"type": "string", "maxLength": 200},
+                "file": {
+                    "type": "string",
+                    "contentMediaType": "application/octet-stream",
+                    "description": f"按文件内容识别类型，可上传：{ACCEPTED_TYPES_LABEL}；"
+                    "大小上限为 GONGKAI_ATTACHMENT_MAX_MB（默认 20 MB）",
+                },
+            },
+            "required": ["kind", "file"],
+            "additionalProperties": False,
+        },
+    }
+
+
+def _office_schemas(summary: dict[str, Any]) -> dict[str, Any]:
+    """The office's resources: proposals (审核签发), and what split and merge answer."""
+    proposal = {
+        "seq": {"type": "integer", "description": "提请记录的序号（审核时用）"},
+        "request_id": {"type": "integer"},
+        "tracking_no": {"type": "string"},
+        "kind": {"enum": list(PROPOSAL_KINDS)},
+        "text": {"type": "string"},
+        "proposed_by": {"type": ["string", "null"]},
+        "proposed_at": _TIME,
+    }
+    created = {"type": "array", "items": _ref("RequestSummary")}
+    return {
+        "Proposal": {
+            "type": "object",
+            "properties": proposal,
+            "required": list(proposal),
+            "additionalProperties": False,
+        },
+        "ProposalList": {
+            "type": "object",
+            "properties": {"items": {"type": "array", "items": _ref("Proposal")}},
+            "required": ["items"],
+        },
+        "ProposalBody": _proposal_body_schema(),
+        "Proposed": _request_schema(
+            summary, {"proposal": _ref("Proposal")}, "提请后的申请和提请事项"
+        ),
+        "SplitResult": _request_schema(
+            summary, {"created": created}, "拆分后的本申请（继续办理第1项）和新登记的各申请"
+        ),
+        "MergeResult": _request_schema(
+            summary, {"merged": created}, "合并后的本申请和已并入（作废）的各申请"
+        ),
+    }
+
+
 def _schemas() -> dict[str, Any]:
     summary = _summary_properties()
     triggers = [t for t in TRANSITIONS if t.trigger != "register"]
@@ -236,7 +385,8 @@ def _schemas() -> dict[str, Any]:
             "type": "object",
             "properties": {
                 "seq": {"type": "integer"},
-                "trigger": {"enum": [t.trigger for t in TRANSITIONS]},
+                # The procedure's steps and the office's own entries (分办, 审核, 更正, 关联).
+                "trigger": {"enum": [*(t.trigger for t in TRANSITIONS), *OFFICE_LABELS]},
                 "effective_on": _DATE,
                 "recorded_at": _TIME,
                 "actor": {"type": ["string", "null"]},
@@ -246,21 +396,7 @@ def _schemas() -> dict[str, Any]:
             "additionalProperties": False,
         },
         "Deadlines": _deadlines_schema(),
-        "Request": {
-            "type": "object",
-            "properties": {
-                **summary,
-                "outcome": {"enum": [*OUTCOME_BY_CODE, None]},
-                "transfer": {
-                    "type": ["object", "null"],
-                    "properties": {"source": {"type": "string"}, "reference": {"type": "string"}},
-                },
-                "events": {"type": "array", "items": _ref("Event")},
-                "deadlines": _ref("Deadlines"),
-            },
-            "required": [*summary, "outcome", "transfer", "events", "deadlines"],
-            "additionalProperties": False,
-        },
+        "Request": _request_schema(summary),
         "RequestPage": {
             "type": "object",
             "properties": {
@@ -299,6 +435,8 @@ def _schemas() -> dict[str, Any]:
             "required": ["kind"],
             "additionalProperties": False,
         },
+        **_office_schemas(summary),
+        **_attachment_schemas(),
         "Statistics": {
             "type": "object",
             "description": "与 python app.py stats --json 相同",
@@ -342,6 +480,182 @@ def _query(name: str, schema: dict[str, Any], description: str = "") -> dict[str
 
 _ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
 _WRITE_ERRORS = (400, 401, 403, 404, 409, 413, 415, 422)
+
+
+def _body(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"required": True, **_json(schema, description)}
+
+
+def _attachment_paths() -> dict[str, Any]:
+    """附件: list, upload (multipart), download (the page's operations and headers)."""
+    return {
+        "/requests/{id}/attachments": {
+            "get": {
+                "summary": "申请的附件（按上传先后）",
+                "parameters": [_ID],
+                "responses": {
+                    "200": _json(_ref("AttachmentList"), "附件"),
+                    **_errors(401, 404),
+                },
+            },
+            "post": {
+                "summary": "上传附件（与申请页面相同的类别、大小和按内容识别的类型检查）",
+                "parameters": [_ID],
+                "requestBody": {
+                    "required": True,
+                    "content": {"multipart/form-data": {"schema": _ref("AttachmentUpload")}},
+                },
+                "responses": {
+                    "201": _json(_ref("Attachment"), "已上传"),
+                    **_errors(401, 403, 404, 409, 413, 415, 422),
+                },
+            },
+        },
+        "/attachments/{id}": {
+            "get": {
+                "summary": "附件原件（按上传时识别的类型，作为下载提供，不在浏览器中打开）",
+                "parameters": [_ID],
+                "responses": {
+                    "200": {
+                        "description": "文件",
+                        "content": {"application/octet-stream": {"schema": {"type": "string"}}},
+                    },
+                    **_errors(401, 404),
+                },
+            }
+        },
+    }
+
+
+def _office_paths() -> dict[str, Any]:
+    """审核签发, 拆分 and 合并: the pages' operations (docs/domain.md §15)."""
+    seq = {"name": "seq", "in": "path", "required": True, "schema": {"type": "integer"}}
+    updated = _json(_ref("Request"), "更新后的申请")
+    approver_only = "（审核人本人；本机关还有其他审核人时不能审核自己提请的事项）"
+    return {
+        "/requests/{id}/proposals": {
+            "post": {
+                "summary": "提请审核：延期答复或答复签发（等待审核人审核）",
+                "description": OFFICE_RULES["extension"],
+                "parameters": [_ID],
+                "requestBody": _body(_ref("ProposalBody"), "审核事项"),
+                "responses": {
+                    "201": _json(_ref("Proposed"), "已提请"),
+                    **_errors(*_WRITE_ERRORS),
+                },
+            }
+        },
+        "/requests/{id}/proposals/{seq}/approve": {
+            "post": {
+                "summary": "审核同意" + approver_only,
+                "parameters": [_ID, seq],
+                "requestBody": _body(
+                    {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "properties": {
+                            "note": {"type": "string", "maxLength": 400, "title": "审核意见"},
+                            "effective_on": {
+                                **_DATE,
+                                "description": "延期的批准日期（默认今天）",
+                            },
+                            "confirm_published": {"type": "boolean"},
+                            "version": {"type": "integer"},
+                        },
+                    },
+                    "审核意见",
+                ),
+                "responses": {"200": updated, **_errors(*_WRITE_ERRORS)},
+            }
+        },
+        "/requests/{id}/proposals/{seq}/reject": {
+            "post": {
+                "summary": "审核退回" + approver_only,
+                "parameters": [_ID, seq],
+                "requestBody": _body(
+                    {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "properties": {
+                            "reason": {"type": "string", "maxLength": 400, "title": "退回理由"},
+                            "version": {"type": "integer"},
+                        },
+                        "required": ["reason"],
+                    },
+                    "退回理由",
+                ),
+                "responses": {"200": updated, **_errors(*_WRITE_ERRORS)},
+            }
+        },
+        "/proposals": {
+            "get": {
+                "summary": "本机关待审核的事项（审核人）",
+                "responses": {
+                    "200": _json(_ref("ProposalList"), "待审核事项"),
+                    **_errors(401, 403),
+                },
+            }
+        },
+        "/requests/{id}/split": {
+            "post": {
+                "summary": "拆分申请",
+                "description": OFFICE_RULES["split"],
+                "parameters": [_ID],
+                "requestBody": _body(
+                    {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "properties": {
+                            "items": {
+                                "type": "array",
+                                "items": {"type": "string", "maxLength": 4000},
+                                "minItems": 2,
+                                "maxItems": MAX_SPLIT,
+                                "description": "各项所需信息；第1项留在本申请",
+                            },
+                            "version": {"type": "integer"},
+                        },
+                        "required": ["items"],
+                    },
+                    "各项所需信息",
+                ),
+                "responses": {
+                    "201": _json(_ref("SplitResult"), "已拆分"),
+                    **_errors(*_WRITE_ERRORS),
+                },
+            }
+        },
+        "/requests/{id}/merge": {
+            "post": {
+                "summary": "合并申请（审核人）",
+                "description": OFFICE_RULES["merge"],
+                "parameters": [_ID],
+                "requestBody": _body(
+                    {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "properties": {
+                            "others": {
+                                "type": "array",
+                                "items": {"type": "integer"},
+                                "minItems": 1,
+                                "maxItems": MAX_MERGE,
+                                "description": "并入本申请的申请 id（同一申请人、尚在办理）",
+                            },
+                            "reason": {"type": "string", "maxLength": 400, "title": "合并理由"},
+                            "version": {"type": "integer"},
+                        },
+                        "required": ["others", "reason"],
+                    },
+                    "并入的申请",
+                ),
+                "responses": {
+                    "200": _json(_ref("MergeResult"), "已合并"),
+                    **_errors(*_WRITE_ERRORS),
+                },
+            }
+        },
+    }
 
 
 def _paths() -> dict[str, Any]:
@@ -455,6 +769,8 @@ def _paths() -> dict[str, Any]:
                 },
             }
         },
+        **_office_paths(),
+        **_attachment_paths(),
         "/requests/{id}/notices": {
             "get": {
                 "summary": "已出具的文书",

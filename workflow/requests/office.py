@@ -57,6 +57,8 @@ OFFICE_RULES: dict[str, str] = {
     "期限和统计按更正后的内容计算；改变已发布年度统计的，保存前须确认。",
 }
 
+#: Most items one application is split into.
+MAX_SPLIT = 20
 #: The split form: one item a line.
 SPLIT_FIELDS: tuple[PayloadField, ...] = (
     PayloadField(

@@ -34,6 +34,7 @@ from workflow.kernel.payload import clean_text, parse_date, parse_fields
 from workflow.requests import office
 from workflow.requests.intake import INTAKE_FIELDS
 from workflow.requests.machine import REQUESTS
+from workflow.requests.office import MAX_SPLIT
 from workflow.requests.operations import (
     conflict_message,
     fire,
@@ -42,7 +43,7 @@ from workflow.requests.operations import (
     register,
     request_deadlines,
 )
-from workflow.requests.spec import SPEC_BY_TRIGGER
+from workflow.requests.spec import EXTENSION_PROPOSAL_FIELDS, SPEC_BY_TRIGGER
 from workflow.statistics.facts import facts_from_events
 from workflow.store.calendar import load_calendar
 from workflow.store.event_log import append_event, flush_or_conflict
@@ -220,10 +221,8 @@ def approvers_of(session: Session, agency_id: int) -> list[int]:
 
 
 def _extension_payload(request: Request, raw: Mapping[str, Any]) -> dict[str, Any]:
-    spec = SPEC_BY_TRIGGER["extend"]
     errors: dict[str, str] = {}
-    fields = [f for f in spec.fields if f.kind != "approver"]
-    values = parse_fields(fields, raw, errors)
+    values = parse_fields(EXTENSION_PROPOSAL_FIELDS, raw, errors)
     if errors:
         raise ValidationError("请更正标出的内容", errors)
     return values
@@ -701,8 +700,6 @@ def link(
 
 # --------------------------------------------------------------------------- split, merge
 
-#: Most items one application is split into.
-MAX_SPLIT = 20
 #: Who may merge: it concludes the others by 作废 (void), an approver's act.
 MERGE_ROLES: frozenset[str] = SPEC_BY_TRIGGER["void"].roles
 
@@ -713,6 +710,8 @@ def split(
     actor: Actor,
     now: datetime,
     items: Sequence[str],
+    *,
+    expected_version: int | None = None,
 ) -> list[Request]:
     """拆分 a multi-item application: the request keeps the first item; each further item
     is registered as a new request with the same applicant, channel and receipt date (so
@@ -721,6 +720,7 @@ def split(
     if reason := role_refusal(PROPOSE_ROLES, actor.roles):
         raise PermissionDenied(reason)
     _check_write(request, actor)
+    _check_version(request, expected_version)
     cleaned = [clean_text(i, 4000) for i in items]
     cleaned = [i for i in cleaned if i]
     if len(cleaned) < 2:
@@ -761,6 +761,8 @@ def merge(
     actor: Actor,
     now: datetime,
     reason: str,
+    *,
+    expected_version: int | None = None,
 ) -> list[Event]:
     """合并: several registrations of one application into ``keep``. The others are
     concluded by 作废 with the reason "已合并至 …" (so they count nowhere and ``keep``
@@ -768,6 +770,7 @@ def merge(
     if refusal := role_refusal(MERGE_ROLES, actor.roles):
         raise PermissionDenied(refusal)
     _check_write(keep, actor)
+    _check_version(keep, expected_version)
     text = clean_text(reason or "", MAX_REASON)
     if not text:
         raise ValidationError("请填写合并理由", {"reason": "请填写合并理由"})

@@ -495,6 +495,13 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
 
 SPEC_BY_TRIGGER: dict[str, TransitionSpec] = {t.trigger: t for t in TRANSITIONS}
 TRIGGER_LABELS: dict[str, str] = {t.trigger: t.label for t in TRANSITIONS}
+#: What a handler proposes an extension with (提请延期, docs/domain.md §15): the ``extend``
+#: step's fields without the approver (approving is the approver's own act) and without
+#: the late reason (the step is recorded on the approval day). The page, the API and the
+#: OpenAPI document read this one list.
+EXTENSION_PROPOSAL_FIELDS: tuple[PayloadField, ...] = tuple(
+    f for f in SPEC_BY_TRIGGER["extend"].fields if f.kind != "approver" and f.name != "late_reason"
+)
 
 # The trigger sets the clocks and the counting rules act on, read off the table above so
 # that a new row is classified by where it goes, never by a second hand-kept list.
