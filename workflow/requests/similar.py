@@ -14,7 +14,7 @@ Art. 44 candidates (``publication_candidates``): the agency's requests of a peri
 by alike subject (either measure ≥ ``ART44_SIMILAR``), each group counted in *different
 applicants* (``applicant_groups``: the same ID number, or the same name and phone, is one
 applicant); a group of at least ``ART44_APPLICANTS`` applicants is a candidate for 主动公开
-(docs/domain.md §15.6.3).
+(docs/domain.md §15, "Art. 44").
 """
 
 from __future__ import annotations
