@@ -153,7 +153,10 @@ def create_agency(
         errors.update(err.field_errors)
     else:
         if _agency_by_code(session, code) is not None:
-            errors["code"] = f"机关代码“{code}”已存在"
+            # An administrator sees only their branch: the code may be another branch's.
+            errors["code"] = (
+                unavailable("机关代码", code) if by is not None else f"机关代码“{code}”已存在"
+            )
     try:
         clean_name = validate_agency_name(name)
     except ValidationError as err:
@@ -295,6 +298,39 @@ def set_agency_remedies(
 # --------------------------------------------------------------------------- accounts
 
 
+#: Names an administrator cannot give an account: they read as the system or its operator
+#: in the event log. The command line (the operator, who sees every branch) may use them.
+RESERVED_USERNAMES: frozenset[str] = frozenset(
+    {
+        "admin",
+        "administrator",
+        "root",
+        "system",
+        "sys",
+        "gongkai",
+        "api",
+        "portal",
+        "public",
+        "security",
+        "auditor",
+        "operator",
+        "superuser",
+        "xitong",
+        "guanliyuan",
+    }
+)
+
+
+def unavailable(what: str, value: str) -> str:
+    """The one refusal for a name an administrator may not have (docs/domain-trust.md §4).
+
+    Taken in the admin's own branch, taken in another branch, or reserved: the same words
+    and the same single lookup, so that creating accounts or agencies tells a branch's
+    administrator nothing about the names other branches use (issue 18 item 8).
+    """
+    return f"{what}“{value}”不可用（已被占用或为系统保留），请换一个"
+
+
 def validate_username(username: str) -> str:
     """The username if well-formed (checked before the CLI prompts for a password)."""
     if not USERNAME.match(username):
@@ -363,7 +399,9 @@ def create_user(
     """Open an account in ``agency_code`` with ``roles``; every problem is reported at once.
 
     Usernames are compared case-insensitively: "Zhang" beside "zhang" would let one
-    account pass for another in the event log.
+    account pass for another in the event log. They are unique in the whole installation
+    (the login form asks for nothing else), so an administrator (``by``) is refused a
+    taken name with :func:`unavailable`, whichever branch has it.
     """
     username = username.strip()
     errors: dict[str, str] = {}
@@ -373,8 +411,10 @@ def create_user(
         errors.update(err.field_errors)
     else:
         taken = session.scalar(select(User.id).where(func.lower(User.username) == username.lower()))
-        if taken is not None:
-            errors["username"] = f"用户名“{username}”已存在"
+        if by is None and taken is not None:
+            errors["username"] = f"用户名“{username}”已存在"  # the operator sees every branch
+        elif by is not None and (taken is not None or username.lower() in RESERVED_USERNAMES):
+            errors["username"] = unavailable("用户名", username)
     try:
         name = clean_text(display_name or "", MAX_DISPLAY_NAME) or username
     except ValueError as exc:
