@@ -8,6 +8,8 @@
 * ``agencies.report_head`` / ``agencies.correction_head``: the last link of each chain,
   so removing the newest publication or correction shows (as ``requests.log_hash`` does
   for a request's log).
+* ``recovery_codes``: the two-factor recovery codes of each account, as SHA-256 only,
+  each used at most once (``used_at``).
 
 Revision ID: 0025
 Revises: 0019
@@ -119,9 +121,25 @@ def upgrade() -> None:
     append_only.drop("report_corrections")
     _backfill()
     append_only.create("report_corrections")
+    op.create_table(
+        "recovery_codes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("code_hash", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("used_at", sa.DateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_recovery_codes_user_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_recovery_codes")),
+        sa.UniqueConstraint("code_hash", name=op.f("uq_recovery_codes_code_hash")),
+    )
+    op.create_index(op.f("ix_recovery_codes_user_id"), "recovery_codes", ["user_id"])
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_recovery_codes_user_id"), table_name="recovery_codes")
+    op.drop_table("recovery_codes")
     append_only.drop("report_corrections")
     op.drop_column("report_corrections", "chain_hash")
     append_only.create("report_corrections")
