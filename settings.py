@@ -56,6 +56,10 @@ S3_SECRET_KEY = "GONGKAI_S3_SECRET_KEY"
 ATTACHMENT_MAX_MB = "GONGKAI_ATTACHMENT_MAX_MB"
 #: The password ``create-user`` uses instead of prompting (scripts, the demo).
 PASSWORD = "GONGKAI_PASSWORD"
+#: 32 random bytes, URL-safe base64 (``python app.py pii-new-key``): applicants' ID
+#: numbers, phone numbers and addresses are then stored encrypted (docs/domain-trust.md).
+#: Unset (the default): stored in the clear. Keep it apart from the database's backups.
+PII_KEY = "GONGKAI_PII_KEY"
 
 
 def _get(name: str) -> str:
@@ -119,6 +123,11 @@ def redis_url() -> str:
 def smtp() -> dict[str, str]:
     """The SMTP settings that are set, by variable name (read by the reminder mailer)."""
     return {name: _get(name) for name in (SMTP_HOST, SMTP_PORT, SMTP_FROM) if _get(name)}
+
+
+def pii_key() -> str:
+    """The key for personal data at rest, as given ("" when encryption is off)."""
+    return _get(PII_KEY)
 
 
 def log_hash() -> str:

@@ -8,6 +8,11 @@
 * ``agencies.report_head`` / ``agencies.correction_head``: the last link of each chain,
   so removing the newest publication or correction shows (as ``requests.log_hash`` does
   for a request's log).
+* ``requests.id_number_hash`` / ``phone_hash``: the keyed hashes that exact search
+  compares while personal data is encrypted (``models.pii``); filled by
+  ``python app.py pii-encrypt``, NULL while encryption is off. On PostgreSQL the three
+  encrypted columns become ``text`` (the ciphertext is longer than the clear limit);
+  SQLite does not enforce lengths and keeps its declared types.
 * ``recovery_codes``: the two-factor recovery codes of each account, as SHA-256 only,
   each used at most once (``used_at``).
 
@@ -59,6 +64,10 @@ CORRECTION_FIELDS: dict[str, Any] = {
     "published_at": sa.DateTime,
     "published_by_id": sa.Integer,
 }
+
+
+#: The columns that may hold ciphertext, with their clear length.
+PII_COLUMNS = {"id_number": 64, "phone": 64, "address": 400}
 
 
 def _backfill() -> None:
@@ -135,9 +144,24 @@ def upgrade() -> None:
         sa.UniqueConstraint("code_hash", name=op.f("uq_recovery_codes_code_hash")),
     )
     op.create_index(op.f("ix_recovery_codes_user_id"), "recovery_codes", ["user_id"])
+    op.add_column("requests", sa.Column("id_number_hash", sa.String(64), nullable=True))
+    op.add_column("requests", sa.Column("phone_hash", sa.String(64), nullable=True))
+    op.create_index("ix_requests_id_number_hash", "requests", ["id_number_hash"])
+    op.create_index("ix_requests_phone_hash", "requests", ["phone_hash"])
+    if op.get_bind().dialect.name == "postgresql":
+        for name, length in PII_COLUMNS.items():
+            op.alter_column("requests", name, type_=sa.Text(), existing_type=sa.String(length))
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        for name, length in PII_COLUMNS.items():
+            # Fails if a value is still encrypted: run pii-decrypt first.
+            op.alter_column("requests", name, type_=sa.String(length), existing_type=sa.Text())
+    op.drop_index("ix_requests_phone_hash", table_name="requests")
+    op.drop_index("ix_requests_id_number_hash", table_name="requests")
+    op.drop_column("requests", "phone_hash")
+    op.drop_column("requests", "id_number_hash")
     op.drop_index(op.f("ix_recovery_codes_user_id"), table_name="recovery_codes")
     op.drop_table("recovery_codes")
     append_only.drop("report_corrections")

@@ -25,6 +25,7 @@ from sqlalchemy import Connection, text
 
 from models import Challenge, ChallengeEvent, Event, Request, RequestFacts
 from models.event import chain_algorithm
+from models.pii import stored_values
 from workflow.kernel import chain
 from workflow.kernel.actor import naive_utc
 from workflow.ledger.memory_replay import MemEvent, MemRequest
@@ -85,6 +86,8 @@ class Encoder:
             "created_at": self.created_at,
             "log_hash": head,
         }
+        # Written below the ORM: encrypt and index the personal data here (models.pii).
+        values.update(stored_values(mem.columns))
         facts = {
             "request_id": None,
             "agency_id": mem.agency_id,

@@ -1,0 +1,233 @@
+"""Personal data columns encrypted at rest, decrypted on read (docs/domain-trust.md §1).
+
+``EncryptedString`` is the column type of ``Request.id_number``, ``phone`` and
+``address``: with ``GONGKAI_PII_KEY`` set it encrypts on the way in and decrypts on the
+way out (``workflow.kernel.pii``), so pages, exports, notices, the API and the ledger,
+which all read the ORM attributes, see clear text and never change. Without the key it
+stores what it is given, and refuses to read a value that is encrypted (the key is
+missing: a clear message, not ciphertext on a page).
+
+Because the stored text is randomised, SQL cannot compare it: :func:`same` is how code
+asks "this column equals that value" (the keyed hash column when encryption is on, the
+column itself when off), and the type itself refuses any other comparison with a
+non-empty value while the key is set, so a forgotten ``Request.phone == x`` fails loudly
+in the tests run with a key instead of silently finding nothing.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Engine, Integer, String, Text, bindparam, or_, select, table, update
+from sqlalchemy import column as sql_column
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+import settings
+from workflow.kernel.pii import MISSING_KEY, PREFIX, PiiKeyError, PiiKeys, is_encrypted
+
+#: The encrypted columns of ``requests`` and, for those searched exactly, their index.
+ENCRYPTED_COLUMNS: tuple[str, ...] = ("id_number", "phone", "address")
+INDEXED: dict[str, str] = {"id_number": "id_number_hash", "phone": "phone_hash"}
+
+
+@lru_cache(maxsize=4)
+def _keys_for(text: str) -> PiiKeys:
+    return PiiKeys.from_setting(text)
+
+
+def keys() -> PiiKeys | None:
+    """The deployment's keys, or None when personal data is stored in the clear."""
+    text = settings.pii_key()
+    return _keys_for(text) if text else None
+
+
+def blind_index(field: str, value: str) -> str | None:
+    """The index value for ``field`` = ``value`` (None: no key, or an empty value)."""
+    found = keys()
+    return found.blind(field, value) if found is not None else None
+
+
+class EncryptedComparison(RuntimeError):
+    """Code compared an encrypted column with a value in SQL (use :func:`same`)."""
+
+
+_COMPARISONS = frozenset(
+    {
+        operators.eq,
+        operators.ne,
+        operators.like_op,
+        operators.ilike_op,
+        operators.startswith_op,
+        operators.endswith_op,
+        operators.contains_op,
+        operators.in_op,
+    }
+)
+
+
+def _nonempty_literal(other: Any) -> bool:
+    if isinstance(other, BindParameter):
+        other = other.value
+    if isinstance(other, (list, tuple, set, frozenset)):
+        return any(_nonempty_literal(o) for o in other)
+    return isinstance(other, str) and other != ""
+
+
+class EncryptedString(TypeDecorator[str]):
+    """A string column stored encrypted when ``GONGKAI_PII_KEY`` is set.
+
+    ``length`` is the clear value's limit (what the form accepts); PostgreSQL stores
+    ``text`` (the ciphertext is longer), SQLite keeps the declared type (it does not
+    enforce lengths), so the schema of existing SQLite databases need not be rebuilt.
+    """
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, field: str, length: int) -> None:
+        super().__init__(length)
+        self.field = field
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(Text())
+        return dialect.type_descriptor(String(self.impl.length))  # type: ignore[attr-defined]
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        found = keys()
+        if value is None or found is None:
+            return value
+        return found.encrypt(self.field, value)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
+        if value is None or not is_encrypted(value):
+            return value
+        found = keys()
+        if found is None:
+            raise PiiKeyError(MISSING_KEY)
+        return found.decrypt(self.field, value)
+
+    class comparator_factory(TypeDecorator.Comparator[str]):  # noqa: N801 - SQLAlchemy's name
+        def operate(self, op: Any, *other: Any, **kwargs: Any) -> ColumnElement[Any]:
+            if op in _COMPARISONS and keys() is not None and any(map(_nonempty_literal, other)):
+                raise EncryptedComparison(
+                    f"{self.expr} is encrypted: compare it with models.pii.same()"
+                )
+            return super().operate(op, *other, **kwargs)
+
+
+def same(column: InstrumentedAttribute[str], value: str) -> ColumnElement[bool]:
+    """SQL for "``column`` holds ``value``" on an encrypted column of ``Request``.
+
+    With the key set: the keyed hash column equals the value's hash (an index lookup).
+    Without it: the column equals the value. An empty ``value`` compares the column with
+    "" either way (empty values are never encrypted).
+    """
+    field = column.key
+    index = INDEXED.get(field)
+    if index is None:
+        raise EncryptedComparison(f"{field} has no index for exact search")
+    if not value:
+        return column == ""
+    digest = blind_index(field, value)
+    if digest is None:
+        return column == value
+    return getattr(column.class_, index) == digest
+
+
+def stored_values(values: dict[str, Any]) -> dict[str, Any]:
+    """The encrypted columns and their indexes as the database stores them, for writers
+    that bypass the ORM (``workflow.store.bulk_writer``)."""
+    found = keys()
+    out: dict[str, Any] = {}
+    for field in ENCRYPTED_COLUMNS:
+        value = values.get(field) or ""
+        out[field] = found.encrypt(field, value) if found is not None else value
+    for field, index in INDEXED.items():
+        out[index] = found.blind(field, values.get(field) or "") if found is not None else None
+    return out
+
+
+def check_database(engine: Engine) -> None:
+    """Refuse to run against data this process cannot read or would search wrongly.
+
+    * encrypted values and no key: :data:`MISSING_KEY`;
+    * a key that does not decrypt them: the wrong-key message;
+    * a key and values still in the clear (encryption switched on without running
+      ``pii-encrypt``): exact search would miss those rows.
+
+    A database not created yet (no ``requests`` table) passes: ``init`` comes first.
+    """
+    requests = table("requests", *(sql_column(name, String) for name in ENCRYPTED_COLUMNS))
+    cols = [requests.c[name] for name in ENCRYPTED_COLUMNS]
+    encrypted = or_(*(c.startswith(PREFIX, autoescape=True) for c in cols))
+    clear = or_(*((c != "") & ~c.startswith(PREFIX, autoescape=True) for c in cols))
+    try:
+        with engine.connect() as conn:
+            sample = conn.execute(select(*cols).where(encrypted).limit(1)).first()
+            plain = (
+                conn.execute(select(requests.c.id_number).where(clear).limit(1)).first()
+                if settings.pii_key()
+                else None
+            )
+    except DBAPIError:
+        return
+    found = keys()
+    if sample is not None:
+        if found is None:
+            raise PiiKeyError(MISSING_KEY)
+        for field, value in zip(ENCRYPTED_COLUMNS, sample, strict=True):
+            if is_encrypted(value):
+                found.decrypt(field, value)
+    if plain is not None:
+        raise PiiKeyError(
+            "已设置 GONGKAI_PII_KEY，但数据库中还有未加密的申请人个人信息；"
+            "请先运行 python app.py pii-encrypt（加密全部现有数据）再启动"
+        )
+
+
+def convert_all(engine: Engine, *, encrypt: bool) -> int:
+    """Encrypt (or decrypt) every applicant's personal data, all or nothing.
+
+    One transaction: a value the key does not decrypt (a wrong key, a damaged value)
+    stops everything and nothing is changed. Rows already as wanted are left alone, so
+    running it again after an interruption is safe. Returns the rows changed.
+    """
+    found = keys()
+    if found is None:
+        raise PiiKeyError("请先设置环境变量 GONGKAI_PII_KEY（加密和解密都需要它）")
+    raw = table(
+        "requests",
+        sql_column("id", Integer),
+        *(sql_column(name, String) for name in ENCRYPTED_COLUMNS),
+        *(sql_column(index, String) for index in INDEXED.values()),
+    )
+    changed: list[dict[str, Any]] = []
+    with engine.begin() as conn:
+        for row in conn.execute(select(raw).order_by(raw.c.id)).mappings():
+            clear = {f: found.decrypt(f, row[f] or "") for f in ENCRYPTED_COLUMNS}
+            if encrypt:
+                wanted: dict[str, Any] = {
+                    f: row[f] if is_encrypted(row[f]) else found.encrypt(f, clear[f])
+                    for f in ENCRYPTED_COLUMNS
+                }
+                wanted.update({i: found.blind(f, clear[f]) for f, i in INDEXED.items()})
+            else:
+                wanted = {**clear, **dict.fromkeys(INDEXED.values())}
+            if any(row[name] != value for name, value in wanted.items()):
+                changed.append({"row_id": row["id"], **wanted})
+        if changed:
+            names = (*ENCRYPTED_COLUMNS, *INDEXED.values())
+            conn.execute(
+                update(raw)
+                .where(raw.c.id == bindparam("row_id"))
+                .values({name: bindparam(name) for name in names}),
+                changed,
+            )
+    return len(changed)
