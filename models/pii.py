@@ -95,9 +95,11 @@ class EncryptedString(TypeDecorator[str]):
         self.field = field
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        # Not through ``dialect.type_descriptor``: psycopg's adapter would turn Text into
+        # a length-less VARCHAR.
         if dialect.name == "postgresql":
-            return dialect.type_descriptor(Text())
-        return dialect.type_descriptor(String(self.impl.length))  # type: ignore[attr-defined]
+            return Text()
+        return String(self.impl.length)  # type: ignore[attr-defined]
 
     def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
         found = keys()
