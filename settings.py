@@ -60,6 +60,9 @@ PASSWORD = "GONGKAI_PASSWORD"
 #: numbers, phone numbers and addresses are then stored encrypted (docs/domain-trust.md).
 #: Unset (the default): stored in the clear. Keep it apart from the database's backups.
 PII_KEY = "GONGKAI_PII_KEY"
+#: Earlier keys, comma-separated, after a rotation: only for reading what they encrypted
+#: (the event log is never rewritten, so its entries keep the key they were written with).
+PII_OLD_KEYS = "GONGKAI_PII_OLD_KEYS"
 
 
 def _get(name: str) -> str:
@@ -128,6 +131,11 @@ def smtp() -> dict[str, str]:
 def pii_key() -> str:
     """The key for personal data at rest, as given ("" when encryption is off)."""
     return _get(PII_KEY)
+
+
+def pii_old_keys() -> tuple[str, ...]:
+    """Earlier personal-data keys, for decrypting only (newest first as given)."""
+    return tuple(part.strip() for part in _get(PII_OLD_KEYS).split(",") if part.strip())
 
 
 def log_hash() -> str:

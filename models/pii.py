@@ -19,7 +19,21 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Engine, Integer, String, Text, bindparam, or_, select, table, update
+from sqlalchemy import (
+    JSON,
+    Connection,
+    Engine,
+    Integer,
+    String,
+    Text,
+    bindparam,
+    cast,
+    literal,
+    or_,
+    select,
+    table,
+    update,
+)
 from sqlalchemy import column as sql_column
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
@@ -37,14 +51,14 @@ INDEXED: dict[str, str] = {"id_number": "id_number_hash", "phone": "phone_hash"}
 
 
 @lru_cache(maxsize=4)
-def _keys_for(text: str) -> PiiKeys:
-    return PiiKeys.from_setting(text)
+def _keys_for(text: str, old: tuple[str, ...]) -> PiiKeys:
+    return PiiKeys.from_setting(text, old)
 
 
 def keys() -> PiiKeys | None:
     """The deployment's keys, or None when personal data is stored in the clear."""
     text = settings.pii_key()
-    return _keys_for(text) if text else None
+    return _keys_for(text, settings.pii_old_keys()) if text else None
 
 
 def blind_index(field: str, value: str) -> str | None:
@@ -124,6 +138,70 @@ class EncryptedString(TypeDecorator[str]):
             return super().operate(op, *other, **kwargs)
 
 
+#: An office correction (``correct``) of one of these fields carries the old and new value.
+_CORRECTION_VALUES = ("old", "new")
+
+
+def _payload_fields(payload: dict[str, Any]) -> list[tuple[str, str]]:
+    """(key in the payload, column whose associated data it uses) of the personal values."""
+    found = [(name, name) for name in ENCRYPTED_COLUMNS if isinstance(payload.get(name), str)]
+    field = payload.get("field")
+    if field in ENCRYPTED_COLUMNS:
+        found += [(k, str(field)) for k in _CORRECTION_VALUES if isinstance(payload.get(k), str)]
+    return found
+
+
+def seal_payload(payload: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A payload as stored: its personal values encrypted (a copy; None stays None)."""
+    found = keys()
+    if not payload or found is None:
+        return payload
+    sealed = dict(payload)
+    for key, field in _payload_fields(payload):
+        sealed[key] = found.encrypt(f"payload.{field}", payload[key])
+    return sealed
+
+
+def open_payload(payload: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A stored payload with its personal values decrypted (clear ones as they are)."""
+    if not payload:
+        return payload
+    pairs = [(k, f) for k, f in _payload_fields(payload) if is_encrypted(payload[k])]
+    if not pairs:
+        return payload
+    found = keys()
+    if found is None:
+        raise PiiKeyError(MISSING_KEY)
+    opened = dict(payload)
+    for key, field in pairs:
+        opened[key] = found.decrypt(f"payload.{field}", payload[key])
+    return opened
+
+
+class EncryptedPayload(TypeDecorator[dict[str, Any]]):
+    """A JSON payload (an event's, a portal submission's) whose personal values (ID
+    number, phone, address, and the old and new value of a correction of one of them)
+    are encrypted at rest like the request's columns.
+
+    The hash chain is computed over the clear payload (what the event means), so
+    ``verify-log`` needs the key, like every other reader; events recorded before the key
+    was set stay as they were written (the log is append-only and chained).
+    """
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(
+        self, value: dict[str, Any] | None, dialect: Dialect
+    ) -> dict[str, Any] | None:
+        return seal_payload(value)
+
+    def process_result_value(
+        self, value: dict[str, Any] | None, dialect: Dialect
+    ) -> dict[str, Any] | None:
+        return open_payload(value)
+
+
 def same(column: InstrumentedAttribute[str], value: str) -> ColumnElement[bool]:
     """SQL for "``column`` holds ``value``" on an encrypted column of ``Request``.
 
@@ -194,12 +272,39 @@ def check_database(engine: Engine) -> None:
         )
 
 
+#: The append-only tables whose JSON may hold encrypted values (never rewritten).
+LOG_TABLES: tuple[tuple[str, str], ...] = (
+    ("events", "payload"),
+    ("challenge_events", "payload"),
+    ("portal_submissions", "values"),
+)
+LOGS_ENCRYPTED = (
+    "事件日志中已有加密的个人信息（事件只能追加、不能改写），停用加密后将无法读取，"
+    "因此不能解密停用。更换密钥时请设置新的 GONGKAI_PII_KEY，把原密钥放入 "
+    "GONGKAI_PII_OLD_KEYS，再运行 pii-encrypt"
+)
+
+
+def _logs_hold_ciphertext(conn: Connection) -> bool:
+    """Whether any log entry holds an encrypted value (a scan: for the commands only)."""
+    for name, column in LOG_TABLES:
+        stored = sql_column(column, Text)
+        probe = select(literal(1)).select_from(table(name, stored))
+        probe = probe.where(cast(stored, Text).contains(PREFIX, autoescape=True)).limit(1)
+        if conn.execute(probe).first() is not None:
+            return True
+    return False
+
+
 def convert_all(engine: Engine, *, encrypt: bool) -> int:
     """Encrypt (or decrypt) every applicant's personal data, all or nothing.
 
     One transaction: a value the key does not decrypt (a wrong key, a damaged value)
     stops everything and nothing is changed. Rows already as wanted are left alone, so
-    running it again after an interruption is safe. Returns the rows changed.
+    running it again after an interruption is safe; after a key rotation (the old key in
+    ``GONGKAI_PII_OLD_KEYS``) encrypting again moves every row to the new key and its
+    index. Decrypting is refused once the event log holds encrypted values: the log is
+    never rewritten, so it would need the key anyway. Returns the rows changed.
     """
     found = keys()
     if found is None:
@@ -212,11 +317,13 @@ def convert_all(engine: Engine, *, encrypt: bool) -> int:
     )
     changed: list[dict[str, Any]] = []
     with engine.begin() as conn:
+        if not encrypt and _logs_hold_ciphertext(conn):
+            raise PiiKeyError(LOGS_ENCRYPTED)
         for row in conn.execute(select(raw).order_by(raw.c.id)).mappings():
             clear = {f: found.decrypt(f, row[f] or "") for f in ENCRYPTED_COLUMNS}
             if encrypt:
                 wanted: dict[str, Any] = {
-                    f: row[f] if is_encrypted(row[f]) else found.encrypt(f, clear[f])
+                    f: row[f] if found.is_current(f, row[f] or "") else found.encrypt(f, clear[f])
                     for f in ENCRYPTED_COLUMNS
                 }
                 wanted.update({i: found.blind(f, clear[f]) for f, i in INDEXED.items()})

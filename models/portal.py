@@ -12,11 +12,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.agency import Agency
 from models.base import Base, utcnow
+from models.pii import EncryptedPayload
 from models.request import Request
 
 
@@ -29,7 +30,9 @@ class PortalSubmission(Base):
     number: Mapped[str] = mapped_column(String(32), unique=True)
     code_hash: Mapped[str] = mapped_column(String(256))
     #: The application as submitted (the registration fields, cleaned).
-    values: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: The form as submitted; its ID number, phone and address encrypted at rest with
+    #: ``GONGKAI_PII_KEY`` (``models.pii``).
+    values: Mapped[dict[str, Any]] = mapped_column(EncryptedPayload())
     submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
     #: Set when staff confirm receipt: the registered request.
     request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"), unique=True)

@@ -51,6 +51,11 @@ def _raw_rows(session) -> list[str]:
     return [str(value) for row in rows for value in row]
 
 
+def _raw_log(session) -> str:
+    session.rollback()
+    return " ".join(str(p) for p in session.execute(text("SELECT payload FROM events")).scalars())
+
+
 @pytest.fixture
 def key(monkeypatch) -> str:
     value = new_key()
@@ -67,6 +72,10 @@ def test_the_database_holds_no_plaintext(session, agency, users, key) -> None:
     stored = _raw_rows(session)
     assert all(clear not in value for clear in CLEAR for value in stored), stored
     assert all(v.startswith("pii1:") for v in stored[:3])
+    # The register event records the intake: its personal values are sealed too.
+    log = _raw_log(session)
+    assert "pii1:" in log and not any(clear in log for clear in CLEAR), log
+    assert verify_log(session) == []  # the chain covers the clear values, read back
     session.expire_all()
     again = session.get(Request, request.id)
     assert (again.id_number, again.phone, again.address) == (ID_NUMBER, PHONE, ADDRESS)
@@ -175,3 +184,26 @@ def test_encrypting_existing_rows_all_or_nothing(
     rows = session.execute(text("SELECT id_number, id_number_hash FROM requests")).all()
     assert {row.id_number_hash for row in rows} == {None}
     assert ID_NUMBER in {row.id_number for row in rows}
+
+
+def test_rotating_the_key_keeps_the_log_readable(
+    engine, session, agency, users, key, monkeypatch
+) -> None:
+    request = _register(session, agency, users["registrar"])
+    session.close()
+    # The log holds ciphertext now: switching encryption off is refused (it cannot be
+    # rewritten), with the way to rotate instead.
+    with pytest.raises(PiiKeyError, match="GONGKAI_PII_OLD_KEYS"):
+        convert_all(engine, encrypt=False)
+    monkeypatch.setenv("GONGKAI_PII_KEY", new_key())
+    monkeypatch.setenv("GONGKAI_PII_OLD_KEYS", key)
+    check_database(engine)  # the old key still opens the rows
+    assert convert_all(engine, encrypt=True) == 1  # moved to the new key and index
+    assert convert_all(engine, encrypt=True) == 0
+    assert _found(session, ID_NUMBER) == [request.id]
+    assert verify_log(session) == []  # events written under the old key still read
+    monkeypatch.delenv("GONGKAI_PII_OLD_KEYS")
+    check_database(engine)  # the requests no longer need the old key …
+    session.expire_all()
+    with pytest.raises(PiiKeyError, match="不符"):  # … the log does: never drop it
+        verify_log(session)

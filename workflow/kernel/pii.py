@@ -63,22 +63,20 @@ class PiiKeys:
 
     encryption: bytes
     index: bytes
+    #: Encryption keys of earlier secrets (``GONGKAI_PII_OLD_KEYS``): decrypting only.
+    previous: tuple[bytes, ...] = ()
 
     @classmethod
-    def from_setting(cls, text: str) -> PiiKeys:
-        """Parse ``GONGKAI_PII_KEY``; a malformed key is refused with what to do."""
-        try:
-            secret = base64.urlsafe_b64decode(text.strip().encode("ascii"))
-        except (binascii.Error, UnicodeEncodeError, ValueError):
-            secret = b""
-        if len(secret) != KEY_BYTES:
-            raise PiiKeyError(
-                "环境变量 GONGKAI_PII_KEY 格式不对：应为32个随机字节的URL安全Base64编码"
-                "（可用 python app.py pii-new-key 生成）"
-            )
+    def from_setting(cls, text: str, old: tuple[str, ...] = ()) -> PiiKeys:
+        """Parse ``GONGKAI_PII_KEY`` (and earlier keys); a malformed key is refused."""
+        secret = _secret(text, "GONGKAI_PII_KEY")
         return cls(
             _derive(secret, b"gongkai personal data encryption v1"),
             _derive(secret, b"gongkai personal data blind index v1"),
+            tuple(
+                _derive(_secret(t, "GONGKAI_PII_OLD_KEYS"), b"gongkai personal data encryption v1")
+                for t in old
+            ),
         )
 
     def encrypt(self, field: str, value: str) -> str:
@@ -89,17 +87,34 @@ class PiiKeys:
         sealed = AESGCM(self.encryption).encrypt(nonce, value.encode("utf-8"), field.encode())
         return PREFIX + base64.urlsafe_b64encode(nonce + sealed).decode("ascii").rstrip("=")
 
-    def decrypt(self, field: str, stored: str) -> str:
-        """The clear value of a stored one (a clear one is returned as it is)."""
+    def decrypt(self, field: str, stored: str, *, current_only: bool = False) -> str:
+        """The clear value of a stored one (a clear one is returned as it is).
+
+        Tries the current key, then the earlier ones (AES-GCM authenticates, so a wrong
+        key fails rather than giving garbage)."""
         if not is_encrypted(stored):
             return stored
         body = stored[len(PREFIX) :]
         try:
             raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
-            clear = AESGCM(self.encryption).decrypt(raw[:NONCE], raw[NONCE:], field.encode())
-        except (InvalidTag, binascii.Error, ValueError):
+        except (binascii.Error, ValueError):
             raise PiiKeyError(WRONG_KEY) from None
-        return clear.decode("utf-8")
+        candidates = (self.encryption,) if current_only else (self.encryption, *self.previous)
+        for key in candidates:
+            try:
+                clear = AESGCM(key).decrypt(raw[:NONCE], raw[NONCE:], field.encode())
+            except (InvalidTag, ValueError):
+                continue
+            return clear.decode("utf-8")
+        raise PiiKeyError(WRONG_KEY)
+
+    def is_current(self, field: str, stored: str) -> bool:
+        """Whether ``stored`` is encrypted under the current key (not an earlier one)."""
+        try:
+            self.decrypt(field, stored, current_only=True)
+        except PiiKeyError:
+            return False
+        return is_encrypted(stored)
 
     def blind(self, field: str, value: str) -> str | None:
         """The keyed hash the exact search compares (None for an empty value)."""
@@ -108,6 +123,19 @@ class PiiKeys:
             return None
         message = f"{field}\x00{normal}".encode()
         return hmac.new(self.index, message, hashlib.sha256).hexdigest()
+
+
+def _secret(text: str, name: str) -> bytes:
+    try:
+        secret = base64.urlsafe_b64decode(text.strip().encode("ascii"))
+    except (binascii.Error, UnicodeEncodeError, ValueError):
+        secret = b""
+    if len(secret) != KEY_BYTES:
+        raise PiiKeyError(
+            f"环境变量 {name} 格式不对：应为32个随机字节的URL安全Base64编码"
+            "（可用 python app.py pii-new-key 生成）"
+        )
+    return secret
 
 
 def is_encrypted(value: str | None) -> bool:

@@ -25,7 +25,7 @@ from sqlalchemy import Connection, text
 
 from models import Challenge, ChallengeEvent, Event, Request, RequestFacts
 from models.event import chain_algorithm
-from models.pii import stored_values
+from models.pii import seal_payload, stored_values
 from workflow.kernel import chain
 from workflow.kernel.actor import naive_utc
 from workflow.ledger.memory_replay import MemEvent, MemRequest
@@ -158,7 +158,7 @@ class Encoder:
             "to_state": e.to_state,
             "effective_date": self.value(e.effective_date),
             "recorded_at": self.recorded_at,
-            "payload": json.dumps(e.payload),
+            "payload": json.dumps(seal_payload(e.payload)),
             "actor_id": e.actor_id,
             "hash": link,
         }
