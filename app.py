@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, joinedload
 import settings
 from models import User
 from models.db import WEB_LOCK_TIMEOUT_MS, make_engine, make_session_factory
+from models.pii import check_database
 from views import observability
 from views.database import db
 from workflow.kernel.errors import DomainError
@@ -87,6 +88,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     app.config.update(config or {})
     engine = make_engine(app.config["DATABASE_URL"], lock_timeout_ms=WEB_LOCK_TIMEOUT_MS)
+    # Encrypted personal data and no key (or the wrong one): refuse now, with the reason,
+    # rather than fail on the first page that shows an applicant.
+    check_database(engine)
     app.extensions["db_engine"] = engine
     app.extensions["db_sessions"] = make_session_factory(engine)
 

@@ -62,6 +62,13 @@ PORTAL_MAX_FILES = "GONGKAI_PORTAL_MAX_FILES"
 PORTAL_UPLOAD_MAX_MB = "GONGKAI_PORTAL_UPLOAD_MAX_MB"
 #: The password ``create-user`` uses instead of prompting (scripts, the demo).
 PASSWORD = "GONGKAI_PASSWORD"
+#: 32 random bytes, URL-safe base64 (``python app.py pii-new-key``): applicants' ID
+#: numbers, phone numbers and addresses are then stored encrypted (docs/domain.md §21).
+#: Unset (the default): stored in the clear. Keep it apart from the database's backups.
+PII_KEY = "GONGKAI_PII_KEY"
+#: Earlier keys, comma-separated, after a rotation: only for reading what they encrypted
+#: (the event log is never rewritten, so its entries keep the key they were written with).
+PII_OLD_KEYS = "GONGKAI_PII_OLD_KEYS"
 
 
 def _get(name: str) -> str:
@@ -125,6 +132,16 @@ def redis_url() -> str:
 def smtp() -> dict[str, str]:
     """The SMTP settings that are set, by variable name (read by the reminder mailer)."""
     return {name: _get(name) for name in (SMTP_HOST, SMTP_PORT, SMTP_FROM) if _get(name)}
+
+
+def pii_key() -> str:
+    """The key for personal data at rest, as given ("" when encryption is off)."""
+    return _get(PII_KEY)
+
+
+def pii_old_keys() -> tuple[str, ...]:
+    """Earlier personal-data keys, for decrypting only (newest first as given)."""
+    return tuple(part.strip() for part in _get(PII_OLD_KEYS).split(",") if part.strip())
 
 
 def log_hash() -> str:

@@ -23,6 +23,7 @@ MODULES = (
     "commands.api",
     "commands.jobs",
     "commands.office",
+    "commands.pii",
 )
 
 

@@ -21,7 +21,7 @@ from models.request import (
 )
 from models.security import RateHit, SecurityLogEntry
 from models.transfer import RequestTransfer
-from models.user import User, UserRole
+from models.user import RecoveryCode, User, UserRole
 
 __all__ = [
     "SEARCH_INDEX_TABLE",
@@ -44,6 +44,7 @@ __all__ = [
     "PublishedReport",
     "PublishedReportPdf",
     "RateHit",
+    "RecoveryCode",
     "ReportCorrection",
     "ReportDraft",
     "Request",

@@ -35,6 +35,11 @@ class Agency(Base):
     #: Who last set the two (a username, or the command line) and when (naive UTC).
     remedies_updated_by: Mapped[str | None] = mapped_column(String(64))
     remedies_updated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    #: The heads of the agency's two chains of what it published (docs/domain.md §21):
+    #: the last publication's ``chain_hash`` and the last correction's, so that removing
+    #: the newest one shows in ``verify-log`` as a removed event's tail does.
+    report_head: Mapped[str | None] = mapped_column(String(80))
+    correction_head: Mapped[str | None] = mapped_column(String(80))
 
     parent: Mapped[Agency | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Agency]] = relationship(back_populates="parent")

@@ -11,13 +11,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, String, UniqueConstraint, event
+from sqlalchemy import Date, ForeignKey, Index, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, relationship
 
 import settings
 from models.agency import AgencyChange
 from models.base import Base, utcnow
 from models.challenge import Challenge
+from models.pii import EncryptedPayload
 from models.report import PublishedReport, ReportCorrection
 from models.report_draft import PublishedReportPdf
 from models.request import Request
@@ -40,7 +41,8 @@ class EventColumns:
     to_state: Mapped[str] = mapped_column(String(32))
     effective_date: Mapped[date] = mapped_column(Date)
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: Personal values in it are encrypted at rest with ``GONGKAI_PII_KEY`` (``models.pii``).
+    payload: Mapped[dict[str, Any]] = mapped_column(EncryptedPayload(), default=dict)
     #: This event's link in its record's hash chain (``workflow.kernel.chain``): a digest
     #: of the columns above and of the previous event's ``hash``.
     hash: Mapped[str | None] = mapped_column(String(80))

@@ -17,12 +17,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, event
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.agency import Agency
 from models.base import Base, in_list, utcnow
 from models.event import AppendOnlyError
+from models.pii import EncryptedPayload
 from models.request import Request
 from workflow.catalog.attachments import ATTACHMENT_KIND_CODES, FILE_TYPE_CODES
 
@@ -36,7 +37,9 @@ class PortalSubmission(Base):
     number: Mapped[str] = mapped_column(String(32), unique=True)
     code_hash: Mapped[str] = mapped_column(String(256))
     #: The application as submitted (the registration fields, cleaned).
-    values: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: The form as submitted; its ID number, phone and address encrypted at rest with
+    #: ``GONGKAI_PII_KEY`` (``models.pii``).
+    values: Mapped[dict[str, Any]] = mapped_column(EncryptedPayload())
     submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
     #: Set when staff confirm receipt: the registered request.
     request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"), unique=True)

@@ -66,6 +66,9 @@ class ReportCorrection(Base):
     agency_name: Mapped[str] = mapped_column(String(200))
     published_at: Mapped[datetime] = mapped_column(default=utcnow)
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: This correction's link in its agency's chain of corrections, covering the link of
+    #: the version it replaces (``workflow.annual_report.publishing.correction_link``).
+    chain_hash: Mapped[str | None] = mapped_column(String(80))
 
     published_report: Mapped[PublishedReport] = relationship()
     published_by: Mapped[User | None] = relationship()

@@ -20,10 +20,12 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import event as orm_event
+from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
 
 from models.agency import Agency
 from models.base import Base, in_list, utcnow
+from models.pii import INDEXED, EncryptedString, blind_index
 from models.user import User
 from workflow.catalog.applicants import KIND_CODES
 from workflow.catalog.channels import CHANNEL_BY_CODE
@@ -72,6 +74,9 @@ class Request(Base):
         Index("ix_requests_id_number", "id_number"),
         Index("ix_requests_phone", "phone"),
         Index("ix_requests_external_ref", "external_ref"),
+        # The same search when personal data is encrypted (models.pii.same).
+        Index("ix_requests_id_number_hash", "id_number_hash"),
+        Index("ix_requests_phone_hash", "phone_hash"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -84,10 +89,16 @@ class Request(Base):
     applicant_name: Mapped[str] = mapped_column(String(200))
     applicant_kind: Mapped[str] = mapped_column(String(32))
     id_type: Mapped[str] = mapped_column(String(32), default="")
-    id_number: Mapped[str] = mapped_column(String(64), default="")
-    phone: Mapped[str] = mapped_column(String(64), default="")
+    #: Personal data, encrypted at rest where ``GONGKAI_PII_KEY`` is set (``models.pii``);
+    #: compare them in SQL only through ``models.pii.same``.
+    id_number: Mapped[str] = mapped_column(EncryptedString("id_number", 64), default="")
+    phone: Mapped[str] = mapped_column(EncryptedString("phone", 64), default="")
     email: Mapped[str] = mapped_column(String(200), default="")
-    address: Mapped[str] = mapped_column(String(400), default="")
+    address: Mapped[str] = mapped_column(EncryptedString("address", 400), default="")
+    #: HMAC-SHA256 of the ID number and the phone number under the key's index key, for
+    #: exact search while they are encrypted; NULL when encryption is off or empty.
+    id_number_hash: Mapped[str | None] = mapped_column(String(64))
+    phone_hash: Mapped[str | None] = mapped_column(String(64))
     #: Organisations (Art. 29 para 2 (一)): who answers for it and whom to contact.
     legal_representative: Mapped[str] = mapped_column(String(200), default="", server_default="")
     contact_person: Mapped[str] = mapped_column(String(200), default="", server_default="")
@@ -113,6 +124,14 @@ class Request(Base):
     handler: Mapped[User | None] = relationship()
 
     __mapper_args__: ClassVar[dict[str, object]] = {"version_id_col": version}
+
+
+@orm_event.listens_for(Request, "before_insert")
+@orm_event.listens_for(Request, "before_update")
+def _index_personal_data(_mapper: Mapper[Request], _conn: object, request: Request) -> None:
+    """Keep the exact-search hashes in step with the values, whichever path wrote them."""
+    for field, index in INDEXED.items():
+        setattr(request, index, blind_index(field, getattr(request, field) or ""))
 
 
 class TrackingCounter(Base):

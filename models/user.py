@@ -76,3 +76,20 @@ class UserRole(Base):
     role: Mapped[str] = mapped_column(String(20), primary_key=True)
 
     user: Mapped[User] = relationship(back_populates="role_rows")
+
+
+class RecoveryCode(Base):
+    """One two-factor recovery code (恢复码) of an account, stored as its SHA-256 only.
+
+    Shown once when made (``workflow.admin.two_factor.new_recovery_codes``); each may
+    replace the TOTP code at one sign-in and is then marked used. Making a new set or
+    switching TOTP off deletes the old ones (the security log keeps that it happened).
+    """
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    used_at: Mapped[datetime | None]

@@ -130,7 +130,7 @@ def _admin_password_field() -> PasswordField:
     """The admin's own password, asked again before a sensitive change (ASVS V3.7.1)."""
     return PasswordField(
         "您的登录密码",
-        description="修改他人角色或密码前，请再次输入您自己的密码",
+        description="修改他人角色、密码或动态口令前，请再次输入您自己的密码",
         render_kw={"autocomplete": "current-password", "maxlength": admin_ops.MAX_PASSWORD},
     )
 
@@ -144,6 +144,11 @@ class RolesForm(AdminForm):
 class PasswordForm(AdminForm):
     payload_names = ("password", "confirm", "admin_password")
     password, confirm = _password_fields("新密码")
+    admin_password = _admin_password_field()
+
+
+class TwoFactorResetForm(AdminForm):
+    payload_names = ("admin_password",)
     admin_password = _admin_password_field()
 
 
@@ -354,6 +359,7 @@ def _user_page(
     roles_form: RolesForm | None = None,
     password_form: PasswordForm | None = None,
     active_form: ActiveForm | None = None,
+    two_factor_form: TwoFactorResetForm | None = None,
     status: int = 200,
 ) -> tuple[str, int]:
     if roles_form is None:
@@ -367,6 +373,7 @@ def _user_page(
         roles_form=roles_form,
         password_form=password_form or PasswordForm(formdata=None),
         active_form=active_form or ActiveForm(formdata=None),
+        two_factor_form=two_factor_form or TwoFactorResetForm(formdata=None),
         is_self=user.id == signed_in_user().id,
         roles=ROLES,
     ), status
@@ -429,6 +436,24 @@ def user_password(user_id: int) -> Response | tuple[str, int]:
     if done is None:
         return _user_page(user, password_form=form, status=400)
     flash(f"已重置 {user.username} 的密码", "success")
+    return redirect(url_for(".user_detail", user_id=user.id))
+
+
+@bp.post(f"/users/<int(max={MAX_ID}):user_id>/two-factor")
+def user_two_factor(user_id: int) -> Response | tuple[str, int]:
+    """Clear another user's TOTP and recovery codes (a lost phone): the admin's password
+    again, logged; the account's sessions end and its owner sets TOTP up anew."""
+    me, user = signed_in_user(), _account(user_id)
+    form = TwoFactorResetForm()
+    password = form.raw()["admin_password"]
+
+    def reset() -> User:
+        _confirmed(me, password, "totp_reset", user)
+        return admin_ops.reset_two_factor(db(), user, by=me)
+
+    if _saved(form, reset) is None:
+        return _user_page(user, two_factor_form=form, status=400)
+    flash(f"已重置 {user.username} 的动态口令，其登录会话已结束", "success")
     return redirect(url_for(".user_detail", user_id=user.id))
 
 

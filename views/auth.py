@@ -61,12 +61,15 @@ from views.security import log
 from workflow.admin import operations as admin_ops
 from workflow.admin import two_factor
 from workflow.admin.demo import DEMO_PASSWORD
-from workflow.kernel.errors import ValidationError
+from workflow.kernel.errors import DomainError, ValidationError
 
 bp = Blueprint("auth", __name__)
 
 BAD_CREDENTIALS = "用户名或密码错误"
 BAD_CODE = "动态口令不正确或已使用，请输入验证器上的最新6位数字"
+BAD_SECOND_FACTOR = (
+    "动态口令或恢复码不正确或已使用，请输入验证器上的最新6位数字或一个未用过的恢复码"
+)
 DEMO_PASSWORD_REFUSED = "演示账号的密码不能在生产环境中使用，请联系管理员重置密码"
 #: Compared against when the user does not exist, so both paths cost one scrypt.
 _DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
@@ -303,10 +306,11 @@ def login() -> Response | tuple[str, int] | str:
 
 class CodeForm(FlaskForm):
     code = StringField(
-        "动态口令",
-        description="验证器（如手机上的身份验证器应用）显示的6位数字",
+        "动态口令或恢复码",
+        description="验证器（如手机上的身份验证器应用）显示的6位数字；手机不在身边时，"
+        "可填写启用时保存的一个恢复码（每个只能用一次）",
         validators=[InputRequired("请填写动态口令")],
-        render_kw={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 8},
+        render_kw={"autocomplete": "one-time-code", "maxlength": 24},
     )
 
 
@@ -345,7 +349,8 @@ def second_factor() -> Response | tuple[str, int]:
         error = too_many_failures(user.username)
         if error:
             return render_template("auth/verify.html", form=form, error=error), 429
-        if _accept_code(user, form.code.data or ""):
+        code = form.code.data or ""
+        if _accept_code(user, code) or admin_ops.use_recovery_code(db(), user, code, utc_now()):
             db().commit()
             login_limits().succeeded(user.username, client_address())
             start_session(user)
@@ -354,7 +359,7 @@ def second_factor() -> Response | tuple[str, int]:
         db().rollback()
         login_limits().failed(user.username, client_address())
         log("second_factor_failed", username=user.username, subject=user)
-        error, status = BAD_CODE, 401
+        error, status = BAD_SECOND_FACTOR, 401
     elif request.method == "POST":
         status = 400
     return render_template("auth/verify.html", form=form, error=error), status
@@ -504,11 +509,11 @@ def two_factor_page() -> Response | tuple[str, int]:
         if form.validate_on_submit():
             step = two_factor.matching_step(secret, form.code.data or "", utc_now())
             if step is not None:
-                admin_ops.set_two_factor(db(), user, secret, step)
+                codes = admin_ops.set_two_factor(db(), user, secret, step)
                 db().commit()
                 session.pop(ENROL_SECRET, None)
                 flash("已启用动态口令：以后登录时须输入验证器上的6位数字", "success")
-                return redirect(url_for("dashboard.home"))
+                return _show_recovery_codes(codes)
             form.code.errors = [BAD_CODE]
             status = 400
         uri = two_factor.provisioning_uri(secret, user.username)
@@ -538,5 +543,69 @@ def two_factor_page() -> Response | tuple[str, int]:
         status = 400
     page = render_template(
         "auth/two_factor.html", form=form, enabled=True, required=required, qr="", secret=""
+    )
+    return page, status
+
+
+def _show_recovery_codes(codes: list[str]) -> Response:
+    """The codes, this once: rendered into the answer of the POST that made them (never
+    kept in the session or the database in the clear), and not stored by any cache."""
+    response = current_app.make_response(render_template("auth/recovery_codes.html", codes=codes))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+class RecoveryForm(FlaskForm):
+    """A new set of recovery codes: the password and a current TOTP code again."""
+
+    password = PasswordField(
+        "登录密码",
+        validators=[InputRequired("请填写登录密码")],
+        render_kw={"autocomplete": "current-password", "maxlength": admin_ops.MAX_PASSWORD},
+    )
+    code = StringField(
+        "动态口令",
+        validators=[InputRequired("请填写动态口令")],
+        render_kw={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 8},
+    )
+
+
+@bp.route("/account/2fa/recovery", methods=["GET", "POST"])
+@login_required
+def recovery_codes() -> Response | tuple[str, int]:
+    """How many recovery codes are left, and a new set (the old ones stop working)."""
+    user: User = current_user._get_current_object()  # type: ignore[attr-defined]
+    form = RecoveryForm()
+    status = 200
+    if form.validate_on_submit():
+        status = 400
+        if message := too_many_failures(user.username):
+            form.password.errors, status = [message], 429
+        else:
+            code_ok = user.totp_secret is not None and _accept_code(user, form.code.data or "")
+            try:
+                codes = admin_ops.renew_recovery_codes(
+                    db(), user, form.password.data or "", code_ok
+                )
+            except ValidationError as err:
+                db().rollback()
+                if "password" in err.field_errors:
+                    # A borrowed session must not become a way to guess the password.
+                    login_limits().failed(user.username, client_address())
+                    log("login_failed", subject=user, detail={"reason": "current_password"})
+                for name, message in err.field_errors.items():
+                    form[name].errors = [message]
+            except DomainError as err:
+                db().rollback()
+                form.code.errors = [str(err)]
+            else:
+                db().commit()
+                flash("已生成新的恢复码，原有的恢复码已作废", "success")
+                return _show_recovery_codes(codes)
+    elif request.method == "POST":
+        status = 400
+    left = admin_ops.recovery_codes_left(db(), user) if user.totp_secret else 0
+    page = render_template(
+        "auth/recovery.html", form=form, enabled=user.totp_secret is not None, left=left
     )
     return page, status

@@ -90,7 +90,7 @@ def test_admin_creates_a_user_who_can_then_sign_in(app, admin, session) -> None:
 @pytest.mark.parametrize(
     ("change", "field", "message"),
     [
-        ({"username": "registrar"}, "username", "已存在"),
+        ({"username": "registrar"}, "username", "不可用"),
         ({"password": "short", "confirm": "short"}, "password", "至少12位"),
         ({"password": "password1234", "confirm": "password1234"}, "password", "常见密码"),
         ({"password": "clerk1-secret", "confirm": "clerk1-secret"}, "password", "用户名"),
@@ -247,7 +247,7 @@ def test_agency_tree_and_create(admin, session, dept) -> None:
     assert bad.status_code == 400
     assert 'id="code-error"' in bad.text and 'id="name-error"' in bad.text
     dup = admin.post("/admin/agencies", data={"code": "dept", "name": "某局", "parent": "dept"})
-    assert dup.status_code == 400 and "已存在" in dup.text
+    assert dup.status_code == 400 and "不可用" in dup.text
     assert count(session, Agency) == 3
 
 

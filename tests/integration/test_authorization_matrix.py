@@ -80,6 +80,7 @@ EXPECTATIONS: dict[str, dict[str, Expectation]] = {
     "auth.second_factor": both(EVERYONE),
     "auth.sessions": both(STAFF),
     "auth.two_factor_page": both(STAFF),
+    "auth.recovery_codes": both(STAFF),
     "security_audit.log_page": get({"admin", "other"}),
     # Infrastructure: no personal data, no figures; /metrics answers the local machine only
     # (the test client is local).
@@ -171,6 +172,7 @@ EXPECTATIONS: dict[str, dict[str, Expectation]] = {
     "admin.user_roles": post({"admin"}),
     "admin.user_active": post({"admin"}),
     "admin.user_password": post({"admin"}),
+    "admin.user_two_factor": post({"admin"}),
     "api_tokens.tokens": get({"admin", "other"}),
     "api_tokens.revoke": post({"admin"}),
     # The reports of an agency and those below, as a job (report editors; a job of the

@@ -19,7 +19,11 @@ events and reports, per record:
 - a request whose content columns (applicant, subject …) differ from what its
   ``register`` event recorded;
 - a published report whose numbers no longer match its content hash, or whose link in
-  the agency's chain of publications does not match.
+  the agency's chain of publications does not match;
+- a correction (更正发布) whose numbers or PDF no longer match their hashes, whose link in
+  the agency's chain of corrections does not match, or that no longer follows the version
+  it replaced (numbers 1..n per report); and an agency whose stored heads are not its
+  last publication's and last correction's links (the newest one removed).
 
 Every rule comes from the same spec tables the machine runs (``Lifecycle``), so the
 check cannot drift from what the application enforces. It only reads; it never repairs
@@ -39,8 +43,23 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from models import Agency, Challenge, ChallengeEvent, Event, PublishedReport, Request
-from workflow.annual_report.publishing import REPORT_FIELDS, canonical_hash, report_link
+from models import (
+    Agency,
+    Challenge,
+    ChallengeEvent,
+    Event,
+    PublishedReport,
+    ReportCorrection,
+    Request,
+)
+from workflow.annual_report.archive import pdf_hash
+from workflow.annual_report.publishing import (
+    CORRECTION_FIELDS,
+    REPORT_FIELDS,
+    canonical_hash,
+    correction_link,
+    report_link,
+)
 from workflow.challenges.spec import CHALLENGES
 from workflow.kernel import chain
 from workflow.kernel.actor import local_today
@@ -153,6 +172,8 @@ def verify_log(session: Session) -> list[Problem]:
         for record, events in _records(session, log):
             problems.extend(check_record(record, events, log.lifecycle, log.office))
     problems.extend(check_reports(session))
+    problems.extend(check_corrections(session))
+    problems.extend(check_heads(session))
     return problems
 
 
@@ -191,6 +212,108 @@ def check_reports(session: Session) -> list[Problem]:
                     "report",
                     subject,
                     "链接摘要不符：这份报告或本机关在它之前发布的报告被修改、删除或调换",
+                )
+            )
+    return problems
+
+
+def check_corrections(session: Session) -> list[Problem]:
+    """Corrections: numbers and PDF against their hashes, each agency's chain of
+    corrections, and each correction's link to the version it replaced."""
+    problems: list[Problem] = []
+    heads: dict[int, str | None] = {}
+    #: The link of the latest version seen of each publication, and its number.
+    versions: dict[int, tuple[int, str]] = {}
+    rows = session.execute(
+        select(
+            ReportCorrection.id,
+            ReportCorrection.published_report_id,
+            ReportCorrection.numbers,
+            ReportCorrection.pdf,
+            ReportCorrection.chain_hash,
+            *(getattr(ReportCorrection, name) for name in CORRECTION_FIELDS),
+            PublishedReport.agency_id,
+            PublishedReport.year,
+            PublishedReport.chain_hash.label("report_link"),
+            Agency.code,
+        )
+        .join(PublishedReport, PublishedReport.id == ReportCorrection.published_report_id)
+        .join(Agency, Agency.id == PublishedReport.agency_id)
+        .order_by(ReportCorrection.id)
+    )
+    for row in rows:
+        subject = f"{row.year}年度报告的第{row.number}次更正（机关 {row.code}，id {row.id}）"
+        if canonical_hash(row.numbers) != row.content_hash:
+            problems.append(
+                Problem("report", subject, "更正发布的数字与其内容摘要不符（数字被修改）")
+            )
+        if row.pdf is not None and pdf_hash(row.pdf) != row.pdf_hash:
+            problems.append(Problem("report", subject, "更正发布的报告文件与其摘要不符"))
+        number, corrects = versions.get(row.published_report_id, (0, row.report_link or ""))
+        versions[row.published_report_id] = (row.number, row.chain_hash or "")
+        if row.number != number + 1:
+            problems.append(
+                Problem("report", subject, f"更正序号不连续：上一版本是第{number}次更正")
+            )
+        previous = heads.get(row.agency_id)
+        heads[row.agency_id] = row.chain_hash
+        if row.chain_hash is None:
+            problems.append(Problem("report", subject, "没有链接摘要"))
+            continue
+        try:
+            expected = correction_link(chain.algorithm_of(row.chain_hash), previous, corrects, row)
+        except chain.UnknownAlgorithm as err:
+            problems.append(Problem("report", subject, str(err)))
+            continue
+        if expected != row.chain_hash:
+            problems.append(
+                Problem(
+                    "report",
+                    subject,
+                    "链接摘要不符：这次更正、它所更正的版本或本机关在它之前的更正"
+                    "被修改、删除或调换",
+                )
+            )
+    return problems
+
+
+def check_heads(session: Session) -> list[Problem]:
+    """Each agency's stored heads against its last publication's and correction's links."""
+    last_report = {
+        agency: link
+        for agency, link in session.execute(
+            select(PublishedReport.agency_id, PublishedReport.chain_hash).order_by(
+                PublishedReport.id
+            )
+        )
+    }
+    last_correction = {
+        agency: link
+        for agency, link in session.execute(
+            select(PublishedReport.agency_id, ReportCorrection.chain_hash)
+            .join(PublishedReport, PublishedReport.id == ReportCorrection.published_report_id)
+            .order_by(ReportCorrection.id)
+        )
+    }
+    problems: list[Problem] = []
+    for agency in session.execute(
+        select(Agency.id, Agency.code, Agency.report_head, Agency.correction_head).order_by(
+            Agency.id
+        )
+    ):
+        subject = f"机关 {agency.code} 的发布记录"
+        if agency.report_head != last_report.get(agency.id):
+            problems.append(
+                Problem(
+                    "report",
+                    subject,
+                    "最后一份已发布报告与记录的链头不符（最新的发布被删除或替换）",
+                )
+            )
+        if agency.correction_head != last_correction.get(agency.id):
+            problems.append(
+                Problem(
+                    "report", subject, "最后一次更正发布与记录的链头不符（最新的更正被删除或替换）"
                 )
             )
     return problems

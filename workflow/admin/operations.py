@@ -19,17 +19,24 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from models import Agency, CalendarOverride, CalendarYear, LoginSession, User
+from models import Agency, CalendarOverride, CalendarYear, LoginSession, RecoveryCode, User
 from models.base import utcnow
 from settings import production_mode
-from workflow.admin import passwords, security_log
+from workflow.admin import passwords, security_log, two_factor
 from workflow.admin.passwords import password_problem
 from workflow.catalog.roles import ROLE_BY_CODE, ROLE_CODES
+from workflow.kernel.actor import naive_utc
 from workflow.kernel.calendar import DEFAULT_CALENDAR
-from workflow.kernel.errors import LineErrors, NotFound, PermissionDenied, ValidationError
+from workflow.kernel.errors import (
+    DomainError,
+    LineErrors,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+)
 from workflow.kernel.payload import clean_text, parse_date
 from workflow.requests.clocks import refresh_open_clocks, refresh_reply_days
 from workflow.store.calendar import load_calendar
@@ -153,7 +160,10 @@ def create_agency(
         errors.update(err.field_errors)
     else:
         if _agency_by_code(session, code) is not None:
-            errors["code"] = f"机关代码“{code}”已存在"
+            # An administrator sees only their branch: the code may be another branch's.
+            errors["code"] = (
+                unavailable("机关代码", code) if by is not None else f"机关代码“{code}”已存在"
+            )
     try:
         clean_name = validate_agency_name(name)
     except ValidationError as err:
@@ -295,6 +305,39 @@ def set_agency_remedies(
 # --------------------------------------------------------------------------- accounts
 
 
+#: Names an administrator cannot give an account: they read as the system or its operator
+#: in the event log. The command line (the operator, who sees every branch) may use them.
+RESERVED_USERNAMES: frozenset[str] = frozenset(
+    {
+        "admin",
+        "administrator",
+        "root",
+        "system",
+        "sys",
+        "gongkai",
+        "api",
+        "portal",
+        "public",
+        "security",
+        "auditor",
+        "operator",
+        "superuser",
+        "xitong",
+        "guanliyuan",
+    }
+)
+
+
+def unavailable(what: str, value: str) -> str:
+    """The one refusal for a name an administrator may not have (docs/domain.md §21.4).
+
+    Taken in the admin's own branch, taken in another branch, or reserved: the same words
+    and the same single lookup, so that creating accounts or agencies tells a branch's
+    administrator nothing about the names other branches use (issue 18 item 8).
+    """
+    return f"{what}“{value}”不可用（已被占用或为系统保留），请换一个"
+
+
 def validate_username(username: str) -> str:
     """The username if well-formed (checked before the CLI prompts for a password)."""
     if not USERNAME.match(username):
@@ -363,7 +406,9 @@ def create_user(
     """Open an account in ``agency_code`` with ``roles``; every problem is reported at once.
 
     Usernames are compared case-insensitively: "Zhang" beside "zhang" would let one
-    account pass for another in the event log.
+    account pass for another in the event log. They are unique in the whole installation
+    (the login form asks for nothing else), so an administrator (``by``) is refused a
+    taken name with :func:`unavailable`, whichever branch has it.
     """
     username = username.strip()
     errors: dict[str, str] = {}
@@ -373,8 +418,10 @@ def create_user(
         errors.update(err.field_errors)
     else:
         taken = session.scalar(select(User.id).where(func.lower(User.username) == username.lower()))
-        if taken is not None:
-            errors["username"] = f"用户名“{username}”已存在"
+        if by is None and taken is not None:
+            errors["username"] = f"用户名“{username}”已存在"  # the operator sees every branch
+        elif by is not None and (taken is not None or username.lower() in RESERVED_USERNAMES):
+            errors["username"] = unavailable("用户名", username)
     try:
         name = clean_text(display_name or "", MAX_DISPLAY_NAME) or username
     except ValueError as exc:
@@ -830,10 +877,125 @@ def role_labels(roles: Iterable[str]) -> list[str]:
     return known + sorted(held - set(ROLE_BY_CODE))
 
 
-def set_two_factor(session: Session, user: User, secret: str | None, step: int | None) -> None:
+def set_two_factor(session: Session, user: User, secret: str | None, step: int | None) -> list[str]:
     """Switch the account's TOTP on (with the secret its first code confirmed, and that
-    code's step, used up) or off (``None``); the user acts on their own account only."""
+    code's step, used up) or off (``None``); the user acts on their own account only.
+
+    Switching on returns the new recovery codes, to be shown once and never again;
+    switching off deletes them (a code must not outlive the factor it stands in for).
+    """
     user.totp_secret, user.totp_last_step = secret, step
     session.flush()
     kind = "totp_enabled" if secret else "totp_disabled"
     security_log.record(session, kind, actor=user, subject=user)
+    if secret is None:
+        _drop_recovery_codes(session, user)
+        return []
+    return _store_recovery_codes(session, user)
+
+
+def _drop_recovery_codes(session: Session, user: User) -> int:
+    result = session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _store_recovery_codes(session: Session, user: User) -> list[str]:
+    """Replace the account's recovery codes by a fresh set; the codes, shown once."""
+    _drop_recovery_codes(session, user)
+    codes = two_factor.new_recovery_codes()
+    session.add_all(
+        RecoveryCode(user_id=user.id, code_hash=two_factor.recovery_hash(code)) for code in codes
+    )
+    session.flush()
+    return codes
+
+
+def recovery_codes_left(session: Session, user: User) -> int:
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(RecoveryCode)
+            .where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
+        )
+        or 0
+    )
+
+
+def use_recovery_code(session: Session, user: User, code: str, now: datetime) -> bool:
+    """Whether ``code`` is one of the account's unused recovery codes; it is then used up.
+
+    The UPDATE names the unused row, so two sign-ins racing with the same code cannot
+    both pass: one of them changes no row.
+    """
+    if two_factor.normal_recovery_code(code) is None:
+        return False
+    result = session.execute(
+        update(RecoveryCode)
+        .where(
+            RecoveryCode.user_id == user.id,
+            RecoveryCode.code_hash == two_factor.recovery_hash(code),
+            RecoveryCode.used_at.is_(None),
+        )
+        .values(used_at=naive_utc(now))
+    )
+    if not int(getattr(result, "rowcount", 0) or 0):
+        return False
+    security_log.record(
+        session,
+        "recovery_code_used",
+        actor=user,
+        subject=user,
+        detail={"left": recovery_codes_left(session, user)},
+    )
+    return True
+
+
+def renew_recovery_codes(session: Session, user: User, password: str, code_ok: bool) -> list[str]:
+    """A new set of recovery codes for the user's own account, the old ones void.
+
+    Needs the password again and a current TOTP code (``code_ok``, checked by the caller
+    that owns the replay guard): a session left open is not enough to take the codes.
+    """
+    if user.totp_secret is None:
+        raise DomainError("尚未启用动态口令，没有恢复码")
+    errors: dict[str, str] = {}
+    if not user.check_password(password):
+        errors["password"] = "登录密码不正确"
+    if not code_ok:
+        errors["code"] = "动态口令不正确或已使用，请输入验证器上的最新6位数字"
+    _refuse(errors)
+    codes = _store_recovery_codes(session, user)
+    security_log.record(session, "recovery_codes_renewed", actor=user, subject=user)
+    return codes
+
+
+def reset_two_factor(session: Session, user: User, *, by: User) -> User:
+    """An administrator clears another account's TOTP and recovery codes (a lost phone
+    and lost codes); the admin's password was checked again by the caller.
+
+    Never one's own (that is the account page's switch-off, which needs a current code):
+    an admin with a borrowed session must not strip their own second factor this way.
+    The account's sessions end; where two factors are required its owner sets TOTP up
+    again at the next sign-in, before any other page.
+    """
+    if _is_self(user, by):
+        raise PermissionDenied("不能在这里重置自己的动态口令，请在“动态口令”页面操作")
+    if user.totp_secret is None:
+        raise DomainError(f"{user.username} 尚未启用动态口令，无需重置")
+    user.totp_secret, user.totp_last_step = None, None
+    dropped = _drop_recovery_codes(session, user)
+    ended = end_all_sessions(session, user)
+    session.flush()
+    security_log.record(
+        session,
+        "totp_reset",
+        actor=by,
+        subject=user,
+        detail={
+            "before": {"totp": True},
+            "after": {"totp": False},
+            "recovery_codes": dropped,
+            "sessions_ended": ended,
+        },
+    )
+    return user

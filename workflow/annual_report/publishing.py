@@ -86,6 +86,43 @@ def report_link(algorithm: str, previous: str | None, report: Any) -> str:
     return chain.link(algorithm, "report", previous, fields)
 
 
+#: The columns of a correction (更正发布) its chain link covers: everything it froze.
+CORRECTION_FIELDS: tuple[str, ...] = (
+    "number",
+    "reason",
+    "format",
+    "content_hash",
+    "pdf_hash",
+    "agency_name",
+    "published_at",
+    "published_by_id",
+)
+
+
+def correction_link(algorithm: str, previous: str | None, corrects: str, row: Any) -> str:
+    """The chain link of a correction after the agency's ``previous`` correction.
+
+    Corrections have a chain of their own per agency (in the order they were issued),
+    and each link also covers ``corrects``: the link of the version it replaces (the
+    publication's ``chain_hash`` for correction 1, correction N - 1's for N). So a
+    correction edited, removed or swapped breaks its agency's correction chain, and one
+    moved to another year or hung on an edited publication breaks its ``corrects``.
+    """
+    fields = {name: getattr(row, name) for name in CORRECTION_FIELDS}
+    fields["corrects"] = corrects
+    return chain.link(algorithm, "correction", previous, fields)
+
+
+def _lock_agency_chains(session: Session, agency_id: int) -> Agency:
+    """The agency row, locked: its publications and corrections each have one head, so
+    two publications (or corrections) at once wait for each other here (PostgreSQL;
+    SQLite has one writer anyway)."""
+    session.execute(select(Agency.id).where(Agency.id == agency_id).with_for_update()).scalar()
+    agency = session.get(Agency, agency_id)
+    assert agency is not None
+    return agency
+
+
 def numbers_of(result: Statistics) -> dict[str, Any]:
     return stats_json(
         result.scope.agency.code,
@@ -137,11 +174,7 @@ def publish(
     if failed:
         raise DomainError(f"有 {len(failed)} 项勾稽关系检查未通过，请先核对：{failed[0].detail}")
     numbers = numbers_of(result)
-    # The agency's chain of publications has one head: parallel publications of two
-    # years wait for each other here (PostgreSQL; SQLite has one writer anyway).
-    session.execute(
-        select(Agency.id).where(Agency.id == scope.agency.id).with_for_update()
-    ).scalar()
+    agency = _lock_agency_chains(session, scope.agency.id)
     previous = session.scalar(
         select(PublishedReport.chain_hash)
         .where(PublishedReport.agency_id == scope.agency.id)
@@ -160,6 +193,7 @@ def publish(
         agency_name=scope.agency.name,
     )
     report.chain_hash = report_link(chain_algorithm(), previous, report)
+    agency.report_head = report.chain_hash
     session.add(report)
     session.flush()
     if render is not None:
@@ -389,9 +423,33 @@ def republish(
         published_at=naive_utc(now),
         published_by_id=actor.user_id,
     )
+    agency = _lock_agency_chains(session, scope.agency.id)
+    previous = session.scalar(
+        select(ReportCorrection.chain_hash)
+        .join(PublishedReport, PublishedReport.id == ReportCorrection.published_report_id)
+        .where(PublishedReport.agency_id == scope.agency.id)
+        .order_by(ReportCorrection.id.desc())
+        .limit(1)
+    )
+    corrects = _version_link(session, original, number - 1)
+    row.chain_hash = correction_link(chain_algorithm(), previous, corrects, row)
+    agency.correction_head = row.chain_hash
     session.add(row)
     session.flush()
     return row
+
+
+def _version_link(session: Session, original: PublishedReport, correction: int) -> str:
+    """The chain link of version ``correction + 1`` of ``original`` (0: the publication)."""
+    if correction == 0:
+        return original.chain_hash or ""
+    link = session.scalar(
+        select(ReportCorrection.chain_hash).where(
+            ReportCorrection.published_report_id == original.id,
+            ReportCorrection.number == correction,
+        )
+    )
+    return link or ""
 
 
 # --------------------------------------------------------------------------- readiness

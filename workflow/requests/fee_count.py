@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from models import Event, Request
+from models.pii import same
 from workflow.catalog.fees import PER_REQUEST
 from workflow.catalog.states import State
 
@@ -29,10 +30,13 @@ from workflow.catalog.states import State
 def same_applicant(request: Request) -> ColumnElement[bool] | None:
     """The SQL condition for "the same applicant" as ``request`` (None: it stands alone)."""
     if request.id_number.strip():
-        return Request.id_number == request.id_number.strip()
+        return same(Request.id_number, request.id_number.strip())
     contacts = [
-        column == value.strip()
-        for column, value in ((Request.phone, request.phone), (Request.email, request.email))
+        condition
+        for condition, value in (
+            (same(Request.phone, request.phone.strip()), request.phone),
+            (Request.email == request.email.strip(), request.email),
+        )
         if value.strip()
     ]
     if not contacts:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Agency, Event, Notice, PublishedReport, Request, User
+from models.pii import same
 from models.user import UserRole
 from workflow.catalog.outcomes import OUTCOME_BY_CODE
 from workflow.catalog.states import OPEN_STATES, State
@@ -819,7 +820,7 @@ def merge_candidates(session: Session, keep: Request) -> list[Request]:
             Request.state.in_([s.value for s in OPEN_STATES]),
             Request.applicant_name == keep.applicant_name
             if not keep.id_number
-            else Request.id_number == keep.id_number,
+            else same(Request.id_number, keep.id_number),
         )
         .order_by(Request.received_on)
         .limit(100)

@@ -18,6 +18,8 @@ from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session
 
 from models import SEARCH_INDEX_TABLE, Notice, Request, RequestFacts
+from models.pii import keys as pii_keys
+from models.pii import same
 from workflow.requests.operations import histories
 from workflow.requests.search_text import Query, document, notes_of, parse_query
 
@@ -55,16 +57,18 @@ def matches(session: Session, q: str) -> ColumnElement[bool]:
     visible requests (that cost 89 ms for a word found nowhere at 10k requests)."""
     exact = q.strip()
     branches: list[Select[tuple[int]]] = [
-        select(Request.id).where(column == value)
-        for column, value in (
-            (Request.tracking_no, exact),
-            (Request.id_number, exact.upper()),  # the check character X in either case
-            (Request.phone, exact),
-            (Request.external_ref, exact),
+        select(Request.id).where(condition)
+        for condition in (
+            Request.tracking_no == exact,
+            # The check character X in either case; the keyed hash when encrypted.
+            same(Request.id_number, exact.upper()),
+            same(Request.phone, exact),
+            Request.external_ref == exact,
         )
     ]
-    if exact.isdigit() and len(exact) >= PHONE_PREFIX:
-        # The start of a phone number, as an applicant reads it out (the b-tree's range).
+    if exact.isdigit() and len(exact) >= PHONE_PREFIX and pii_keys() is None:
+        # The start of a phone number, as an applicant reads it out (the b-tree's range);
+        # not while phone numbers are encrypted: ciphertext has no prefix to search.
         branches.append(select(Request.id).where(Request.phone.startswith(exact)))
     if any(mark in exact for mark in NOTICE_NUMBER_MARKS):
         # A notice's number or part of it (文书号 “〔2026〕第12号”, issue 15 item 6).

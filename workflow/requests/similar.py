@@ -31,6 +31,7 @@ from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from models import Request
+from models.pii import same
 
 #: How far back a registration counts as a possible duplicate.
 WINDOW = timedelta(days=365)
@@ -84,7 +85,7 @@ def likely_duplicates(
         return []
     same_person = [Request.applicant_name == name] if name else []
     if id_number:
-        same_person.append(Request.id_number == id_number)
+        same_person.append(same(Request.id_number, id_number))
     candidates = session.scalars(
         select(Request)
         .where(
@@ -102,7 +103,7 @@ def likely_duplicates(
 def _same_applicant(request: Request) -> ColumnElement[bool]:
     """The same applicant: the ID number where there is one, else the exact name."""
     if request.id_number:
-        return Request.id_number == request.id_number
+        return same(Request.id_number, request.id_number)
     return (Request.applicant_name == request.applicant_name) & (Request.id_number == "")
 
 

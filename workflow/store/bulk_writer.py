@@ -25,6 +25,7 @@ from sqlalchemy import Connection, text
 
 from models import Challenge, ChallengeEvent, Event, Request, RequestFacts
 from models.event import chain_algorithm
+from models.pii import seal_payload, stored_values
 from workflow.kernel import chain
 from workflow.kernel.actor import naive_utc
 from workflow.ledger.memory_replay import MemEvent, MemRequest
@@ -85,6 +86,8 @@ class Encoder:
             "created_at": self.created_at,
             "log_hash": head,
         }
+        # Written below the ORM: encrypt and index the personal data here (models.pii).
+        values.update(stored_values(mem.columns))
         facts = {
             "request_id": None,
             "agency_id": mem.agency_id,
@@ -155,7 +158,7 @@ class Encoder:
             "to_state": e.to_state,
             "effective_date": self.value(e.effective_date),
             "recorded_at": self.recorded_at,
-            "payload": json.dumps(e.payload),
+            "payload": json.dumps(seal_payload(e.payload)),
             "actor_id": e.actor_id,
             "hash": link,
         }
