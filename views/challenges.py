@@ -49,6 +49,7 @@ from workflow.challenges.operations import (
     fire_challenge,
     refusal_warning,
 )
+from workflow.challenges.order_effect import kept_reply
 from workflow.challenges.remedies import (
     SIMPLIFIED_DECISION_DAYS,
     RemedyDeadlines,
@@ -135,23 +136,32 @@ class Standing:
     #: When the agency received the application's or complaint's copy, if recorded.
     copy_received_on: date | None = None
     result_code: str | None = None
+    #: Back at first instance after a 二审 remand (no new 答辩状 period of its own).
+    remanded: bool = False
 
 
 def standing(case: Challenge, events: Sequence[EventLike]) -> Standing:
     """Fold a case's log: an appeal starts a new instance; the latest result counts."""
     opened, concluded, result, served = case.filed_on, None, None, None
     copy: date | None = None
+    remanded = False
     for event in events:
-        if event.trigger in ("file", "appeal"):
+        if event.trigger in ("file", "appeal", "remand"):
             opened, concluded, served = event.effective_date, None, None
             given = event.payload.get("copy_received_on")
             copy = date.fromisoformat(given) if given else None
+            remanded = event.trigger == "remand"
+            if remanded:
+                result = RESULT_BY_CODE.get(str(event.payload.get("result", "")))
         elif event.trigger == "conclude":
             concluded = event.effective_date
             result = RESULT_BY_CODE.get(str(event.payload.get("result", "")))
             given = event.payload.get("served_on")
             served = date.fromisoformat(given) if given else None
-    return Standing(opened, concluded, result, served, copy, result.code if result else None)
+            remanded = False
+    return Standing(
+        opened, concluded, result, served, copy, result.code if result else None, remanded
+    )
 
 
 def agency_lines(
@@ -163,7 +173,9 @@ def agency_lines(
         if found.concluded_on
         else None
     )
-    lines = []
+    lines: list[DeadlineLine] = []
+    if found.remanded:
+        return lines  # the retrial continues the first instance's written defence
     for item in agency_deadlines(
         case.kind,
         case.instance,
@@ -505,7 +517,7 @@ def act(challenge_id: int, trigger: str) -> Response | tuple[str, int]:
     if not_allowed := role_allowed(spec.roles)(CHALLENGES.context(case, (), me.roles, today)):
         raise PermissionDenied(not_allowed)
     form = build_form(
-        fields_for(spec, case.kind),
+        fields_for(spec, case.kind, case.instance),
         date_label=spec.date_label,
         data=action_defaults(today, case.version),
     )
@@ -531,7 +543,17 @@ def act(challenge_id: int, trigger: str) -> Response | tuple[str, int]:
         if event is not None:
             flash(f"已记录“{spec.label}”，案件状态：{ChallengeState(case.state).label}", "success")
             if case.request.state != request_state:
-                flash("申请已转为重新办理", "info")
+                again = case.request.state != "concluded"
+                flash(
+                    "申请已转为重新办理" if again else "重新办理已撤销，申请回到原办结状态",
+                    "info",
+                )
+            elif (kept := kept_reply(session, case)) is not None:
+                flash(
+                    f"重新办理中已于{kept.isoformat()}作出新的答复，该答复继续有效，"
+                    "重新办理不再撤销",
+                    "info",
+                )
             return redirect(url_for(".detail", challenge_id=case.id))
     context = CHALLENGES.context(case, challenge_history(session, case), me.roles, today)
     blocked = [r for r in blocking_reasons(spec, context) if r not in form.general_errors]

@@ -333,8 +333,8 @@ class MemoryReplay:
         action = parse_action(CHALLENGES.by_trigger[trigger], raw)
         self._apply_case(case, trigger, actor, action, {"kind": case.kind})
         case.version += 1
-        if trigger == "appeal":
-            case.instance = action.payload["instance"]
+        if trigger in ("appeal", "remand"):
+            case.instance = action.payload.get("instance", "first")
             case.body = action.payload["body"]
             case.case_no = action.payload["case_no"]
             case.version += 1  # the ORM flushes these column changes as one more UPDATE

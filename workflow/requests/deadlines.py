@@ -41,6 +41,7 @@ from workflow.requests.office import corrected
 from workflow.requests.spec import (
     CONCLUDING_TRIGGERS,
     PAUSING_TRIGGERS,
+    RESTORING_TRIGGERS,
     RESUMING_TRIGGERS,
     SPEC_BY_TRIGGER,
 )
@@ -349,7 +350,7 @@ _HANDLERS: dict[str, _Handler] = {
     "defer_reply": _on_defer,
     **{trigger: _on_pause for trigger in PAUSE_TRIGGERS},
     **{trigger: _on_resume for trigger in RESUMING_TRIGGERS},
-    **{trigger: _on_conclude for trigger in CONCLUDING_TRIGGERS},
+    **{trigger: _on_conclude for trigger in CONCLUDING_TRIGGERS | RESTORING_TRIGGERS},
     "void": _on_void,
 }
 
