@@ -210,3 +210,51 @@ def test_undo_needs_a_reopened_procedure(session, agency, users) -> None:
             session, fresh, "reopen_undone", approver, at("2026-05-20"),
             {"effective_date": "2026-05-20", "reversed_by": "无"},
         )  # fmt: skip
+
+
+# --------------------------------------------------------------------------- the page
+
+
+def test_case_page_offers_remand_only_at_second_instance(app, session, agency, users) -> None:
+    from tests.integration.test_challenge_pages import (
+        LAWSUIT,
+        case_act,
+        file_via_page,
+        replied_request,
+    )
+    from tests.integration.test_pages import client_for, days_ago
+
+    req = replied_request(session, agency, users)
+    legal = client_for(app, "legal")
+    case_id = file_via_page(legal, req.id, **LAWSUIT)
+    first = legal.get(f"/challenges/{case_id}").text
+    assert "发回重审" in first and "只有二审人民法院可以裁定发回重审" in first
+    assert f'href="/challenges/{case_id}/act/remand"' not in first
+    refused = case_act(legal, session, case_id, "remand", effective_date=days_ago(3), **REMANDED_TO)
+    assert refused.status_code == 400 and "只有二审人民法院" in refused.text
+    assert (
+        case_act(
+            legal,
+            session,
+            case_id,
+            "conclude",
+            effective_date=days_ago(10),
+            result="claims_dismissed",
+        ).status_code
+        == 302
+    )
+    assert (
+        case_act(
+            legal, session, case_id, "appeal", effective_date=days_ago(8), **SECOND
+        ).status_code
+        == 302
+    )
+    second = legal.get(f"/challenges/{case_id}").text
+    assert f'href="/challenges/{case_id}/act/remand"' in second
+    conclude_form = legal.get(f"/challenges/{case_id}/act/conclude").text
+    assert REMAND.label not in conclude_form  # a remand is no 审结 result
+    done = case_act(legal, session, case_id, "remand", effective_date=days_ago(2), **REMANDED_TO)
+    assert done.status_code == 302, done.text
+    after = legal.get(done.headers["Location"]).text
+    assert "审理中" in after and "一审" in after and REMANDED_TO["case_no"] in after
+    assert "前一审级：裁定撤销原判、发回重审" in legal.get(f"/requests/{req.id}").text
