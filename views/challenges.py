@@ -38,9 +38,7 @@ from workflow.catalog.challenges import (
     RECONSIDERATION,
     RECONSIDERATION_DAYS,
     RECONSIDERATION_DECISION_DAYS,
-    RESULT_BY_CODE,
     ROUTE_LABELS,
-    ChallengeResult,
 )
 from workflow.challenges.operations import (
     case_conflict_message,
@@ -53,11 +51,11 @@ from workflow.challenges.order_effect import kept_reply
 from workflow.challenges.remedies import (
     SIMPLIFIED_DECISION_DAYS,
     RemedyDeadlines,
-    agency_deadlines,
     lawsuit_after_reconsideration_by,
     reconsideration_decision_by,
 )
 from workflow.challenges.spec import CHALLENGES, ChallengeState, fields_for
+from workflow.challenges.standing import Standing, own_deadlines, standing_of
 from workflow.kernel.actor import Actor, local_today
 from workflow.kernel.calendar import WorkingCalendar
 from workflow.kernel.errors import NotFound, PermissionDenied
@@ -124,67 +122,18 @@ def days_left_note(day: date, today: date) -> tuple[str, int]:
     return f"已超过 {-left} 天", left
 
 
-@dataclass(frozen=True)
-class Standing:
-    """A case as its log tells it: when the current instance began, its latest result."""
-
-    opened_on: date
-    concluded_on: date | None
-    result: ChallengeResult | None
-    #: When the latest decision was served, if recorded with it.
-    served_on: date | None = None
-    #: When the agency received the application's or complaint's copy, if recorded.
-    copy_received_on: date | None = None
-    result_code: str | None = None
-    #: Back at first instance after a 二审 remand (no new 答辩状 period of its own).
-    remanded: bool = False
-
-
 def standing(case: Challenge, events: Sequence[EventLike]) -> Standing:
-    """Fold a case's log: an appeal starts a new instance; the latest result counts."""
-    opened, concluded, result, served = case.filed_on, None, None, None
-    copy: date | None = None
-    remanded = False
-    for event in events:
-        if event.trigger in ("file", "appeal", "remand"):
-            opened, concluded, served = event.effective_date, None, None
-            given = event.payload.get("copy_received_on")
-            copy = date.fromisoformat(given) if given else None
-            remanded = event.trigger == "remand"
-            if remanded:
-                result = RESULT_BY_CODE.get(str(event.payload.get("result", "")))
-        elif event.trigger == "conclude":
-            concluded = event.effective_date
-            result = RESULT_BY_CODE.get(str(event.payload.get("result", "")))
-            given = event.payload.get("served_on")
-            served = date.fromisoformat(given) if given else None
-            remanded = False
-    return Standing(
-        opened, concluded, result, served, copy, result.code if result else None, remanded
-    )
+    """The case's standing (workflow.challenges.standing)."""
+    return standing_of(case.filed_on, events)
 
 
 def agency_lines(
     case: Challenge, found: Standing, today: date, calendar: WorkingCalendar
 ) -> list[DeadlineLine]:
-    """The agency's own deadlines in the case (workflow.challenges.remedies.agency_deadlines)."""
-    decided = (
-        (found.concluded_on, found.served_on, found.result_code or "")
-        if found.concluded_on
-        else None
-    )
-    lines: list[DeadlineLine] = []
-    if found.remanded:
-        return lines  # the retrial continues the first instance's written defence
-    for item in agency_deadlines(
-        case.kind,
-        case.instance,
-        case.state == ChallengeState.PENDING.value,
-        found.copy_received_on,
-        found.opened_on,
-        decided,
-        calendar,
-    ):
+    """The agency's own deadlines in the case (workflow.challenges.standing.own_deadlines)."""
+    lines = []
+    pending = case.state == ChallengeState.PENDING.value
+    for item in own_deadlines(case.kind, case.instance, pending, found, calendar):
         note, left = days_left_note(item.day, today)
         css = "overdue" if left < 0 else "due-soon" if left <= DUE_SOON_DAYS else ""
         lines.append(DeadlineLine(item.label, item.day, f"{item.note}；{note}", css))
