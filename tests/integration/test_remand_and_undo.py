@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from sqlalchemy import select
 
+from models import RequestFacts
 from tests.integration.test_challenges import concluded_request, file
 from tests.integration.test_order_effect import at, conclude
 from workflow.catalog.challenges import LITIGATION, RECONSIDERATION, REMAND, results_for
@@ -135,6 +137,8 @@ def test_timely_appeal_recorded_after_the_reopen_undoes_it(session, agency, user
     assert len(replies) == 1 and replies[0].payload["outcome"] == "withheld.third_party"
     d = deadlines_on(session, req, date(2026, 1, 20))
     assert not d.overdue(date(2026, 1, 20))
+    stored = session.scalar(select(RequestFacts).where(RequestFacts.request_id == req.id))
+    assert stored.reply_due is None  # off the workbench's and the reminders' overdue lists
     # The 二审 dismisses the claims: nothing reopens, nothing is undone twice.
     conclude(session, users, case, "2026-03-02", "claims_dismissed", at("2026-03-02"))
     assert reopen_effective_orders(session, legal, at("2026-03-03"), [req]) == []
