@@ -113,6 +113,7 @@ def test_timely_appeal_recorded_after_the_reopen_undoes_it(session, agency, user
         session, agency, users, "withheld.third_party", "2025-09-01", "2025-09-20"
     )
     before = table3_and_4(session, agency, 2025)
+    first_procedure = deadlines_on(session, req, date(2025, 10, 1))
     case = file(session, users, req, "2025-10-09", kind="litigation", route="direct")
     conclude(session, users, case, "2025-12-01", "ordered_to_perform", at("2025-12-01"))
     legal = Actor.of(users["legal"])
@@ -136,7 +137,10 @@ def test_timely_appeal_recorded_after_the_reopen_undoes_it(session, agency, user
     replies = [e for e in events if e.trigger == "decide"]
     assert len(replies) == 1 and replies[0].payload["outcome"] == "withheld.third_party"
     d = deadlines_on(session, req, date(2026, 1, 20))
-    assert not d.overdue(date(2026, 1, 20))
+    assert not d.overdue(date(2026, 1, 20)) and d.concluded
+    # The clock is the first procedure's again: its reply deadline and its explanation.
+    assert d.reply_due == first_procedure.reply_due
+    assert d.trace == first_procedure.trace
     stored = session.scalar(select(RequestFacts).where(RequestFacts.request_id == req.id))
     assert stored.reply_due is None  # off the workbench's and the reminders' overdue lists
     # The 二审 dismisses the claims: nothing reopens, nothing is undone twice.
