@@ -27,19 +27,14 @@ from views.database import db
 from views.presenters import DeadlineLine, describe_proposal, reply_status
 from workflow.catalog.outcomes import GROUPS, OUTCOME_BY_CODE
 from workflow.catalog.states import OPEN_STATES, STORED_STATES
+from workflow.challenges.agenda import CASE_LOOKBACK_DAYS, case_deadline_due, reminders_for
 from workflow.kernel.actor import Actor, local_today
 from workflow.requests.clocks import pause_lapsed, running_due, service_dates
 from workflow.requests.deadlines import DUE_SOON_DAYS, Deadlines
 from workflow.requests.lapse_queue import LAPSE_OF_STATE, record_lapses
 from workflow.requests.office_operations import pending_for
 from workflow.requests.operations import deadlines_of, histories
-from workflow.requests.reminders import (
-    CASE_LOOKBACK_DAYS,
-    Whose,
-    case_deadline_due,
-    reminders_for,
-    report_deadlines,
-)
+from workflow.requests.reminders import Whose, report_deadlines
 from workflow.requests.spec import CASEWORKERS
 from workflow.store.calendar import load_calendar
 

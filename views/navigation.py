@@ -16,8 +16,9 @@ from sqlalchemy import exists, select
 
 from models import Agency
 from views.database import db
+from workflow.challenges.agenda import reminder_count
 from workflow.kernel.actor import local_clock, local_today
-from workflow.requests.reminders import Whose, reminder_count
+from workflow.requests.reminders import Whose
 from workflow.requests.spec import SPEC_BY_TRIGGER
 from workflow.store.calendar import load_calendar
 

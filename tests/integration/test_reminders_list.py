@@ -13,8 +13,9 @@ from models import User
 from tests.integration.test_challenge_pages import LAWSUIT, file_via_page, replied_request
 from tests.integration.test_lapse_queue import awaiting_supplement
 from tests.integration.test_pages import client_for, days_ago, register_via_page
+from workflow.challenges.agenda import reminder_count, reminders_for
 from workflow.kernel.actor import local_today
-from workflow.requests.reminders import Whose, reminder_count, reminders_for
+from workflow.requests.reminders import Whose
 from workflow.store.calendar import load_calendar
 
 BADGE = re.compile(r'<span class="count overdue" title="需要办理的提醒">(\d+)</span>')

@@ -2,10 +2,9 @@
 
 In-app reminders count the requests needing action now: reply deadlines passed or due
 within ``DUE_SOON_DAYS`` working days, and 补正 / fee / consultation deadlines passed
-(期满待办) — a handler's own requests, an approver's whole agency — and the agency's own
-deadlines in its reconsideration and court cases (a handler: the cases on their requests;
-an approver or a legal officer: all of the agency's). The count on the navigation bar and
-the list behind it (/reminders) run the same statement and the same fold. Art. 49 report
+(期满待办) — a handler's own requests, an approver's whole agency. The count and the
+list run the same statement; ``workflow.challenges.agenda`` adds the agency's own case
+deadlines and is what the navigation bar and /reminders call. Art. 49 report
 deadlines follow the agency's level: a department publishes its report by 31 January,
 a people's government at county level and above by 31 March; from December the coming
 deadline (for the year about to end) is shown.
@@ -13,18 +12,16 @@ deadline (for the year about to end) is shown.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from models import Challenge, ChallengeEvent, Request, RequestFacts
+from models import Request, RequestFacts
 from workflow.catalog.states import State
-from workflow.challenges.standing import own_deadlines, standing_of
 from workflow.kernel.calendar import WorkingCalendar
 from workflow.requests.deadlines import DUE_SOON_DAYS
 
@@ -50,10 +47,6 @@ PAUSE_LABELS: dict[str, str] = {
     State.AWAITING_FEE.value: "缴费期限",
 }
 PAUSE_LABEL_DEFAULT = "征求意见期限"
-#: Calendar days ahead within which the agency's own challenge deadlines are listed.
-CASE_AHEAD_DAYS = 10
-#: Cases filed longer ago than this are not looked at (their deadlines are long past).
-CASE_LOOKBACK_DAYS = 730
 
 
 @dataclass(frozen=True)
@@ -118,68 +111,10 @@ class ReminderItem:
         return min(line.due for line in self.lines)
 
 
-def case_deadline_due(day: date, pending: bool, today: date) -> bool:
-    """Whether an agency deadline in a case is to be acted on: within ``CASE_AHEAD_DAYS``,
-    or passed while the case is pending (a passed appeal period of a decided case is not)."""
-    return day <= today + timedelta(days=CASE_AHEAD_DAYS) and (pending or day >= today)
-
-
-def _case_items(
+def request_items(
     session: Session, whose: Whose, today: date, calendar: WorkingCalendar
 ) -> list[ReminderItem]:
-    """The agency's own deadlines in its cases (复议答复, 答辩状, its appeal period) within
-    ``CASE_AHEAD_DAYS``, or passed while the case is pending."""
-    stmt = (
-        select(Challenge)
-        .where(Challenge.agency_id == whose.agency_id, Challenge.state != "voided")
-        .where(
-            (Challenge.state == "pending")
-            | ((Challenge.kind == "litigation") & (Challenge.instance == "first"))
-        )
-        .where(Challenge.filed_on >= today - timedelta(days=CASE_LOOKBACK_DAYS))
-        .order_by(Challenge.id)
-    )
-    if whose.case_handler_id is not None:
-        stmt = stmt.join(Request, Request.id == Challenge.request_id).where(
-            Request.handler_id == whose.case_handler_id
-        )
-    cases = list(session.scalars(stmt))
-    logs: dict[int, list[ChallengeEvent]] = defaultdict(list)
-    if cases:
-        for event in session.scalars(
-            select(ChallengeEvent)
-            .where(ChallengeEvent.challenge_id.in_([c.id for c in cases]))
-            .order_by(ChallengeEvent.challenge_id, ChallengeEvent.seq)
-        ):
-            logs[event.challenge_id].append(event)
-    items = []
-    for case in cases:
-        pending = case.state == "pending"
-        found = standing_of(case.filed_on, logs[case.id])
-        lines = tuple(
-            DueLine(d.label, d.day, d.day < today)
-            for d in own_deadlines(case.kind, case.instance, pending, found, calendar)
-            if case_deadline_due(d.day, pending, today)
-        )
-        if lines:
-            items.append(ReminderItem("challenge", case.id, case.case_no, case.body, lines))
-    return items
-
-
-@dataclass(frozen=True)
-class Reminders:
-    requests: list[ReminderItem]
-    cases: list[ReminderItem]
-
-    @property
-    def count(self) -> int:
-        return len(self.requests) + len(self.cases)
-
-
-def reminders_for(
-    session: Session, whose: Whose, today: date, calendar: WorkingCalendar
-) -> Reminders:
-    """Everything ``whose`` is reminded of today, most urgent first."""
+    """The requests ``whose`` is reminded of, each with its due dates, most urgent first."""
     soon_until = calendar.add_working_days(today, DUE_SOON_DAYS).day
     rows = _request_rows(whose, today, calendar).subquery()
     found = session.execute(
@@ -187,7 +122,7 @@ def reminders_for(
         .add_columns(rows.c.reply_due, rows.c.pause_due)
         .join(rows, rows.c.request_id == Request.id)
     )
-    requests = []
+    items = []
     for rid, number, subject, state, reply_due, pause_due in found:
         lines = []
         if reply_due is not None and reply_due <= soon_until:
@@ -195,19 +130,18 @@ def reminders_for(
         if pause_due is not None and pause_due < today:
             label = PAUSE_LABELS.get(state, PAUSE_LABEL_DEFAULT)
             lines.append(DueLine(label, pause_due, True))
-        requests.append(ReminderItem("request", rid, number, subject, tuple(lines)))
-    requests.sort(key=lambda i: (i.first_due, i.id))
-    cases = sorted(_case_items(session, whose, today, calendar), key=lambda i: (i.first_due, i.id))
-    return Reminders(requests, cases)
+        items.append(ReminderItem("request", rid, number, subject, tuple(lines)))
+    return sorted(items, key=lambda i: (i.first_due, i.id))
 
 
-def reminder_count(session: Session, whose: Whose, today: date, calendar: WorkingCalendar) -> int:
-    """The count on the navigation bar: :func:`reminders_for`'s items, counted by the same
-    statement (requests) and the same fold (cases)."""
-    requests = session.scalar(
-        select(func.count()).select_from(_request_rows(whose, today, calendar).subquery())
+def request_count(session: Session, whose: Whose, today: date, calendar: WorkingCalendar) -> int:
+    """How many :func:`request_items` there are, by the same statement."""
+    return (
+        session.scalar(
+            select(func.count()).select_from(_request_rows(whose, today, calendar).subquery())
+        )
+        or 0
     )
-    return (requests or 0) + len(_case_items(session, whose, today, calendar))
 
 
 @dataclass(frozen=True)
