@@ -224,6 +224,13 @@ CHALLENGE_TRANSITIONS: tuple[TransitionSpec, ...] = (
         fields=(
             PayloadField("instance", "审级", "choice", choices=COURT_INSTANCES[1:]),
             *_CASE_FIELDS,
+            PayloadField(
+                "copy_received_on",
+                "收到上诉状副本日期（对方上诉时填写）",
+                "date",
+                required=False,
+                help="对方当事人上诉的，本机关自收到上诉状副本之日起15日内提出答辩状",
+            ),
         ),
         preconditions=(appeal_only_in_court,),
     ),
