@@ -3,14 +3,21 @@ reversed (issue 14 items 4 and 6; docs/domain-deadlines.md)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import select
 
 from models import RequestFacts
+from tests.integration.test_challenge_pages import (
+    LAWSUIT,
+    case_act,
+    file_via_page,
+    replied_request,
+)
 from tests.integration.test_challenges import concluded_request, file
 from tests.integration.test_order_effect import at, conclude
+from tests.integration.test_pages import client_for, days_ago, reload
 from workflow.catalog.challenges import LITIGATION, RECONSIDERATION, REMAND, results_for
 from workflow.challenges import operations as cops
 from workflow.challenges.order_effect import kept_reply, reopen_effective_orders
@@ -224,13 +231,6 @@ def test_undo_needs_a_reopened_procedure(session, agency, users) -> None:
 
 
 def test_case_page_offers_remand_only_at_second_instance(app, session, agency, users) -> None:
-    from tests.integration.test_challenge_pages import (
-        LAWSUIT,
-        case_act,
-        file_via_page,
-        replied_request,
-    )
-    from tests.integration.test_pages import client_for, days_ago
 
     req = replied_request(session, agency, users)
     legal = client_for(app, "legal")
@@ -266,3 +266,29 @@ def test_case_page_offers_remand_only_at_second_instance(app, session, agency, u
     after = legal.get(done.headers["Location"]).text
     assert "审理中" in after and "一审" in after and REMANDED_TO["case_no"] in after
     assert "前一审级：裁定撤销原判、发回重审" in legal.get(f"/requests/{req.id}").text
+
+
+def test_appeal_entered_on_the_page_undoes_the_reopen_and_says_so(
+    app, session, agency, users
+) -> None:
+
+    req = replied_request(session, agency, users)  # answered 40 days ago
+    legal = client_for(app, "legal")
+    case_id = file_via_page(legal, req.id, **{**LAWSUIT, "effective_date": days_ago(38)})
+    ordered = case_act(
+        legal, session, case_id, "conclude",
+        effective_date=days_ago(30), result="ordered_to_perform",
+    )  # fmt: skip
+    assert ordered.status_code == 302
+    # The nightly run: no appeal recorded within 15 days, so the order took effect.
+    reopen_effective_orders(session, Actor.of(users["legal"]), datetime.now(UTC), [req])
+    session.commit()
+    assert reload(session, req.id).state == "in_review"
+    appeal = case_act(
+        legal, session, case_id, "appeal", effective_date=days_ago(20), **SECOND
+    )  # filed in time, entered late
+    assert appeal.status_code == 302, appeal.text
+    assert "重新办理已撤销，申请回到原办结状态" in legal.get(appeal.headers["Location"]).text
+    assert reload(session, req.id).state == "concluded"
+    page = legal.get(f"/requests/{req.id}").text
+    assert "撤销重新办理" in page and "一审判决未发生法律效力" in page
