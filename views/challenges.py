@@ -54,7 +54,7 @@ from workflow.challenges.remedies import (
     lawsuit_after_reconsideration_by,
     reconsideration_decision_by,
 )
-from workflow.challenges.spec import CHALLENGES, ChallengeState, fields_for
+from workflow.challenges.spec import CHALLENGES, ChallengeState, case_actions, fields_for
 from workflow.challenges.standing import Standing, own_deadlines, standing_of
 from workflow.kernel.actor import Actor, local_today
 from workflow.kernel.calendar import WorkingCalendar
@@ -380,7 +380,7 @@ def detail(challenge_id: int) -> str:
     if not read_only:
         actions = [
             ActionLine(spec, reasons, url_for(".act", challenge_id=case.id, trigger=spec.trigger))
-            for spec, reasons in CHALLENGES.available_actions(case, events, me.roles, today)
+            for spec, reasons in case_actions(case, events, me.roles, today)
         ]
     return render_template(
         "challenges/detail.html",

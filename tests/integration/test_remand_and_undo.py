@@ -15,6 +15,9 @@ from tests.integration.test_challenge_pages import (
     file_via_page,
     replied_request,
 )
+from tests.integration.test_challenge_pages import (
+    RECONSIDERATION as RECONSIDERATION_FORM,
+)
 from tests.integration.test_challenges import concluded_request, file
 from tests.integration.test_order_effect import at, conclude
 from tests.integration.test_pages import client_for, days_ago, reload
@@ -292,3 +295,11 @@ def test_appeal_entered_on_the_page_undoes_the_reopen_and_says_so(
     assert reload(session, req.id).state == "concluded"
     page = legal.get(f"/requests/{req.id}").text
     assert "撤销重新办理" in page and "一审判决未发生法律效力" in page
+
+
+def test_a_reconsideration_offers_no_remand(app, session, agency, users) -> None:
+    req = replied_request(session, agency, users)
+    legal = client_for(app, "legal")
+    case_id = file_via_page(legal, req.id, **RECONSIDERATION_FORM)
+    page = legal.get(f"/challenges/{case_id}").text
+    assert "记录审理结果" in page and "发回重审" not in page

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import date
 from enum import StrEnum
 
 from workflow.catalog.challenges import (
@@ -299,3 +300,16 @@ CHALLENGE_TRANSITIONS: tuple[TransitionSpec, ...] = (
 CHALLENGES = Lifecycle(
     CHALLENGE_TRANSITIONS, ChallengeState, start_attribute="filed_on", start_label="立案日期"
 )
+
+
+def case_actions(
+    case: object, history: Sequence[g.EventLike], roles: frozenset[str], today: date
+) -> list[tuple[TransitionSpec, list[str]]]:
+    """The actions a case's page offers, with blocking reasons. A remand is a court's step:
+    not offered on a 行政复议 at all (greyed, with its reason, at 一审 and 再审)."""
+    kind = getattr(case, "kind", None)
+    return [
+        (spec, reasons)
+        for spec, reasons in CHALLENGES.available_actions(case, history, roles, today)
+        if spec.trigger != "remand" or kind == LITIGATION
+    ]
