@@ -78,6 +78,7 @@ DATABASE_MODULES = frozenset(
         "workflow.challenges.ledger",
         "workflow.requests.lapse_queue",
         "workflow.requests.reminders",
+        "workflow.challenges.agenda",
         "workflow.requests.reminder_mail",
         "workflow.store.rate_limits",
         "workflow.admin.security_log",

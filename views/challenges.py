@@ -38,9 +38,7 @@ from workflow.catalog.challenges import (
     RECONSIDERATION,
     RECONSIDERATION_DAYS,
     RECONSIDERATION_DECISION_DAYS,
-    RESULT_BY_CODE,
     ROUTE_LABELS,
-    ChallengeResult,
 )
 from workflow.challenges.operations import (
     case_conflict_message,
@@ -49,14 +47,15 @@ from workflow.challenges.operations import (
     fire_challenge,
     refusal_warning,
 )
+from workflow.challenges.order_effect import kept_reply
 from workflow.challenges.remedies import (
     SIMPLIFIED_DECISION_DAYS,
     RemedyDeadlines,
-    agency_deadlines,
     lawsuit_after_reconsideration_by,
     reconsideration_decision_by,
 )
-from workflow.challenges.spec import CHALLENGES, ChallengeState, fields_for
+from workflow.challenges.spec import CHALLENGES, ChallengeState, case_actions, fields_for
+from workflow.challenges.standing import Standing, own_deadlines, standing_of
 from workflow.kernel.actor import Actor, local_today
 from workflow.kernel.calendar import WorkingCalendar
 from workflow.kernel.errors import NotFound, PermissionDenied
@@ -123,56 +122,18 @@ def days_left_note(day: date, today: date) -> tuple[str, int]:
     return f"已超过 {-left} 天", left
 
 
-@dataclass(frozen=True)
-class Standing:
-    """A case as its log tells it: when the current instance began, its latest result."""
-
-    opened_on: date
-    concluded_on: date | None
-    result: ChallengeResult | None
-    #: When the latest decision was served, if recorded with it.
-    served_on: date | None = None
-    #: When the agency received the application's or complaint's copy, if recorded.
-    copy_received_on: date | None = None
-    result_code: str | None = None
-
-
 def standing(case: Challenge, events: Sequence[EventLike]) -> Standing:
-    """Fold a case's log: an appeal starts a new instance; the latest result counts."""
-    opened, concluded, result, served = case.filed_on, None, None, None
-    copy: date | None = None
-    for event in events:
-        if event.trigger in ("file", "appeal"):
-            opened, concluded, served = event.effective_date, None, None
-            given = event.payload.get("copy_received_on")
-            copy = date.fromisoformat(given) if given else None
-        elif event.trigger == "conclude":
-            concluded = event.effective_date
-            result = RESULT_BY_CODE.get(str(event.payload.get("result", "")))
-            given = event.payload.get("served_on")
-            served = date.fromisoformat(given) if given else None
-    return Standing(opened, concluded, result, served, copy, result.code if result else None)
+    """The case's standing (workflow.challenges.standing)."""
+    return standing_of(case.filed_on, events)
 
 
 def agency_lines(
     case: Challenge, found: Standing, today: date, calendar: WorkingCalendar
 ) -> list[DeadlineLine]:
-    """The agency's own deadlines in the case (workflow.challenges.remedies.agency_deadlines)."""
-    decided = (
-        (found.concluded_on, found.served_on, found.result_code or "")
-        if found.concluded_on
-        else None
-    )
+    """The agency's own deadlines in the case (workflow.challenges.standing.own_deadlines)."""
     lines = []
-    for item in agency_deadlines(
-        case.kind,
-        case.instance,
-        case.state == ChallengeState.PENDING.value,
-        found.copy_received_on,
-        found.opened_on,
-        decided,
-        calendar,
-    ):
+    pending = case.state == ChallengeState.PENDING.value
+    for item in own_deadlines(case.kind, case.instance, pending, found, calendar):
         note, left = days_left_note(item.day, today)
         css = "overdue" if left < 0 else "due-soon" if left <= DUE_SOON_DAYS else ""
         lines.append(DeadlineLine(item.label, item.day, f"{item.note}；{note}", css))
@@ -419,7 +380,7 @@ def detail(challenge_id: int) -> str:
     if not read_only:
         actions = [
             ActionLine(spec, reasons, url_for(".act", challenge_id=case.id, trigger=spec.trigger))
-            for spec, reasons in CHALLENGES.available_actions(case, events, me.roles, today)
+            for spec, reasons in case_actions(case, events, me.roles, today)
         ]
     return render_template(
         "challenges/detail.html",
@@ -505,7 +466,7 @@ def act(challenge_id: int, trigger: str) -> Response | tuple[str, int]:
     if not_allowed := role_allowed(spec.roles)(CHALLENGES.context(case, (), me.roles, today)):
         raise PermissionDenied(not_allowed)
     form = build_form(
-        fields_for(spec, case.kind),
+        fields_for(spec, case.kind, case.instance),
         date_label=spec.date_label,
         data=action_defaults(today, case.version),
     )
@@ -531,7 +492,17 @@ def act(challenge_id: int, trigger: str) -> Response | tuple[str, int]:
         if event is not None:
             flash(f"已记录“{spec.label}”，案件状态：{ChallengeState(case.state).label}", "success")
             if case.request.state != request_state:
-                flash("申请已转为重新办理", "info")
+                again = case.request.state != "concluded"
+                flash(
+                    "申请已转为重新办理" if again else "重新办理已撤销，申请回到原办结状态",
+                    "info",
+                )
+            elif (kept := kept_reply(session, case)) is not None:
+                flash(
+                    f"重新办理中已于{kept.isoformat()}作出新的答复，该答复继续有效，"
+                    "重新办理不再撤销",
+                    "info",
+                )
             return redirect(url_for(".detail", challenge_id=case.id))
     context = CHALLENGES.context(case, challenge_history(session, case), me.roles, today)
     blocked = [r for r in blocking_reasons(spec, context) if r not in form.general_errors]

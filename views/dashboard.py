@@ -27,13 +27,14 @@ from views.database import db
 from views.presenters import DeadlineLine, describe_proposal, reply_status
 from workflow.catalog.outcomes import GROUPS, OUTCOME_BY_CODE
 from workflow.catalog.states import OPEN_STATES, STORED_STATES
+from workflow.challenges.agenda import CASE_LOOKBACK_DAYS, case_deadline_due, reminders_for
 from workflow.kernel.actor import Actor, local_today
 from workflow.requests.clocks import pause_lapsed, running_due, service_dates
 from workflow.requests.deadlines import DUE_SOON_DAYS, Deadlines
 from workflow.requests.lapse_queue import LAPSE_OF_STATE, record_lapses
 from workflow.requests.office_operations import pending_for
 from workflow.requests.operations import deadlines_of, histories
-from workflow.requests.reminders import report_deadlines
+from workflow.requests.reminders import Whose, report_deadlines
 from workflow.requests.spec import CASEWORKERS
 from workflow.store.calendar import load_calendar
 
@@ -132,13 +133,9 @@ class CaseDeadline:
     line: DeadlineLine
 
 
-#: Calendar days ahead within which the agency's own challenge deadlines are listed.
-CASE_AHEAD_DAYS = 10
-
-
 def _case_deadlines(visible: list[int], today: date) -> list[CaseDeadline]:
     """The agency's own deadlines in its cases (复议答复, 答辩状, its appeal period) that
-    fall within ``CASE_AHEAD_DAYS`` or, for a pending case, have passed."""
+    are due (workflow.requests.reminders.case_deadline_due), in the visible agencies."""
     session = db()
     cases = list(
         session.scalars(
@@ -148,7 +145,7 @@ def _case_deadlines(visible: list[int], today: date) -> list[CaseDeadline]:
                 (Challenge.state == "pending")
                 | ((Challenge.kind == "litigation") & (Challenge.instance == "first"))
             )
-            .where(Challenge.filed_on >= today - timedelta(days=730))
+            .where(Challenge.filed_on >= today - timedelta(days=CASE_LOOKBACK_DAYS))
         )
     )
     found = []
@@ -156,9 +153,7 @@ def _case_deadlines(visible: list[int], today: date) -> list[CaseDeadline]:
         pending = row.case.state == "pending"
         for line in row.agency:
             assert line.day is not None
-            if line.day <= today + timedelta(days=CASE_AHEAD_DAYS) and (
-                pending or line.day >= today
-            ):
+            if case_deadline_due(line.day, pending, today):
                 found.append(CaseDeadline(row.case, line))
     return sorted(found, key=lambda c: (c.line.day, c.case.id))[:SHOWN]
 
@@ -247,6 +242,25 @@ def _approvals() -> list[dict[str, object]]:
         }
         for req, event in pending_for(db(), current_user.agency_id)
     ]
+
+
+@bp.get("/reminders")
+def reminders() -> str:
+    """The list behind the count on the navigation bar: the user's own requests and cases
+    (an approver: the agency's) with each coming or passed due date, each linked."""
+    me = signed_in_user()
+    session = db()
+    today = local_today(utc_now())
+    found = reminders_for(
+        session, Whose.of(me.agency_id, me.id, me.roles), today, load_calendar(session)
+    )
+    return render_template(
+        "dashboard/reminders.html",
+        today=today,
+        reminders=found,
+        whole_agency="approver" in me.roles,
+        due_within=DUE_SOON_DAYS,
+    )
 
 
 @bp.route("/dashboard")

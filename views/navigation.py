@@ -16,8 +16,9 @@ from sqlalchemy import exists, select
 
 from models import Agency
 from views.database import db
+from workflow.challenges.agenda import reminder_count
 from workflow.kernel.actor import local_clock, local_today
-from workflow.requests.reminders import attention_count
+from workflow.requests.reminders import Whose
 from workflow.requests.spec import SPEC_BY_TRIGGER
 from workflow.store.calendar import load_calendar
 
@@ -44,6 +45,7 @@ class NavItem:
 
 NAV: tuple[NavItem, ...] = (
     NavItem("工作台", "dashboard.home"),
+    NavItem("提醒", "dashboard.reminders"),
     NavItem("申请列表", "requests.list_requests", also=("requests.detail", "requests.act")),
     NavItem("登记申请", "requests.new_request", SPEC_BY_TRIGGER["register"].roles),
     NavItem("网上申请", "portal_queue.queue", SPEC_BY_TRIGGER["register"].roles),
@@ -92,19 +94,17 @@ def _items() -> list[dict[str, Any]]:
 
 
 def _attention() -> int:
-    """The reminder count on the bar: the user's own requests needing action now; an
-    approver's whole agency (workflow.requests.reminders). Called by the template, so pages
-    without the bar run no query."""
+    """The reminder count on the bar: the user's own requests and cases needing action now;
+    an approver's whole agency (workflow.requests.reminders, the same source as the list
+    at /reminders). Called by the template, so pages without the bar run no query."""
     if not current_user.is_authenticated:
         return 0
     session = db()
-    handler = None if "approver" in current_user.roles else current_user.id
-    return attention_count(
+    return reminder_count(
         session,
-        [current_user.agency_id],
+        Whose.of(current_user.agency_id, current_user.id, current_user.roles),
         local_today(datetime.now(UTC)),
         load_calendar(session),
-        handler,
     )
 
 

@@ -41,6 +41,7 @@ PAGES = (
     Target("login", None, "/login"),
     Target("login-errors", None, "/login", submit_empty=True, kinds=("button", "error", "muted")),
     Target("dashboard", "shenhe", "/dashboard"),
+    Target("reminders", "shenhe", "/reminders"),
     Target("list", "shenhe", "/requests", kinds=("link", "button", "muted")),
     Target("register", "dengji", "/requests/new"),
     Target("register-errors", "dengji", "/requests/new", submit_empty=True, kinds=("error",)),
@@ -62,7 +63,7 @@ PAGES = (
     ),
     Target("portal-status", None, "/apply/status"),
 )
-NO_SIDEWAYS_SCROLL = ("list", "detail", "register")
+NO_SIDEWAYS_SCROLL = ("list", "detail", "register", "reminders")
 
 
 # --------------------------------------------------------------------------- in-page probes

@@ -144,6 +144,7 @@ EXPECTATIONS: dict[str, dict[str, Expectation]] = {
     "supervision.breakdown": get(HOME),
     # ------------------------------------------------------------------ dashboard, audit
     "dashboard.home": get(STAFF),
+    "dashboard.reminders": get(STAFF),
     # An empty selection is refused with a message (nothing changes); another agency's
     # caseworker can only name requests that are not theirs (refused the same way).
     "dashboard.record_lapses_view": post(CASEWORKERS | {"other"}),

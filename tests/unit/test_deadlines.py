@@ -235,6 +235,19 @@ def test_reopen_restarts_clock_and_forgets_earlier_extension() -> None:
     assert extended.reply_due == date(2026, 5, 11)  # Labour Day off, make-up Sat 05-09
 
 
+def test_undone_reopen_gives_the_first_procedures_clock_back() -> None:
+    """A reversed order: the first reply's deadline (with its extension) is the clock again."""
+    before = [ev("extend", "2026-03-02", days=10), ev("decide", "2026-03-20")]
+    first = deadlines(FEB_10, *before)
+    reopened = [ev("reopen", "2026-04-01"), ev("extend", "2026-04-20", days=5)]
+    undone = deadlines(
+        FEB_10, *before, *reopened, ev("reopen_undone", "2026-06-01"), today=date(2026, 7, 1)
+    )
+    assert undone.concluded and not undone.overdue(date(2026, 7, 1))
+    assert undone.reply_due == first.reply_due == date(2026, 3, 30)
+    assert undone.trace == first.trace
+
+
 def test_void_is_no_longer_anyones_deadline() -> None:
     d = deadlines(FEB_10, ev("void", "2026-02-11"))
     assert d.voided
@@ -323,6 +336,7 @@ _CLOCK_TRIGGERS = (
     "decide",
     "withdraw",
     "reopen",
+    "reopen_undone",
     "void",
     "note",
 )

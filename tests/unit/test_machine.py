@@ -58,6 +58,7 @@ VALID: dict[str, dict[str, Any]] = {
     "answer_on_the_spot": {"outcome": "disclosed"},
     "withdraw": {},
     "reopen": {"order": "（2026）赣01行终1号判决"},
+    "reopen_undone": {"reversed_by": "（2026）赣行再1号判决：判决驳回原告诉讼请求"},
     "void": {"reason": "重复登记"},
 }
 
@@ -71,6 +72,7 @@ PRIOR: dict[str, tuple[Ev, ...]] = {
         Ev("reasons_received", date(2026, 3, 9), {"finding": "reasonable"}),
     ),
     "notify_third_party": (Ev("third_party_replied", date(2026, 3, 9), {"opinion": "object"}),),
+    "reopen_undone": (Ev("reopen", date(2026, 3, 2), VALID["reopen"]),),
 }
 #: Answered on the spot: the day of receipt.
 EFFECTIVE: dict[str, date] = {"answer_on_the_spot": RECEIVED}

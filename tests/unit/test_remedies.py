@@ -92,3 +92,14 @@ def test_agencys_own_appeal_period_judgment_and_ruling() -> None:
     ruling = (date(2026, 9, 1), None, "suit_rejected")
     [appeal] = agency_deadlines("litigation", "first", False, None, date(2026, 7, 1), ruling, CAL)
     assert appeal.day == date(2026, 9, 11) and "裁定" in appeal.note
+
+
+def test_agency_answers_the_other_partys_appeal_within_fifteen_days() -> None:
+    """Copy of the appeal received 09-16: 15 days end 10-01, in the National Day holiday
+    (10-01..07), so the answer is due on the first working day after, 10-08."""
+    [answer] = agency_deadlines(
+        "litigation", "second", True, date(2026, 9, 16), date(2026, 9, 10), None, CAL
+    )
+    assert answer.label == "本机关提交二审答辩状" and answer.day == date(2026, 10, 8)
+    # Without the copy's date the agency may be the appellant itself: nothing to answer.
+    assert agency_deadlines("litigation", "second", True, None, date(2026, 9, 10), None, CAL) == []

@@ -43,6 +43,11 @@ class ChallengeResult:
     orders_new_reply: bool = False
     #: None = both kinds; else the only kind this result can conclude.
     kind: str | None = None
+    #: None = any instance of its kind; else the only instances that can give it.
+    instances: tuple[str, ...] | None = None
+    #: Not a conclusion: the case goes back to first instance (发回重审) and stays open.
+    #: Recorded by its own transition (``remand``), never offered as a 审结 result.
+    remands: bool = False
 
 
 RESULTS: tuple[ChallengeResult, ...] = (
@@ -64,6 +69,17 @@ RESULTS: tuple[ChallengeResult, ...] = (
     ChallengeResult("mediated", "调解", "other"),
     # 行政复议法 Art. 73–74: a settlement ends the case without a decision on the merits.
     ChallengeResult("settled", "和解", "other"),
+    # 行政诉讼法 Art. 89 para 1 items (三)/(四): the appeal court sets the judgment aside
+    # and sends the case back to the court of first instance. Not 纠正 (the agency's act
+    # is not judged), no new reply; table 四 counts it under 其他 in the year of the ruling.
+    ChallengeResult(
+        "remanded",
+        "裁定撤销原判、发回重审",
+        "other",
+        kind=LITIGATION,
+        instances=("second",),
+        remands=True,
+    ),
     ChallengeResult("upheld", "结果维持", "upheld"),
     ChallengeResult("corrected", "结果纠正", "corrected"),
     ChallengeResult("other", "其他结果", "other"),
@@ -76,9 +92,20 @@ INSTANCES_BY_KIND: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 
-def results_for(kind: str) -> tuple[ChallengeResult, ...]:
-    """The results a case of ``kind`` can end with: 维持 is a 复议 result, 判决驳回 a court's."""
-    return tuple(r for r in RESULTS if r.kind in (None, kind))
+def results_for(kind: str, instance: str | None = None) -> tuple[ChallengeResult, ...]:
+    """The results a case of ``kind`` (at ``instance``, when given) can *end* with: 维持 is
+    a 复议 result, 判决驳回 a court's; a remand is not an ending (see :data:`REMAND`)."""
+    return tuple(
+        r
+        for r in RESULTS
+        if r.kind in (None, kind)
+        and not r.remands
+        and (instance is None or r.instances is None or instance in r.instances)
+    )
+
+
+#: The one result that sends a case back instead of ending it (transition ``remand``).
+REMAND: ChallengeResult = next(r for r in RESULTS if r.remands)
 
 
 #: Remedy periods (docs/domain.md §5; Art. 51 of the Regulation, 行政复议法, 行政诉讼法).

@@ -19,9 +19,14 @@ from workflow.catalog.challenges import (
     DIRECT,
     LITIGATION,
     RECONSIDERATION,
+    REMAND,
     RESULT_BY_CODE,
 )
-from workflow.challenges.order_effect import reopen_effective_orders, waits_for_appeal_period
+from workflow.challenges.order_effect import (
+    reopen_effective_orders,
+    undo_reversed_reopen,
+    waits_for_appeal_period,
+)
 from workflow.challenges.remedies import reconsideration_decision_by, reconsideration_first
 from workflow.challenges.spec import CHALLENGES, ChallengeState
 from workflow.kernel.actor import Actor, local_today
@@ -175,6 +180,8 @@ def fire_challenge(
     )
     if flag:
         action = ParsedAction(action.effective_date, {**action.payload, BACKDATED: flag})
+    if trigger == "remand":  # the result it records, for table 四 and the log
+        action = ParsedAction(action.effective_date, {**action.payload, "result": REMAND.code})
     event = _apply(
         session,
         challenge,
@@ -185,12 +192,15 @@ def fire_challenge(
         challenge_history(session, challenge),
         {"kind": challenge.kind},
     )
-    if trigger == "appeal":
-        challenge.instance = action.payload["instance"]
+    if trigger in ("appeal", "remand"):
+        challenge.instance = action.payload.get("instance", "first")
         challenge.body = action.payload["body"]
         challenge.case_no = action.payload["case_no"]
     if trigger == "conclude":
         _reopen_if_ordered(session, challenge, actor, now, action)
+    # A reversal (appeal, remand, a result without an order, a void) undoes the reopen
+    # the case caused, if the reopened procedure is still open.
+    undo_reversed_reopen(session, challenge, actor, now, action.effective_date)
     return event
 
 

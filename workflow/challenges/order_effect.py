@@ -7,6 +7,13 @@ on service (行政复议法 Art. 75), a final (second-instance or retrial) judgm
 service too. Reopening on the judgment date made a reversed order leave the request
 open and overdue (audit D5). The reopen is dated on the day the order takes effect and
 carries the time limit the decision fixes (``reply_due_on``), else 20 wd apply.
+
+The other way round: when a higher instance reverses the order after the request was
+reopened for it (an appeal shows the first-instance judgment never took effect, the
+second instance remands, or the appeal or retrial ends without an order to reply), the
+request gets a new event ``reopen_undone`` that puts it back to the conclusion it had:
+nothing is rewritten. A new reply already given in the reopened procedure stands (it is
+the agency's own act, which the reversal does not touch); then nothing is undone.
 """
 
 from __future__ import annotations
@@ -20,13 +27,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Challenge, ChallengeEvent, Request
-from workflow.catalog.challenges import LITIGATION, RECONSIDERATION, RESULT_BY_CODE
+from workflow.catalog.challenges import (
+    LITIGATION,
+    RECONSIDERATION,
+    REMAND,
+    RESULT_BY_CODE,
+    ChallengeResult,
+)
 from workflow.catalog.states import State
 from workflow.challenges.remedies import APPEAL_DAYS_JUDGMENT, period_end
 from workflow.kernel.actor import Actor, local_today
 from workflow.kernel.calendar import WorkingCalendar
 from workflow.kernel.payload import ParsedAction
 from workflow.requests import operations as ops
+from workflow.requests.spec import DECISION_TRIGGERS, SPEC_BY_TRIGGER
 from workflow.store.calendar import load_calendar
 
 
@@ -68,10 +82,107 @@ def pending_order(
     effective = effective_on(
         challenge.kind, challenge.instance, last.effective_date, served_on, calendar
     )
-    order = f"{challenge.body}{challenge.case_no}：{result.label}"
+    order = order_text(challenge.body, challenge.case_no, result)
     return PendingOrder(
-        challenge, last.effective_date, effective, last.payload.get("reply_due_on"), order[:200]
+        challenge, last.effective_date, effective, last.payload.get("reply_due_on"), order
     )
+
+
+def order_text(body: str, case_no: str, result: ChallengeResult) -> str:
+    """What a reopen names as its basis: the body, the case number and the result."""
+    return f"{body}{case_no}：{result.label}"[:200]
+
+
+def orders_of(events: Sequence[Any]) -> set[str]:
+    """Every order text the case's log has given (each instance under its own number)."""
+    body = case_no = ""
+    found = set()
+    for event in events:
+        if event.trigger in ("file", "appeal", "remand"):
+            body = str(event.payload.get("body", body))
+            case_no = str(event.payload.get("case_no", case_no))
+        elif event.trigger == "conclude":
+            result = RESULT_BY_CODE.get(str(event.payload.get("result", "")))
+            if result is not None and result.orders_new_reply:
+                found.add(order_text(body, case_no, result))
+    return found
+
+
+def order_stands(challenge: Challenge, events: Sequence[Any]) -> str | None:
+    """``None`` while the case's latest word still orders a new reply; else what reversed it.
+
+    A 再审 does not suspend the judgment under review (行政诉讼法 Art. 90: "判决、裁定不停止
+    执行"), so filing one changes nothing; an appeal (二审) does, because a judgment
+    appealed in time never took effect (Art. 85).
+    """
+    last = events[-1] if events else None
+    if last is None or last.trigger == "file":
+        return None
+    where = f"{challenge.body}{challenge.case_no}"
+    if last.trigger == "void":
+        return None  # registered in error: the approver undoes a wrong reopen by hand
+    if last.trigger == "remand":
+        return f"{where}：{REMAND.label}"
+    if last.trigger == "appeal":
+        if last.payload.get("instance") == "retrial":
+            return None
+        return f"{where}：提起上诉，一审判决未发生法律效力"
+    result = RESULT_BY_CODE.get(str(last.payload.get("result", "")))
+    if result is None or result.orders_new_reply:
+        return None
+    return f"{where}：{result.label}"
+
+
+def undo_reversed_reopen(
+    session: Session, challenge: Challenge, actor: Actor, now: datetime, day: date
+) -> bool:
+    """Undo the request's reopen if this case ordered it and the order no longer stands.
+
+    Only while the reopened procedure is open: once a new reply was given, it stands and
+    nothing is undone (docs/domain-deadlines.md). Dated ``day`` (the reversing event's
+    date), or the request's latest event date if later. Returns whether it undid.
+    """
+    request = challenge.request
+    events = list(
+        session.scalars(
+            select(ChallengeEvent)
+            .where(ChallengeEvent.challenge_id == challenge.id)
+            .order_by(ChallengeEvent.seq)
+        )
+    )
+    reversed_by = order_stands(challenge, events)
+    if reversed_by is None:
+        return False
+    history = ops.history(session, request)
+    reopens = [e for e in history if e.trigger == "reopen"]
+    if not reopens or reopens[-1].payload.get("order") not in orders_of(events):
+        return False
+    if request.state not in SPEC_BY_TRIGGER["reopen_undone"].source_values:
+        return False  # a new reply already concluded the new procedure: it stands
+    on = max(day, max(e.effective_date for e in history))
+    action = ParsedAction(on, {"reversed_by": reversed_by[:200]})
+    ops.fire(session, request, "reopen_undone", actor, now, action)
+    return True
+
+
+def kept_reply(session: Session, challenge: Challenge) -> date | None:
+    """The date of a new reply that stands although the order behind its procedure was
+    reversed (shown to the legal officer; nothing to undo then), else None."""
+    events = list(
+        session.scalars(
+            select(ChallengeEvent)
+            .where(ChallengeEvent.challenge_id == challenge.id)
+            .order_by(ChallengeEvent.seq)
+        )
+    )
+    if order_stands(challenge, events) is None:
+        return None
+    history = ops.history(session, challenge.request)
+    starts = [i for i, e in enumerate(history) if e.trigger == "reopen"]
+    if not starts or history[starts[-1]].payload.get("order") not in orders_of(events):
+        return None
+    replies = [e for e in history[starts[-1] :] if e.trigger in DECISION_TRIGGERS]
+    return replies[-1].effective_date if replies else None
 
 
 def _reopened_for(events: Sequence[Any], order: str) -> bool:

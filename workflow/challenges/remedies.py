@@ -127,6 +127,9 @@ RECONSIDERATION_ANSWER_SIMPLIFIED_WD = 5  # 行政复议法 Art. 54
 COURT_DEFENCE_DAYS = 15  # 行政诉讼法 Art. 67
 APPEAL_DAYS_JUDGMENT = 15  # 行政诉讼法 Art. 85
 APPEAL_DAYS_RULING = 10  # 行政诉讼法 Art. 85
+#: The appellee's answer to an appeal: 15 days from receiving its copy (行政诉讼法 Art. 101
+#: applying the 民事诉讼法's rule on the answer to an appeal).
+APPEAL_ANSWER_DAYS = 15
 #: Results that are rulings (裁定), whose appeal period is 10 days.
 RULING_RESULTS: frozenset[str] = frozenset({"suit_rejected"})
 
@@ -173,6 +176,16 @@ def agency_deadlines(
                 "本机关提交答辩状及证据",
                 period_end(received + timedelta(days=COURT_DEFENCE_DAYS), calendar),
                 f"收到起诉状副本之日起{COURT_DEFENCE_DAYS}日（《行政诉讼法》第六十七条）{presumed}",
+            )
+        )
+    elif pending and instance == "second" and copy_received_on:
+        # Only recorded when the other party appealed: the agency answers as 被上诉人.
+        found.append(
+            AgencyDeadline(
+                "本机关提交二审答辩状",
+                period_end(copy_received_on + timedelta(days=APPEAL_ANSWER_DAYS), calendar),
+                f"收到上诉状副本之日起{APPEAL_ANSWER_DAYS}日（《行政诉讼法》第一百零一条"
+                "适用《民事诉讼法》关于上诉答辩的规定）",
             )
         )
     elif not pending and kind == "litigation" and instance == "first" and decided:

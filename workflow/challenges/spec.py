@@ -2,12 +2,15 @@
 
 file → pending → conclude → concluded; an appeal to a higher instance (二审/再审)
 continues the same case (concluded → pending) and its latest result is the one that
-counts. Only legal officers record cases.
+counts. A 二审 remand (发回重审) sends the pending
+case back to 一审 (pending → pending). Only legal officers record cases.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
+from datetime import date
 from enum import StrEnum
 
 from workflow.catalog.challenges import (
@@ -19,6 +22,8 @@ from workflow.catalog.challenges import (
     KINDS,
     LITIGATION,
     RECONSIDERATION,
+    RECONSIDERATION_INSTANCE,
+    REMAND,
     RESULT_BY_CODE,
     RESULTS,
     ROUTES,
@@ -89,12 +94,44 @@ def filed_after_receipt(ctx: g.GuardContext) -> str | None:
     return None
 
 
+def current_instance(history: Sequence[g.EventLike]) -> str | None:
+    """The instance the case is at, read from its log (file, appeal, remand), or None."""
+    found: str | None = None
+    for event in history:
+        if event.trigger == "file":
+            kind = event.payload.get("kind")
+            default = RECONSIDERATION_INSTANCE if kind == RECONSIDERATION else "first"
+            found = event.payload.get("instance") or default
+        elif event.trigger == "appeal":
+            found = event.payload.get("instance")
+        elif event.trigger == "remand":
+            found = "first"
+    return found
+
+
 def result_fits_kind(ctx: g.GuardContext) -> str | None:
     result = RESULT_BY_CODE.get(ctx.payload.get("result", ""))
     if result is None:
         return "请选择审理结果"
+    if result.remands:
+        return f"“{result.label}”不是审结：请使用“{REMAND_LABEL}”操作，案件回到一审继续审理"
     if result.kind is not None and result.kind != ctx.facts.get("kind"):
         return f"“{result.label}”不适用于此类案件"
+    instance = current_instance(ctx.history)
+    if result.instances is not None and instance not in result.instances:
+        return f"“{result.label}”不适用于{INSTANCE_LABELS.get(instance or '', '本审级')}"
+    return None
+
+
+REMAND_LABEL = "发回重审"
+
+
+def remand_only_on_appeal(ctx: g.GuardContext) -> str | None:
+    """行政诉讼法 Art. 89 para 1 items (三)/(四): only the appeal court (二审) remands."""
+    instance = current_instance(ctx.history)
+    if REMAND.instances is not None and instance not in REMAND.instances:
+        where = INSTANCE_LABELS.get(instance or "", "本案")
+        return f"只有二审人民法院可以裁定发回重审（《行政诉讼法》第八十九条），本案现为{where}"
     return None
 
 
@@ -117,10 +154,12 @@ def appeal_only_in_court(ctx: g.GuardContext) -> str | None:
     return None
 
 
-def fields_for(spec: TransitionSpec, kind: str) -> tuple[PayloadField, ...]:
-    """``spec``'s fields for a case of ``kind``: the result list holds only the results
-    of its own kind (a 复议 is not 判决驳回, a judgment not 维持)."""
-    results = tuple((r.code, r.label) for r in results_for(kind))
+def fields_for(
+    spec: TransitionSpec, kind: str, instance: str | None = None
+) -> tuple[PayloadField, ...]:
+    """``spec``'s fields for a case of ``kind`` at ``instance``: the result list holds only
+    the results of its own kind and instance (a 复议 is not 判决驳回, a judgment not 维持)."""
+    results = tuple((r.code, r.label) for r in results_for(kind, instance))
     return tuple(replace(f, choices=results) if f.name == "result" else f for f in spec.fields)
 
 
@@ -186,6 +225,13 @@ CHALLENGE_TRANSITIONS: tuple[TransitionSpec, ...] = (
         fields=(
             PayloadField("instance", "审级", "choice", choices=COURT_INSTANCES[1:]),
             *_CASE_FIELDS,
+            PayloadField(
+                "copy_received_on",
+                "收到上诉状副本日期（对方上诉时填写）",
+                "date",
+                required=False,
+                help="对方当事人上诉的，本机关自收到上诉状副本之日起15日内提出答辩状",
+            ),
         ),
         preconditions=(appeal_only_in_court,),
     ),
@@ -221,6 +267,25 @@ CHALLENGE_TRANSITIONS: tuple[TransitionSpec, ...] = (
         payload_guards=(result_fits_kind,),
     ),
     TransitionSpec(
+        "remand",
+        REMAND_LABEL,
+        (ChallengeState.PENDING,),
+        ChallengeState.PENDING,
+        LEGAL,
+        "裁定作出日期",
+        "二审人民法院裁定撤销原判、发回原审人民法院重审的（《行政诉讼法》第八十九条第一款第三项、"
+        "第四项），案件回到一审继续审理：不是纠正，申请不重新办理；已因原判重新办理的，"
+        "撤销重新办理。计入表四“其他结果”（裁定当年）。",
+        fields=(
+            PayloadField("body", "重审的人民法院", "text"),
+            PayloadField("case_no", "重审案号", "text"),
+            PayloadField("document_no", "裁定书编号", "text", required=False),
+            PayloadField("served_on", "送达日期", "date", required=False),
+            PayloadField("note", "备注", "text", required=False),
+        ),
+        preconditions=(remand_only_on_appeal,),
+    ),
+    TransitionSpec(
         "void",
         "作废",
         (ChallengeState.PENDING, ChallengeState.CONCLUDED),
@@ -235,3 +300,16 @@ CHALLENGE_TRANSITIONS: tuple[TransitionSpec, ...] = (
 CHALLENGES = Lifecycle(
     CHALLENGE_TRANSITIONS, ChallengeState, start_attribute="filed_on", start_label="立案日期"
 )
+
+
+def case_actions(
+    case: object, history: Sequence[g.EventLike], roles: frozenset[str], today: date
+) -> list[tuple[TransitionSpec, list[str]]]:
+    """The actions a case's page offers, with blocking reasons. A remand is a court's step:
+    not offered on a 行政复议 at all (greyed, with its reason, at 一审 and 再审)."""
+    kind = getattr(case, "kind", None)
+    return [
+        (spec, reasons)
+        for spec, reasons in CHALLENGES.available_actions(case, history, roles, today)
+        if spec.trigger != "remand" or kind == LITIGATION
+    ]

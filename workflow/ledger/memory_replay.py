@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from workflow.catalog.challenges import RECONSIDERATION, RESULT_BY_CODE
+from workflow.catalog.challenges import RECONSIDERATION, REMAND, RESULT_BY_CODE
 from workflow.catalog.states import State
 from workflow.challenges import operations as challenge_ops
 from workflow.challenges.order_effect import waits_for_appeal_period
@@ -331,10 +331,12 @@ class MemoryReplay:
         raw: Mapping[str, Any],
     ) -> None:
         action = parse_action(CHALLENGES.by_trigger[trigger], raw)
+        if trigger == "remand":  # as the operations: the result it records
+            action = ParsedAction(action.effective_date, {**action.payload, "result": REMAND.code})
         self._apply_case(case, trigger, actor, action, {"kind": case.kind})
         case.version += 1
-        if trigger == "appeal":
-            case.instance = action.payload["instance"]
+        if trigger in ("appeal", "remand"):
+            case.instance = action.payload.get("instance", "first")
             case.body = action.payload["body"]
             case.case_no = action.payload["case_no"]
             case.version += 1  # the ORM flushes these column changes as one more UPDATE

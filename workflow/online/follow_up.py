@@ -68,6 +68,7 @@ APPLICANT_STEPS: frozenset[str] = frozenset(
         "decide",
         "withdraw",
         "reopen",
+        "reopen_undone",
     }
 )
 #: How the portal records itself as the one who acted (no user account).

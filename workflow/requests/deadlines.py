@@ -29,7 +29,7 @@ days add up to it (``Deadlines.trace``): the explanation *is* the computation.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any, Protocol
 
@@ -41,6 +41,7 @@ from workflow.requests.office import corrected
 from workflow.requests.spec import (
     CONCLUDING_TRIGGERS,
     PAUSING_TRIGGERS,
+    RESTORING_TRIGGERS,
     RESUMING_TRIGGERS,
     SPEC_BY_TRIGGER,
 )
@@ -194,6 +195,9 @@ class _Clock:
     applicant_supplement_due: date | None = None
     concluded: bool = False
     voided: bool = False
+    #: The clock as it stood when the latest reopen began a new procedure, so that
+    #: undoing the reopen (``reopen_undone``) gives the earlier procedure's deadlines back.
+    before_reopen: _Clock | None = None
 
     @property
     def running(self) -> _Pause | None:
@@ -258,6 +262,12 @@ def _on_reopen(
     day = event.effective_date
     order = event.payload.get("order") or "复议决定或判决"
     due_on = event.payload.get("due_on")
+    clock.before_reopen = replace(
+        clock,
+        extensions=list(clock.extensions),
+        deferrals=list(clock.deferrals),
+        pauses=list(clock.pauses),
+    )
     clock.concluded = False
     if due_on:
         fixed = date.fromisoformat(due_on)
@@ -335,6 +345,19 @@ def _on_conclude(
     clock.concluded = True
 
 
+def _on_restore(
+    clock: _Clock, event: EventLike, cal: WorkingCalendar, served: date | None, today: date
+) -> None:
+    """The reopen was undone: the earlier procedure's clock, concluded, is the clock again."""
+    saved = clock.before_reopen
+    if saved is None:  # nothing to restore (an import without its reopen): just conclude
+        _on_conclude(clock, event, cal, served, today)
+        return
+    for name in saved.__dataclass_fields__:
+        setattr(clock, name, getattr(saved, name))
+    clock.concluded = True
+
+
 def _on_void(
     clock: _Clock, _event: EventLike, _cal: WorkingCalendar, _served: date | None, _today: date
 ) -> None:
@@ -350,6 +373,7 @@ _HANDLERS: dict[str, _Handler] = {
     **{trigger: _on_pause for trigger in PAUSE_TRIGGERS},
     **{trigger: _on_resume for trigger in RESUMING_TRIGGERS},
     **{trigger: _on_conclude for trigger in CONCLUDING_TRIGGERS},
+    **{trigger: _on_restore for trigger in RESTORING_TRIGGERS},
     "void": _on_void,
 }
 

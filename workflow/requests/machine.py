@@ -15,7 +15,7 @@ from workflow.catalog.states import State
 from workflow.kernel import guards as g
 from workflow.kernel.lifecycle import Lifecycle, TransitionSpec
 from workflow.requests.office import procedure
-from workflow.requests.spec import TRANSITIONS
+from workflow.requests.spec import RESTORING_TRIGGERS, TRANSITIONS
 
 
 @dataclass
@@ -42,7 +42,17 @@ def available_actions(
     today: date,
     deadlines: g.DeadlinesLike | None = None,
 ) -> list[tuple[TransitionSpec, list[str]]]:
-    """The request actions possible from ``state`` (not register), with blocking reasons."""
-    return REQUESTS.available_actions(
-        _Row(state, received_on), procedure(history), roles, today, deadlines
-    )
+    """The request actions possible from ``state`` (not register), with blocking reasons.
+
+    Undoing a reopen is not offered to a request that was never reopened (it would be a
+    greyed button on every open request).
+    """
+    steps = procedure(history)
+    reopened = any(e.trigger == "reopen" for e in steps)
+    return [
+        (spec, reasons)
+        for spec, reasons in REQUESTS.available_actions(
+            _Row(state, received_on), steps, roles, today, deadlines
+        )
+        if reopened or spec.trigger not in RESTORING_TRIGGERS
+    ]

@@ -135,3 +135,10 @@ def on_the_day_received(ctx: GuardContext) -> str | None:
             "不能当场答复的，请受理后按期答复"
         )
     return None
+
+
+def in_reopened_procedure(ctx: GuardContext) -> str | None:
+    """Only a procedure a reopen started can be undone (the order behind it reversed)."""
+    if any(e.trigger == "reopen" for e in ctx.history):
+        return None
+    return "本申请不是因复议决定或判决重新办理的，不能撤销重新办理"

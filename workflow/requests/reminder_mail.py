@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from models import Request, RequestFacts, User
 from workflow.kernel.calendar import WorkingCalendar
+from workflow.requests.reminders import PAUSE_LABEL_DEFAULT, PAUSE_LABELS
 
 
 @dataclass(frozen=True)
@@ -66,9 +67,7 @@ def due_for_handlers(
         if reply_due == target:
             found[user].append(DueItem(tracking_no, "答复期限", target))
         if pause_due == target:
-            label = {"supplement_requested": "申请人补正期限", "awaiting_fee": "缴费期限"}.get(
-                state, "征求意见期限"
-            )
+            label = PAUSE_LABELS.get(state, PAUSE_LABEL_DEFAULT)
             found[user].append(DueItem(tracking_no, label, target))
     return dict(found)
 

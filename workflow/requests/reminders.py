@@ -2,7 +2,9 @@
 
 In-app reminders count the requests needing action now: reply deadlines passed or due
 within ``DUE_SOON_DAYS`` working days, and 补正 / fee / consultation deadlines passed
-(期满待办) — a handler's own requests, an approver's whole agency. Art. 49 report
+(期满待办) — a handler's own requests, an approver's whole agency. The count and the
+list run the same statement; ``workflow.challenges.agenda`` adds the agency's own case
+deadlines and is what the navigation bar and /reminders call. Art. 49 report
 deadlines follow the agency's level: a department publishes its report by 31 January,
 a people's government at county level and above by 31 March; from December the coming
 deadline (for the year about to end) is shown.
@@ -13,11 +15,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from models import Request, RequestFacts
+from workflow.catalog.states import State
 from workflow.kernel.calendar import WorkingCalendar
 from workflow.requests.deadlines import DUE_SOON_DAYS
 
@@ -37,27 +41,107 @@ UNSET_LEVELS: tuple[str, ...] = ("department", "government")
 ADVANCE_MONTH = 12
 
 
-def attention_count(
-    session: Session,
-    agency_ids: Iterable[int],
-    today: date,
-    calendar: WorkingCalendar,
-    handler_id: int | None = None,
-) -> int:
-    """Requests needing action now (see the module docstring), for one handler or all."""
+#: What the other side's running deadline is called, by the state that waits on it.
+PAUSE_LABELS: dict[str, str] = {
+    State.SUPPLEMENT_REQUESTED.value: "申请人补正期限",
+    State.AWAITING_FEE.value: "缴费期限",
+}
+PAUSE_LABEL_DEFAULT = "征求意见期限"
+
+
+@dataclass(frozen=True)
+class Whose:
+    """Whose reminders: a handler's own requests and the cases on them, or (an
+    approver) the agency's; a legal officer sees every case of the agency."""
+
+    agency_id: int
+    #: None = every request of the agency.
+    handler_id: int | None
+    #: None = every case of the agency; else only cases on this handler's requests.
+    case_handler_id: int | None
+
+    @classmethod
+    def of(cls, agency_id: int, user_id: int, roles: Iterable[str]) -> Whose:
+        held = set(roles)
+        whole = "approver" in held
+        return cls(
+            agency_id,
+            None if whole else user_id,
+            None if whole or "legal" in held else user_id,
+        )
+
+
+def _request_rows(whose: Whose, today: date, calendar: WorkingCalendar) -> Select[Any]:
+    """The requests needing action now (see the module docstring): the one statement the
+    count and the list both run, so they cannot disagree."""
     f = RequestFacts
     soon_until = calendar.add_working_days(today, DUE_SOON_DAYS).day
     stmt = (
-        select(func.count())
-        .select_from(f)
-        .where(f.agency_id.in_(list(agency_ids)))
+        select(f.request_id, f.reply_due, f.pause_due)
+        .where(f.agency_id == whose.agency_id)
         .where(or_(f.reply_due <= soon_until, f.pause_due < today))
     )
-    if handler_id is not None:
+    if whose.handler_id is not None:
         stmt = stmt.join(Request, Request.id == f.request_id).where(
-            Request.handler_id == handler_id
+            Request.handler_id == whose.handler_id
         )
-    return session.scalar(stmt) or 0
+    return stmt
+
+
+@dataclass(frozen=True)
+class DueLine:
+    label: str
+    due: date
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class ReminderItem:
+    """A request or a case needing action, with each of its coming or passed due dates."""
+
+    #: "request" or "challenge": what the item links to.
+    kind: str
+    id: int
+    number: str
+    title: str
+    lines: tuple[DueLine, ...]
+
+    @property
+    def first_due(self) -> date:
+        return min(line.due for line in self.lines)
+
+
+def request_items(
+    session: Session, whose: Whose, today: date, calendar: WorkingCalendar
+) -> list[ReminderItem]:
+    """The requests ``whose`` is reminded of, each with its due dates, most urgent first."""
+    soon_until = calendar.add_working_days(today, DUE_SOON_DAYS).day
+    rows = _request_rows(whose, today, calendar).subquery()
+    found = session.execute(
+        select(Request.id, Request.tracking_no, Request.subject, Request.state)
+        .add_columns(rows.c.reply_due, rows.c.pause_due)
+        .join(rows, rows.c.request_id == Request.id)
+    )
+    items = []
+    for rid, number, subject, state, reply_due, pause_due in found:
+        lines = []
+        if reply_due is not None and reply_due <= soon_until:
+            lines.append(DueLine("答复期限", reply_due, reply_due < today))
+        if pause_due is not None and pause_due < today:
+            label = PAUSE_LABELS.get(state, PAUSE_LABEL_DEFAULT)
+            lines.append(DueLine(label, pause_due, True))
+        items.append(ReminderItem("request", rid, number, subject, tuple(lines)))
+    return sorted(items, key=lambda i: (i.first_due, i.id))
+
+
+def request_count(session: Session, whose: Whose, today: date, calendar: WorkingCalendar) -> int:
+    """How many :func:`request_items` there are, by the same statement."""
+    return (
+        session.scalar(
+            select(func.count()).select_from(_request_rows(whose, today, calendar).subquery())
+        )
+        or 0
+    )
 
 
 @dataclass(frozen=True)

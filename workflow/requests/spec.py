@@ -482,6 +482,19 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         ),
     ),
     TransitionSpec(
+        "reopen_undone",
+        "撤销重新办理",
+        tuple(s for s in _OPEN if s is not State.REGISTERED),  # a reopen goes to review
+        State.CONCLUDED,
+        frozenset({"legal", "approver"}),
+        "撤销日期",
+        "责令重新答复的决定或判决被上级人民法院撤销、改判（或原判被发回重审）的，重新办理随之"
+        "撤销，申请回到原办结状态、原答复继续有效（《行政诉讼法》第八十九条、第九十三条）；"
+        "重新办理中已作出新答复的，新答复继续有效，不撤销。",
+        fields=(PayloadField("reversed_by", "撤销依据（上级法院的裁判文书）", "text"),),
+        preconditions=(pr.in_reopened_procedure,),
+    ),
+    TransitionSpec(
         "void",
         "作废",
         tuple(s for s in STORED_STATES if s is not State.VOIDED),
@@ -506,9 +519,17 @@ EXTENSION_PROPOSAL_FIELDS: tuple[PayloadField, ...] = tuple(
 # The trigger sets the clocks and the counting rules act on, read off the table above so
 # that a new row is classified by where it goes, never by a second hand-kept list.
 
+#: Triggers that put a reopened request back to the conclusion it had (the order that
+#: reopened it was reversed): concluded again, but no new conclusion (no outcome of its
+#: own, never counted), so not among the concluding triggers.
+RESTORING_TRIGGERS: frozenset[str] = frozenset({"reopen_undone"})
 #: Triggers that conclude an open request (a decision, a withdrawal, a lapse).
 CONCLUDING_TRIGGERS: frozenset[str] = frozenset(
-    t.trigger for t in TRANSITIONS if t.dest is State.CONCLUDED and not set(t.sources) - OPEN_STATES
+    t.trigger
+    for t in TRANSITIONS
+    if t.dest is State.CONCLUDED
+    and not set(t.sources) - OPEN_STATES
+    and t.trigger not in RESTORING_TRIGGERS
 )
 #: Triggers that stop the reply clock: into a paused state from a running one.
 PAUSING_TRIGGERS: frozenset[str] = frozenset(

@@ -2,7 +2,10 @@
 
 A case counts in year Y when it was open at some point in Y (filed by 31 December and
 not concluded before 1 January, an appeal in Y reopening it); its column is its
-standing on 31 December: the latest result if concluded by then, else 尚未审结.
+standing on 31 December: the latest result if concluded by then, else 尚未审结. A 二审
+remand (发回重审) is the latest result of the year it is ruled in (其他结果) although the
+case goes on at first instance; in the following years the case is 尚未审结 until the
+first instance decides again.
 Cases are few (dozens a year), so the fold is the only path; it needs no projection.
 """
 
@@ -47,6 +50,14 @@ def facts_at(group: str, events: Sequence[EventLike], as_of: date) -> ChallengeF
         elif event.trigger == "conclude":
             concluded_on = event.effective_date
             result = RESULT_BY_CODE[event.payload["result"]].column
+        elif event.trigger == "remand":
+            # The appeal court's word of the year (其他结果); in a later year the case,
+            # back at first instance, is simply open (尚未审结) until its new result.
+            if event.effective_date.year == as_of.year:
+                concluded_on = event.effective_date
+                result = RESULT_BY_CODE[event.payload["result"]].column
+            else:
+                concluded_on, result = None, None
         elif event.trigger == "void":
             return None
     if filed_on is None:
