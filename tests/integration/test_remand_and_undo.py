@@ -1,5 +1,5 @@
 """A 二审 remand (发回重审) and the undoing of a reopen whose order a higher instance
-reversed (issue 14 items 4 and 6; docs/domain-deadlines.md)."""
+reversed (issue 14 items 4 and 6; docs/domain.md §5.8–§5.9)."""
 
 from __future__ import annotations
 

@@ -139,7 +139,7 @@ def undo_reversed_reopen(
     """Undo the request's reopen if this case ordered it and the order no longer stands.
 
     Only while the reopened procedure is open: once a new reply was given, it stands and
-    nothing is undone (docs/domain-deadlines.md). Dated ``day`` (the reversing event's
+    nothing is undone (docs/domain.md §5.8–§5.9). Dated ``day`` (the reversing event's
     date), or the request's latest event date if later. Returns whether it undid.
     """
     request = challenge.request
