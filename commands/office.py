@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import click
 from sqlalchemy import select
@@ -191,13 +191,9 @@ def set_decision_signoff(code: str, value: str, username: str, reason: str) -> N
 @click.option("--user", "username", required=True, help="承办人用户名")
 def propose_extension(tracking_no: str, days: int, reason: str, username: str) -> None:
     """提请延期答复（《条例》第三十三条第二款），等待审核人批准。"""
-    with unit_of_work(migrate=False) as session:
-        me = _user(session, username)
-        req = _request(session, me.agency_id, tracking_no)
-        raw = {"days": days, "reason": reason}
-        now = datetime.now(UTC)
-        event = _run(lambda: office_ops.propose(session, req, Actor.of(me), now, "extension", raw))
-        proposal_id = event.id
+    proposal_id = _propose(
+        tracking_no, username, "extension", lambda session, req: {"days": days, "reason": reason}
+    )
     click.echo(f"已提请延期（待审核事项 {proposal_id}）")
 
 
@@ -207,17 +203,31 @@ def propose_extension(tracking_no: str, days: int, reason: str, username: str) -
 @click.option("--user", "username", required=True, help="承办人用户名")
 def propose_signoff(tracking_no: str, seq: int, username: str) -> None:
     """提请审核人签发答复（机关规定答复须经签发时）。"""
+
+    def target(session: Session, req: Request) -> dict[str, Any]:
+        found = next((e for e in history(session, req) if e.seq == seq), None)
+        if found is None:
+            raise click.ClickException(f"申请 {tracking_no} 没有第{seq}条记录")
+        return {"target_id": found.id}
+
+    proposal_id = _propose(tracking_no, username, "decision", target)
+    click.echo(f"已提请签发（待审核事项 {proposal_id}）")
+
+
+def _propose(
+    tracking_no: str,
+    username: str,
+    kind: str,
+    raw_of: Callable[[Session, Request], dict[str, Any]],
+) -> int:
+    """One proposal (延期 or 签发) by ``username`` on their agency's request, committed."""
     with unit_of_work(migrate=False) as session:
         me = _user(session, username)
         req = _request(session, me.agency_id, tracking_no)
-        target = next((e for e in history(session, req) if e.seq == seq), None)
-        if target is None:
-            raise click.ClickException(f"申请 {tracking_no} 没有第{seq}条记录")
-        raw = {"target_id": target.id}
+        raw = raw_of(session, req)
         now = datetime.now(UTC)
-        event = _run(lambda: office_ops.propose(session, req, Actor.of(me), now, "decision", raw))
-        proposal_id = event.id
-    click.echo(f"已提请签发（待审核事项 {proposal_id}）")
+        event = _run(lambda: office_ops.propose(session, req, Actor.of(me), now, kind, raw))
+        return event.id
 
 
 @click.command("split")

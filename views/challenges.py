@@ -9,7 +9,6 @@ officers record cases (admins may void one, as the spec says); everyone else rea
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -40,6 +39,7 @@ from workflow.catalog.challenges import (
     RECONSIDERATION_DECISION_DAYS,
     ROUTE_LABELS,
 )
+from workflow.challenges.agenda import case_logs
 from workflow.challenges.operations import (
     case_conflict_message,
     challenge_history,
@@ -199,14 +199,7 @@ class CaseRow:
 def case_rows(session: Session, cases: Sequence[Challenge], today: date) -> list[CaseRow]:
     """Rows for ``cases``, reading all their logs in one query."""
     calendar = load_calendar(session)
-    logs: dict[int, list[ChallengeEvent]] = defaultdict(list)
-    if cases:
-        for event in session.scalars(
-            select(ChallengeEvent)
-            .where(ChallengeEvent.challenge_id.in_([c.id for c in cases]))
-            .order_by(ChallengeEvent.challenge_id, ChallengeEvent.seq)
-        ):
-            logs[event.challenge_id].append(event)
+    logs = case_logs(session, cases)
     rows = []
     for case in cases:
         found = standing(case, logs[case.id])

@@ -34,7 +34,7 @@ database is checked in bounded memory.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import groupby
@@ -198,23 +198,29 @@ def check_reports(session: Session) -> list[Problem]:
             problems.append(Problem("report", subject, "发布的数字与其内容摘要不符（数字被修改）"))
         previous = heads.get(row.agency_id)
         heads[row.agency_id] = row.chain_hash
-        if row.chain_hash is None:
-            problems.append(Problem("report", subject, "没有链接摘要"))
-            continue
-        try:
-            expected = report_link(chain.algorithm_of(row.chain_hash), previous, row)
-        except chain.UnknownAlgorithm as err:
-            problems.append(Problem("report", subject, str(err)))
-            continue
-        if expected != row.chain_hash:
-            problems.append(
-                Problem(
-                    "report",
-                    subject,
-                    "链接摘要不符：这份报告或本机关在它之前发布的报告被修改、删除或调换",
-                )
+        problems.extend(
+            _link_problems(
+                subject,
+                row.chain_hash,
+                lambda algorithm, row=row, previous=previous: report_link(algorithm, previous, row),
+                "链接摘要不符：这份报告或本机关在它之前发布的报告被修改、删除或调换",
             )
+        )
     return problems
+
+
+def _link_problems(
+    subject: str, stored: str | None, expected: Callable[[str], str], broken: str
+) -> list[Problem]:
+    """What is wrong with one stored chain link: missing, of an unknown algorithm, or not
+    the link recomputed from the row and its predecessor (``broken`` says what that means)."""
+    if stored is None:
+        return [Problem("report", subject, "没有链接摘要")]
+    try:
+        recomputed = expected(chain.algorithm_of(stored))
+    except chain.UnknownAlgorithm as err:
+        return [Problem("report", subject, str(err))]
+    return [] if recomputed == stored else [Problem("report", subject, broken)]
 
 
 def check_corrections(session: Session) -> list[Problem]:
@@ -257,23 +263,16 @@ def check_corrections(session: Session) -> list[Problem]:
             )
         previous = heads.get(row.agency_id)
         heads[row.agency_id] = row.chain_hash
-        if row.chain_hash is None:
-            problems.append(Problem("report", subject, "没有链接摘要"))
-            continue
-        try:
-            expected = correction_link(chain.algorithm_of(row.chain_hash), previous, corrects, row)
-        except chain.UnknownAlgorithm as err:
-            problems.append(Problem("report", subject, str(err)))
-            continue
-        if expected != row.chain_hash:
-            problems.append(
-                Problem(
-                    "report",
-                    subject,
-                    "链接摘要不符：这次更正、它所更正的版本或本机关在它之前的更正"
-                    "被修改、删除或调换",
-                )
+        problems.extend(
+            _link_problems(
+                subject,
+                row.chain_hash,
+                lambda algorithm, row=row, previous=previous, corrects=corrects: correction_link(
+                    algorithm, previous, corrects, row
+                ),
+                "链接摘要不符：这次更正、它所更正的版本或本机关在它之前的更正被修改、删除或调换",
             )
+        )
     return problems
 
 
