@@ -26,6 +26,7 @@ import logging
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Protocol
 
 import jieba
@@ -69,14 +70,26 @@ def _word(token: str) -> str:
 
 def words(text: str) -> list[str]:
     """``text`` cut into words in reading order (punctuation and spaces dropped)."""
-    _initialise()
-    return [w for w in (_word(t) for t in jieba.cut(text, HMM=False)) if w]
+    return list(_cut(text))
 
 
 def _inner_words(text: str) -> list[str]:
     """The dictionary words inside the longer words of ``text`` (search mode)."""
+    return list(_cut_for_search(text))
+
+
+# Segmenting is a pure function of the text (the dictionary is fixed once loaded), and
+# the same subjects and names recur by the thousand in a ledger or a year: remembered.
+@lru_cache(maxsize=65536)
+def _cut(text: str) -> tuple[str, ...]:
     _initialise()
-    return [w for w in (_word(t) for t in jieba.cut_for_search(text, HMM=False)) if w]
+    return tuple(w for w in (_word(t) for t in jieba.cut(text, HMM=False)) if w)
+
+
+@lru_cache(maxsize=65536)
+def _cut_for_search(text: str) -> tuple[str, ...]:
+    _initialise()
+    return tuple(w for w in (_word(t) for t in jieba.cut_for_search(text, HMM=False)) if w)
 
 
 def _name_pieces(name: str) -> list[str]:
