@@ -75,6 +75,11 @@ def ledger_row(plan: Plan, number: int) -> dict[str, str]:
             concluded, outcome = act.on.isoformat(), CONCLUDING[act.trigger]
             break
     fee = next((a.payload for a in plan.acts if a.trigger == "issue_fee_notice"), {})
+    if fee and "fee_paid" not in on and outcome not in ("other.fee_lapsed", "withdrawn", ""):
+        # A decision after an unpaid notice (the plan's fee was waived): a ledger holding
+        # the notice must show its payment (docs/domain.md §11), so this one omits it.
+        fee = {}
+        on.pop("issue_fee_notice", None)
     if on.keys() & CONSULTATIONS:
         # The ledger has no consultation columns: without the pause, the plan's extension
         # would fall after the reply deadline, which Art. 33 para 2 refuses.

@@ -54,6 +54,7 @@ from workflow.ledger.reader import (
     RawRow,
     RowError,
     RowValidator,
+    count_ledger_rows,
     iter_ledger_bytes,
     plan_events,
 )
@@ -269,6 +270,7 @@ def import_ledger_file(
     workers: int = 1,
     chunk_rows: int = CHUNK_ROWS,
     import_id: str | None = None,
+    total_rows: int | None = None,
 ) -> ImportReport:
     """Import a whole ledger file streamed in chunks, all or nothing, in its own transactions.
 
@@ -287,9 +289,10 @@ def import_ledger_file(
 
     This function owns its transactions (a staged import cannot be the caller's one
     transaction: its chunks commit); it needs the engine, not a session. ``import_id``
-    names the staging area (a job passes its id, to drop it on failure).
+    names the staging area (a job passes its id, to drop it on failure); ``total_rows``
+    is :func:`workflow.ledger.reader.count_ledger_rows` when the caller has counted.
     """
-    total = sum(1 for _ in iter_ledger_bytes(data, source.file_name))
+    total = total_rows if total_rows is not None else count_ledger_rows(data, source.file_name)
     report = ImportReport(rows=total, dry_run=dry_run)
     errors: list[RowError] = []
     with Session(engine) as session, ExitStack() as stack:

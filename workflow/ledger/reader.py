@@ -289,6 +289,17 @@ def read_ledger_bytes(
     return list(iter_ledger_bytes(data, filename, columns, limits))
 
 
+def count_ledger_rows(
+    data: bytes,
+    filename: str = "",
+    columns: Sequence[LedgerColumn] = LEDGER_COLUMNS,
+    limits: ReadLimits = DEFAULT_LIMITS,
+) -> int:
+    """The data rows of the file, read through once (nothing kept); raises
+    :class:`LedgerFileError` for any problem of the file as a whole."""
+    return sum(1 for _ in iter_ledger_bytes(data, filename, columns, limits))
+
+
 def iter_ledger_bytes(
     data: bytes,
     filename: str = "",
