@@ -36,7 +36,8 @@ from collections.abc import Sequence
 from contextlib import suppress
 from typing import Any
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy.orm import Session
 
 from workflow.requests import operations as ops
 from workflow.store.bulk_writer import (
@@ -274,6 +275,12 @@ def drop_abandoned(engine: Engine) -> list[str]:
     for import_id in found:
         drop_staging(engine, import_id)
     return found
+
+
+def staging_tables(bind: Session | Connection | Engine) -> list[str]:
+    """The staging tables present: an import under way, or one killed and not yet dropped."""
+    target = bind.connection() if isinstance(bind, Session) else bind
+    return sorted(n for n in inspect(target).get_table_names() if n.startswith("ledger_stage_"))
 
 
 def _alive(pid: int) -> bool:
