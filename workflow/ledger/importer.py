@@ -301,8 +301,9 @@ def import_ledger_file(
             encoder=None if dry_run else Encoder(engine.dialect.name, now),
             source=source,
         )
-        staging = None if dry_run else stack.enter_context(StagingArea(engine, import_id))
+        # Fork the replay processes before the staging area opens its connection.
         pool = stack.enter_context(replayer.pool(workers, total))
+        staging = None if dry_run else stack.enter_context(StagingArea(engine, import_id))
         gate = _AgencyGate(session, source)
         validator = RowValidator(local_today(now))
         done = 0
