@@ -83,6 +83,7 @@ def ledger_row(plan: Plan, number: int) -> dict[str, str]:
         # the notice must show its payment (docs/domain.md §11), so this one omits it.
         fee = {}
         on.pop("issue_fee_notice", None)
+        on.pop("extend", None)  # without the notice's pause it could fall after the deadline
     if on.keys() & CONSULTATIONS:
         # The ledger has no consultation columns: without the pause, the plan's extension
         # would fall after the reply deadline, which Art. 33 para 2 refuses.
@@ -106,6 +107,12 @@ def ledger_row(plan: Plan, number: int) -> dict[str, str]:
         "fee_method": fee.get("method", ""),
         "fee_paid_on": on.get("fee_paid", ""),
     }
+
+
+def _per_page_amount(fee: dict[str, Any]) -> str:
+    """The amount a ledger records for a planned per-page fee (plans give the pages)."""
+    pages = fee.get("pages")
+    return str(compute_fee(PER_PAGE, int(pages)).amount) if pages else ""
 
 
 def write_ledger(path: Path, rows: int, today: date) -> None:
@@ -260,14 +267,8 @@ def main() -> None:
                 write_ledger(ledger, rows, local_today(datetime.now(UTC)))
             for dialect in dialects(args.dialects, pg):
                 results.append(run(dialect, rows, pg, ledger, args.workers))
-    save(args.name, {"results": results})
+                save(args.name, {"results": results})  # after each: a long run keeps its part
 
 
 if __name__ == "__main__":
     main()
-
-
-def _per_page_amount(fee: dict[str, Any]) -> str:
-    """The amount a ledger records for a planned per-page fee (plans give the pages)."""
-    pages = fee.get("pages")
-    return str(compute_fee(PER_PAGE, int(pages)).amount) if pages else ""
