@@ -187,7 +187,8 @@ class StagingArea:
         table = f"{self.prefix}numbers"
         conn.exec_driver_sql(
             f"CREATE TEMPORARY TABLE {table} (agency_id INTEGER, year INTEGER, "
-            "rank INTEGER, serial INTEGER, tracking_no VARCHAR(32))"
+            "rank INTEGER, serial INTEGER, tracking_no VARCHAR(32), "
+            "PRIMARY KEY (agency_id, year, rank))"  # the join below looks every request up
         )
         raw: Any = conn.connection.driver_connection
         if self.dialect == "postgresql":
