@@ -18,6 +18,12 @@ regardless, and nothing here commits (one transaction per user action, owned by 
 caller). The SAVEPOINT also matters on SQLite: it opens the database transaction, so
 nothing is committed early. The challenges ledger (``workflow.challenges.ledger``) uses
 the per-row helpers below (:class:`Replay`, :func:`row_savepoint`).
+
+A whole file (``import-ledger``, the web upload's job) goes through
+:func:`import_ledger_file` instead: streamed in chunks, each chunk's rows committed into
+a staging area (``workflow.ledger.staging``) and published into the real tables in one
+short transaction at the end — all or nothing still, but other clerks wait for a chunk's
+commit, not for the whole import, and memory does not grow with the rows.
 """
 
 from __future__ import annotations
