@@ -28,19 +28,16 @@ from workflow.ledger.importer import (
     ImportReport,
     ImportSource,
     actor_named,
-    import_ledger,
+    import_ledger_file,
 )
 from workflow.ledger.reader import (
     LEDGER_COLUMNS,
     LedgerColumn,
     LedgerFileError,
-    LedgerRow,
     RawRow,
-    RowError,
     read_ledger_bytes,
     template_csv_bytes,
     template_xlsx_bytes,
-    validate_rows,
 )
 from workflow.requests.query import ListFilter, filtered, ordered
 from workflow.store.calendar import load_calendar
@@ -75,18 +72,50 @@ def import_ledger_command(path: Path, dry_run: bool, username: str | None) -> No
     """导入申请台账（CSV 或 XLSX 第一个工作表）：全部成功才写入，逐行报告错误。"""
     now = datetime.now(UTC)
     data = bytes_or_fail(path)
-    raw = rows_or_fail(data, path.name)
-    rows, problems = validate_rows(raw, local_today(now))
     with unit_of_work() as session:
         source = ImportSource.of_file(
             "import-ledger", path.name, data, user_option(session, username)
         )
-        report = _run(session, rows, problems, len(raw), source, now, dry_run)
-        if not report.stored:
-            session.rollback()  # already rolled back inside; explicit for the reader
+        bar = ProgressBar()  # the import runs its own transactions: this session only reads
+        try:
+            report = import_ledger_file(
+                session.get_bind(),  # type: ignore[arg-type]
+                data,
+                source,
+                now,
+                dry_run,
+                progress=bar,
+                workers=REPLAY_WORKERS,
+            )
+        except LedgerFileError as exc:
+            raise click.ClickException(str(exc)) from exc
+        finally:
+            bar.close()
     print_report(report)
     if not report.ok:
         sys.exit(1)
+
+
+class ProgressBar:
+    """The progress bar on stderr (stdout stays clean for scripts), shown once the import
+    knows the file has at least :data:`PROGRESS_THRESHOLD` rows."""
+
+    def __init__(self) -> None:
+        self.bar: Any = None
+        self.shown = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None:
+            if total < PROGRESS_THRESHOLD:
+                return
+            self.bar = click.progressbar(length=total, label="导入中", file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(done - self.shown)
+        self.shown = done
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
 
 
 def bytes_or_fail(path: Path) -> bytes:
@@ -133,41 +162,6 @@ def actor_option(session: Session, username: str | None, default: ActorForAgency
     if session.scalar(select(User.id).where(User.username == username)) is None:
         raise click.ClickException(f"用户“{username}”不存在")
     return actor_named(username)
-
-
-def _run(
-    session: Session,
-    rows: list[LedgerRow],
-    problems: list[RowError],
-    total: int,
-    source: ImportSource,
-    now: datetime,
-    dry_run: bool,
-) -> ImportReport:
-    """Import, with a progress bar on stderr (stdout stays clean for scripts) for big files."""
-    if len(rows) < PROGRESS_THRESHOLD:
-        return import_ledger(
-            session, rows, source, now, dry_run, prior_errors=problems, total_rows=total
-        )
-    with click.progressbar(length=len(rows), label="导入中", file=sys.stderr) as bar:
-        shown = 0
-
-        def advance(done: int, _total: int) -> None:
-            nonlocal shown
-            bar.update(done - shown)
-            shown = done
-
-        return import_ledger(
-            session,
-            rows,
-            source,
-            now,
-            dry_run,
-            prior_errors=problems,
-            total_rows=total,
-            progress=advance,
-            workers=REPLAY_WORKERS,
-        )
 
 
 def print_report(report: ImportReport) -> None:

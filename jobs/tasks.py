@@ -23,9 +23,8 @@ from jobs.monitor import timed
 from models import Agency, User
 from models.unit_of_work import unit_of_work
 from workflow.admin.log_check import verify_log
-from workflow.kernel.actor import local_today
-from workflow.ledger.importer import ImportSource, import_ledger
-from workflow.ledger.reader import LedgerFileError, read_ledger_bytes, validate_rows
+from workflow.ledger.importer import ImportSource, import_ledger_file
+from workflow.ledger.reader import LedgerFileError, count_ledger_rows
 from workflow.requests.search import index_problems
 from workflow.statistics.queries import verify, verify_projection, years_with_data
 from workflow.statistics.scope import Scope
@@ -62,31 +61,30 @@ def run_ledger_import(job_id: str, upload: str, dry_run: bool) -> None:
             return
         now = datetime.now(UTC)
         try:
-            raw = read_ledger_bytes(data, record.title)
+            rows = count_ledger_rows(data, record.title)
         except LedgerFileError as exc:
             q.update(job_id, state="refused", finished=time.time(), message=str(exc))
             return
-        if len(raw) > MAX_ROWS:
-            message = f"本文件有{len(raw)}行，每次最多导入{MAX_ROWS}行，请分批导入"
+        if rows > MAX_ROWS:
+            message = f"本文件有{rows}行，每次最多导入{MAX_ROWS}行，请分批导入"
             q.update(job_id, state="refused", finished=time.time(), message=message)
             return
-        rows, problems = validate_rows(raw, local_today(now))
         with unit_of_work() as session:
             user = session.get(User, record.user_id) if record.user_id else None
             source = ImportSource.of_file("web-upload", record.title, data, user)
-            del data
-            report = import_ledger(
-                session,
-                rows,
+            # Streamed and staged under the job's id: chunks commit as they go, the rows
+            # reach the real tables in one short transaction at the end, or never.
+            report = import_ledger_file(
+                session.get_bind(),  # type: ignore[arg-type]
+                data,
                 source,
                 now,
                 dry_run,
-                prior_errors=problems,
-                total_rows=len(raw),
                 progress=q.heartbeat(job_id),
+                import_id=job_id.replace("-", "")[:16],
+                total_rows=rows,
             )
-            if not report.stored:
-                session.rollback()
+            del data
         q.update(
             job_id,
             state="done" if report.ok else "refused",

@@ -61,6 +61,7 @@ DATABASE_MODULES = frozenset(
         "workflow.annual_report.publishing",
         "workflow.annual_report.archive",
         "workflow.ledger.importer",
+        "workflow.ledger.staging",
         "workflow.ledger.export",
         "workflow.attachments.operations",
         "workflow.admin.agencies",

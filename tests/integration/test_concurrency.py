@@ -37,6 +37,7 @@ from tests.waiting import wait_until
 from workflow.admin.log_check import verify_log
 from workflow.kernel.actor import Actor
 from workflow.kernel.errors import ConflictError, GuardError
+from workflow.ledger.staging import drop_abandoned, staging_tables
 from workflow.requests import operations as ops
 from workflow.requests.spec import SPEC_BY_TRIGGER
 from workflow.statistics.queries import verify_projection
@@ -258,6 +259,13 @@ def test_a_killed_import_leaves_nothing(db_url, session, agency, users, tmp_path
     assert verify_log(session) == []
     # The database is usable afterwards (SQLite recovers its journal on the next open).
     registered_request(session, agency, users["registrar"])
+    # The killed import's staging tables (if it had got so far) go with the next import.
+    probe = make_engine(db_url)
+    try:
+        drop_abandoned(probe)
+        assert staging_tables(probe) == []
+    finally:
+        probe.dispose()
 
 
 def failing_at_commit(session) -> None:

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
+
+from workflow.requests import search_text
 from workflow.requests.search_text import document, notes_of, parse_query, words
 
 
@@ -53,3 +56,25 @@ def test_query_groups_and_quoting() -> None:
 def test_a_query_of_punctuation_only_asks_for_no_words() -> None:
     assert not parse_query("“”！？*^:")
     assert parse_query("OR").fts5() == '"or"'  # a word, never an operator
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "本区2025年度部门预算及“三公”经费支出情况（7270）",
+        "关于 2024年 国有土地上房屋征收（第3号）决定书, A-12 & B.5 %",
+        "张三丰\r\n李四  王五",
+        "某地块征收补偿安置方案",
+        "",
+        "abc-def_ghi，一二三四五六七八九十一二三四五",
+    ],
+)
+def test_words_cut_block_by_block_are_the_words_of_the_whole_text(text: str) -> None:
+    """The remembered per-block segmentation gives what jieba gives for the whole text."""
+    import jieba
+
+    def whole(cut) -> list[str]:
+        return [w for w in (search_text._word(t) for t in cut(text, HMM=False)) if w]
+
+    assert search_text.words(text) == whole(jieba.cut)
+    assert search_text._inner_words(text) == whole(jieba.cut_for_search)

@@ -15,10 +15,11 @@ sources, strongest first:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
+from typing import TypeVar
 
 import chinese_calendar
 
@@ -30,6 +31,7 @@ FIXED_HOLIDAYS: frozenset[tuple[int, int]] = frozenset(
 )
 
 _ONE_DAY = timedelta(days=1)
+_T = TypeVar("_T")
 
 
 def _package_years() -> range:
@@ -79,6 +81,17 @@ class WorkingCalendar:
     ) -> None:
         self._overrides: dict[date, bool] = dict(overrides or {})
         self._announced: frozenset[int] = frozenset(announced_years)
+
+    def remembered(self, key: Hashable, compute: Callable[[], _T]) -> _T:
+        """``compute()``, an answer that depends only on this calendar and ``key``.
+
+        A plain calendar computes it afresh (pages ask once per request). A memoising
+        calendar (the bulk replay's ``workflow.ledger.memory_replay.MemoCalendar``)
+        keeps it under ``key``: a calendar never changes once built, and replaying a
+        ledger asks the same few thousand questions (a deadline's explanation of the
+        days it stepped over) hundreds of thousands of times.
+        """
+        return compute()
 
     def covered_years(self) -> range:
         """Years for which the ``chinesecalendar`` package has the real arrangement."""

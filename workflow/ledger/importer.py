@@ -18,6 +18,12 @@ regardless, and nothing here commits (one transaction per user action, owned by 
 caller). The SAVEPOINT also matters on SQLite: it opens the database transaction, so
 nothing is committed early. The challenges ledger (``workflow.challenges.ledger``) uses
 the per-row helpers below (:class:`Replay`, :func:`row_savepoint`).
+
+A whole file (``import-ledger``, the web upload's job) goes through
+:func:`import_ledger_file` instead: streamed in chunks, each chunk's rows committed into
+a staging area (``workflow.ledger.staging``) and published into the real tables in one
+short transaction at the end — all or nothing still, but other clerks wait for a chunk's
+commit, not for the whole import, and memory does not grow with the rows.
 """
 
 from __future__ import annotations
@@ -28,20 +34,21 @@ import pickle
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from multiprocessing.pool import Pool
 from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from models import Agency, Request, User
 from models.agency import subtree_ids
 from models.user import UserRole
 from workflow.catalog.states import State
-from workflow.kernel.actor import Actor
+from workflow.kernel.actor import Actor, local_today
 from workflow.kernel.errors import DomainError, NotFound, PermissionDenied
 from workflow.kernel.payload import ParsedAction
 from workflow.ledger.memory_replay import MemoCalendar, MemoryReplay, MemRequest
@@ -50,9 +57,14 @@ from workflow.ledger.reader import (
     COLUMN_OF_TRIGGER,
     LedgerRow,
     PlanError,
+    RawRow,
     RowError,
+    RowValidator,
+    count_ledger_rows,
+    iter_ledger_bytes,
     plan_events,
 )
+from workflow.ledger.staging import StagingArea
 from workflow.requests.spec import TRIGGER_LABELS
 from workflow.store.bulk_writer import Encoded, Encoder, claim_write_lock, write_batch
 from workflow.store.calendar import load_calendar
@@ -81,6 +93,13 @@ class ImportReport:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    def count(self, outcome: _Outcome, errors: list[RowError]) -> None:
+        """Add one replayed row: its state if it passed, else its problems to ``errors``."""
+        errors.extend(outcome.errors)
+        if outcome.state is not None:
+            self.imported += 1
+            self.by_state[outcome.state] += 1
 
     @property
     def stored(self) -> bool:
@@ -167,9 +186,9 @@ class ImportSource:
     def provenance(self) -> dict[str, str]:
         return {"by": self.recorder, "file": self.file_name, "sha256": self.sha256}
 
-    def actor(self, agency: Agency) -> Actor:
+    def actor(self, agency_id: int) -> Actor:
         user_id = self.by.id if self.by is not None else None
-        return Actor(user_id, self.recorder, agency.id, REPLAY_ROLES)
+        return Actor(user_id, self.recorder, agency_id, REPLAY_ROLES)
 
 
 def import_ledger(
@@ -195,37 +214,30 @@ def import_ledger(
     Rows are replayed in memory (``workflow.ledger.memory_replay``) — in ``workers`` forked
     processes when more than one (rows are independent, and the order of the results,
     hence every id and tracking number, does not depend on it) — and their encoded rows
-    spooled to a temporary file (memory stays flat). Only if every row passed are they
-    written, in batches, by ``workflow.store.bulk_writer`` on the session's connection inside
+    spooled to a temporary file. Only if every row passed are they written, in batches,
+    by ``workflow.store.bulk_writer`` on the session's connection inside
     :func:`all_or_nothing`: the database's write lock (SQLite) and the tracking-counter
-    row locks (PostgreSQL) are held for the write alone, not for the replay.
+    row locks (PostgreSQL) are held for the write alone, not for the replay. This is the
+    in-transaction form (the caller commits); a whole file is better imported with
+    :func:`import_ledger_file`, streamed and staged.
     """
     errors = list(prior_errors)
     total = total_rows if total_rows is not None else len(rows) + len({e.line for e in errors})
     report = ImportReport(rows=total, dry_run=dry_run)
-    agencies = agencies_by_code(session, {r.agency for r in rows})
-    allowed = _allowed_agencies(session, agencies, source)
-    errors.extend(_agency_errors(rows, agencies, allowed, source))
+    gate = _AgencyGate(session, source)
+    jobs = gate.jobs(rows, errors)
     replayer = _RowReplayer(
-        replay=MemoryReplay(
-            now,
-            MemoCalendar.like(load_calendar(session)),
-            approvers=None,
-            provenance=source.provenance(),
-        ),
+        replay=_memory_replay(session, source, now),
         encoder=None if dry_run else Encoder(session.get_bind().dialect.name, now),
-        agencies={code: a for code, a in agencies.items() if a.id in allowed},
-        existing=_existing_refs(session, rows, agencies),
         source=source,
     )
-    with tempfile.TemporaryFile() as spool:
+    errors.extend(gate.errors())
+    skipped = len(rows) - len(jobs)
+    with tempfile.TemporaryFile() as spool, replayer.pool(workers, len(jobs)) as pool:
         batches = 0
         batch: list[Encoded] = []
-        for done, outcome in enumerate(replayer.outcomes(rows, workers), start=1):
-            errors.extend(outcome.errors)
-            if outcome.state is not None:
-                report.imported += 1
-                report.by_state[outcome.state] += 1
+        for done, outcome in enumerate(replayer.run(jobs, pool), start=skipped + 1):
+            report.count(outcome, errors)
             if outcome.encoded is not None and not errors:
                 batch.append(outcome.encoded)
                 if len(batch) >= BATCH:
@@ -248,12 +260,120 @@ def import_ledger(
     return report
 
 
+#: Rows read, validated, replayed and staged at a time by :func:`import_ledger_file`:
+#: what it holds in memory is bounded by this, not by the size of the file.
+CHUNK_ROWS = 2000
+
+
+def import_ledger_file(
+    engine: Engine,
+    data: bytes,
+    source: ImportSource,
+    now: datetime,
+    dry_run: bool = False,
+    *,
+    progress: Progress | None = None,
+    workers: int = 1,
+    chunk_rows: int = CHUNK_ROWS,
+    import_id: str | None = None,
+    total_rows: int | None = None,
+) -> ImportReport:
+    """Import a whole ledger file streamed in chunks, all or nothing, in its own transactions.
+
+    The file is read twice: once to count its rows and find any problem of the file as a
+    whole (:class:`workflow.ledger.reader.LedgerFileError`, raised before anything is
+    done), then ``chunk_rows`` rows at a time: validated, replayed (in ``workers``
+    processes), and — while no row has been refused — written to this import's staging
+    area (``workflow.ledger.staging``) and committed. Other clerks wait for one chunk's
+    write at most, never for the whole import. Every row is replayed even after a
+    refusal, so the report lists every problem at once. At the end, if nothing was
+    refused and this is no dry run, one short transaction publishes the staged rows into
+    the real tables and commits; in every other case (refused, dry run, an exception, a
+    cancellation raised by ``progress``) the staging area is dropped and the real tables
+    were never touched. A process killed outright leaves its staging tables, which the
+    next import drops.
+
+    This function owns its transactions (a staged import cannot be the caller's one
+    transaction: its chunks commit); it needs the engine, not a session. ``import_id``
+    names the staging area (a job passes its id, to drop it on failure); ``total_rows``
+    is :func:`workflow.ledger.reader.count_ledger_rows` when the caller has counted.
+    """
+    total = total_rows if total_rows is not None else count_ledger_rows(data, source.file_name)
+    report = ImportReport(rows=total, dry_run=dry_run)
+    errors: list[RowError] = []
+    with Session(engine) as session, ExitStack() as stack:
+        replayer = _RowReplayer(
+            replay=_memory_replay(session, source, now),
+            encoder=None if dry_run else Encoder(engine.dialect.name, now),
+            source=source,
+        )
+        # Fork the replay processes before the staging area opens its connection.
+        pool = stack.enter_context(replayer.pool(workers, total))
+        staging = None if dry_run else stack.enter_context(StagingArea(engine, import_id))
+        gate = _AgencyGate(session, source)
+        validator = RowValidator(local_today(now))
+        done = 0
+        for raws in _chunks(iter_ledger_bytes(data, source.file_name), chunk_rows):
+            valid: list[LedgerRow] = []
+            for raw in raws:
+                row, problems = validator.check(raw)
+                errors.extend(problems)
+                if row is not None:
+                    valid.append(row)
+            jobs = gate.jobs(valid, errors)
+            done += len(raws) - len(jobs)
+            batch: list[Encoded] = []
+            for outcome in replayer.run(jobs, pool):
+                report.count(outcome, errors)
+                if outcome.encoded is not None and not errors:
+                    batch.append(outcome.encoded)
+                done += 1
+                if progress is not None:
+                    progress(done, total)
+            if staging is not None and not errors:
+                staging.stage(batch)
+        errors.extend(gate.errors())
+        session.rollback()  # end the read transaction: on SQLite its snapshot is stale now
+        if staging is not None and not errors:
+            with engine.begin() as conn:
+                staging.publish(conn)
+    report.errors = sorted(errors)
+    return report
+
+
+def _chunks(items: Iterable[RawRow], size: int) -> Iterator[list[RawRow]]:
+    chunk: list[RawRow] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _memory_replay(session: Session, source: ImportSource, now: datetime) -> MemoryReplay:
+    return MemoryReplay(
+        now,
+        MemoCalendar.like(load_calendar(session)),
+        approvers=None,
+        provenance=source.provenance(),
+    )
+
+
 class _Outcome(NamedTuple):
     """One row's replay: its final state and rows to write, or why it was refused."""
 
     state: str | None
     encoded: Encoded | None
     errors: list[RowError]
+
+
+class _Job(NamedTuple):
+    """A row to replay and the id of its agency (already checked: it may be imported)."""
+
+    row: LedgerRow
+    agency_id: int
 
 
 #: Rows a replay process handles at a time.
@@ -268,85 +388,111 @@ class _RowReplayer:
 
     replay: MemoryReplay
     encoder: Encoder | None
-    agencies: Mapping[str, Agency]
-    existing: set[tuple[str, str]]
     source: ImportSource
 
-    def outcomes(self, rows: Sequence[LedgerRow], workers: int) -> Iterator[_Outcome]:
-        chunks = [rows[i : i + _CHUNK] for i in range(0, len(rows), _CHUNK)]
-        if workers <= 1 or len(chunks) <= 1:
-            for chunk in chunks:
-                yield from self.chunk(chunk)
+    @contextmanager
+    def pool(self, workers: int, rows: int) -> Iterator[Pool | None]:
+        """``workers`` forked replay processes for an import of ``rows`` rows (None: this
+        process replays, as for a file of one replay chunk)."""
+        if workers <= 1 or rows <= _CHUNK:
+            yield None
             return
         _FORKED["replayer"] = self
         try:
             with multiprocessing.get_context("fork").Pool(workers) as pool:
-                for found in pool.imap(_forked_chunk, chunks):
-                    yield from found
+                yield pool
         finally:
             _FORKED.clear()
 
-    def chunk(self, rows: Sequence[LedgerRow]) -> list[_Outcome]:
-        return [self.row(row) for row in rows]
+    def run(self, jobs: Sequence[_Job], pool: Pool | None) -> Iterator[_Outcome]:
+        chunks = [jobs[i : i + _CHUNK] for i in range(0, len(jobs), _CHUNK)]
+        if pool is None or len(chunks) <= 1:
+            for chunk in chunks:
+                yield from self.chunk(chunk)
+            return
+        for found in pool.imap(_forked_chunk, chunks):
+            yield from found
 
-    def row(self, row: LedgerRow) -> _Outcome:
-        agency = self.agencies.get(row.agency)
-        if agency is None:  # reported once for the agency (_agency_errors)
-            return _Outcome(None, None, [])
+    def chunk(self, jobs: Sequence[_Job]) -> list[_Outcome]:
+        return [self.row(job) for job in jobs]
+
+    def row(self, job: _Job) -> _Outcome:
         errors: list[RowError] = []
-        mem = _replay_row(self.replay, row, agency, self.source, self.existing, errors)
+        mem = _replay_row(self.replay, job.row, job.agency_id, self.source, errors)
         if mem is None:
             return _Outcome(None, None, errors)
         encoded = self.encoder.encode(mem) if self.encoder is not None else None
         return _Outcome(mem.row.state, encoded, [])
 
 
-def _forked_chunk(rows: Sequence[LedgerRow]) -> list[_Outcome]:
-    return _FORKED["replayer"].chunk(rows)
+def _forked_chunk(jobs: Sequence[_Job]) -> list[_Outcome]:
+    return _FORKED["replayer"].chunk(jobs)
 
 
-def _allowed_agencies(
-    session: Session, agencies: Mapping[str, Agency], source: ImportSource
-) -> set[int]:
-    """The row agencies the import may write: any, or the importing user's own and below."""
-    ids = {a.id for a in agencies.values()}
-    if source.by is None or not source.by.active:
-        return ids if source.by is None else set()
-    return ids & set(subtree_ids(session, source.by.agency_id))
+class _AgencyGate:
+    """Which rows may be replayed: their agency exists, is active and is the importer's to
+    import, and their ref is not stored yet. What concerns an agency (or the whole file)
+    rather than a row is reported once (:meth:`errors`), on the agency's first line, with
+    the lines it covers — however many chunks the file is read in."""
 
+    def __init__(self, session: Session, source: ImportSource) -> None:
+        self.session = session
+        self.source = source
+        self.agencies: dict[str, Agency | None] = {}
+        self.refused: dict[str, list[int]] = {}
+        self.first_line: int | None = None
+        by = source.by
+        self.allowed: set[int] | None = None
+        if by is not None:
+            self.allowed = set(subtree_ids(session, by.agency_id)) if by.active else set()
 
-def _agency_errors(
-    rows: Sequence[LedgerRow],
-    agencies: Mapping[str, Agency],
-    allowed: set[int],
-    source: ImportSource,
-) -> list[RowError]:
-    """What concerns an agency (or the whole file) rather than a row: reported once each,
-    on the agency's first line, with the lines it covers."""
-    lines: dict[str, list[int]] = {}
-    for row in rows:
-        lines.setdefault(row.agency, []).append(row.line)
-    errors: list[RowError] = []
-    if source.by is not None and not source.by.active:
-        first = min((r.line for r in rows), default=1)
-        return [RowError(first, "—", f"用户“{source.by.username}”已停用，不能导入")]
-    for code, found in lines.items():
-        agency = agencies.get(code)
+    def jobs(self, rows: Sequence[LedgerRow], errors: list[RowError]) -> list[_Job]:
+        """The rows to replay; a ref already stored is refused on its row, into ``errors``."""
+        for code in {r.agency for r in rows} - self.agencies.keys():
+            self.agencies[code] = self.session.scalar(select(Agency).where(Agency.code == code))
+        admitted: list[tuple[LedgerRow, Agency]] = []
+        for row in rows:
+            if self.first_line is None:
+                self.first_line = row.line
+            agency = self.agencies[row.agency]
+            if agency is None or self._reason(row.agency, agency) is not None:
+                self.refused.setdefault(row.agency, []).append(row.line)
+            else:
+                admitted.append((row, agency))
+        existing = _existing_refs(self.session, admitted)
+        jobs: list[_Job] = []
+        for row, agency in admitted:
+            if (agency.id, row.ref) in existing:
+                reason = f"编号“{row.ref}”已导入过（本机关已有该编号的申请）"
+                errors.append(RowError(row.line, "ref", reason))
+            else:
+                jobs.append(_Job(row, agency.id))
+        return jobs
+
+    def _reason(self, code: str, agency: Agency | None) -> str | None:
         if agency is None:
-            reason = f"机关代码“{code}”不存在"
-        elif not agency.active:
-            reason = f"机关“{code}”已停用，不能导入新的申请（docs/domain.md §16）"
-        elif agency.id not in allowed:
-            assert source.by is not None
-            reason = (
-                f"用户“{source.by.username}”无权导入机关“{code}”的台账"
+            return f"机关代码“{code}”不存在"
+        if not agency.active:
+            return f"机关“{code}”已停用，不能导入新的申请（docs/domain.md §16）"
+        if self.allowed is not None and agency.id not in self.allowed:
+            assert self.source.by is not None
+            return (
+                f"用户“{self.source.by.username}”无权导入机关“{code}”的台账"
                 "（只能导入本机关及下级机关的）"
             )
-        else:
-            continue
-        where = f"（{line_ranges(found)}）" if len(found) > 1 else ""
-        errors.append(RowError(found[0], "agency", reason + where))
-    return errors
+        return None
+
+    def errors(self) -> list[RowError]:
+        by = self.source.by
+        if by is not None and not by.active and self.first_line is not None:
+            return [RowError(self.first_line, "—", f"用户“{by.username}”已停用，不能导入")]
+        found: list[RowError] = []
+        for code, lines in self.refused.items():
+            reason = self._reason(code, self.agencies.get(code))
+            assert reason is not None
+            where = f"（{line_ranges(lines)}）" if len(lines) > 1 else ""
+            found.append(RowError(lines[0], "agency", reason + where))
+        return found
 
 
 def line_ranges(lines: Sequence[int]) -> str:
@@ -367,27 +513,21 @@ def line_ranges(lines: Sequence[int]) -> str:
 def _replay_row(
     replay: MemoryReplay,
     row: LedgerRow,
-    agency: Agency,
+    agency_id: int,
     source: ImportSource,
-    existing: set[tuple[str, str]],
     errors: list[RowError],
 ) -> MemRequest | None:
     """One row replayed in memory; its refusal goes to ``errors`` and None is returned."""
-    if (row.agency, row.ref) in existing:
-        errors.append(
-            RowError(row.line, "ref", f"编号“{row.ref}”已导入过（本机关已有该编号的申请）")
-        )
-        return None
     try:
         plan = plan_events(row, calendar=replay.calendar)
     except PlanError as exc:
         errors.append(RowError(row.line, exc.column, exc.reason))
         return None
-    actor = source.actor(agency)
+    actor = source.actor(agency_id)
     trigger = "register"
     try:
         first, *rest = plan
-        mem = replay.register(actor, agency.id, first.payload)
+        mem = replay.register(actor, agency_id, first.payload)
         mem.columns["external_ref"] = row.ref
         for step in rest:
             trigger = step.trigger
@@ -453,22 +593,21 @@ def agencies_by_code(session: Session, codes: set[str]) -> dict[str, Agency]:
 
 
 def _existing_refs(
-    session: Session, rows: Sequence[LedgerRow], agencies: dict[str, Agency]
-) -> set[tuple[str, str]]:
-    """(agency code, ref) pairs already stored: a ledger is imported once, never merged."""
-    wanted: dict[str, set[str]] = {}
-    for row in rows:
-        if row.agency in agencies:
-            wanted.setdefault(row.agency, set()).add(row.ref)
-    present: set[tuple[str, str]] = set()
-    for code, refs in wanted.items():
+    session: Session, rows: Sequence[tuple[LedgerRow, Agency]]
+) -> set[tuple[int, str]]:
+    """(agency id, ref) pairs already stored: a ledger is imported once, never merged."""
+    wanted: dict[int, set[str]] = {}
+    for row, agency in rows:
+        wanted.setdefault(agency.id, set()).add(row.ref)
+    present: set[tuple[int, str]] = set()
+    for agency_id, refs in wanted.items():
         ordered = sorted(refs)
         for start in range(0, len(ordered), _REF_BATCH):
             batch = ordered[start : start + _REF_BATCH]
             stmt = select(Request.external_ref).where(
-                Request.agency_id == agencies[code].id, Request.external_ref.in_(batch)
+                Request.agency_id == agency_id, Request.external_ref.in_(batch)
             )
-            present.update((code, ref) for ref in session.scalars(stmt) if ref is not None)
+            present.update((agency_id, ref) for ref in session.scalars(stmt) if ref is not None)
     return present
 
 

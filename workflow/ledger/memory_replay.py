@@ -16,10 +16,10 @@ mirror honest: both write paths must produce identical rows.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
-from typing import Any
+from typing import Any, TypeVar
 
 from workflow.catalog.challenges import RECONSIDERATION, REMAND, RESULT_BY_CODE
 from workflow.catalog.states import State
@@ -105,6 +105,10 @@ class MemRequest:
     facts: dict[str, Any] = field(default_factory=dict)
 
 
+_T = TypeVar("_T")
+_MISSING = object()
+
+
 class MemoCalendar(WorkingCalendar):
     """The same working-day answers, memoised: a calendar never changes once built
     (``WorkingCalendar`` copies its overrides), and replaying millions of events asks
@@ -116,11 +120,25 @@ class MemoCalendar(WorkingCalendar):
         super().__init__(overrides, announced_years)
         self._add: dict[tuple[date, int], WorkdayResult] = {}
         self._between: dict[tuple[date, date], int] = {}
+        self._workday: dict[date, bool] = {}
+        self._remembered: dict[Hashable, Any] = {}
 
     @classmethod
     def like(cls, calendar: WorkingCalendar) -> MemoCalendar:
         """A memoising copy of ``calendar`` (same overrides, same announced years)."""
         return cls(calendar._overrides, calendar._announced)
+
+    def remembered(self, key: Hashable, compute: Callable[[], _T]) -> _T:
+        found = self._remembered.get(key, _MISSING)
+        if found is _MISSING:
+            found = self._remembered[key] = compute()
+        return found  # type: ignore[no-any-return]
+
+    def is_workday(self, day: date) -> bool:
+        found = self._workday.get(day)
+        if found is None:
+            found = self._workday[day] = super().is_workday(day)
+        return found
 
     def add_working_days(self, start: date, n: int) -> WorkdayResult:
         key = (start, n)

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -285,6 +286,31 @@ def read_ledger_bytes(
     The file is read row by row under ``limits``; the header is checked before any
     data row is read.
     """
+    return list(iter_ledger_bytes(data, filename, columns, limits))
+
+
+def count_ledger_rows(
+    data: bytes,
+    filename: str = "",
+    columns: Sequence[LedgerColumn] = LEDGER_COLUMNS,
+    limits: ReadLimits = DEFAULT_LIMITS,
+) -> int:
+    """The data rows of the file, read through once (nothing kept); raises
+    :class:`LedgerFileError` for any problem of the file as a whole."""
+    return sum(1 for _ in iter_ledger_bytes(data, filename, columns, limits))
+
+
+def iter_ledger_bytes(
+    data: bytes,
+    filename: str = "",
+    columns: Sequence[LedgerColumn] = LEDGER_COLUMNS,
+    limits: ReadLimits = DEFAULT_LIMITS,
+) -> Iterator[RawRow]:
+    """The rows of :func:`read_ledger_bytes` one at a time, none held: a big ledger is
+    streamed through validation and replay in chunks. A problem of the whole file
+    (:class:`LedgerFileError`) may surface after rows have been yielded — a data column
+    without a header is only known at the end — so a caller stores nothing until the
+    iteration has finished."""
     if data.startswith(_OLE_MAGIC) or filename.lower().endswith(".xls"):
         raise LedgerFileError("不支持旧版 Excel（.xls）文件，请另存为 .xlsx 或 UTF-8 CSV")
     if data.startswith(_ZIP_MAGIC):
@@ -479,8 +505,10 @@ def _rows_from_table(
     table: Iterable[list[str]],
     columns: Sequence[LedgerColumn],
     limits: ReadLimits = DEFAULT_LIMITS,
-) -> list[RawRow]:
-    """The data rows of a table read row by row, under ``limits``, after its header."""
+) -> Iterator[RawRow]:
+    """The data rows of a table read row by row, under ``limits``, after its header.
+
+    The header is checked when the first row is asked for (before any data row)."""
     records = iter(table)
     first = next(records, None)
     if first is None or not any(c.strip() for c in first):
@@ -502,7 +530,7 @@ def _rows_from_table(
     ]
     _check_header(header, columns)
     names = [c.name for c in columns]
-    rows: list[RawRow] = []
+    rows = 0
     blank = 0
     unnamed_with_data: set[int] = set()
     for index, record in enumerate(records, start=2):
@@ -519,7 +547,7 @@ def _rows_from_table(
                     "请删除多余的空行后重新导入"
                 )
             continue
-        if len(rows) >= limits.rows:
+        if rows >= limits.rows:
             raise LedgerFileError(f"文件超过{limits.rows}行数据，请分批导入")
         cells = dict.fromkeys(names, "")
         for position, (name, value) in enumerate(zip(header, record, strict=False)):
@@ -531,11 +559,11 @@ def _rows_from_table(
                 unnamed_with_data.add(position)
         if len(record) > len(header) and any(v.strip() for v in record[len(header) :]):
             cells["__extra__"] = "yes"
-        rows.append(RawRow(index, cells))
+        rows += 1
+        yield RawRow(index, cells)
     if unnamed_with_data:
         letters = "、".join(_column_letter(i) for i in sorted(unnamed_with_data))
         raise LedgerFileError(f"表头（第1行）有误：第{letters}列有数据但没有列名")
-    return rows
 
 
 def _check_header(header: list[str], columns: Sequence[LedgerColumn]) -> None:
@@ -614,6 +642,7 @@ _DATE = re.compile(
 )
 
 
+@lru_cache(maxsize=16384)
 def parse_ledger_date(text: str) -> date:
     """YYYY-MM-DD; Excel's local renderings are accepted too: 2026/3/2 (with a 0:00 time),
     2026.3.2 and 2026年3月2日 (the 长日期 format), with or without leading zeros.
@@ -631,6 +660,7 @@ def parse_ledger_date(text: str) -> date:
     raise ValueError(f"“{text[:20]}”不是有效日期，请按 YYYY-MM-DD 填写")
 
 
+@lru_cache(maxsize=1024)
 def outcome_from_cell(text: str) -> str | None:
     """Resolve an outcome cell: a code, a report label (half- or full-width brackets,
     with or without the group prefix such as “（三）”), or the 2019 format's single
@@ -649,6 +679,7 @@ def outcome_from_cell(text: str) -> str | None:
     return found.code if found else None
 
 
+@lru_cache(maxsize=256)
 def _channel_from_cell(text: str) -> str | None:
     value = text.strip()
     if not value:
@@ -672,26 +703,38 @@ def validate_rows(
     """
     rows: list[LedgerRow] = []
     errors: list[RowError] = []
-    first_line: dict[tuple[str, str], int] = {}
+    validator = RowValidator(today)
     for raw in raw_rows:
-        row, row_errors = validate_row(raw, today)
-        key = (raw.cells.get("agency", "").strip(), raw.cells.get("ref", "").strip())
-        if all(key):
-            if key in first_line:
-                row_errors.append(
-                    RowError(
-                        raw.line,
-                        "ref",
-                        f"编号“{key[1]}”与第{first_line[key]}行重复（同一机关的编号不能重复）",
-                    )
-                )
-            else:
-                first_line[key] = raw.line
+        row, row_errors = validator.check(raw)
         if row_errors:
             errors.extend(row_errors)
         elif row is not None:
             rows.append(row)
     return rows, sorted(errors)
+
+
+class RowValidator:
+    """:func:`validate_rows` one row at a time, for a ledger streamed in chunks: it keeps
+    only the (agency, ref) pairs seen, to report a duplicate on its later line."""
+
+    def __init__(self, today: date | None = None) -> None:
+        self.today = today
+        self.first_line: dict[tuple[str, str], int] = {}
+
+    def check(self, raw: RawRow) -> tuple[LedgerRow | None, list[RowError]]:
+        row, row_errors = validate_row(raw, self.today)
+        key = (raw.cells.get("agency", "").strip(), raw.cells.get("ref", "").strip())
+        if all(key):
+            first = self.first_line.setdefault(key, raw.line)
+            if first != raw.line:
+                row_errors.append(
+                    RowError(
+                        raw.line,
+                        "ref",
+                        f"编号“{key[1]}”与第{first}行重复（同一机关的编号不能重复）",
+                    )
+                )
+        return (None if row_errors else row), row_errors
 
 
 def shape_errors(raw: RawRow, columns: Sequence[LedgerColumn] = LEDGER_COLUMNS) -> list[RowError]:

@@ -87,7 +87,20 @@ def calendar_notes(calendar: WorkingCalendar, start: date, end: date) -> str:
 def count_step(
     calendar: WorkingCalendar, start: date, end: date, days: int, first: int
 ) -> TraceStep:
-    """``days`` working days counted after ``start`` up to ``end`` (numbered from ``first``)."""
+    """``days`` working days counted after ``start`` up to ``end`` (numbered from ``first``).
+
+    The step depends on the calendar and its arguments only (a frozen value), so a
+    memoising calendar may hand the same step to every request that asks.
+    """
+    return calendar.remembered(
+        ("count_step", start, end, days, first),
+        lambda: _count_step(calendar, start, end, days, first),
+    )
+
+
+def _count_step(
+    calendar: WorkingCalendar, start: date, end: date, days: int, first: int
+) -> TraceStep:
     if days <= 0:
         text = f"{start.isoformat()} 起未计入工作日"
     else:
@@ -101,7 +114,14 @@ def count_step(
 
 
 def provisional_step(calendar: WorkingCalendar, start: date, end: date) -> TraceStep | None:
-    """Which calendar years in (start, end] are not yet announced, if any."""
+    """Which calendar years in (start, end] are not yet announced, if any (remembered by a
+    memoising calendar, as :func:`count_step`)."""
+    return calendar.remembered(
+        ("provisional_step", start, end), lambda: _provisional_step(calendar, start, end)
+    )
+
+
+def _provisional_step(calendar: WorkingCalendar, start: date, end: date) -> TraceStep | None:
     years = sorted(
         {
             day.year

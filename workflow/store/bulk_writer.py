@@ -14,9 +14,10 @@ Tracking numbers are therefore gap-free and in the order of the batch.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -242,23 +243,60 @@ def _serials(conn: Connection, agency_id: int, year: int, n: int) -> int:
     return int(last) - n + 1
 
 
+@dataclass
+class Keys:
+    """Where a batch's keys come from: ids per table, the next serial per agency-year.
+
+    :func:`database_keys` hands them out from the database (the real tables, as the
+    operations path would); the staging area (``workflow.ledger.staging``) numbers from 1
+    (:meth:`local`) and shifts them when it publishes, so staged rows keep no tracking
+    number (``tracking`` False) and a staged serial is the request's rank in its year.
+    """
+
+    ids: dict[str, Iterator[int]]
+    next_serial: dict[tuple[int, int], int]
+    tracking: bool = True
+
+    @classmethod
+    def local(cls) -> Keys:
+        return cls({table: itertools.count(1) for table in _KEYED}, {}, tracking=False)
+
+
+_KEYED = ("requests", "events", "challenges", "challenge_events")
+
+
+def database_keys(conn: Connection, batch: Sequence[Encoded]) -> Keys:
+    """Keys for ``batch`` from the database, as the operations path would get them."""
+    counts = {
+        "requests": len(batch),
+        "events": sum(len(e.events) for e in batch),
+        "challenges": sum(len(e.cases) for e in batch),
+        "challenge_events": sum(len(c[2]) for e in batch for c in e.cases),
+    }
+    per_year = Counter((e.agency_id, e.year) for e in batch)
+    return Keys(
+        {table: iter(_ids(conn, table, n)) for table, n in counts.items()},
+        {key: _serials(conn, key[0], key[1], n) for key, n in sorted(per_year.items())},
+    )
+
+
 def keyed_rows(conn: Connection, batch: Sequence[Encoded]) -> dict[str, list[tuple[Any, ...]]]:
     """The batch's rows by table, with ids, tracking numbers and foreign keys filled in."""
+    return rows_with_keys(batch, database_keys(conn, batch))
+
+
+def rows_with_keys(batch: Sequence[Encoded], keys: Keys) -> dict[str, list[tuple[Any, ...]]]:
+    """The batch's rows by table, keyed from ``keys`` (which this advances past the batch)."""
     out: dict[str, list[tuple[Any, ...]]] = {table: [] for table in TABLE_COLUMNS}
-    request_ids = iter(_ids(conn, "requests", len(batch)))
-    event_ids = iter(_ids(conn, "events", sum(len(e.events) for e in batch)))
-    case_ids = iter(_ids(conn, "challenges", sum(len(e.cases) for e in batch)))
-    case_event_ids = iter(
-        _ids(conn, "challenge_events", sum(len(c[2]) for e in batch for c in e.cases))
-    )
-    per_year = Counter((e.agency_id, e.year) for e in batch)
-    next_serial = {key: _serials(conn, key[0], key[1], n) for key, n in sorted(per_year.items())}
+    request_ids, event_ids = keys.ids["requests"], keys.ids["events"]
+    case_ids, case_event_ids = keys.ids["challenges"], keys.ids["challenge_events"]
+    next_serial = keys.next_serial
     for enc in batch:
         rid = next(request_ids)
         key = (enc.agency_id, enc.year)
-        serial = next_serial[key]
+        serial = next_serial.get(key, 1)
         next_serial[key] = serial + 1
-        tracking = ops.tracking_number(enc.year, serial)
+        tracking = ops.tracking_number(enc.year, serial) if keys.tracking else None
         out["requests"].append(_with(enc.request, _REQ_KEYS, rid, tracking, serial))
         out["events"].extend(_with(row, _EVENT_KEYS, next(event_ids), rid) for row in enc.events)
         out["request_facts"].append(_with(enc.facts, _FACT_KEYS, rid))
@@ -294,7 +332,13 @@ def write_batch(conn: Connection, batch: Sequence[Encoded]) -> int:
     """Insert ``batch`` on ``conn`` (in its transaction); return the number of rows written."""
     if not batch:
         return 0
-    tables = keyed_rows(conn, batch)
+    return insert_rows(conn, keyed_rows(conn, batch))
+
+
+def insert_rows(
+    conn: Connection, tables: Mapping[str, Sequence[tuple[Any, ...]]], prefix: str = ""
+) -> int:
+    """Insert rows by table (in :data:`TABLE_COLUMNS` order) into ``prefix + table``."""
     raw = conn.connection.driver_connection
     written = 0
     for table, rows in tables.items():
@@ -302,11 +346,11 @@ def write_batch(conn: Connection, batch: Sequence[Encoded]) -> int:
             continue
         columns = TABLE_COLUMNS[table]
         if conn.dialect.name == "postgresql":
-            _copy(raw, table, columns, rows)
+            _copy(raw, prefix + table, columns, rows)
         else:
             marks = ", ".join("?" * len(columns))
             raw.executemany(  # type: ignore[union-attr]
-                f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows
+                f"INSERT INTO {prefix}{table} ({', '.join(columns)}) VALUES ({marks})", rows
             )
         written += len(rows)
     return written
