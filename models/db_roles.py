@@ -22,6 +22,10 @@ from models.event import APPEND_ONLY_TABLES
 _ROLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
+#: The schema of the ledger import's staging tables (migration 0026).
+STAGING_SCHEMA = "gongkai_staging"
+
+
 class BadRoleName(ValueError):
     """Not a plain lower-case PostgreSQL identifier (the name goes into DDL)."""
 
@@ -36,6 +40,9 @@ def grant_statements(role: str) -> list[str]:
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}",
         f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}",
         f"REVOKE INSERT, UPDATE, DELETE ON alembic_version FROM {role}",
+        # The ledger import's scratch tables (workflow.ledger.staging, migration 0026).
+        f"GRANT USAGE, CREATE ON SCHEMA {STAGING_SCHEMA} TO {role}",
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {STAGING_SCHEMA} TO {role}",
     ]
     for table, columns in APPEND_ONLY_TABLES.items():
         statements.append(f"REVOKE UPDATE, DELETE, TRUNCATE ON {table} FROM {role}")

@@ -81,3 +81,18 @@ def test_the_app_role_cannot_rewrite_the_logs(app_engine, attack: str) -> None:
         app_engine.begin() as conn,
     ):
         conn.execute(text(attack))
+
+
+def test_the_app_role_imports_a_ledger(app_engine, agency, session) -> None:
+    """The web upload's job connects as the application role: the staging area and its
+    publish must work with that role's rights (no DDL on the real tables, no table lock
+    that needs UPDATE on the logs)."""
+    from tests.integration.test_ledger_staging import ledger, source
+    from workflow.ledger.importer import import_ledger_file
+
+    session.commit()
+    data = ledger(12)
+    report = import_ledger_file(app_engine, data, source(data), NOW, chunk_rows=5)
+    assert report.stored, report.errors[:3]
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(Request)) == 12

@@ -14,7 +14,9 @@ The staging tables are scratch space, not schema: they are created for one impor
 shaped after the live tables at that moment (``CREATE TABLE … AS SELECT … WHERE 1 = 0``,
 no constraints, no triggers), and dropped when it ends, refused, succeeded or failed.
 So they need no migration and can never drift from the tables they feed. A registry
-row per import (``ledger_staging``, created the same way) names its owner (host, pid)
+row per import (``ledger_staging``, created the same way; on PostgreSQL the staging tables and
+the registry sit in the schema ``gongkai_staging`` of migration 0026, the one place the
+application's role may create tables) names its owner (host, pid)
 and a heartbeat renewed with every chunk; an import killed outright (SIGKILL) leaves
 its tables behind, and the next import drops them (:func:`drop_abandoned`): those of a
 process on this host that no longer exists, or whose heartbeat stopped
@@ -22,7 +24,10 @@ process on this host that no longer exists, or whose heartbeat stopped
 
 Staged keys are local: requests, events and cases numbered from 1 in file order, a
 request's serial its rank in its agency-year. Publishing shifts ids by the table's
-current end and serials by the agency-year counter (reserved as ``next_serial`` does),
+current end on SQLite (whose write lock keeps everyone else out) and, on PostgreSQL, draws a
+new id per row from the table's sequence into a map (other clerks go on inserting; no
+table lock, which the application's role may not take on the logs); serials come from
+the agency-year counter (reserved as ``next_serial`` does),
 with tracking numbers formatted by ``workflow.requests.operations.tracking_number``.
 """
 
@@ -39,6 +44,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.orm import Session
 
+from models.db_roles import STAGING_SCHEMA
 from workflow.requests import operations as ops
 from workflow.store.bulk_writer import (
     TABLE_COLUMNS,
@@ -49,8 +55,22 @@ from workflow.store.bulk_writer import (
     rows_with_keys,
 )
 
+#: On PostgreSQL the staging tables live in their own schema (migration 0026), where the
+#: application's role may create tables; it has no such right in ``public``, which holds
+#: the logs (docs/operations.md, the two database roles).
+PG_SCHEMA = STAGING_SCHEMA
 #: The registry of staging areas (one row per import under way).
-REGISTRY = "ledger_staging"
+REGISTRY_NAME = "ledger_staging"
+
+
+def _qualifier(dialect: str) -> str:
+    return f"{PG_SCHEMA}." if dialect == "postgresql" else ""
+
+
+def _registry(conn: Connection) -> str:
+    return _qualifier(conn.dialect.name) + REGISTRY_NAME
+
+
 #: An import whose heartbeat is this old (seconds) is taken for dead on any host.
 STALE_AFTER = 15 * 60.0
 
@@ -66,7 +86,7 @@ _SHIFTS: dict[str, dict[str, str]] = {
 
 def _ensure_registry(conn: Connection) -> None:
     conn.exec_driver_sql(
-        f"CREATE TABLE IF NOT EXISTS {REGISTRY} (import_id VARCHAR(40) PRIMARY KEY, "
+        f"CREATE TABLE IF NOT EXISTS {_registry(conn)} (import_id VARCHAR(40) PRIMARY KEY, "
         "host VARCHAR(255) NOT NULL, pid INTEGER NOT NULL, heartbeat FLOAT NOT NULL)"
     )
 
@@ -80,10 +100,12 @@ class StagingArea:
         self.import_id = import_id or secrets.token_hex(6)
         if not self.import_id.isalnum():
             raise ValueError("import_id must be letters and digits")
-        self.prefix = f"ledger_stage_{self.import_id}_"
+        self.dialect = engine.dialect.name
+        #: Temporary tables of the publish (not schema-qualified: they are the session's).
+        self.scratch = f"ledger_stage_{self.import_id}_"
+        self.prefix = _qualifier(self.dialect) + self.scratch
         self.keys = Keys.local()
         self.staged = 0
-        self.dialect = engine.dialect.name
         self._conn: Connection | None = None
 
     # -- lifetime
@@ -95,7 +117,7 @@ class StagingArea:
             _ensure_registry(self._conn)
             self._conn.execute(
                 text(
-                    f"INSERT INTO {REGISTRY} (import_id, host, pid, heartbeat) "
+                    f"INSERT INTO {_registry(self._conn)} (import_id, host, pid, heartbeat) "
                     "VALUES (:id, :host, :pid, :beat)"
                 ),
                 {
@@ -135,7 +157,7 @@ class StagingArea:
         with self.conn.begin():
             insert_rows(self.conn, rows, self.prefix)
             self.conn.execute(
-                text(f"UPDATE {REGISTRY} SET heartbeat = :beat WHERE import_id = :id"),
+                text(f"UPDATE {_registry(self.conn)} SET heartbeat = :beat WHERE import_id = :id"),
                 {"beat": time.time(), "id": self.import_id},
             )
         self.staged += len(batch)
@@ -157,18 +179,32 @@ class StagingArea:
             for table in ("requests", "events", "challenges", "challenge_events")
         }
         if self.dialect == "postgresql":
-            conn.exec_driver_sql(
-                "LOCK TABLE requests, events, request_facts, challenges, challenge_events "
-                "IN SHARE ROW EXCLUSIVE MODE"
-            )
+            # Ids are drawn from each table's sequence, one by one, into a map: clerks keep
+            # inserting meanwhile (their ids interleave), and no table lock is needed,
+            # which the application's role could not take on the append-only logs.
+            for table in counts:
+                self._draw_ids(conn, table)
+            shift: dict[str, int] = {}
         else:
             conn.exec_driver_sql("UPDATE tracking_counters SET last = last WHERE 0")
-        shift = {table: _reserve_ids(conn, table, n) for table, n in counts.items()}
+            shift = {table: _reserve_ids(conn, table, n) for table, n in counts.items()}
         self._number(conn)
         for table, columns in TABLE_COLUMNS.items():
             self._copy_table(conn, table, columns, shift)
-        conn.exec_driver_sql(f"DROP TABLE {self.prefix}numbers")
+        conn.exec_driver_sql(f"DROP TABLE {self.scratch}numbers")
         return counts["requests"]
+
+    def _draw_ids(self, conn: Connection, table: str) -> None:
+        """PostgreSQL: a new id from ``table``'s sequence for every staged row, in order."""
+        conn.exec_driver_sql(
+            f"CREATE TEMPORARY TABLE {self.scratch}ids_{table} "
+            "(local_id BIGINT PRIMARY KEY, new_id BIGINT NOT NULL) ON COMMIT DROP"
+        )
+        conn.exec_driver_sql(
+            f"INSERT INTO {self.scratch}ids_{table} (local_id, new_id) "
+            f"SELECT local_id, nextval(pg_get_serial_sequence('{table}', 'id')) "
+            f"FROM (SELECT id AS local_id FROM {self.prefix}{table} ORDER BY id) AS staged"
+        )
 
     def _number(self, conn: Connection) -> None:
         """The tracking serial and number of every staged request, in a scratch table."""
@@ -184,7 +220,7 @@ class StagingArea:
             for rank in range(1, int(n) + 1):
                 serial = first + rank - 1
                 numbers.append((agency_id, year, rank, serial, ops.tracking_number(year, serial)))
-        table = f"{self.prefix}numbers"
+        table = f"{self.scratch}numbers"
         conn.exec_driver_sql(
             f"CREATE TEMPORARY TABLE {table} (agency_id INTEGER, year INTEGER, "
             "rank INTEGER, serial INTEGER, tracking_no VARCHAR(32), "
@@ -208,16 +244,24 @@ class StagingArea:
                 chosen.append("n.tracking_no")
             elif table == "requests" and column == "serial":
                 chosen.append("n.serial")
-            elif column in shifts:
+            elif column in shifts and shift:
                 chosen.append(f"s.{column} + {shift[shifts[column]]}")
+            elif column in shifts:
+                chosen.append(f"m_{column}.new_id")
             else:
                 chosen.append(f"s.{column}")
         join = ""
         if table == "requests":
             join = (
-                f" JOIN {self.prefix}numbers n ON n.agency_id = s.agency_id"
+                f" JOIN {self.scratch}numbers n ON n.agency_id = s.agency_id"
                 " AND n.year = s.year AND n.rank = s.serial"
             )
+        if not shift:  # PostgreSQL: each key through its table's map of drawn ids
+            for column, target in shifts.items():
+                join += (
+                    f" LEFT JOIN {self.scratch}ids_{target} m_{column}"
+                    f" ON m_{column}.local_id = s.{column}"
+                )
         order = "s.request_id" if table == "request_facts" else "s.id"
         conn.exec_driver_sql(
             f"INSERT INTO {table} ({', '.join(columns)}) "
@@ -247,12 +291,14 @@ def _reserve_ids(conn: Connection, table: str, n: int) -> int:
 
 def drop_staging(engine: Engine, import_id: str) -> None:
     """Drop one import's staging tables and its registry row (nothing if already gone)."""
-    prefix = f"ledger_stage_{import_id}_"
+    prefix = _qualifier(engine.dialect.name) + f"ledger_stage_{import_id}_"
     with engine.begin() as conn:
         for table in TABLE_COLUMNS:
             conn.exec_driver_sql(f"DROP TABLE IF EXISTS {prefix}{table}")
         _ensure_registry(conn)
-        conn.execute(text(f"DELETE FROM {REGISTRY} WHERE import_id = :id"), {"id": import_id})
+        conn.execute(
+            text(f"DELETE FROM {_registry(conn)} WHERE import_id = :id"), {"id": import_id}
+        )
 
 
 def abandoned(engine: Engine, now: float | None = None) -> list[str]:
@@ -262,7 +308,9 @@ def abandoned(engine: Engine, now: float | None = None) -> list[str]:
     here = socket.gethostname()
     with engine.begin() as conn:
         _ensure_registry(conn)
-        rows = conn.execute(text(f"SELECT import_id, host, pid, heartbeat FROM {REGISTRY}")).all()
+        rows = conn.execute(
+            text(f"SELECT import_id, host, pid, heartbeat FROM {_registry(conn)}")
+        ).all()
     return [
         import_id
         for import_id, host, pid, beat in rows
@@ -281,7 +329,9 @@ def drop_abandoned(engine: Engine) -> list[str]:
 def staging_tables(bind: Session | Connection | Engine) -> list[str]:
     """The staging tables present: an import under way, or one killed and not yet dropped."""
     target = bind.connection() if isinstance(bind, Session) else bind
-    return sorted(n for n in inspect(target).get_table_names() if n.startswith("ledger_stage_"))
+    schema = PG_SCHEMA if target.dialect.name == "postgresql" else None
+    names = inspect(target).get_table_names(schema=schema)
+    return sorted(n for n in names if n.startswith("ledger_stage_"))
 
 
 def _alive(pid: int) -> bool:
