@@ -8,6 +8,7 @@ Against the hand-built province of tests/integration/supervision_world.py (year 
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 from sqlalchemy import update
@@ -17,11 +18,17 @@ from models import Agency, ReportDraft, RequestFacts
 from models.agency import subtree_ids
 from tests.conftest import make_user
 from tests.integration.routes import signed_in
-from tests.integration.supervision_world import TODAY, Province, build_province
+from tests.integration.supervision_world import NOW, TODAY, Province, _decided, build_province
 from workflow.annual_report.narrative import RULE_7
 from workflow.annual_report.report import load_report
 from workflow.annual_report.tracker import report_tracker
-from workflow.statistics.queries import FOLD_RULE, verify
+from workflow.statistics.queries import (
+    FOLD_RULE,
+    _plain_histories,
+    fast_counts_by_agency,
+    fold_counts_by_agency,
+    verify,
+)
 from workflow.statistics.scope import Scope
 
 YEAR = 2026
@@ -96,3 +103,34 @@ def test_the_tracker_page_names_the_broken_fold(app, session: Session, province:
     )
     assert "1 项未通过" in rows["b-bureau"] and FOLD_RULE in rows["b-bureau"]
     assert "全部通过" in rows["a-bureau"] and FOLD_RULE not in rows["a-bureau"]
+
+
+def test_the_fold_skips_only_what_cannot_count(session: Session, province: Province) -> None:
+    """The fold reads no request concluded before its first year — but it does read one
+    whose conclusion was corrected across New Year, and every count stays the fold's."""
+    from workflow.kernel.actor import Actor
+    from workflow.requests import office_operations as office_ops
+    from workflow.requests.operations import history
+
+    clerk = province.clerk_a
+    old = _decided(session, clerk, "2024-03-01", "2024-03-08", "disclosed")
+    moved = _decided(session, clerk, "2024-12-02", "2024-12-20", "disclosed")
+    decide = next(e for e in history(session, moved) if e.trigger == "decide")
+    raw = {
+        "target_id": decide.id,
+        "field": "effective_date",
+        "new": "2025-01-06",
+        "reason": "录入错误",
+    }
+    office_ops.correct(session, moved, Actor.of(clerk), NOW, raw)
+    session.commit()
+    scope = Scope.of(province.root, with_subordinates=True)
+    read = {r.id for r, _ in _plain_histories(session, scope, date(2025, 1, 1))}
+    assert old.id not in read and moved.id in read
+    assert {r.id for r, _ in _plain_histories(session, scope, date(2024, 1, 1))} >= {old.id}
+    for years in ([2024], [2025], [2025, 2026], [2026]):
+        assert verify(session, scope, years) == {}, years
+    fmt = {2025: "2021"}
+    folded = fold_counts_by_agency(session, scope, fmt)[province.a.id][2025]
+    assert folded[("disclosed", "natural_person")] == 1  # the corrected one, in 2025
+    assert folded == fast_counts_by_agency(session, scope, [2025])[province.a.id][2025]

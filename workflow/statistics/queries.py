@@ -36,6 +36,7 @@ from models import Event, Request, RequestFacts
 from workflow.kernel.errors import NotFound
 from workflow.requests.clocks import served_for
 from workflow.requests.operations import project, projection_values
+from workflow.requests.spec import CONCLUDING_TRIGGERS
 from workflow.statistics.challenges import table4_for
 from workflow.statistics.facts import facts_from_events
 from workflow.statistics.fold import (
@@ -99,16 +100,39 @@ def _histories(session: Session, scope: Scope) -> Iterator[tuple[Request, list[E
             yield request, by_request.get(request.id, [])
 
 
-def _plain_histories(session: Session, scope: Scope) -> Iterator[tuple[Any, list[Any]]]:
-    """Every request of the scope (id, agency, receipt date, applicant kind) with the
-    columns of its events that the facts read, as plain rows in batches of
+def _can_count_since(start: date) -> Any:
+    """Requests the fold must read for the years from ``start`` on: all but those
+    received before ``start`` whose event log concludes them before it — a concluding
+    event dated before ``start`` makes the first conclusion earlier still — and that
+    carry no correction (which could move that date). Such a request is in no cell of
+    those years (not received in them, not carried over, not concluded in them), so
+    leaving it out changes no count of the fold, and an old projection row edited to
+    look open is still caught: the fast path then counts it and the fold does not."""
+    done_before = select(Event.request_id).where(
+        Event.trigger.in_(CONCLUDING_TRIGGERS), Event.effective_date < start
+    )
+    corrected = select(Event.request_id).where(Event.trigger == "correct")
+    return or_(
+        Request.received_on >= start,
+        Request.id.not_in(done_before),
+        Request.id.in_(corrected),
+    )
+
+
+def _plain_histories(
+    session: Session, scope: Scope, since: date | None = None
+) -> Iterator[tuple[Any, list[Any]]]:
+    """Every request of the scope (id, agency, receipt date, applicant kind) that can
+    count in the years from ``since`` on (``_can_count_since``; every one if None),
+    with the columns of its events that the facts read, as plain rows in batches of
     ``FOLD_BATCH``: the fold needs no ORM objects, and building them was most of its
     cost (the supervisor's tracker folds a whole subtree on every view)."""
     last_id = 0
+    relevant = true() if since is None else _can_count_since(since)
     while True:
         batch = session.execute(
             select(Request.id, Request.agency_id, Request.received_on, Request.applicant_kind)
-            .where(Request.agency_id.in_(scope.agency_ids), Request.id > last_id)
+            .where(Request.agency_id.in_(scope.agency_ids), Request.id > last_id, relevant)
             .order_by(Request.id)
             .limit(FOLD_BATCH)
         ).all()
@@ -130,9 +154,12 @@ def fold_counts_by_agency(
 ) -> dict[int, dict[int, Counter[Cell]]]:
     """Base cells of table 三 by folding the event log (the reference path), for each
     year of ``formats`` (year → format) and each agency of the scope apart, in one pass
-    over the log (agency → year → cells; agencies without a request are absent)."""
+    over the log (agency → year → cells; agencies without a counted request may be
+    absent). Requests concluded before the first year are not read (``_can_count_since``).
+    """
     found: dict[int, dict[int, Counter[Cell]]] = {}
-    for request, events in _plain_histories(session, scope):
+    since = date(min(formats), 1, 1) if formats else None
+    for request, events in _plain_histories(session, scope, since):
         facts = facts_from_events(request.received_on, events)
         by_year = found.get(request.agency_id)
         if by_year is None:
