@@ -202,8 +202,8 @@ def run(
 
 
 def _chosen(name: str, only: str) -> bool:
-    """``--only``: comma-separated parts of page names (a page and its baseline)."""
-    return not only or any(part in name for part in only.split(","))
+    """``--only``: parts of page names separated by ``|`` (page names contain commas)."""
+    return not only or any(part in name for part in only.split("|"))
 
 
 def print_row(dialect: str, n: int, reader: str, name: str, r: dict[str, Any]) -> None:
@@ -227,7 +227,7 @@ def main() -> None:
     parser.add_argument("--dialects", default="sqlite,postgresql")
     parser.add_argument("--seconds", type=int, default=8, help="per wrk run")
     parser.add_argument("--name", default="pages")
-    parser.add_argument("--only", default="", help="only pages named with one of these (a,b)")
+    parser.add_argument("--only", default="", help="only pages named with one of these (a|b)")
     parser.add_argument(
         "--app-root", type=Path, help="serve another checkout (a before/after comparison)"
     )
