@@ -44,6 +44,7 @@ from bench.plans import (
     ROLE_USERS,
     ROOT,
     VIEWER,
+    AgencySpec,
     Plan,
     Seed,
     plan_for,
@@ -81,9 +82,10 @@ class Province:
         return self.actors[(agency, user)]
 
 
-def ensure_province(session: Session) -> Province:
-    """Create the province's agencies and bench accounts if missing (idempotent)."""
-    specs = province()
+def ensure_province(session: Session, specs: Sequence[AgencySpec] | None = None) -> Province:
+    """Create the province's agencies (``specs``, default ``province()``) and bench
+    accounts if missing (idempotent)."""
+    specs = province() if specs is None else specs
     agencies = {a.code: a for a in session.scalars(select(Agency))}
     for spec in specs:
         if spec.code not in agencies:
@@ -122,8 +124,14 @@ def ensure_province(session: Session) -> Province:
     return Province({s.code: agencies[s.code].id for s in specs}, actors)
 
 
-def seeds_for(n: int, seed: int, today: date, first_year: int = FIRST_YEAR) -> list[Seed]:
-    return skeleton(n, seed, first_year, today, province())
+def seeds_for(
+    n: int,
+    seed: int,
+    today: date,
+    first_year: int = FIRST_YEAR,
+    specs: Sequence[AgencySpec] | None = None,
+) -> list[Seed]:
+    return skeleton(n, seed, first_year, today, province() if specs is None else specs)
 
 
 # --------------------------------------------------------------------------- path (a)
@@ -237,6 +245,7 @@ def generate_bulk(
     workers: int = 2,
     plans: Sequence[Plan] | None = None,
     progress: Callable[[int], None] | None = None,
+    specs: Sequence[AgencySpec] | None = None,
 ) -> int:
     """Replay ``seeds`` (or explicit ``plans``) in memory and bulk-insert the rows.
 
@@ -244,7 +253,7 @@ def generate_bulk(
     every id and tracking number, does not depend on it).
     """
     with make_session_factory(engine)() as session:
-        prov = ensure_province(session)
+        prov = ensure_province(session, specs)
         session.commit()
     done = 0
     dialect = engine.dialect.name

@@ -53,13 +53,16 @@ _CITIES: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
 )
 
 
-def province() -> tuple[AgencySpec, ...]:
+def province(
+    cities: Sequence[tuple[str, str, tuple[tuple[str, str], ...]]] = _CITIES,
+) -> tuple[AgencySpec, ...]:
     """A province-like tree: the provincial government and its departments, three city
-    governments with departments and district governments (with their own departments)."""
+    governments with departments and district governments (with their own departments).
+    ``cities`` replaces the three (``wide_province``)."""
     found = [AgencySpec("jx", "江西省人民政府", None, 2.0)]
     for code, name, weight in _DEPARTMENTS:
         found.append(AgencySpec(f"jx-{code}", f"江西省{name.replace('局', '厅')}", "jx", weight))
-    for city, city_name, districts in _CITIES:
+    for city, city_name, districts in cities:
         found.append(AgencySpec(city, f"{city_name}人民政府", "jx", 3.0))
         for code, name, weight in _DEPARTMENTS:
             found.append(AgencySpec(f"{city}-{code}", f"{city_name}{name}", city, weight * 1.5))
@@ -69,6 +72,13 @@ def province() -> tuple[AgencySpec, ...]:
             for dept, name, weight in _DEPARTMENTS[:2]:
                 found.append(AgencySpec(f"{code}-{dept}", f"{district_name}{name}", code, weight))
     return tuple(found)
+
+
+def wide_province(cities: int) -> tuple[AgencySpec, ...]:
+    """The same tree with ``cities`` cities of four districts each (18 agencies a city):
+    a province of hundreds of agencies for the supervisor's pages (17 cities → 312)."""
+    districts = tuple((f"d{d}", f"第{d}区") for d in range(1, 5))
+    return province(tuple((f"c{c:02d}", f"第{c}市", districts) for c in range(1, cities + 1)))
 
 
 ROOT = "jx"

@@ -132,11 +132,15 @@ def find_draft(session: Session, scope: Scope, year: int) -> ReportDraft | None:
 FEE_TRIGGERS = ("issue_fee_notice", "reduce_fee", "waive_fee", "fee_paid", "void")
 
 
-def fee_histories(session: Session, scope: Scope, year: int) -> list[list[Row[Any]]]:
+def fee_histories_by_agency(
+    session: Session, scope: Scope, year: int
+) -> dict[int, list[list[Row[Any]]]]:
     """The fee events (``FEE_TRIGGERS``, in order) of the scope's requests with a fee
     notice or a payment in the year: the only ones ``fee_summary`` counts (a payment's
     amount comes from its notice, which may lie in an earlier year and is read too).
-    Plain rows of the columns it reads, not ORM objects, and no other events."""
+    Plain rows of the columns it reads, not ORM objects, and no other events; grouped
+    by request, the requests by agency (the tracker checks every agency's section 六
+    from this one statement)."""
     start, end = year_bounds(year)
     with_fee = (
         select(Event.request_id)
@@ -148,11 +152,52 @@ def fee_histories(session: Session, scope: Scope, year: int) -> list[list[Row[An
         )
     )
     events = session.execute(
-        select(Event.request_id, Event.trigger, Event.effective_date, Event.payload)
+        select(
+            Request.agency_id, Event.request_id, Event.trigger, Event.effective_date, Event.payload
+        )
+        .join(Request, Request.id == Event.request_id)
         .where(Event.request_id.in_(with_fee), Event.trigger.in_(FEE_TRIGGERS))
         .order_by(Event.request_id, Event.seq)
     )
-    return [list(group) for _, group in groupby(events, key=lambda e: e.request_id)]
+    found: dict[int, list[list[Row[Any]]]] = {}
+    for _, group in groupby(events, key=lambda e: e.request_id):
+        history = list(group)
+        found.setdefault(history[0].agency_id, []).append(history)
+    return found
+
+
+def fee_histories(session: Session, scope: Scope, year: int) -> list[list[Row[Any]]]:
+    """:func:`fee_histories_by_agency` for the whole scope at once."""
+    return [h for hs in fee_histories_by_agency(session, scope, year).values() for h in hs]
+
+
+def report_checks(
+    statistics: Statistics,
+    report: AnnualReport,
+    fees: FeeSummary,
+    previous_table2: Mapping[str, Table2Value],
+    texts: Mapping[str, str] | None = None,
+    table2: Mapping[str, Table2Value] | None = None,
+) -> list[Check]:
+    """Rules 1–8 of a report: the statistics' checks (1–5), table 二 across years (6),
+    the narrative's figures (7) and section 六's fees (8) — the one list the report
+    editor and the supervisor's tracker both show.
+
+    ``texts`` / ``table2`` replace the report's own (the editor checks what is on
+    the screen, saved or not).
+    """
+    s = statistics
+    if texts is None:
+        texts = {name: report.narrative(name) for name in NARRATIVE_FIELDS}
+    current = report.table2 if table2 is None else table2
+    figures = all_figures(s.table3, s.table4, s.fmt, fees)
+    headed = {SECTIONS[name]: text for name, text in texts.items()}
+    return [
+        *s.checks,
+        *table2_values.rule6_checks(s.fmt, current, previous_table2),
+        *narrative_checks(headed, figures),
+        fee_section_check(texts.get("other_matters", ""), fees),
+    ]
 
 
 @dataclass(frozen=True)
@@ -176,23 +221,10 @@ class ReportData:
         texts: Mapping[str, str] | None = None,
         table2: Mapping[str, Table2Value] | None = None,
     ) -> list[Check]:
-        """Rules 1–7: the statistics' checks, table 二 across years, the narrative.
-
-        ``texts`` / ``table2`` replace the report's own (the editor checks what is on
-        the screen, saved or not).
-        """
-        s = self.statistics
-        if texts is None:
-            texts = {name: self.report.narrative(name) for name in NARRATIVE_FIELDS}
-        current = self.report.table2 if table2 is None else table2
-        figures = all_figures(s.table3, s.table4, s.fmt, self.fees)
-        headed = {SECTIONS[name]: text for name, text in texts.items()}
-        return [
-            *s.checks,
-            *table2_values.rule6_checks(s.fmt, current, self.previous_table2),
-            *narrative_checks(headed, figures),
-            fee_section_check(texts.get("other_matters", ""), self.fees),
-        ]
+        """Rules 1–8 (:func:`report_checks`) of this report."""
+        return report_checks(
+            self.statistics, self.report, self.fees, self.previous_table2, texts, table2
+        )
 
 
 def load_report(session: Session, scope: Scope, year: int, fmt: str | None = None) -> ReportData:
@@ -205,11 +237,21 @@ def load_report(session: Session, scope: Scope, year: int, fmt: str | None = Non
     fmt = format_for_year(year, fmt or (draft.format if draft else None))
     statistics = derive(session, scope, year, fmt)
     fees = fee_summary(fee_histories(session, scope, year), year)
-    report = compose(
-        scope.agency.name, year, fmt, statistics.table3, statistics.table4, fees, draft
-    )
-    previous = find_draft(session, scope, year - 1)
-    previous_table2 = table2_values.from_json(previous.table2) if previous else {}
+    return report_data(statistics, draft, find_draft(session, scope, year - 1), fees)
+
+
+def report_data(
+    statistics: Statistics,
+    draft: ReportDraft | None,
+    previous_draft: ReportDraft | None,
+    fees: FeeSummary,
+) -> ReportData:
+    """The report of ``statistics``' scope and year from its parts, read by the caller:
+    ``load_report`` for one agency, the supervisor's tracker for a whole subtree from a
+    few set-based statements. Same parts, same report, same checks."""
+    s = statistics
+    report = compose(s.scope.agency.name, s.year, s.fmt, s.table3, s.table4, fees, draft)
+    previous_table2 = table2_values.from_json(previous_draft.table2) if previous_draft else {}
     return ReportData(report, statistics, draft, fees, previous_table2)
 
 

@@ -6,12 +6,17 @@ A superior agency follows whether each agency below has published its annual rep
 for the year by its deadline: a department by 31 January, a people's government at
 county level and above by 31 March (``agencies.report_level``; an agency without a
 level is held to 31 March, the later date, and shown as such). Beside the status the
-tracker shows each agency's 勾稽关系 checks as the figures stand now (rules 1–5 of
-``workflow.statistics.fold.checks``) and links to the PDF frozen at publication.
+tracker shows each agency's 勾稽关系 checks as the figures stand now — the very list its
+report page shows (rules 1–8, ``workflow.annual_report.report.report_checks``, built by
+``report_data`` from the same parts ``load_report`` reads) — plus the fold check of
+``stats-verify`` (the stored projection against the event log, for the year and the
+year before), and links to the PDF frozen at publication.
 
 Everything is read for the whole subtree at once: the table 三 counts of every agency
 from one grouped statement (``fast_counts_by_agency``), the cases from one statement
-(``table4_by_agency``), drafts, publications and frozen PDFs from one statement each.
+(``table4_by_agency``), the fee events, drafts, publications and frozen PDFs from one
+statement each, and the event log of the subtree in one batched pass
+(``fold_counts_by_agency``) — the tracker's largest cost (bench/RESULTS.md).
 The consolidated tables are the sum of the per-agency counts, so each consolidated
 cell is exactly the sum of its breakdown.
 """
@@ -27,6 +32,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Agency, PublishedReport, PublishedReportPdf, ReportDraft
+from workflow.annual_report.narrative import fee_summary
+from workflow.annual_report.report import fee_histories_by_agency, report_data
 from workflow.kernel.actor import local_today
 from workflow.requests.reminders import REPORT_LEVELS
 from workflow.statistics.challenges import table4_by_agency
@@ -41,7 +48,12 @@ from workflow.statistics.fold import (
 )
 from workflow.statistics.layouts import format_for_year
 from workflow.statistics.layouts.table4 import TOTAL as T4_TOTAL
-from workflow.statistics.queries import fast_counts_by_agency
+from workflow.statistics.queries import (
+    Statistics,
+    fast_counts_by_agency,
+    fold_check,
+    fold_counts_by_agency,
+)
 from workflow.statistics.scope import Scope
 
 #: The level an agency without one is held to: the later deadline (never accuse wrongly).
@@ -148,20 +160,30 @@ def consolidated(
 
 
 def report_tracker(
-    session: Session, agency_ids: Sequence[int], year: int, today: date
+    session: Session, agency_ids: Sequence[int], year: int, today: date, *, fold: bool = True
 ) -> list[TrackerLine]:
-    """Every agency of ``agency_ids`` (parents first) with its report's status for ``year``."""
+    """Every agency of ``agency_ids`` (parents first) with its report's status for ``year``
+    and its checks as they stand: the report page's rules 1–8 (``report_checks``) and,
+    with ``fold``, the fold check of ``stats-verify`` for the year and the year before."""
     ids = list(agency_ids)
     agencies = {a.id: a for a in session.scalars(select(Agency).where(Agency.id.in_(ids)))}
-    root = agencies[ids[0]]
-    found = consolidated(session, root, ids, year)
-    drafts = set(
-        session.scalars(
-            select(ReportDraft.agency_id).where(
-                ReportDraft.agency_id.in_(ids), ReportDraft.year == year
+    scope = Scope(agencies[ids[0]], tuple(sorted(ids)), True)
+    years = (year - 1, year)
+    counts = fast_counts_by_agency(session, scope, years)
+    cases = table4_by_agency(session, scope, year)
+    fees = fee_histories_by_agency(session, scope, year)
+    drafts: dict[tuple[int, int], ReportDraft] = {
+        (d.agency_id, d.year): d
+        for d in session.scalars(
+            select(ReportDraft).where(
+                ReportDraft.agency_id.in_(ids),
+                ReportDraft.year.in_(years),
+                ReportDraft.with_subordinates.is_(False),
             )
         )
-    )
+    }
+    formats = {y: format_for_year(y) for y in years}
+    folded = fold_counts_by_agency(session, scope, formats) if fold else {}
     published: dict[int, tuple[date, bool]] = {}
     for agency_id, at, pdf_id in session.execute(
         select(PublishedReport.agency_id, PublishedReport.published_at, PublishedReportPdf.id)
@@ -173,25 +195,35 @@ def report_tracker(
         )
     ):
         published[agency_id] = (local_today(at), pdf_id is not None)
+    empty: dict[int, Counter[Cell]] = {y: Counter() for y in years}
     lines = []
     for agency_id in ids:
         agency = agencies[agency_id]
+        draft = drafts.get((agency_id, year))
+        own = counts.get(agency_id, empty)
+        fmt = format_for_year(year, draft.format if draft else None)
+        t3 = table3_from_counts(own[year], fmt)
+        t4 = cases.get(agency_id) or table4_from_counts({})
+        previous = table3_from_counts(own[year - 1], formats[year - 1])
+        statistics = Statistics(Scope.of(agency), year, fmt, t3, t4, checks(t3, t4, fmt, previous))
+        data = report_data(
+            statistics,
+            draft,
+            drafts.get((agency_id, year - 1)),
+            fee_summary(fees.get(agency_id, []), year),
+        )
+        found = data.checks()
+        if fold:
+            by_year = folded.get(agency_id, empty)
+            found.extend(fold_check(y, formats[y], by_year[y], own[y]) for y in years)
         due = deadline_of(agency.report_level, year)
         if agency_id in published:
             on, has_pdf = published[agency_id]
             status = "published_late" if on > due else "published"
         else:
             on, has_pdf = None, False
-            status = "draft" if agency_id in drafts else "not_started"
+            status = "draft" if draft is not None else "not_started"
         lines.append(
-            TrackerLine(
-                agency,
-                due,
-                status,
-                on is None and today > due,
-                on,
-                has_pdf,
-                found.checks_by_agency[agency_id],
-            )
+            TrackerLine(agency, due, status, on is None and today > due, on, has_pdf, found)
         )
     return lines

@@ -204,7 +204,7 @@ def filtered(
             Request.id.in_(select(f.request_id).where(f.outcome.in_(codes), f.voided.is_(False)))
         )
     if flt.q:
-        stmt = stmt.where(search.matches(session, flt.q))
+        stmt = stmt.where(search.matches(session, flt.q, agency_ids))
     if flt.overdue:
         stmt = stmt.where(overdue_condition(session, agency_ids, calendar, today))
     if flt.measure and flt.start and flt.end:

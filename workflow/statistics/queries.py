@@ -10,7 +10,7 @@ the same base cells with ``GROUP BY`` and lays them out with the same
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import groupby, pairwise
@@ -36,6 +36,7 @@ from models import Event, Request, RequestFacts
 from workflow.kernel.errors import NotFound
 from workflow.requests.clocks import served_for
 from workflow.requests.operations import project, projection_values
+from workflow.requests.spec import CONCLUDING_TRIGGERS
 from workflow.statistics.challenges import table4_for
 from workflow.statistics.facts import facts_from_events
 from workflow.statistics.fold import (
@@ -99,12 +100,80 @@ def _histories(session: Session, scope: Scope) -> Iterator[tuple[Request, list[E
             yield request, by_request.get(request.id, [])
 
 
+def _can_count_since(start: date) -> Any:
+    """Requests the fold must read for the years from ``start`` on: all but those
+    received before ``start`` whose event log concludes them before it — a concluding
+    event dated before ``start`` makes the first conclusion earlier still — and that
+    carry no correction (which could move that date). Such a request is in no cell of
+    those years (not received in them, not carried over, not concluded in them), so
+    leaving it out changes no count of the fold, and an old projection row edited to
+    look open is still caught: the fast path then counts it and the fold does not."""
+    done_before = select(Event.request_id).where(
+        Event.trigger.in_(CONCLUDING_TRIGGERS), Event.effective_date < start
+    )
+    corrected = select(Event.request_id).where(Event.trigger == "correct")
+    return or_(
+        Request.received_on >= start,
+        Request.id.not_in(done_before),
+        Request.id.in_(corrected),
+    )
+
+
+def _plain_histories(
+    session: Session, scope: Scope, since: date | None = None
+) -> Iterator[tuple[Any, list[Any]]]:
+    """Every request of the scope (id, agency, receipt date, applicant kind) that can
+    count in the years from ``since`` on (``_can_count_since``; every one if None),
+    with the columns of its events that the facts read, as plain rows in batches of
+    ``FOLD_BATCH``: the fold needs no ORM objects, and building them was most of its
+    cost (the supervisor's tracker folds a whole subtree on every view)."""
+    last_id = 0
+    relevant = true() if since is None else _can_count_since(since)
+    while True:
+        batch = session.execute(
+            select(Request.id, Request.agency_id, Request.received_on, Request.applicant_kind)
+            .where(Request.agency_id.in_(scope.agency_ids), Request.id > last_id, relevant)
+            .order_by(Request.id)
+            .limit(FOLD_BATCH)
+        ).all()
+        if not batch:
+            return
+        last_id = batch[-1].id
+        events = session.execute(
+            select(Event.request_id, Event.id, Event.trigger, Event.effective_date, Event.payload)
+            .where(Event.request_id.in_([r.id for r in batch]))
+            .order_by(Event.request_id, Event.seq)
+        )
+        by_request = {rid: list(evs) for rid, evs in groupby(events, key=lambda e: e.request_id)}
+        for request in batch:
+            yield request, by_request.get(request.id, [])
+
+
+def fold_counts_by_agency(
+    session: Session, scope: Scope, formats: Mapping[int, str]
+) -> dict[int, dict[int, Counter[Cell]]]:
+    """Base cells of table 三 by folding the event log (the reference path), for each
+    year of ``formats`` (year → format) and each agency of the scope apart, in one pass
+    over the log (agency → year → cells; agencies without a counted request may be
+    absent). Requests concluded before the first year are not read (``_can_count_since``).
+    """
+    found: dict[int, dict[int, Counter[Cell]]] = {}
+    since = date(min(formats), 1, 1) if formats else None
+    for request, events in _plain_histories(session, scope, since):
+        facts = facts_from_events(request.received_on, events)
+        by_year = found.get(request.agency_id)
+        if by_year is None:
+            by_year = found[request.agency_id] = {year: Counter() for year in formats}
+        for year, fmt in formats.items():
+            by_year[year].update(request_cells(request.applicant_kind, facts, year, fmt))
+    return found
+
+
 def fold_counts(session: Session, scope: Scope, year: int, fmt: str) -> Counter[Cell]:
     """Base cells of table 三 by folding the event log (the reference path)."""
     counts: Counter[Cell] = Counter()
-    for request, events in _histories(session, scope):
-        facts = facts_from_events(request.received_on, events)
-        counts.update(request_cells(request.applicant_kind, facts, year, fmt))
+    for by_year in fold_counts_by_agency(session, scope, {year: fmt}).values():
+        counts.update(by_year[year])
     return counts
 
 
@@ -340,16 +409,49 @@ def differences(a: Table3Counts, b: Table3Counts) -> list[Difference]:
 
 def verify(session: Session, scope: Scope, years: Sequence[int]) -> dict[int, list[Difference]]:
     """Recompute each year from the log and compare with the fast path."""
+    formats = {year: format_for_year(year) for year in years}
+    folded: dict[int, Counter[Cell]] = {year: Counter() for year in years}
+    for by_year in fold_counts_by_agency(session, scope, formats).values():
+        for year in years:
+            folded[year].update(by_year[year])
     found: dict[int, list[Difference]] = {}
-    for year in years:
-        fmt = format_for_year(year)
+    for year, fmt in formats.items():
         diff = differences(
-            table3_for(session, scope, year, fmt, fast=False),
+            table3_from_counts(folded[year], fmt),
             table3_for(session, scope, year, fmt, fast=True),
         )
         if diff:
             found[year] = diff
     return found
+
+
+#: The name the fold check carries wherever it is shown (tracker, statistics).
+FOLD_RULE = "核对：统计数 = 按办理记录重新计算的数（stats-verify）"
+#: Differing cells named in a failed fold check's detail (the rest are counted).
+FOLD_DETAIL_CELLS = 5
+
+
+def fold_check(year: int, fmt: str, folded: Counter[Cell], stored: Counter[Cell]) -> Check:
+    """The stored projection's table 三 of ``year`` against the fold of the event log:
+    what ``stats-verify`` checks, as one ``Check`` a page can list beside rules 1–8.
+    A difference means a ``request_facts`` row no longer says what the request's
+    events say (changed behind the application's back, or a defect): every count the
+    tables show for that year is in doubt until ``stats-verify --repair``."""
+    diff = differences(table3_from_counts(folded, fmt), table3_from_counts(stored, fmt))
+    if not diff:
+        return Check(FOLD_RULE, True, f"{year}年表三：统计数与办理记录重新计算一致", ())
+    layout = table3_layout(fmt)
+    named = []
+    for d in diff[:FOLD_DETAIL_CELLS]:
+        row, column = d.cell.split(".", 1)
+        label = f"{'·'.join(layout.row(row).path)}·{layout.column(column).full_label}"
+        named.append(f"{label}统计为{d.fast}、重新计算为{d.fold}")
+    more = f"等{len(diff)}处" if len(diff) > FOLD_DETAIL_CELLS else ""
+    detail = (
+        f"{year}年表三与办理记录不一致：{'；'.join(named)}{more}"
+        "（统计投影被改动或有缺陷，请运行 stats-verify --repair 并核查）"
+    )
+    return Check(FOLD_RULE, False, detail, tuple(d.cell for d in diff))
 
 
 def years_with_data(session: Session, scope: Scope) -> list[int]:
