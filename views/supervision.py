@@ -214,6 +214,13 @@ def _year(today: date) -> int:
     return positive_int(request.args.get("year"), today.year - 1) or today.year - 1
 
 
+#: Up to this many agencies the tracker recounts every agency's statistics from its log
+#: (the fold check of ``stats-verify``) by default; above it the recount is asked for
+#: (about 0.25 s per agency of 300 requests, bench/RESULTS.md), and the nightly
+#: ``stats-verify`` covers everyone.
+FOLD_BY_DEFAULT_UP_TO = 30
+
+
 @bp.get("/supervision/reports")
 def reports() -> str:
     """Each agency's annual report for the year: status against its Art. 49 deadline."""
@@ -221,11 +228,15 @@ def reports() -> str:
     root = _root()
     today = local_today(utc_now())
     year = min(max(_year(today), 2008), today.year)
+    sent = request.args.getlist("fold")  # the hidden "0", then the box's "1" when ticked
+    asked = sent[-1] if sent else None
+    fold = asked == "1" if asked in ("0", "1") else len(root.ids) <= FOLD_BY_DEFAULT_UP_TO
     return render_template(
         "supervision/reports.html",
         root=root,
         year=year,
-        lines=report_tracker(session, root.ids, year, today),
+        fold=fold,
+        lines=report_tracker(session, root.ids, year, today, fold=fold),
     )
 
 

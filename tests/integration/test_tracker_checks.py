@@ -134,3 +134,15 @@ def test_the_fold_skips_only_what_cannot_count(session: Session, province: Provi
     folded = fold_counts_by_agency(session, scope, fmt)[province.a.id][2025]
     assert folded[("disclosed", "natural_person")] == 1  # the corrected one, in 2025
     assert folded == fast_counts_by_agency(session, scope, [2025])[province.a.id][2025]
+
+
+def test_the_recount_can_be_left_out_and_asked_for(
+    app, session: Session, province: Province
+) -> None:
+    """Above a few agencies the recount is asked for; the page says when it was left out."""
+    _break_fold(session, province)
+    client = signed_in(app, session, province.supervisor)
+    left_out = client.get(f"/supervision/reports?year={YEAR}&fold=0").get_data(as_text=True)
+    assert "本次未含" in left_out and FOLD_RULE not in left_out
+    asked = client.get(f"/supervision/reports?year={YEAR}&fold=0&fold=1").get_data(as_text=True)
+    assert "本次未含" not in asked and FOLD_RULE in asked
