@@ -243,7 +243,8 @@ def test_reply_names_the_agencys_reconsideration_body(session, users) -> None:
     ("trigger", "outcome", "sentence"),
     [
         ("supplement_lapsed", "other.supplement_lapsed", "视为放弃申请"),
-        ("fee_lapsed", "other.fee_lapsed", "未在规定期限内缴纳费用"),
+        # The notice's date, and the fee measures' 20-working-day rule beside Art. 42 (D21).
+        ("fee_lapsed", "other.fee_lapsed", "本机关已于2026年9月28日向您发出信息处理费收费通知"),
     ],
 )
 def test_lapsed_requests_get_a_reply_too(
@@ -265,6 +266,8 @@ def test_lapsed_requests_get_a_reply_too(
     assert outcome_name(OUTCOME_BY_CODE[outcome]) in body
     assert sentence in body and OUTCOME_BY_CODE[outcome].basis in body
     assert LAWSUIT_6_MONTHS in body
+    cites_measures = "国办函〔2020〕109号）关于“申请人应当在收到收费通知次日起20个工作日内" in body
+    assert cites_measures == (trigger == "fee_lapsed")
 
 
 def test_receipt_states_the_legal_receipt_date_and_reply_deadline(session, agency, users) -> None:

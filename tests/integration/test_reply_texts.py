@@ -140,6 +140,7 @@ def expected_values(req: Request, variant: Variant, first: bool) -> dict[str, st
         "subject": req.subject,
         "outcome_code": None,  # the code itself is not printed: the wording checks below
         "basis": outcome.basis,
+        "also_relies_on": squeeze(outcome.also_relies_on) or None,
         "delivery": "邮寄方式",
         "reconsideration_body": TEST_REMEDY_BODIES["reconsideration_body"],
         "reconsideration_days": "60日内",

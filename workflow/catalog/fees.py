@@ -20,12 +20,17 @@ from datetime import date
 
 PER_REQUEST = "per_request"
 PER_PAGE = "per_page"
-#: The two methods of the 2020 measures (Art. 4), as the fee-notice form offers them.
+#: The two methods of the 2020 measures (Art. 3), as the fee-notice form offers them.
 FEE_METHODS: tuple[tuple[str, str], ...] = ((PER_REQUEST, "按件计收"), (PER_PAGE, "按量计收"))
 #: The 2020 measures (国办函〔2020〕109号) apply from 2021-01-01: no fee notice before.
 FEE_MEASURES_FROM = date(2021, 1, 1)
 #: The rule the fee notice cites, and the refusals name.
 FEE_MEASURES = "《政府信息公开信息处理费管理办法》（国办函〔2020〕109号）"
+#: The measures' rule a lapse applies (audit D21): a lapse notice cites it beside Art. 42.
+FEE_LAPSE_RULE = (
+    f"{FEE_MEASURES}关于“申请人应当在收到收费通知次日起20个工作日内缴纳费用，"
+    "逾期未缴纳的视为放弃申请”"
+)
 
 #: The unit each method counts, for the explanation line.
 _UNITS: dict[str, str] = {PER_REQUEST: "件", PER_PAGE: "页"}

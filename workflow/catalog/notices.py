@@ -141,6 +141,10 @@ def reply_elements(
         if outcome.basis not in ("", "—")
         else ()
     )
+    if outcome.also_relies_on:
+        article += (
+            ReplyElement("basis.rule", "所适用的规定", outcome.also_relies_on, ("also_relies_on",)),
+        )
     facts = tuple(
         ReplyElement(f"fact.{fact.field}", fact.label, fact.source, (fact.field,))
         for fact in outcome.required_facts

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from workflow.catalog.fees import FEE_LAPSE_RULE
+
 #: The two national report formats (docs/domain.md §7).
 FORMATS: tuple[str, ...] = ("2019", "2021")
 
@@ -118,6 +120,8 @@ class Outcome:
     counted_as: str | None = None
     #: For outcomes sharing a row: which answer this is, as the decide form offers it.
     answer: str = ""
+    #: A rule outside the Regulation the reply cites beside ``basis``, quoted.
+    also_relies_on: str = ""
 
     @property
     def group(self) -> OutcomeGroup:
@@ -304,6 +308,7 @@ OUTCOMES: tuple[Outcome, ...] = (
         "其他处理·逾期未缴费",
         "第四十二条",
         decidable=False,
+        also_relies_on=FEE_LAPSE_RULE,
     ),
     Outcome("other.other", "3.其他", "其他处理", "—"),
 )

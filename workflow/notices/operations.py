@@ -500,6 +500,7 @@ def _reply(facts: _Facts) -> _Built:
     asked = _latest(facts.events, "request_reasons")
     assessed = _latest(facts.events, "reasons_received")
     supplements = [e for e in facts.events if e.trigger == "request_supplement"]
+    fee_notice = _latest(facts.events, "issue_fee_notice")
     first = reconsideration_first(code, event.effective_date)
     reopens = [e for e in facts.events if e.trigger == "reopen"]
     context = {
@@ -508,6 +509,8 @@ def _reply(facts: _Facts) -> _Built:
         **_remedies(facts, "答复书", reconsideration_first=first),
         "outcome_code": code,
         "basis": None if outcome.basis in ("", "—") else outcome.basis,
+        "also_relies_on": outcome.also_relies_on or None,
+        "fee_notice_on": fee_notice.effective_date if fee_notice else None,
         **{fact.field: str(event.payload.get(fact.field, "")) for fact in DECISION_FACTS},
         **_earlier(facts.session, facts.request, event.payload.get("earlier")),
         "delivery_code": delivery,
