@@ -65,7 +65,7 @@ def deadlines_on(session, req, day: date):
 
 def test_remand_is_an_appeal_courts_other_result_not_an_ending() -> None:
     assert REMAND.code == "remanded" and REMAND.column == "other"
-    assert REMAND.kind == LITIGATION and REMAND.instances == ("second",)
+    assert REMAND.kind == LITIGATION and REMAND.instances == ("second", "retrial")
     assert not REMAND.orders_new_reply  # not 纠正: the agency's act is not judged
     # Never offered as a 审结 result, at any instance of any kind.
     for kind, instance in [(LITIGATION, "first"), (LITIGATION, "second"), (RECONSIDERATION, None)]:
@@ -87,7 +87,7 @@ def test_second_instance_remand_sends_the_case_back_to_first_instance(
         session, agency, users, "withheld.third_party", "2025-03-03", "2025-03-20"
     )
     case = file(session, users, req, "2025-04-10", kind="litigation", route="direct")
-    with pytest.raises(GuardError, match="只有二审人民法院可以裁定发回重审"):
+    with pytest.raises(GuardError, match="只有二审或再审人民法院可以裁定发回重审"):
         fire(session, users, case, "remand", "2025-05-06", **REMANDED_TO)
     session.rollback()
     conclude(session, users, case, "2025-06-30", "claims_dismissed", at("2025-06-30"))
@@ -112,6 +112,36 @@ def test_second_instance_remand_sends_the_case_back_to_first_instance(
     _, t4_2026 = table3_and_4(session, agency, 2026)
     assert t4_2026["litigation_direct"]["corrected"] == 1
     assert t4_2026["litigation_direct"]["total"] == 1
+
+
+def test_retrial_remand_sends_the_case_to_the_court_whose_judgment_it_set_aside(
+    session, agency, users
+) -> None:
+    """法释〔2018〕1号 Art. 122: a 再审 court may send the case back to the court that gave
+    the effective judgment, here the 二审 court; a 二审 court only back to 一审."""
+    req = concluded_request(
+        session, agency, users, "withheld.third_party", "2025-03-03", "2025-03-20"
+    )
+    case = file(session, users, req, "2025-04-10", kind="litigation", route="direct")
+    conclude(session, users, case, "2025-06-30", "claims_dismissed", at("2025-06-30"))
+    fire(session, users, case, "appeal", "2025-07-08", **SECOND)
+    to_second = {**REMANDED_TO, "instance": "second"}
+    with pytest.raises(GuardError, match="二审裁定发回重审的，案件回到一审"):
+        fire(session, users, case, "remand", "2025-09-01", **to_second)
+    session.rollback()
+    conclude(session, users, case, "2025-10-20", "claims_dismissed", at("2025-10-20"))
+    fire(session, users, case, "appeal", "2026-01-12", **RETRIAL)
+    fire(session, users, case, "remand", "2026-03-02", **to_second)
+    assert case.state == "pending" and case.instance == "second"
+    assert case.case_no == REMANDED_TO["case_no"]
+    assert req.state == "concluded"  # not 纠正: no new reply is ordered
+    _, t4_2026 = table3_and_4(session, agency, 2026)
+    assert t4_2026["litigation_direct"]["other"] == 1
+    # Back at 二审, the court decides again: a second-instance result, which counts.
+    conclude(session, users, case, "2026-06-01", "revoked", at("2026-06-01"))
+    _, t4_2026 = table3_and_4(session, agency, 2026)
+    assert t4_2026["litigation_direct"]["corrected"] == 1
+    assert t4_2026["litigation_direct"]["other"] == 0
 
 
 # --------------------------------------------------------------------------- undo of a reopen
@@ -239,10 +269,10 @@ def test_case_page_offers_remand_only_at_second_instance(app, session, agency, u
     legal = client_for(app, "legal")
     case_id = file_via_page(legal, req.id, **LAWSUIT)
     first = legal.get(f"/challenges/{case_id}").text
-    assert "发回重审" in first and "只有二审人民法院可以裁定发回重审" in first
+    assert "发回重审" in first and "只有二审或再审人民法院可以裁定发回重审" in first
     assert f'href="/challenges/{case_id}/act/remand"' not in first
     refused = case_act(legal, session, case_id, "remand", effective_date=days_ago(3), **REMANDED_TO)
-    assert refused.status_code == 400 and "只有二审人民法院" in refused.text
+    assert refused.status_code == 400 and "只有二审或再审人民法院" in refused.text
     assert (
         case_act(
             legal,

@@ -70,14 +70,17 @@ RESULTS: tuple[ChallengeResult, ...] = (
     # 行政复议法 Art. 73–74: a settlement ends the case without a decision on the merits.
     ChallengeResult("settled", "和解", "other"),
     # 行政诉讼法 Art. 89 para 1 items (三)/(四): the appeal court sets the judgment aside
-    # and sends the case back to the court of first instance. Not 纠正 (the agency's act
-    # is not judged), no new reply; table 四 counts it under 其他 in the year of the ruling.
+    # and sends the case back to the court of first instance; a 再审 court may set the
+    # effective judgment aside and send the case back to the court that gave it (一审 or
+    # 二审; 最高人民法院关于适用《中华人民共和国行政诉讼法》的解释, 法释〔2018〕1号, Art. 122).
+    # Not 纠正 (the agency's act is not judged), no new reply; table 四 counts it under 其他
+    # in the year of the ruling.
     ChallengeResult(
         "remanded",
         "裁定撤销原判、发回重审",
         "other",
         kind=LITIGATION,
-        instances=("second",),
+        instances=("second", "retrial"),
         remands=True,
     ),
     ChallengeResult("upheld", "结果维持", "upheld"),

@@ -28,7 +28,7 @@ from workflow.challenges.order_effect import (
     waits_for_appeal_period,
 )
 from workflow.challenges.remedies import reconsideration_decision_by, reconsideration_first
-from workflow.challenges.spec import CHALLENGES, ChallengeState
+from workflow.challenges.spec import CHALLENGES, ChallengeState, instance_after
 from workflow.kernel.actor import Actor, local_today
 from workflow.kernel.backdating import FLAG as BACKDATED
 from workflow.kernel.backdating import backdating
@@ -193,7 +193,7 @@ def fire_challenge(
         {"kind": challenge.kind},
     )
     if trigger in ("appeal", "remand"):
-        challenge.instance = action.payload.get("instance", "first")
+        challenge.instance = instance_after(action.payload)
         challenge.body = action.payload["body"]
         challenge.case_no = action.payload["case_no"]
     if trigger == "conclude":

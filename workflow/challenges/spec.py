@@ -8,10 +8,11 @@ case back to 一审 (pending → pending). Only legal officers record cases.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date
 from enum import StrEnum
+from typing import Any
 
 from workflow.catalog.challenges import (
     AFTER_RECONSIDERATION,
@@ -102,11 +103,15 @@ def current_instance(history: Sequence[g.EventLike]) -> str | None:
             kind = event.payload.get("kind")
             default = RECONSIDERATION_INSTANCE if kind == RECONSIDERATION else "first"
             found = event.payload.get("instance") or default
-        elif event.trigger == "appeal":
-            found = event.payload.get("instance")
-        elif event.trigger == "remand":
-            found = "first"
+        elif event.trigger in ("appeal", "remand"):
+            found = instance_after(event.payload)
     return found
+
+
+def instance_after(payload: Mapping[str, Any]) -> str:
+    """The instance an appeal or a remand puts the case at: an appeal names it, a remand
+    goes back to 一审 unless a 再审 court sent it to the 二审 court."""
+    return str(payload.get("instance") or "first")
 
 
 def result_fits_kind(ctx: g.GuardContext) -> str | None:
@@ -126,12 +131,26 @@ def result_fits_kind(ctx: g.GuardContext) -> str | None:
 REMAND_LABEL = "发回重审"
 
 
+#: Where a remand's rule is written: the appeal court's, and the retrial court's.
+REMAND_SOURCES = "《行政诉讼法》第八十九条；法释〔2018〕1号第一百二十二条"
+
+
 def remand_only_on_appeal(ctx: g.GuardContext) -> str | None:
-    """行政诉讼法 Art. 89 para 1 items (三)/(四): only the appeal court (二审) remands."""
+    """Only the appeal court (二审, 行政诉讼法 Art. 89 para 1 items (三)/(四)) or a retrial
+    court (再审, 法释〔2018〕1号 Art. 122) sends a case back."""
     instance = current_instance(ctx.history)
     if REMAND.instances is not None and instance not in REMAND.instances:
         where = INSTANCE_LABELS.get(instance or "", "本案")
-        return f"只有二审人民法院可以裁定发回重审（《行政诉讼法》第八十九条），本案现为{where}"
+        return f"只有二审或再审人民法院可以裁定发回重审（{REMAND_SOURCES}），本案现为{where}"
+    return None
+
+
+def remand_fits_instance(ctx: g.GuardContext) -> str | None:
+    """A 二审 sends the case back to the first instance (原审人民法院); a 再审 to the court
+    that gave the judgment it set aside, which may be the 二审 court."""
+    target = instance_after(ctx.payload)
+    if target != "first" and current_instance(ctx.history) != "retrial":
+        return "二审裁定发回重审的，案件回到一审（原审人民法院）重审：重审审级请选择“一审”"
     return None
 
 
@@ -274,9 +293,18 @@ CHALLENGE_TRANSITIONS: tuple[TransitionSpec, ...] = (
         LEGAL,
         "裁定作出日期",
         "二审人民法院裁定撤销原判、发回原审人民法院重审的（《行政诉讼法》第八十九条第一款第三项、"
-        "第四项），案件回到一审继续审理：不是纠正，申请不重新办理；已因原判重新办理的，"
-        "撤销重新办理。计入表四“其他结果”（裁定当年）。",
+        "第四项），案件回到一审继续审理；再审人民法院裁定撤销生效裁判、发回作出生效裁判的"
+        "人民法院重审的（法释〔2018〕1号第一百二十二条），回到该法院的审级。不是纠正，"
+        "申请不重新办理；已因原判重新办理的，撤销重新办理。计入表四“其他结果”（裁定当年）。",
         fields=(
+            PayloadField(
+                "instance",
+                "重审审级",
+                "choice",
+                choices=COURT_INSTANCES[:2],
+                required=False,
+                help="二审发回的为一审；再审发回作出生效裁判的二审法院的，选二审",
+            ),
             PayloadField("body", "重审的人民法院", "text"),
             PayloadField("case_no", "重审案号", "text"),
             PayloadField("document_no", "裁定书编号", "text", required=False),
@@ -284,6 +312,7 @@ CHALLENGE_TRANSITIONS: tuple[TransitionSpec, ...] = (
             PayloadField("note", "备注", "text", required=False),
         ),
         preconditions=(remand_only_on_appeal,),
+        payload_guards=(remand_fits_instance,),
     ),
     TransitionSpec(
         "void",
@@ -306,7 +335,7 @@ def case_actions(
     case: object, history: Sequence[g.EventLike], roles: frozenset[str], today: date
 ) -> list[tuple[TransitionSpec, list[str]]]:
     """The actions a case's page offers, with blocking reasons. A remand is a court's step:
-    not offered on a 行政复议 at all (greyed, with its reason, at 一审 and 再审)."""
+    not offered on a 行政复议 at all (greyed, with its reason, at 一审)."""
     kind = getattr(case, "kind", None)
     return [
         (spec, reasons)

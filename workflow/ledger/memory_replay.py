@@ -25,7 +25,7 @@ from workflow.catalog.challenges import RECONSIDERATION, REMAND, RESULT_BY_CODE
 from workflow.catalog.states import State
 from workflow.challenges import operations as challenge_ops
 from workflow.challenges.order_effect import waits_for_appeal_period
-from workflow.challenges.spec import CHALLENGES, ChallengeState
+from workflow.challenges.spec import CHALLENGES, ChallengeState, instance_after
 from workflow.kernel.actor import LOCAL_ZONE, Actor, local_today, naive_utc
 from workflow.kernel.calendar import WorkdayResult, WorkingCalendar
 from workflow.kernel.errors import PermissionDenied, ValidationError
@@ -354,7 +354,7 @@ class MemoryReplay:
         self._apply_case(case, trigger, actor, action, {"kind": case.kind})
         case.version += 1
         if trigger in ("appeal", "remand"):
-            case.instance = action.payload.get("instance", "first")
+            case.instance = instance_after(action.payload)
             case.body = action.payload["body"]
             case.case_no = action.payload["case_no"]
             case.version += 1  # the ORM flushes these column changes as one more UPDATE
