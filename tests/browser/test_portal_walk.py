@@ -68,6 +68,8 @@ def test_apply_online_answer_the_supplement_and_download_the_reply(server: str, 
     clerk.get_by_role("button", name="确认告知补正", exact=True).click()
     expect(clerk.locator("h1 .state")).to_have_text("待补正")
     clerk.get_by_role("button", name="出具补正告知书").click()
+    # Wait for the notice to be issued before the applicant looks for it (no race).
+    expect(clerk.locator(".flash-success")).to_contain_text("已出具补正告知书")
 
     visitor.goto(f"{server}/apply/status")
     visitor.get_by_label("申请编号").fill(number)
@@ -103,6 +105,7 @@ def test_apply_online_answer_the_supplement_and_download_the_reply(server: str, 
     handler.get_by_role("button", name="确认作出答复", exact=True).click()
     expect(handler.locator("h1 .state")).to_have_text("已办结")
     handler.get_by_role("button", name="出具答复书").click()
+    expect(handler.locator(".flash-success")).to_contain_text("已出具答复书")
 
     visitor.goto(f"{server}/apply/status")
     reply = visitor.get_by_role("link", name=re.compile("答复书"))
