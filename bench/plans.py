@@ -329,7 +329,7 @@ class _Planner:
             self.act("fee_paid", self.wd(begin, days), {})
         return False, days
 
-    def _decide(self, on: date) -> date:
+    def _decide(self, on: date, *, redo: bool = False) -> date:
         rng = self.rng
         outcome = _OUTCOMES[bisect(_OUTCOME_CUM, rng.random() * _OUTCOME_CUM[-1])]
         if outcome == "not_processed.duplicate":
@@ -341,9 +341,9 @@ class _Planner:
             "outcome": outcome,
             "delivery": rng.choice(("post", "email", "online", "in_person")),
         }
-        if outcome == "unavailable.still_unclear" and all(
-            a.trigger != "receive_supplement" for a in self.acts
-        ):
+        if outcome == "unavailable.still_unclear" and (
+            redo or all(a.trigger != "receive_supplement" for a in self.acts)
+        ):  # a new reply is a new procedure: the first one's 补正 does not count
             outcome = payload["outcome"] = "unavailable.needs_creation"  # Art. 30 guard
         if outcome.startswith(("withheld.", "not_processed.")):
             payload["grounds"] = "经审查，依据《条例》相关规定作出上述决定。"
@@ -442,7 +442,7 @@ class _Planner:
         if result in ORDERS_NEW_REPLY:
             # The result reopens the request (challenge_ops does it); a new reply follows.
             self.last = max(self.last, concluded)
-            self._decide(self.wd(concluded, rng.randint(10, 20)))
+            self._decide(self.wd(concluded, rng.randint(10, 20)), redo=True)
         return concluded
 
 

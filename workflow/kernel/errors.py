@@ -8,6 +8,21 @@ class DomainError(Exception):
 
     status = 400
 
+    def __reduce__(self) -> tuple[object, ...]:
+        """Cross a process boundary whole (a bulk replay's worker raises it): the default
+        would call ``cls(message)``, which a subclass taking a list of reasons (or of
+        lines) would take apart character by character."""
+        return (_rebuilt, (type(self), self.args, self.__dict__))
+
+
+def _rebuilt(
+    cls: type[DomainError], args: tuple[object, ...], state: dict[str, object]
+) -> DomainError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
+
 
 class ValidationError(DomainError):
     """Input that cannot be accepted; ``field_errors`` maps form fields to messages."""
