@@ -12,28 +12,48 @@ from pathlib import Path
 
 import click
 
-from commands.ledger import actor_option, import_options, print_report, read_or_fail
+from commands.ledger import (
+    actor_option,
+    bytes_or_fail,
+    import_options,
+    print_report,
+    rows_or_fail,
+    user_option,
+)
 from models.unit_of_work import unit_of_work
 from workflow.challenges.ledger import (
     CHALLENGE_COLUMNS,
+    SYSTEM_RECORDER,
     default_legal_actor,
     import_challenges,
     validate_challenge_rows,
 )
 from workflow.kernel.actor import local_today
+from workflow.ledger.importer import ImportSource
 
 
 @click.command("import-challenges")
-@import_options("以该用户身份登记（默认：每行所属机关的法制员）")
+@import_options("以该用户身份登记（须为所属机关的法制员；默认：记录为系统导入 import-challenges）")
 def import_challenges_command(path: Path, dry_run: bool, username: str | None) -> None:
     """导入复议诉讼台账（CSV 或 XLSX 第一个工作表）：全部成功才写入，逐行报告错误。"""
     now = datetime.now(UTC)
-    raw = read_or_fail(path, CHALLENGE_COLUMNS)
+    data = bytes_or_fail(path)
+    raw = rows_or_fail(data, path.name, CHALLENGE_COLUMNS)
     rows, problems = validate_challenge_rows(raw, local_today(now))
     with unit_of_work() as session:
         actor_for = actor_option(session, username, default_legal_actor)
+        source = ImportSource.of_file(
+            SYSTEM_RECORDER, path.name, data, user_option(session, username)
+        )
         report = import_challenges(
-            session, rows, actor_for, now, dry_run, prior_errors=problems, total_rows=len(raw)
+            session,
+            rows,
+            actor_for,
+            now,
+            dry_run,
+            prior_errors=problems,
+            total_rows=len(raw),
+            provenance=source.provenance(),
         )
         if not report.stored:
             session.rollback()  # already rolled back inside; explicit for the reader

@@ -136,11 +136,6 @@ def rows_or_fail(
         raise click.ClickException(str(exc)) from exc
 
 
-def read_or_fail(path: Path, columns: Sequence[LedgerColumn] = LEDGER_COLUMNS) -> list[RawRow]:
-    """The file's rows, or the command stops with why the file as a whole is unusable."""
-    return rows_or_fail(bytes_or_fail(path), path.name, columns)
-
-
 def user_option(session: Session, username: str | None) -> User | None:
     """The ``--as`` user, or None; an unknown one stops the command before any row."""
     if not username:

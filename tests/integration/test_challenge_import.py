@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from datetime import date, datetime
 from pathlib import Path
@@ -386,6 +387,16 @@ def test_cli_dry_run_then_import(db_url, session, agency, users, ledger_requests
     assert "已导入 5 行（审理中 2，已审结 3）" in done.stdout
     assert "其中 1 件申请因责令重新答复已转为重新办理" in done.stdout
     assert_imported(session, agency, ledger_requests)
+    # Every event says it was imported, by whom and from which file (its SHA-256), and
+    # the system recorded it: no legal officer is named for what they never did.
+    events = session.scalars(select(ChallengeEvent)).all()
+    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    assert {e.trigger for e in events} == {"file", "conclude"}
+    assert all(e.actor_id is None for e in events)
+    assert all(
+        e.payload["imported"] == {"by": "import-challenges", "file": "cases.csv", "sha256": digest}
+        for e in events
+    )
 
     again = cli(db_url, "import-challenges", path)
     assert again.returncode != 0 and "已登记过" in again.stderr
@@ -415,3 +426,6 @@ def test_cli_as_user(db_url, session, agency, users, ledger_requests, tmp_path) 
     legal = cli(db_url, "import-challenges", path, "--as", "legal")
     assert legal.returncode == 0, legal.stderr
     assert case_count(session) == 5
+    events = session.scalars(select(ChallengeEvent)).all()
+    assert {e.actor_id for e in events} == {users["legal"].id}
+    assert {e.payload["imported"]["by"] for e in events} == {"legal"}

@@ -21,7 +21,7 @@ Codes or their Chinese labels are accepted; result also takes the bare table 四
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -49,13 +49,13 @@ from workflow.challenges.spec import (
 from workflow.kernel.actor import Actor
 from workflow.kernel.errors import DomainError
 from workflow.kernel.guards import Guard, GuardContext
+from workflow.kernel.payload import ParsedAction, parse_action
 from workflow.ledger.importer import (
     ActorForAgency,
     ImportReport,
     Replay,
     agencies_by_code,
     all_or_nothing,
-    first_with_role,
     row_errors,
     row_savepoint,
 )
@@ -261,13 +261,10 @@ SYSTEM_RECORDER = "import-challenges"
 
 
 def default_legal_actor(session: Session, agency: Agency) -> Actor:
-    """A legal officer of the row's agency: only they record cases (docs/domain.md §1);
-    without one, the system named after the command, in the legal officer's role, so no
-    colleague is named for what they never did."""
-    user = first_with_role(session, agency, "legal")
-    if user is None:
-        return Actor(None, SYSTEM_RECORDER, agency.id, frozenset({"legal"}))
-    return Actor.of(user)
+    """Without ``--as``: the system named after the command, in the legal officer's role
+    (only legal officers record cases, docs/domain.md §1), as ``import-ledger`` records as
+    itself — so no colleague is named for what they never did."""
+    return Actor(None, SYSTEM_RECORDER, agency.id, frozenset({"legal"}))
 
 
 @dataclass
@@ -290,8 +287,12 @@ def import_challenges(
     *,
     prior_errors: Iterable[RowError] = (),
     total_rows: int | None = None,
+    provenance: Mapping[str, str] | None = None,
 ) -> ChallengeImportReport:
     """Replay ``rows`` in filing order; keep them only if no row (and no prior error) failed.
+
+    ``provenance`` (``ImportSource.provenance``: who imported which file, its SHA-256) is
+    recorded on every event as ``payload["imported"]``, as the request ledger's are.
 
     Filing order (not file order) lets a 复议后起诉 follow the reconsideration it names
     wherever the two rows stand in the spreadsheet; errors keep their line numbers.
@@ -306,6 +307,7 @@ def import_challenges(
         agencies=agencies_by_code(session, {r.agency for r in rows}),
         errors=errors,
         report=report,
+        provenance=dict(provenance) if provenance else None,
     )
     with all_or_nothing(session, errors, dry_run):
         for row in sorted(rows, key=lambda r: (r.filed_on, r.line)):
@@ -320,6 +322,14 @@ class _Replay(Replay):
     """The challenge ledger's replay; counts go straight into the report."""
 
     report: ChallengeImportReport
+    provenance: dict[str, str] | None = None
+
+    def _action(self, trigger: str, raw: dict[str, Any]) -> ParsedAction:
+        """The row's step parsed as its form would be, marked as imported from the file."""
+        action = parse_action(CHALLENGES.by_trigger[trigger], raw)
+        if self.provenance is None:
+            return action
+        return ParsedAction(action.effective_date, {**action.payload, "imported": self.provenance})
 
     def row(self, row: ChallengeRow) -> None:
         """Look up what the row names, then replay it in its own SAVEPOINT."""
@@ -370,15 +380,18 @@ class _Replay(Replay):
                     actor,
                     self.now,
                     request,
-                    {
-                        "effective_date": row.filed_on.isoformat(),
-                        "kind": row.kind,
-                        "route": row.route or "",
-                        "body": row.body,
-                        "case_no": row.case_no,
-                        "instance": row.instance or "",
-                        "prior_case_no": prior,
-                    },
+                    self._action(
+                        "file",
+                        {
+                            "effective_date": row.filed_on.isoformat(),
+                            "kind": row.kind,
+                            "route": row.route or "",
+                            "body": row.body,
+                            "case_no": row.case_no,
+                            "instance": row.instance or "",
+                            "prior_case_no": prior,
+                        },
+                    ),
                 )
                 if row.concluded_on is not None:
                     step = "conclude"
@@ -388,11 +401,14 @@ class _Replay(Replay):
                         "conclude",
                         actor,
                         self.now,
-                        {
-                            "effective_date": row.concluded_on.isoformat(),
-                            "result": row.result,
-                            "note": IMPORT_NOTE,
-                        },
+                        self._action(
+                            "conclude",
+                            {
+                                "effective_date": row.concluded_on.isoformat(),
+                                "result": row.result,
+                                "note": IMPORT_NOTE,
+                            },
+                        ),
                     )
         except DomainError as exc:
             self.errors.extend(
