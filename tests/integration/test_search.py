@@ -253,17 +253,49 @@ def test_stats_verify_finds_a_damaged_sqlite_index(world, session, db_url) -> No
     assert found(world[0], "拆迁") == of(ids, 1, 5)
 
 
-def test_a_common_word_pages_the_same_by_either_plan(world, monkeypatch) -> None:
-    """SQLite walks the list's order for a common word instead of sorting its matches:
-    the same requests, the same order, the same count."""
+@pytest.mark.parametrize(
+    "q",
+    [
+        "征收",
+        "拆迁",
+        "最低生活保障",
+        "某某镇",
+        "张三丰",
+        "三丰",
+        "李低",
+        "第9号地块",
+        "申请公开 补偿",
+    ],
+)
+def test_every_search_plan_finds_the_same_pages(world, monkeypatch, q: str) -> None:
+    """The three plans of ``search.matches`` — the matches looked up by id and sorted, the
+    list's order walked against the index's matches (SQLite, a common word), and the
+    list's order walked reading each row's stored words (a word dense among the newest
+    requests) — give the same requests, in the same order, with the same count, for
+    single words, inner words, phrases of single characters, name pieces and two words."""
     client, _ = world
 
     def pages() -> tuple[list[str], str, set[int]]:
-        first = client.get("/requests", query_string={"q": "征收", "sort": "tracking_asc"}).text
-        return NUMBER.findall(first), re.search(r"共 \d+ 件", first).group(0), found(client, "征收")
+        first = client.get("/requests", query_string={"q": q, "sort": "tracking_asc"}).text
+        return NUMBER.findall(first), re.search(r"共 \d+ 件", first).group(0), found(client, q)
 
     from workflow.requests import search
 
-    rare_plan = pages()
-    monkeypatch.setattr(search, "COMMON_MATCHES", 5)
-    assert pages() == rare_plan
+    plans = {}
+    monkeypatch.setattr(search, "_dense_in_scope", lambda *_: True)  # read every row
+    plans["row by row"] = pages()
+    monkeypatch.setattr(search, "_dense_in_scope", lambda *_: False)  # the word index
+    plans["by id"] = pages()
+    monkeypatch.setattr(search, "COMMON_MATCHES", 1)  # SQLite: walk against the index
+    plans["walk against the index"] = pages()
+    assert plans["by id"][2], f"{q} should match something in this world"
+    assert plans["row by row"] == plans["by id"] == plans["walk against the index"]
+
+
+def test_a_dense_word_is_read_row_by_row_and_a_rare_one_from_the_index(world, session) -> None:
+    """征收 is in most of the newest requests (the dense plan); 低保 in one (the index)."""
+    from workflow.requests import search
+    from workflow.requests.search_text import parse_query
+
+    assert search._dense_in_scope(session, parse_query("征收"), None)
+    assert not search._dense_in_scope(session, parse_query("低保"), None)
