@@ -395,24 +395,22 @@ def reject(
 
 
 def pending_for(session: Session, agency_id: int) -> list[tuple[Request, Event]]:
-    """The agency's proposals waiting for an approver, oldest first (the workbench list)."""
-    proposals = list(
+    """The agency's proposals waiting for an approver, oldest first (the workbench list):
+    one read of the agency's proposal entries and their answers."""
+    entries = list(
         session.execute(
             select(Request, Event)
             .join(Event, Event.request_id == Request.id)
-            .where(Request.agency_id == agency_id, Event.trigger == "propose")
+            .where(Request.agency_id == agency_id, Event.trigger.in_(PROPOSAL_TRIGGERS))
             .order_by(Event.recorded_at, Event.id)
         )
     )
-    answered = list(
-        session.scalars(
-            select(Event.payload)
-            .join(Request, Request.id == Event.request_id)
-            .where(Request.agency_id == agency_id, Event.trigger.in_(("approve", "reject")))
-        )
-    )
-    done = {int(p["proposal_id"]) for p in answered}
-    return [(r, e) for r, e in proposals if e.id not in done]
+    done = {int(e.payload["proposal_id"]) for _, e in entries if e.trigger != "propose"}
+    return [(r, e) for r, e in entries if e.trigger == "propose" and e.id not in done]
+
+
+#: A proposal and its two answers (an answer names the proposal it answers).
+PROPOSAL_TRIGGERS = ("propose", "approve", "reject")
 
 
 def issue_refusal(session: Session, request: Request, event: Event) -> str | None:
