@@ -54,6 +54,13 @@ def table3_and_4(session, agency, year: int):
     return found.table3, found.table4
 
 
+def decided_again(session, users, agency, case, on: str) -> dict[str, int]:
+    """The remanded case decided again (撤销): table 四's direct-lawsuit row of that year."""
+    conclude(session, users, case, on, "revoked", at(on))
+    _, t4 = table3_and_4(session, agency, int(on[:4]))
+    return t4["litigation_direct"]
+
+
 def deadlines_on(session, req, day: date):
     return ops.request_deadlines(
         session, req, ops.history(session, req), load_calendar(session), day
@@ -108,10 +115,9 @@ def test_second_instance_remand_sends_the_case_back_to_first_instance(
     }  # fmt: skip
     _, t4_2026 = table3_and_4(session, agency, 2026)
     assert t4_2026["litigation_direct"]["pending"] == 1
-    conclude(session, users, case, "2026-03-02", "revoked", at("2026-03-02"))
-    _, t4_2026 = table3_and_4(session, agency, 2026)
-    assert t4_2026["litigation_direct"]["corrected"] == 1
-    assert t4_2026["litigation_direct"]["total"] == 1
+    again = decided_again(session, users, agency, case, "2026-03-02")
+    assert again["corrected"] == 1
+    assert again["total"] == 1
 
 
 def test_retrial_remand_sends_the_case_to_the_court_whose_judgment_it_set_aside(
@@ -138,10 +144,9 @@ def test_retrial_remand_sends_the_case_to_the_court_whose_judgment_it_set_aside(
     _, t4_2026 = table3_and_4(session, agency, 2026)
     assert t4_2026["litigation_direct"]["other"] == 1
     # Back at 二审, the court decides again: a second-instance result, which counts.
-    conclude(session, users, case, "2026-06-01", "revoked", at("2026-06-01"))
-    _, t4_2026 = table3_and_4(session, agency, 2026)
-    assert t4_2026["litigation_direct"]["corrected"] == 1
-    assert t4_2026["litigation_direct"]["other"] == 0
+    again = decided_again(session, users, agency, case, "2026-06-01")
+    assert again["corrected"] == 1
+    assert again["other"] == 0
 
 
 # --------------------------------------------------------------------------- undo of a reopen

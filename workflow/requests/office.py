@@ -235,9 +235,16 @@ def procedure(events: Sequence[Any]) -> list[Any]:
     return [e for e in corrected(events) if not is_office(e)]
 
 
+#: The two answers to a proposal (each names the ``propose`` entry it answers), and the
+#: entries a list of open proposals reads.
+PROPOSAL_ANSWERS: frozenset[str] = frozenset({"approve", "reject"})
+PROPOSAL_TRIGGERS: frozenset[str] = PROPOSAL_ANSWERS | {"propose"}
+
+
 def pending_proposals(events: Sequence[Any]) -> list[Any]:
-    """The ``propose`` entries no ``approve`` or ``reject`` has answered yet, oldest first."""
-    answered = {int(e.payload["proposal_id"]) for e in events if e.trigger in {"approve", "reject"}}
+    """The ``propose`` entries no ``approve`` or ``reject`` has answered yet, oldest first
+    (of one request, or of many: entry ids are unique)."""
+    answered = {int(e.payload["proposal_id"]) for e in events if e.trigger in PROPOSAL_ANSWERS}
     return [e for e in events if e.trigger == "propose" and e.id not in answered]
 
 

@@ -401,16 +401,15 @@ def pending_for(session: Session, agency_id: int) -> list[tuple[Request, Event]]
         session.execute(
             select(Request, Event)
             .join(Event, Event.request_id == Request.id)
-            .where(Request.agency_id == agency_id, Event.trigger.in_(PROPOSAL_TRIGGERS))
+            .where(
+                Request.agency_id == agency_id,
+                Event.trigger.in_(sorted(office.PROPOSAL_TRIGGERS)),
+            )
             .order_by(Event.recorded_at, Event.id)
         )
     )
-    done = {int(e.payload["proposal_id"]) for _, e in entries if e.trigger != "propose"}
-    return [(r, e) for r, e in entries if e.trigger == "propose" and e.id not in done]
-
-
-#: A proposal and its two answers (an answer names the proposal it answers).
-PROPOSAL_TRIGGERS = ("propose", "approve", "reject")
+    pending = {e.id for e in office.pending_proposals([e for _, e in entries])}
+    return [(r, e) for r, e in entries if e.id in pending]
 
 
 def issue_refusal(session: Session, request: Request, event: Event) -> str | None:
