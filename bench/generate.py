@@ -57,11 +57,13 @@ from models import Agency, Challenge, Request, User
 from models.db import make_engine, make_session_factory
 from models.migrate import upgrade
 from workflow.challenges import operations as challenge_ops
+from workflow.challenges.due_dates import refresh_case_deadlines
 from workflow.kernel.actor import Actor, local_today
-from workflow.kernel.calendar import WorkingCalendar
-from workflow.ledger.memory_replay import MemoCalendar, MemoryReplay, MemRequest
+from workflow.kernel.calendar import MemoCalendar, WorkingCalendar
+from workflow.ledger.memory_replay import MemoryReplay, MemRequest
 from workflow.requests import operations as ops
 from workflow.store.bulk_writer import Encoded, Encoder, write_batch
+from workflow.store.calendar import load_calendar
 
 FIRST_YEAR = 2021
 #: Requests per unit of work handed to a bulk worker (and per COPY batch).
@@ -296,9 +298,14 @@ def _replayed(
 
 
 def prepare(url: str) -> Engine:
-    """An engine on ``url`` with the schema migrated to the latest revision."""
+    """An engine on ``url`` with the schema migrated to the latest revision, and what
+    ``init`` fills after migrating that a kept data set needs (the cases' stored
+    deadlines of migration 0027)."""
     engine = make_engine(url)
     upgrade(engine)
+    with make_session_factory(engine)() as session:
+        refresh_case_deadlines(session, load_calendar(session))
+        session.commit()
     return engine
 
 

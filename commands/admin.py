@@ -18,6 +18,7 @@ from models.migrate import upgrade
 from models.unit_of_work import unit_of_work
 from workflow.admin import operations as admin_ops
 from workflow.catalog.roles import ROLE_BY_CODE, ROLE_CODES
+from workflow.challenges.due_dates import refresh_case_deadlines
 from workflow.kernel.errors import NotFound, ValidationError
 from workflow.requests.clocks import refresh_open_clocks, refresh_reply_days
 from workflow.requests.search import fill_missing as fill_missing_search_text
@@ -38,6 +39,9 @@ def init() -> None:
         calendar = load_calendar(session)
         refresh_reply_days(session, calendar)
         moved = refresh_open_clocks(session, calendar)
+        # The agency's deadlines stored on its cases follow the calendar too (and
+        # migration 0027 leaves them for this to fill).
+        refresh_case_deadlines(session, calendar)
         # Rows from before migration 0019 have no words yet (the segmenter is live code).
         words = fill_missing_search_text(session)
     if moved:

@@ -11,10 +11,12 @@ from sqlalchemy.orm import Session
 from models import Agency
 from models.unit_of_work import unit_of_work
 from workflow.catalog.outcomes import FORMATS
+from workflow.challenges.due_dates import stale_case_deadlines
 from workflow.requests.search import index_problems, rebuild_index
 from workflow.statistics.fold import render_text, stats_json
 from workflow.statistics.queries import derive, verify, verify_projection, years_with_data
 from workflow.statistics.scope import Scope
+from workflow.store.calendar import load_calendar
 
 YEAR = click.IntRange(2000, 2100)
 
@@ -55,7 +57,7 @@ def stats(
 @click.option("--year", type=YEAR, help="年度（默认有数据的全部年度）")
 @click.option("--repair", is_flag=True, help="按事件日志重建不一致的统计投影")
 def stats_verify(agency_code: str | None, year: int | None, repair: bool) -> None:
-    """用事件日志重新计算统计（含全文检索词），与快速统计逐格比对，并检查全文索引；不一致时返回非零。"""
+    """用事件日志重新计算统计（含全文检索词、案件期限），与快速统计逐格比对，并检查全文索引；不一致时返回非零。"""
     problems = 0
     with unit_of_work() as session:
         agencies = (
@@ -65,11 +67,17 @@ def stats_verify(agency_code: str | None, year: int | None, repair: bool) -> Non
         )
         for agency in agencies:
             scope = Scope.of(agency)
+            verb = "已重建" if repair else "与事件日志不一致"
             stale = verify_projection(session, scope, repair=repair)
             if stale:
-                verb = "已重建" if repair else "与事件日志不一致"
                 click.echo(f"{agency.code}: {len(stale)} 件申请的统计投影{verb}")
                 problems += 0 if repair else len(stale)
+            cases = stale_case_deadlines(
+                session, load_calendar(session), [agency.id], repair=repair
+            )
+            if cases:
+                click.echo(f"{agency.code}: {len(cases)} 件复议诉讼案件的本机关期限{verb}")
+                problems += 0 if repair else len(cases)
             years = [year] if year else years_with_data(session, scope)
             for y, diff in verify(session, scope, years).items():
                 problems += len(diff)

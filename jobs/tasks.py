@@ -23,11 +23,13 @@ from jobs.monitor import timed
 from models import Agency, User
 from models.unit_of_work import unit_of_work
 from workflow.admin.log_check import verify_log
+from workflow.challenges.due_dates import stale_case_deadlines
 from workflow.ledger.importer import ImportSource, import_ledger_file
 from workflow.ledger.reader import LedgerFileError, count_ledger_rows
 from workflow.requests.search import index_problems
 from workflow.statistics.queries import verify, verify_projection, years_with_data
 from workflow.statistics.scope import Scope
+from workflow.store.calendar import load_calendar
 
 #: The kind of a ledger import's job record.
 LEDGER_IMPORT = "ledger_import"
@@ -133,6 +135,9 @@ def run_nightly_verify() -> dict[str, Any]:
             stale = verify_projection(session, scope, repair=False)
             if stale:
                 stats.append(f"{agency.code}: {len(stale)} 件申请的统计投影与事件日志不一致")
+            cases = stale_case_deadlines(session, load_calendar(session), [agency.id])
+            if cases:
+                stats.append(f"{agency.code}: {len(cases)} 件复议诉讼案件的本机关期限与记录不一致")
             for year, diff in verify(session, scope, years_with_data(session, scope)).items():
                 stats.extend(
                     f"{agency.code} {year} {d.cell}: 日志={d.fold} 快速={d.fast}" for d in diff

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import ClassVar
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, String
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, in_list, utcnow
@@ -26,6 +26,8 @@ class Challenge(Base):
         ),
         CheckConstraint(in_list("instance", tuple(i for i, _ in INSTANCES)), name="instance"),
         CheckConstraint(in_list("state", ("pending", "concluded", "voided")), name="state"),
+        # The workbench's and the reminders' cases with a deadline of the agency's own due.
+        Index("ix_challenges_agency_due", "agency_id", "agency_due_first"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -43,6 +45,13 @@ class Challenge(Base):
     #: The last event's ``hash``: the head of the log's chain (a removed tail shows).
     log_hash: Mapped[str | None] = mapped_column(String(80))
     version: Mapped[int] = mapped_column(default=1)
+    #: Projection: the first and the last of the agency's own deadlines in the case as it
+    #: stands (``workflow.challenges.standing.own_deadline_span``), None when it has none
+    #: or is voided; kept with every event and on every calendar change
+    #: (``workflow.challenges.due_dates``), so the cases whose deadline is due are
+    #: selected in SQL rather than by folding every case's log.
+    agency_due_first: Mapped[date | None] = mapped_column(Date)
+    agency_due_last: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     request: Mapped[Request] = relationship()

@@ -195,6 +195,8 @@ class RequestFacts(Base):
         Index("ix_request_facts_agency_paused", "agency_id", "paused"),
         # Consultations and fee notices whose other side's deadline has passed.
         Index("ix_request_facts_agency_pause_due", "agency_id", "pause_due"),
+        # The approvers' list on the workbench (待审核): requests with a proposal open.
+        Index("ix_request_facts_agency_proposals", "agency_id", "open_proposals"),
     )
 
     request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), primary_key=True)
@@ -214,6 +216,8 @@ class RequestFacts(Base):
     #: Follow the calendar like ``reply_due`` (``workflow.requests.clocks.refresh_reply_days``).
     reply_days: Mapped[int | None]
     replied_late: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: Proposals waiting for an approver (``workflow.requests.office.pending_proposals``).
+    open_proposals: Mapped[int] = mapped_column(default=0, server_default="0")
     #: The request's words for full-text search (``workflow.requests.search_text``),
     #: indexed by SQLite FTS5 (table ``request_search``) or a PostgreSQL GIN index.
     search_text: Mapped[str] = mapped_column(Text, default="", server_default="")

@@ -80,6 +80,7 @@ DATABASE_MODULES = frozenset(
         "workflow.requests.lapse_queue",
         "workflow.requests.reminders",
         "workflow.challenges.agenda",
+        "workflow.challenges.due_dates",
         "workflow.requests.reminder_mail",
         "workflow.store.rate_limits",
         "workflow.admin.security_log",

@@ -27,7 +27,7 @@ from views.database import db
 from views.presenters import DeadlineLine, describe_proposal, reply_status
 from workflow.catalog.outcomes import GROUPS, OUTCOME_BY_CODE
 from workflow.catalog.states import OPEN_STATES, STORED_STATES
-from workflow.challenges.agenda import CASE_LOOKBACK_DAYS, case_deadline_due, reminders_for
+from workflow.challenges.agenda import case_deadline_due, due_cases, reminders_for
 from workflow.kernel.actor import Actor, local_today
 from workflow.requests.clocks import pause_lapsed, running_due, service_dates
 from workflow.requests.deadlines import DUE_SOON_DAYS, Deadlines
@@ -137,17 +137,7 @@ def _case_deadlines(visible: list[int], today: date) -> list[CaseDeadline]:
     """The agency's own deadlines in its cases (复议答复, 答辩状, its appeal period) that
     are due (workflow.requests.reminders.case_deadline_due), in the visible agencies."""
     session = db()
-    cases = list(
-        session.scalars(
-            select(Challenge)
-            .where(Challenge.agency_id.in_(visible), Challenge.state != "voided")
-            .where(
-                (Challenge.state == "pending")
-                | ((Challenge.kind == "litigation") & (Challenge.instance == "first"))
-            )
-            .where(Challenge.filed_on >= today - timedelta(days=CASE_LOOKBACK_DAYS))
-        )
-    )
+    cases = list(session.scalars(due_cases(visible, today)))
     found = []
     for row in case_rows(session, cases, today):
         pending = row.case.state == "pending"

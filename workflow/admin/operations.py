@@ -28,6 +28,7 @@ from settings import production_mode
 from workflow.admin import passwords, security_log, two_factor
 from workflow.admin.passwords import password_problem
 from workflow.catalog.roles import ROLE_BY_CODE, ROLE_CODES
+from workflow.challenges.due_dates import refresh_case_deadlines
 from workflow.kernel.actor import naive_utc
 from workflow.kernel.calendar import DEFAULT_CALENDAR
 from workflow.kernel.errors import (
@@ -619,11 +620,13 @@ def remove_calendar_override(session: Session, day: date | str, *, by: User | No
 def calendar_changed(session: Session) -> int:
     """After a calendar edit: write it (which gives the calendar a new token, see
     ``models.calendar``) and move the stored reply deadline of every open request in the
-    same transaction, and recount the working days to reply of replied requests.
+    same transaction, recount the working days to reply of replied requests, and move
+    the agency's own deadlines stored on its cases (``workflow.challenges.due_dates``).
     Returns how many deadlines moved."""
     session.flush()
     calendar = load_calendar(session)
     refresh_reply_days(session, calendar)
+    refresh_case_deadlines(session, calendar)
     return refresh_open_clocks(session, calendar)
 
 

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from models import Challenge, ChallengeEvent, Request
@@ -56,21 +56,29 @@ def case_deadline_due(day: date, pending: bool, today: date) -> bool:
     return day <= today + timedelta(days=CASE_AHEAD_DAYS) and (pending or day >= today)
 
 
+def due_cases(agency_ids: Sequence[int], today: date) -> Select[tuple[Challenge]]:
+    """The cases of ``agency_ids`` that may have a deadline of the agency's own due today
+    (:func:`case_deadline_due`), selected by their stored deadline span
+    (``workflow.challenges.due_dates``): the first is due within ``CASE_AHEAD_DAYS`` and,
+    unless the case is pending, the last has not passed. Which of each case's deadlines
+    are due is then read from its log, by the caller."""
+    c = Challenge
+    return (
+        select(c)
+        .where(c.agency_id.in_(list(agency_ids)), c.state != "voided")
+        .where(c.agency_due_first <= today + timedelta(days=CASE_AHEAD_DAYS))
+        .where((c.state == "pending") | (c.agency_due_last >= today))
+        .where(c.filed_on >= today - timedelta(days=CASE_LOOKBACK_DAYS))
+        .order_by(c.id)
+    )
+
+
 def _case_items(
     session: Session, whose: Whose, today: date, calendar: WorkingCalendar
 ) -> list[ReminderItem]:
     """The agency's own deadlines in its cases (复议答复, 答辩状, its appeal period) within
     ``CASE_AHEAD_DAYS``, or passed while the case is pending."""
-    stmt = (
-        select(Challenge)
-        .where(Challenge.agency_id == whose.agency_id, Challenge.state != "voided")
-        .where(
-            (Challenge.state == "pending")
-            | ((Challenge.kind == "litigation") & (Challenge.instance == "first"))
-        )
-        .where(Challenge.filed_on >= today - timedelta(days=CASE_LOOKBACK_DAYS))
-        .order_by(Challenge.id)
-    )
+    stmt = due_cases([whose.agency_id], today)
     if whose.case_handler_id is not None:
         stmt = stmt.join(Request, Request.id == Challenge.request_id).where(
             Request.handler_id == whose.case_handler_id

@@ -29,6 +29,7 @@ from workflow.challenges.order_effect import (
 )
 from workflow.challenges.remedies import reconsideration_decision_by, reconsideration_first
 from workflow.challenges.spec import CHALLENGES, ChallengeState, instance_after
+from workflow.challenges.standing import own_deadline_span
 from workflow.kernel.actor import Actor, local_today
 from workflow.kernel.backdating import FLAG as BACKDATED
 from workflow.kernel.backdating import backdating
@@ -192,10 +193,6 @@ def fire_challenge(
         challenge_history(session, challenge),
         {"kind": challenge.kind},
     )
-    if trigger in ("appeal", "remand"):
-        challenge.instance = instance_after(action.payload)
-        challenge.body = action.payload["body"]
-        challenge.case_no = action.payload["case_no"]
     if trigger == "conclude":
         _reopen_if_ordered(session, challenge, actor, now, action)
     # A reversal (appeal, remand, a result without an order, a void) undoes the reopen
@@ -224,7 +221,11 @@ def _apply(
     events: list[ChallengeEvent],
     facts: Mapping[str, Any],
 ) -> ChallengeEvent:
+    """Fire ``trigger``, then bring the case row up to date before its one write: a new
+    instance's court, number and level (an appeal, a remand), and the span of the
+    agency's own deadlines (``standing.own_deadline_span``)."""
     payload = dict(action.payload)
+    calendar = load_calendar(session)  # read before the case changes (no autoflush between)
     event = CHALLENGES.fire(
         challenge,
         trigger,
@@ -235,6 +236,18 @@ def _apply(
         payload=action.payload,
         history=events,
         facts=facts,
+    )
+    if trigger in ("appeal", "remand"):
+        challenge.instance = instance_after(action.payload)
+        challenge.body = action.payload["body"]
+        challenge.case_no = action.payload["case_no"]
+    challenge.agency_due_first, challenge.agency_due_last = own_deadline_span(
+        challenge.kind,
+        challenge.instance,
+        challenge.state,
+        challenge.filed_on,
+        [*events, event],
+        calendar,
     )
     flush_or_conflict(session, case_conflict_message(challenge.case_no))
     return event

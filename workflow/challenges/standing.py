@@ -71,3 +71,21 @@ def own_deadlines(
     return agency_deadlines(
         kind, instance, pending, found.copy_received_on, found.opened_on, decided, calendar
     )
+
+
+def own_deadline_span(
+    kind: str,
+    instance: str,
+    state: str,
+    filed_on: date,
+    events: Sequence[EventLike],
+    calendar: WorkingCalendar,
+) -> tuple[date | None, date | None]:
+    """The first and the last of the agency's own deadlines in a case (:func:`own_deadlines`
+    of its log), or ``(None, None)``: what the case row stores so that the cases with a
+    deadline due (``workflow.challenges.agenda.case_deadline_due``) are found in SQL."""
+    if state == "voided":
+        return None, None
+    found = standing_of(filed_on, events)
+    days = [d.day for d in own_deadlines(kind, instance, state == "pending", found, calendar)]
+    return (min(days), max(days)) if days else (None, None)

@@ -32,6 +32,8 @@ FIXED_HOLIDAYS: frozenset[tuple[int, int]] = frozenset(
 
 _ONE_DAY = timedelta(days=1)
 _T = TypeVar("_T")
+_K = TypeVar("_K", bound=Hashable)
+_V = TypeVar("_V")
 
 
 def _package_years() -> range:
@@ -85,11 +87,10 @@ class WorkingCalendar:
     def remembered(self, key: Hashable, compute: Callable[[], _T]) -> _T:
         """``compute()``, an answer that depends only on this calendar and ``key``.
 
-        A plain calendar computes it afresh (pages ask once per request). A memoising
-        calendar (the bulk replay's ``workflow.ledger.memory_replay.MemoCalendar``)
-        keeps it under ``key``: a calendar never changes once built, and replaying a
-        ledger asks the same few thousand questions (a deadline's explanation of the
-        days it stepped over) hundreds of thousands of times.
+        A plain calendar computes it afresh. A :class:`MemoCalendar` keeps it under
+        ``key``: a calendar never changes once built, and replaying a ledger (or listing
+        a page of requests) asks the same few thousand questions (a deadline's
+        explanation of the days it stepped over) over and over.
         """
         return compute()
 
@@ -144,6 +145,61 @@ class WorkingCalendar:
             count += self.is_workday(day)
             day += _ONE_DAY
         return count
+
+
+_MISSING = object()
+#: Answers a :class:`MemoCalendar` keeps per kind before starting afresh: a web process
+#: lives for months, and its questions (pairs of dates) would otherwise only accumulate.
+MEMO_LIMIT = 200_000
+
+
+class MemoCalendar(WorkingCalendar):
+    """The same working-day answers, memoised: a calendar never changes once built
+    (``WorkingCalendar`` copies its overrides), and replaying millions of events, or a
+    web process serving list pages all day, asks the same questions over and over.
+    ``workflow.store.calendar.load_calendar`` hands one out per calendar revision."""
+
+    def __init__(
+        self, overrides: Mapping[date, bool] | None = None, announced_years: Iterable[int] = ()
+    ) -> None:
+        super().__init__(overrides, announced_years)
+        self._add: dict[tuple[date, int], WorkdayResult] = {}
+        self._between: dict[tuple[date, date], int] = {}
+        self._workday: dict[date, bool] = {}
+        self._remembered: dict[Hashable, object] = {}
+
+    @staticmethod
+    def _keep(memo: dict[_K, _V], key: _K, value: _V) -> _V:
+        if len(memo) >= MEMO_LIMIT:
+            memo.clear()
+        memo[key] = value
+        return value
+
+    def remembered(self, key: Hashable, compute: Callable[[], _T]) -> _T:
+        found = self._remembered.get(key, _MISSING)
+        if found is _MISSING:
+            found = self._keep(self._remembered, key, compute())
+        return found  # type: ignore[return-value]
+
+    def is_workday(self, day: date) -> bool:
+        found = self._workday.get(day)
+        if found is None:
+            found = self._keep(self._workday, day, super().is_workday(day))
+        return found
+
+    def add_working_days(self, start: date, n: int) -> WorkdayResult:
+        key = (start, n)
+        found = self._add.get(key)
+        if found is None:
+            found = self._keep(self._add, key, super().add_working_days(start, n))
+        return found
+
+    def working_days_between(self, start: date, end: date) -> int:
+        key = (start, end)
+        found = self._between.get(key)
+        if found is None:
+            found = self._keep(self._between, key, super().working_days_between(start, end))
+        return found
 
 
 #: A calendar with no admin overrides, for code and tests that have none.

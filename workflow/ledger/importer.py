@@ -51,7 +51,7 @@ from workflow.catalog.states import State
 from workflow.kernel.actor import Actor, local_today
 from workflow.kernel.errors import DomainError, NotFound, PermissionDenied
 from workflow.kernel.payload import ParsedAction
-from workflow.ledger.memory_replay import MemoCalendar, MemoryReplay, MemRequest
+from workflow.ledger.memory_replay import MemoryReplay, MemRequest
 from workflow.ledger.reader import (
     COLUMN_NAMES,
     COLUMN_OF_TRIGGER,
@@ -355,7 +355,7 @@ def _chunks(items: Iterable[RawRow], size: int) -> Iterator[list[RawRow]]:
 def _memory_replay(session: Session, source: ImportSource, now: datetime) -> MemoryReplay:
     return MemoryReplay(
         now,
-        MemoCalendar.like(load_calendar(session)),
+        load_calendar(session),  # memoising, shared by the process (per revision)
         approvers=None,
         provenance=source.provenance(),
     )

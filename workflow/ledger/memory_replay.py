@@ -16,18 +16,19 @@ mirror honest: both write paths must produce identical rows.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Hashable, Iterable, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
-from typing import Any, TypeVar
+from typing import Any
 
 from workflow.catalog.challenges import RECONSIDERATION, REMAND, RESULT_BY_CODE
 from workflow.catalog.states import State
 from workflow.challenges import operations as challenge_ops
 from workflow.challenges.order_effect import waits_for_appeal_period
 from workflow.challenges.spec import CHALLENGES, ChallengeState, instance_after
+from workflow.challenges.standing import own_deadline_span
 from workflow.kernel.actor import LOCAL_ZONE, Actor, local_today, naive_utc
-from workflow.kernel.calendar import WorkdayResult, WorkingCalendar
+from workflow.kernel.calendar import WorkingCalendar
 from workflow.kernel.errors import PermissionDenied, ValidationError
 from workflow.kernel.lifecycle import Transition
 from workflow.kernel.payload import ParsedAction, parse_action
@@ -87,6 +88,8 @@ class MemCase:
     prior: int | None
     events: list[MemEvent] = field(default_factory=list)
     version: int = 1
+    agency_due_first: date | None = None
+    agency_due_last: date | None = None
 
 
 @dataclass
@@ -103,56 +106,6 @@ class MemRequest:
     events: list[MemEvent] = field(default_factory=list)
     cases: list[MemCase] = field(default_factory=list)
     facts: dict[str, Any] = field(default_factory=dict)
-
-
-_T = TypeVar("_T")
-_MISSING = object()
-
-
-class MemoCalendar(WorkingCalendar):
-    """The same working-day answers, memoised: a calendar never changes once built
-    (``WorkingCalendar`` copies its overrides), and replaying millions of events asks
-    the same few thousand questions over and over."""
-
-    def __init__(
-        self, overrides: Mapping[date, bool] | None = None, announced_years: Iterable[int] = ()
-    ) -> None:
-        super().__init__(overrides, announced_years)
-        self._add: dict[tuple[date, int], WorkdayResult] = {}
-        self._between: dict[tuple[date, date], int] = {}
-        self._workday: dict[date, bool] = {}
-        self._remembered: dict[Hashable, Any] = {}
-
-    @classmethod
-    def like(cls, calendar: WorkingCalendar) -> MemoCalendar:
-        """A memoising copy of ``calendar`` (same overrides, same announced years)."""
-        return cls(calendar._overrides, calendar._announced)
-
-    def remembered(self, key: Hashable, compute: Callable[[], _T]) -> _T:
-        found = self._remembered.get(key, _MISSING)
-        if found is _MISSING:
-            found = self._remembered[key] = compute()
-        return found  # type: ignore[no-any-return]
-
-    def is_workday(self, day: date) -> bool:
-        found = self._workday.get(day)
-        if found is None:
-            found = self._workday[day] = super().is_workday(day)
-        return found
-
-    def add_working_days(self, start: date, n: int) -> WorkdayResult:
-        key = (start, n)
-        found = self._add.get(key)
-        if found is None:
-            found = self._add[key] = super().add_working_days(start, n)
-        return found
-
-    def working_days_between(self, start: date, end: date) -> int:
-        key = (start, end)
-        found = self._between.get(key)
-        if found is None:
-            found = self._between[key] = super().working_days_between(start, end)
-        return found
 
 
 class MemoryReplay:
@@ -353,11 +306,6 @@ class MemoryReplay:
             action = ParsedAction(action.effective_date, {**action.payload, "result": REMAND.code})
         self._apply_case(case, trigger, actor, action, {"kind": case.kind})
         case.version += 1
-        if trigger in ("appeal", "remand"):
-            case.instance = instance_after(action.payload)
-            case.body = action.payload["body"]
-            case.case_no = action.payload["case_no"]
-            case.version += 1  # the ORM flushes these column changes as one more UPDATE
         if trigger == "conclude":
             result = RESULT_BY_CODE[action.payload["result"]]
             waits = waits_for_appeal_period(case.kind, case.instance)  # as the operations
@@ -397,3 +345,11 @@ class MemoryReplay:
             facts=facts,
         )
         case.events.append(event)
+        if trigger in ("appeal", "remand"):  # as the operations, in the same one write
+            case.instance = instance_after(action.payload)
+            case.body = action.payload["body"]
+            case.case_no = action.payload["case_no"]
+        assert case.row.filed_on is not None
+        case.agency_due_first, case.agency_due_last = own_deadline_span(
+            case.kind, case.instance, case.row.state, case.row.filed_on, case.events, self.calendar
+        )

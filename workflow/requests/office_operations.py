@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Agency, Event, Notice, PublishedReport, Request, User
+from models import Agency, Event, Notice, PublishedReport, Request, RequestFacts, User
 from models.pii import same
 from models.user import UserRole
 from workflow.catalog.outcomes import OUTCOME_BY_CODE
@@ -396,15 +396,15 @@ def reject(
 
 def pending_for(session: Session, agency_id: int) -> list[tuple[Request, Event]]:
     """The agency's proposals waiting for an approver, oldest first (the workbench list):
-    one read of the agency's proposal entries and their answers."""
+    the requests the projection counts a proposal open on (an index range, not every
+    event of the agency's requests), and their proposal entries and answers."""
     entries = list(
         session.execute(
             select(Request, Event)
+            .join(RequestFacts, RequestFacts.request_id == Request.id)
             .join(Event, Event.request_id == Request.id)
-            .where(
-                Request.agency_id == agency_id,
-                Event.trigger.in_(sorted(office.PROPOSAL_TRIGGERS)),
-            )
+            .where(RequestFacts.agency_id == agency_id, RequestFacts.open_proposals > 0)
+            .where(Event.trigger.in_(sorted(office.PROPOSAL_TRIGGERS)))
             .order_by(Event.recorded_at, Event.id)
         )
     )

@@ -44,6 +44,7 @@ from workflow.requests.deadlines import (
 from workflow.requests.fee_count import units_before
 from workflow.requests.fee_rules import fee_facts
 from workflow.requests.intake import parse_intake
+from workflow.requests.office import pending_proposals
 from workflow.requests.search_text import document as search_document
 from workflow.requests.search_text import notes_of
 from workflow.requests.similar import earlier_requests
@@ -348,7 +349,8 @@ def projection_values(
 ) -> dict[str, Any]:
     """The columns of a request's projection row that its events (and the service dates
     of its notices, by event id) and its intake text determine — facts for the
-    statistics, the stored reply clock, the words it is searched by — by column name:
+    statistics, the stored reply clock, the proposals open, the words it is searched
+    by — by column name:
     written by :func:`project`, checked by ``stats-verify``, mirrored by the bulk path
     (``workflow.ledger.memory_replay``)."""
     facts = facts_from_events(received_on, events)
@@ -364,6 +366,7 @@ def projection_values(
         "pause_due": clock.pause_due,
         "reply_days": reply.days,
         "replied_late": reply.late,
+        "open_proposals": len(pending_proposals(events)),
         "search_text": search_document(subject, applicant_name, notes_of(events)),
     }
 

@@ -114,6 +114,8 @@ class Encoder:
                 "state": case.row.state,
                 "last_seq": len(case.events),
                 "version": case.version,
+                "agency_due_first": case.agency_due_first,
+                "agency_due_last": case.agency_due_last,
                 "created_at": self.created_at,
                 "log_hash": case_head,
             }
