@@ -5,7 +5,8 @@ by migration 0027 (the count) and ``init`` (the span) on an existing database.""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import re
+from datetime import UTC, date, datetime, timedelta
 
 from alembic import command
 from sqlalchemy import select, update
@@ -16,6 +17,8 @@ from models.migrate import alembic_config, upgrade
 from tests.conftest import NOW
 from tests.integration.test_challenges import conclude, concluded_request, file
 from tests.integration.test_office_workflow import a, accepted
+from tests.integration.test_pages import client_for
+from views import dashboard
 from workflow.admin import operations as admin_ops
 from workflow.challenges import operations as cops
 from workflow.challenges.agenda import case_deadline_due, case_logs, due_cases
@@ -27,7 +30,7 @@ from workflow.challenges.remedies import (
     period_end,
 )
 from workflow.challenges.standing import own_deadlines, standing_of
-from workflow.kernel.actor import Actor
+from workflow.kernel.actor import Actor, local_today
 from workflow.requests import office_operations as office_ops
 from workflow.store.calendar import load_calendar
 
@@ -179,3 +182,35 @@ def test_0027_counts_open_proposals_and_init_fills_the_case_deadlines(
         assert all(span_of(fresh, cid) == (None, None) for cid in live)  # left for init
         assert refresh_case_deadlines(fresh, load_calendar(fresh)) == 3
         assert {cid: span_of(fresh, cid) for cid in live} == live
+
+
+def test_the_workbench_lists_the_most_urgent_case_deadlines_batch_by_batch(
+    app, session, agency, users, monkeypatch
+) -> None:
+    """With room for two lines (so read four cases at a time), the panel shows the two
+    earliest due deadlines that folding every case gives, whatever order the cases were
+    filed in."""
+    cases = cases_world(session, agency, users)
+    req = concluded_request(
+        session, agency, users, "unavailable.not_held", "2026-05-01", "2026-05-20"
+    )
+    for filed in ("2026-11-20", "2026-09-14", "2026-11-16", "2026-09-01", "2026-10-20"):
+        cases[filed] = file(session, users, req, filed, kind="litigation", route="direct")
+    monkeypatch.setattr(dashboard, "SHOWN", 2)
+    today = local_today(datetime.now(UTC))
+    calendar = load_calendar(session)
+    every = list(session.scalars(select(Challenge).where(Challenge.state != "voided")))
+    logs = case_logs(session, every)
+    expected = sorted(
+        (d.day, c.id)
+        for c in every
+        for d in own_deadlines(
+            c.kind, c.instance, c.state == "pending", standing_of(c.filed_on, logs[c.id]), calendar
+        )
+        if case_deadline_due(d.day, c.state == "pending", today)
+    )
+    assert len(expected) > 4  # more than one batch to read
+    page = client_for(app, "legal").get("/dashboard").text
+    panel = page.split('id="case-deadlines"', 1)[1].split("</section>", 1)[0]
+    shown = [int(i) for i in re.findall(r'href="/challenges/(\d+)"', panel)]
+    assert shown == [cid for _, cid in expected[:2]]
