@@ -161,7 +161,6 @@ class RequestFacts(Base):
             "outcome IS NULL OR " + in_list("outcome", tuple(OUTCOME_BY_CODE)), name="outcome"
         ),
         Index("ix_request_facts_agency_received", "agency_id", "received_on"),
-        Index("ix_request_facts_agency_concluded", "agency_id", "concluded_on"),
         # Covers the fast path's GROUP BY (SQLite answers it from the index alone).
         Index(
             "ix_request_facts_covering",
@@ -172,7 +171,9 @@ class RequestFacts(Base):
             "outcome",
             "voided",
         ),
-        # The workbench's outcome chart and table 三's concluded rows, index-only.
+        # The workbench's outcome chart and table 三's concluded rows, index-only (and the
+        # only index led by agency and conclusion date: with a narrower one beside it,
+        # SQLite chose that and read 180,000 rows to count a province's year, 4.5× slower).
         Index(
             "ix_request_facts_agency_concluded_outcome",
             "agency_id",
