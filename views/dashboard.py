@@ -142,12 +142,8 @@ def _case_deadlines(visible: list[int], today: date) -> list[CaseDeadline]:
     earlier than the first deadline of the last case read, no unread case can come
     before it (a province has about a thousand such cases; the page folds a batch)."""
     session = db()
-    stmt = (
-        due_cases(visible, today)
-        .order_by(None)
-        .order_by(Challenge.agency_due_first, Challenge.id)
-        .limit(2 * SHOWN)
-    )
+    batch = 2 * SHOWN
+    stmt = due_cases(visible, today).limit(batch)
     found: list[CaseDeadline] = []
     read = 0
     while True:
@@ -161,7 +157,7 @@ def _case_deadlines(visible: list[int], today: date) -> list[CaseDeadline]:
                     found.append(CaseDeadline(row.case, line))
         found.sort(key=lambda c: (c.line.day, c.case.id))
         last_first = cases[-1].agency_due_first if cases else None
-        if len(cases) < 2 * SHOWN or (
+        if len(cases) < batch or (
             len(found) >= SHOWN
             and last_first is not None
             and found[SHOWN - 1].line.day < last_first

@@ -61,7 +61,8 @@ def due_cases(agency_ids: Sequence[int], today: date) -> Select[tuple[Challenge]
     (:func:`case_deadline_due`), selected by their stored deadline span
     (``workflow.challenges.due_dates``): the first is due within ``CASE_AHEAD_DAYS`` and,
     unless the case is pending, the last has not passed. Which of each case's deadlines
-    are due is then read from its log, by the caller."""
+    are due is then read from its log, by the caller. Earliest first deadline first: no
+    due deadline of a case is earlier than its first, so a caller may read a batch."""
     c = Challenge
     return (
         select(c)
@@ -69,7 +70,7 @@ def due_cases(agency_ids: Sequence[int], today: date) -> Select[tuple[Challenge]
         .where(c.agency_due_first <= today + timedelta(days=CASE_AHEAD_DAYS))
         .where((c.state == "pending") | (c.agency_due_last >= today))
         .where(c.filed_on >= today - timedelta(days=CASE_LOOKBACK_DAYS))
-        .order_by(c.id)
+        .order_by(c.agency_due_first, c.id)
     )
 
 
