@@ -313,6 +313,24 @@ def import_ledger_file(
         gate = _AgencyGate(session, source)
         validator = RowValidator(local_today(now))
         done = 0
+
+        def collect(outcomes: Iterator[_Outcome]) -> None:
+            """Count one chunk's replayed rows and, while none was refused, stage them."""
+            nonlocal done
+            batch: list[Encoded] = []
+            for outcome in outcomes:
+                report.count(outcome, errors)
+                if outcome.encoded is not None and not errors:
+                    batch.append(outcome.encoded)
+                done += 1
+                if progress is not None:
+                    progress(done, total)
+            if staging is not None and not errors:
+                staging.stage(batch)
+
+        # A pipeline: while the replay processes work on one chunk, this process validates
+        # the next and stages the last, so neither side waits for the other.
+        replaying: Iterator[_Outcome] | None = None
         for raws in _chunks(iter_ledger_bytes(data, source.file_name), chunk_rows):
             valid: list[LedgerRow] = []
             for raw in raws:
@@ -322,16 +340,12 @@ def import_ledger_file(
                     valid.append(row)
             jobs = gate.jobs(valid, errors)
             done += len(raws) - len(jobs)
-            batch: list[Encoded] = []
-            for outcome in replayer.run(jobs, pool):
-                report.count(outcome, errors)
-                if outcome.encoded is not None and not errors:
-                    batch.append(outcome.encoded)
-                done += 1
-                if progress is not None:
-                    progress(done, total)
-            if staging is not None and not errors:
-                staging.stage(batch)
+            started = replayer.run(jobs, pool)
+            if replaying is not None:
+                collect(replaying)
+            replaying = started
+        if replaying is not None:
+            collect(replaying)
         errors.extend(gate.errors())
         session.rollback()  # end the read transaction: on SQLite its snapshot is stale now
         if staging is not None and not errors:
@@ -405,13 +419,13 @@ class _RowReplayer:
             _FORKED.clear()
 
     def run(self, jobs: Sequence[_Job], pool: Pool | None) -> Iterator[_Outcome]:
+        """The outcomes of ``jobs`` in order. With a pool their replay is under way when
+        this returns (the caller may do other work before reading); without, it happens
+        as the outcomes are read."""
         chunks = [jobs[i : i + _CHUNK] for i in range(0, len(jobs), _CHUNK)]
-        if pool is None or len(chunks) <= 1:
-            for chunk in chunks:
-                yield from self.chunk(chunk)
-            return
-        for found in pool.imap(_forked_chunk, chunks):
-            yield from found
+        if pool is None:
+            return (outcome for chunk in chunks for outcome in self.chunk(chunk))
+        return (outcome for found in pool.imap(_forked_chunk, chunks) for outcome in found)
 
     def chunk(self, jobs: Sequence[_Job]) -> list[_Outcome]:
         return [self.row(job) for job in jobs]

@@ -22,12 +22,14 @@ its tables behind, and the next import drops them (:func:`drop_abandoned`): thos
 process on this host that no longer exists, or whose heartbeat stopped
 :data:`STALE_AFTER` ago.
 
-Staged keys are local: requests, events and cases numbered from 1 in file order, a
-request's serial its rank in its agency-year. Publishing shifts ids by the table's
-current end on SQLite (whose write lock keeps everyone else out) and, on PostgreSQL, draws a
-new id per row from the table's sequence into a map (other clerks go on inserting; no
-table lock, which the application's role may not take on the logs); serials come from
-the agency-year counter (reserved as ``next_serial`` does),
+Staged keys: a request's staged serial is its rank in its agency-year. On SQLite,
+requests, events and cases are numbered from 1 in file order and publishing shifts them
+by the table's current end (its write lock keeps everyone else out); on PostgreSQL each
+chunk draws its final ids from the tables' own sequences as it is staged, so other clerks
+go on inserting meanwhile (their ids interleave; an import refused or killed leaves only
+a gap in the sequences, as any rolled-back insert does) and the publish copies them as
+they are. Serials come from the agency-year counter at the publish (reserved as
+``next_serial`` does),
 with tracking numbers formatted by ``workflow.requests.operations.tracking_number``.
 """
 
@@ -51,6 +53,7 @@ from workflow.store.bulk_writer import (
     Encoded,
     Keys,
     _serials,
+    drawn_ids,
     insert_rows,
     rows_with_keys,
 )
@@ -153,8 +156,10 @@ class StagingArea:
         """Write ``batch`` (in file order) and commit it, renewing the heartbeat."""
         if not batch:
             return
-        rows = rows_with_keys(batch, self.keys)
         with self.conn.begin():
+            if self.dialect == "postgresql":  # final ids, from the tables' own sequences
+                self.keys.ids = drawn_ids(self.conn, batch)
+            rows = rows_with_keys(batch, self.keys)
             insert_rows(self.conn, rows, self.prefix)
             self.conn.execute(
                 text(f"UPDATE {_registry(self.conn)} SET heartbeat = :beat WHERE import_id = :id"),
@@ -179,12 +184,10 @@ class StagingArea:
             for table in ("requests", "events", "challenges", "challenge_events")
         }
         if self.dialect == "postgresql":
-            # Ids are drawn from each table's sequence, one by one, into a map: clerks keep
-            # inserting meanwhile (their ids interleave), and no table lock is needed,
-            # which the application's role could not take on the append-only logs.
-            for table in counts:
-                self._draw_ids(conn, table)
-            shift: dict[str, int] = {}
+            # The staged ids are final already (drawn from the sequences as each chunk was
+            # staged): clerks keep inserting meanwhile, and no table lock is needed, which
+            # the application's role could not take on the append-only logs.
+            shift = dict.fromkeys(counts, 0)
         else:
             conn.exec_driver_sql("UPDATE tracking_counters SET last = last WHERE 0")
             shift = {table: _reserve_ids(conn, table, n) for table, n in counts.items()}
@@ -193,18 +196,6 @@ class StagingArea:
             self._copy_table(conn, table, columns, shift)
         conn.exec_driver_sql(f"DROP TABLE {self.scratch}numbers")
         return counts["requests"]
-
-    def _draw_ids(self, conn: Connection, table: str) -> None:
-        """PostgreSQL: a new id from ``table``'s sequence for every staged row, in order."""
-        conn.exec_driver_sql(
-            f"CREATE TEMPORARY TABLE {self.scratch}ids_{table} "
-            "(local_id BIGINT PRIMARY KEY, new_id BIGINT NOT NULL) ON COMMIT DROP"
-        )
-        conn.exec_driver_sql(
-            f"INSERT INTO {self.scratch}ids_{table} (local_id, new_id) "
-            f"SELECT local_id, nextval(pg_get_serial_sequence('{table}', 'id')) "
-            f"FROM (SELECT id AS local_id FROM {self.prefix}{table} ORDER BY id) AS staged"
-        )
 
     def _number(self, conn: Connection) -> None:
         """The tracking serial and number of every staged request, in a scratch table."""
@@ -244,10 +235,8 @@ class StagingArea:
                 chosen.append("n.tracking_no")
             elif table == "requests" and column == "serial":
                 chosen.append("n.serial")
-            elif column in shifts and shift:
+            elif column in shifts and shift[shifts[column]]:
                 chosen.append(f"s.{column} + {shift[shifts[column]]}")
-            elif column in shifts:
-                chosen.append(f"m_{column}.new_id")
             else:
                 chosen.append(f"s.{column}")
         join = ""
@@ -256,12 +245,6 @@ class StagingArea:
                 f" JOIN {self.scratch}numbers n ON n.agency_id = s.agency_id"
                 " AND n.year = s.year AND n.rank = s.serial"
             )
-        if not shift:  # PostgreSQL: each key through its table's map of drawn ids
-            for column, target in shifts.items():
-                join += (
-                    f" LEFT JOIN {self.scratch}ids_{target} m_{column}"
-                    f" ON m_{column}.local_id = s.{column}"
-                )
         order = "s.request_id" if table == "request_facts" else "s.id"
         conn.exec_driver_sql(
             f"INSERT INTO {table} ({', '.join(columns)}) "
@@ -270,22 +253,10 @@ class StagingArea:
 
 
 def _reserve_ids(conn: Connection, table: str, n: int) -> int:
-    """Reserve ``n`` consecutive ids of ``table``; return what to add to a local id (1…n).
-
-    The caller holds the table's write lock: on SQLite nobody else writes, on PostgreSQL
-    no insert can draw from the sequence meanwhile, so the ids are consecutive.
-    """
+    """SQLite: reserve ``n`` consecutive ids of ``table``; return what to add to a local
+    id (1…n). The caller holds the write lock, so nobody else writes meanwhile."""
     if n == 0:
         return 0
-    if conn.dialect.name == "postgresql":
-        last = conn.scalar(
-            text(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                f"nextval(pg_get_serial_sequence('{table}', 'id')) + :n - 1)"
-            ),
-            {"n": n},
-        )
-        return int(last or 0) - n
     return int(conn.scalar(text(f"SELECT coalesce(max(id), 0) FROM {table}")) or 0)
 
 

@@ -267,17 +267,22 @@ class Keys:
 _KEYED = ("requests", "events", "challenges", "challenge_events")
 
 
-def database_keys(conn: Connection, batch: Sequence[Encoded]) -> Keys:
-    """Keys for ``batch`` from the database, as the operations path would get them."""
+def drawn_ids(conn: Connection, batch: Sequence[Encoded]) -> dict[str, Iterator[int]]:
+    """New primary keys for every row of ``batch``, per keyed table, from the database."""
     counts = {
         "requests": len(batch),
         "events": sum(len(e.events) for e in batch),
         "challenges": sum(len(e.cases) for e in batch),
         "challenge_events": sum(len(c[2]) for e in batch for c in e.cases),
     }
+    return {table: iter(_ids(conn, table, n)) for table, n in counts.items()}
+
+
+def database_keys(conn: Connection, batch: Sequence[Encoded]) -> Keys:
+    """Keys for ``batch`` from the database, as the operations path would get them."""
     per_year = Counter((e.agency_id, e.year) for e in batch)
     return Keys(
-        {table: iter(_ids(conn, table, n)) for table, n in counts.items()},
+        drawn_ids(conn, batch),
         {key: _serials(conn, key[0], key[1], n) for key, n in sorted(per_year.items())},
     )
 
