@@ -171,8 +171,7 @@ def import_once(url: str, ledger: Path, rows: int, workers: int) -> dict[str, An
         session.commit()
     started = time.perf_counter()
     cpu = time.process_time()
-    data = ledger.read_bytes()
-    source = ImportSource.of_file("import-ledger", ledger.name, data)
+    source = ImportSource.of_file("import-ledger", ledger.name, ledger)  # streamed, as the command
     samples: list[tuple[int, float]] = []
     step = max(1, rows // 10)
     last = [started]
@@ -182,7 +181,7 @@ def import_once(url: str, ledger: Path, rows: int, workers: int) -> dict[str, An
         if done % step == 0:
             samples.append((done, last[0]))
 
-    report = import_ledger_file(engine, data, source, now, progress=progress, workers=workers)
+    report = import_ledger_file(engine, ledger, source, now, progress=progress, workers=workers)
     finished = time.perf_counter()
     assert report.ok, report.errors[:5]
     engine.dispose()

@@ -71,16 +71,16 @@ def import_options(as_help: str) -> Callable[[F], F]:
 def import_ledger_command(path: Path, dry_run: bool, username: str | None) -> None:
     """导入申请台账（CSV 或 XLSX 第一个工作表）：全部成功才写入，逐行报告错误。"""
     now = datetime.now(UTC)
-    data = bytes_or_fail(path)
     with unit_of_work() as session:
-        source = ImportSource.of_file(
-            "import-ledger", path.name, data, user_option(session, username)
-        )
         bar = ProgressBar()  # the import runs its own transactions: this session only reads
         try:
+            # The path, not its bytes: the file is streamed, never held whole.
+            source = ImportSource.of_file(
+                "import-ledger", path.name, path, user_option(session, username)
+            )
             report = import_ledger_file(
                 session.get_bind(),  # type: ignore[arg-type]
-                data,
+                path,
                 source,
                 now,
                 dry_run,

@@ -102,6 +102,28 @@ def test_a_dry_run_stages_nothing(engine, session, agency) -> None:
     assert staging_tables(session) == []
 
 
+def test_a_file_read_from_its_path_with_a_duplicate_chunks_apart(
+    engine, session, agency, tmp_path
+) -> None:
+    """The command passes the path (streamed, never held whole): the same report as the
+    bytes, and a ref repeated three chunks after its first line is still caught there,
+    though the validator keeps the refs seen on disk rather than in memory."""
+    rows = ledger(40).decode().splitlines(keepends=True)
+    rows.append(rows[3].replace("申请人2", "另一人"))  # line 42 repeats line 4's ref S-0002
+    data = "".join(rows).encode()
+    path = tmp_path / "台账.csv"
+    path.write_bytes(data)
+    by_path = import_ledger_file(
+        engine, path, ImportSource.of_file("c", "台账.csv", path), NOW, chunk_rows=10
+    )
+    by_bytes = import_ledger_file(engine, data, source(data), NOW, chunk_rows=10)
+    assert [str(e) for e in by_path.errors] == [str(e) for e in by_bytes.errors]
+    assert by_path.refused_lines == [42]
+    assert "与第4行重复" in by_path.errors[0].reason
+    assert ImportSource.of_file("c", "x", path).sha256 == source(data).sha256
+    assert count(session, Request) == 0
+
+
 def _stage_and_die(url: str) -> None:
     """Open a staging area and die without cleaning up, as a SIGKILLed import would."""
     area = StagingArea(make_engine(url))

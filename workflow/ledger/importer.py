@@ -28,13 +28,12 @@ commit, not for the whole import, and memory does not grow with the rows.
 
 from __future__ import annotations
 
-import hashlib
 import multiprocessing
 import pickle
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -55,6 +54,7 @@ from workflow.ledger.memory_replay import MemoryReplay, MemRequest
 from workflow.ledger.reader import (
     COLUMN_NAMES,
     COLUMN_OF_TRIGGER,
+    LedgerData,
     LedgerRow,
     PlanError,
     RawRow,
@@ -62,6 +62,7 @@ from workflow.ledger.reader import (
     RowValidator,
     count_ledger_rows,
     iter_ledger_bytes,
+    ledger_digest,
     plan_events,
 )
 from workflow.ledger.staging import StagingArea
@@ -175,9 +176,9 @@ class ImportSource:
 
     @classmethod
     def of_file(
-        cls, command: str, file_name: str, data: bytes, by: User | None = None
+        cls, command: str, file_name: str, data: LedgerData, by: User | None = None
     ) -> ImportSource:
-        return cls(command, file_name, hashlib.sha256(data).hexdigest(), by)
+        return cls(command, file_name, ledger_digest(data), by)
 
     @property
     def recorder(self) -> str:
@@ -267,7 +268,7 @@ CHUNK_ROWS = 2000
 
 def import_ledger_file(
     engine: Engine,
-    data: bytes,
+    data: LedgerData,
     source: ImportSource,
     now: datetime,
     dry_run: bool = False,
@@ -280,7 +281,9 @@ def import_ledger_file(
 ) -> ImportReport:
     """Import a whole ledger file streamed in chunks, all or nothing, in its own transactions.
 
-    The file is read twice: once to count its rows and find any problem of the file as a
+    ``data`` is the file's bytes or, better for a big file, its path: a path is read as
+    it is streamed, and what this holds is bounded by a chunk, not by the file. The
+    file is read twice: once to count its rows and find any problem of the file as a
     whole (:class:`workflow.ledger.reader.LedgerFileError`, raised before anything is
     done), then ``chunk_rows`` rows at a time: validated, replayed (in ``workers``
     processes), and — while no row has been refused — written to this import's staging
@@ -311,7 +314,7 @@ def import_ledger_file(
         pool = stack.enter_context(replayer.pool(workers, total))
         staging = None if dry_run else stack.enter_context(StagingArea(engine, import_id))
         gate = _AgencyGate(session, source)
-        validator = RowValidator(local_today(now))
+        validator = stack.enter_context(closing(RowValidator(local_today(now))))
         done = 0
 
         def collect(outcomes: Iterator[_Outcome]) -> None:

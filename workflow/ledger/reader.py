@@ -22,17 +22,20 @@ from __future__ import annotations
 
 import codecs
 import csv
+import hashlib
 import io
 import re
+import sqlite3
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import IO, Any, NamedTuple
 
 from workflow.catalog.applicants import APPLICANT_KINDS, kind_from_text
 from workflow.catalog.channels import CHANNEL_BY_CODE, CHANNELS, DEFAULT_CHANNEL
@@ -257,6 +260,33 @@ class ReadLimits:
 DEFAULT_LIMITS = ReadLimits()
 
 
+#: A ledger file's content: its bytes (an upload) or its path on disk (a command's
+#: argument). A path is read as the rows are streamed, so a big ledger is never held
+#: whole in memory.
+LedgerData = bytes | Path
+
+
+def _binary(data: LedgerData) -> IO[bytes]:
+    """The file's content as a binary stream (the caller closes it)."""
+    if isinstance(data, bytes):
+        return io.BytesIO(data)
+    try:
+        return data.open("rb")
+    except OSError as exc:
+        raise LedgerFileError(f"无法读取文件“{data.name}”：{exc.strerror or exc}") from exc
+
+
+def _head(data: LedgerData, size: int = 8) -> bytes:
+    with _binary(data) as raw:
+        return raw.read(size)
+
+
+def ledger_digest(data: LedgerData) -> str:
+    """The SHA-256 of the file, recorded on every imported event (read in blocks)."""
+    with _binary(data) as raw:
+        return hashlib.file_digest(raw, "sha256").hexdigest()
+
+
 def read_ledger(
     path: str | Path,
     columns: Sequence[LedgerColumn] = LEDGER_COLUMNS,
@@ -290,7 +320,7 @@ def read_ledger_bytes(
 
 
 def count_ledger_rows(
-    data: bytes,
+    data: LedgerData,
     filename: str = "",
     columns: Sequence[LedgerColumn] = LEDGER_COLUMNS,
     limits: ReadLimits = DEFAULT_LIMITS,
@@ -301,7 +331,7 @@ def count_ledger_rows(
 
 
 def iter_ledger_bytes(
-    data: bytes,
+    data: LedgerData,
     filename: str = "",
     columns: Sequence[LedgerColumn] = LEDGER_COLUMNS,
     limits: ReadLimits = DEFAULT_LIMITS,
@@ -311,9 +341,10 @@ def iter_ledger_bytes(
     (:class:`LedgerFileError`) may surface after rows have been yielded — a data column
     without a header is only known at the end — so a caller stores nothing until the
     iteration has finished."""
-    if data.startswith(_OLE_MAGIC) or filename.lower().endswith(".xls"):
+    head = _head(data)
+    if head.startswith(_OLE_MAGIC) or filename.lower().endswith(".xls"):
         raise LedgerFileError("不支持旧版 Excel（.xls）文件，请另存为 .xlsx 或 UTF-8 CSV")
-    if data.startswith(_ZIP_MAGIC):
+    if head.startswith(_ZIP_MAGIC):
         return _rows_from_table(_xlsx_table(data, limits), columns, limits)
     return _rows_from_table(_csv_table(data, limits), columns, limits)
 
@@ -344,23 +375,27 @@ def decode_csv(data: bytes) -> str:
         ) from None
 
 
-def csv_encoding(data: bytes) -> str:
+def csv_encoding(raw: IO[bytes]) -> str:
     """The encoding :func:`decode_csv` would choose, found without building the text.
 
-    The bytes are checked in chunks through an incremental decoder whose output is
-    dropped, so a 20 MB upload does not become a 20–80 MB string before any limit.
+    The stream is read from its start in chunks through an incremental decoder whose
+    output is dropped, so a 20 MB upload does not become a 20–80 MB string before any
+    limit; it is left at its start again.
     """
-    if data.startswith(_UTF16_32_BOMS):
-        decode_csv(data[:4])  # the same refusal
+    raw.seek(0)
+    head = raw.read(4)
+    if head.startswith(_UTF16_32_BOMS):
+        decode_csv(head)  # the same refusal
     for encoding in ("utf-8-sig", "gb18030"):
         decoder = codecs.getincrementaldecoder(encoding)()
-        view = memoryview(data)
+        raw.seek(0)
         try:
-            for start in range(0, len(view), _CHUNK):
-                decoder.decode(view[start : start + _CHUNK])
+            while block := raw.read(_CHUNK):
+                decoder.decode(block)
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             continue
+        raw.seek(0)
         return encoding
     raise LedgerFileError("文件既不是UTF-8也不是GBK/GB18030编码，请在Excel中另存为“CSV UTF-8”")
 
@@ -368,18 +403,19 @@ def csv_encoding(data: bytes) -> str:
 _CHUNK = 1024 * 1024
 
 
-def _csv_table(data: bytes, limits: ReadLimits = DEFAULT_LIMITS) -> Iterator[list[str]]:
+def _csv_table(data: LedgerData, limits: ReadLimits = DEFAULT_LIMITS) -> Iterator[list[str]]:
     """The CSV's records one at a time, decoded as they are read (no text, no row list)."""
-    stream = io.TextIOWrapper(io.BytesIO(data), encoding=csv_encoding(data), newline="")
-    reader = csv.reader(stream)
-    try:
-        yield from reader
-    except csv.Error as exc:
-        if "field larger than field limit" in str(exc):
-            raise LedgerFileError(
-                f"第{reader.line_num}行有单元格超过{limits.cell}个字符，请检查文件"
-            ) from None
-        raise LedgerFileError(f"CSV 格式错误（第{reader.line_num}行）：{exc}") from exc
+    with _binary(data) as raw:
+        stream = io.TextIOWrapper(raw, encoding=csv_encoding(raw), newline="")
+        reader = csv.reader(stream)
+        try:
+            yield from reader
+        except csv.Error as exc:
+            if "field larger than field limit" in str(exc):
+                raise LedgerFileError(
+                    f"第{reader.line_num}行有单元格超过{limits.cell}个字符，请检查文件"
+                ) from None
+            raise LedgerFileError(f"CSV 格式错误（第{reader.line_num}行）：{exc}") from exc
 
 
 #: What a damaged or hostile XLSX raises inside openpyxl, zipfile and the XML parser: bad
@@ -406,10 +442,10 @@ _XLSX_BROKEN = (
 )
 
 
-def _check_archive(data: bytes, limits: ReadLimits) -> None:
+def _check_archive(raw: IO[bytes], limits: ReadLimits) -> None:
     """Refuse an XLSX whose parts would expand beyond the limits, before unpacking any."""
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        with zipfile.ZipFile(raw) as archive:
             parts = archive.infolist()
     except _XLSX_ERRORS:
         raise LedgerFileError(_XLSX_BROKEN) from None
@@ -425,13 +461,20 @@ def _check_archive(data: bytes, limits: ReadLimits) -> None:
         )
 
 
-def _xlsx_table(data: bytes, limits: ReadLimits = DEFAULT_LIMITS) -> Iterator[list[str]]:
+def _xlsx_table(data: LedgerData, limits: ReadLimits = DEFAULT_LIMITS) -> Iterator[list[str]]:
     """The first sheet's rows one at a time (openpyxl's read-only, streaming mode)."""
+    with _binary(data) as raw:
+        _check_archive(raw, limits)
+        raw.seek(0)
+        yield from _sheet_rows(raw, limits)
+
+
+def _sheet_rows(raw: IO[bytes], limits: ReadLimits) -> Iterator[list[str]]:
+    """The first sheet's rows of a workbook already checked against ``limits``."""
     from openpyxl import load_workbook  # heavy import, only when an XLSX arrives
 
-    _check_archive(data, limits)
     try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        book = load_workbook(raw, read_only=True, data_only=True)
     except _XLSX_ERRORS:
         raise LedgerFileError(_XLSX_BROKEN) from None
     try:
@@ -703,29 +746,50 @@ def validate_rows(
     """
     rows: list[LedgerRow] = []
     errors: list[RowError] = []
-    validator = RowValidator(today)
-    for raw in raw_rows:
-        row, row_errors = validator.check(raw)
-        if row_errors:
-            errors.extend(row_errors)
-        elif row is not None:
-            rows.append(row)
+    with closing(RowValidator(today)) as validator:
+        for raw in raw_rows:
+            row, row_errors = validator.check(raw)
+            if row_errors:
+                errors.extend(row_errors)
+            elif row is not None:
+                rows.append(row)
     return rows, sorted(errors)
 
 
 class RowValidator:
-    """:func:`validate_rows` one row at a time, for a ledger streamed in chunks: it keeps
-    only the (agency, ref) pairs seen, to report a duplicate on its later line."""
+    """:func:`validate_rows` one row at a time, for a ledger streamed in chunks.
+
+    To report a duplicate (agency, ref) on its later line it must remember every pair
+    seen and its line: they are kept in a private temporary SQLite database on disk
+    (``sqlite3.connect("")``, a page cache of a few MB, deleted on :meth:`close`), so
+    memory does not grow with the rows of a 200,000-row ledger.
+    """
 
     def __init__(self, today: date | None = None) -> None:
         self.today = today
-        self.first_line: dict[tuple[str, str], int] = {}
+        self._seen = sqlite3.connect("")
+        self._seen.executescript(
+            "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"
+            "CREATE TABLE seen (agency TEXT, ref TEXT, line INTEGER NOT NULL,"
+            " PRIMARY KEY (agency, ref)) WITHOUT ROWID"
+        )
+
+    def close(self) -> None:
+        self._seen.close()
+
+    def _first_line(self, key: tuple[str, str], line: int) -> int:
+        """The line ``key`` was first seen on (``line`` itself if this is the first)."""
+        added = self._seen.execute("INSERT OR IGNORE INTO seen VALUES (?, ?, ?)", (*key, line))
+        if added.rowcount:
+            return line
+        found = self._seen.execute("SELECT line FROM seen WHERE agency = ? AND ref = ?", key)
+        return int(found.fetchone()[0])
 
     def check(self, raw: RawRow) -> tuple[LedgerRow | None, list[RowError]]:
         row, row_errors = validate_row(raw, self.today)
         key = (raw.cells.get("agency", "").strip(), raw.cells.get("ref", "").strip())
         if all(key):
-            first = self.first_line.setdefault(key, raw.line)
+            first = self._first_line(key, raw.line)
             if first != raw.line:
                 row_errors.append(
                     RowError(
