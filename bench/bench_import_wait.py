@@ -112,11 +112,12 @@ def run(rows: int) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", default="100k")
+    parser.add_argument("--name", default=None, help="results file (default import-wait-ROWS)")
     args = parser.parse_args()
     found = [run(n) for n in sizes(args.rows)]
     for result in found:
         print(result)
-    save(f"import-wait-{args.rows}", {"results": found})
+    save(args.name or f"import-wait-{args.rows}", {"results": found})
 
 
 if __name__ == "__main__":

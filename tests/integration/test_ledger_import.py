@@ -433,8 +433,17 @@ def test_reimport_refuses_refs_already_imported(
     # Every line, each refused for its own ref.
     assert [e.line for e in again.errors] == list(range(2, 2 + len(GOOD_ROWS)))
     assert all(f"“{r['ref']}”" in e.reason for e, r in zip(again.errors, GOOD_ROWS, strict=True))
+    # A ref is the agency's own: the same refs in another agency's ledger are new there.
+    taken = {r["ref"] for r in GOOD_ROWS if r["agency"] == "other-agency"}
+    theirs = [
+        {**r, "agency": "other-agency"}
+        for r in GOOD_ROWS
+        if r["agency"] == "test-agency" and r["ref"] not in taken
+    ]
+    assert theirs
+    assert run(session, write_csv(tmp_path / "theirs.csv", theirs)).stored
     session.commit()
-    assert request_count(session) == 8
+    assert request_count(session) == 8 + len(theirs)
 
 
 def test_gbk_file_is_read_and_utf16_and_missing_column_are_refused(tmp_path) -> None:

@@ -75,7 +75,7 @@ from workflow.store.calendar import load_calendar
 ActorForAgency = Callable[[Session, Agency], Actor]
 Progress = Callable[[int, int], None]
 
-_REF_BATCH = 500
+_REF_BATCH = 2000
 
 
 @dataclass
@@ -612,19 +612,19 @@ def agencies_by_code(session: Session, codes: set[str]) -> dict[str, Agency]:
 def _existing_refs(
     session: Session, rows: Sequence[tuple[LedgerRow, Agency]]
 ) -> set[tuple[int, str]]:
-    """(agency id, ref) pairs already stored: a ledger is imported once, never merged."""
-    wanted: dict[int, set[str]] = {}
-    for row, agency in rows:
-        wanted.setdefault(agency.id, set()).add(row.ref)
+    """(agency id, ref) pairs already stored: a ledger is imported once, never merged.
+
+    One query per :data:`_REF_BATCH` refs whatever their agencies (a province's chunk
+    spans hundreds), by the ref's own index; the pairs are matched here.
+    """
+    wanted = {(agency.id, row.ref) for row, agency in rows}
+    refs = sorted({ref for _, ref in wanted})
     present: set[tuple[int, str]] = set()
-    for agency_id, refs in wanted.items():
-        ordered = sorted(refs)
-        for start in range(0, len(ordered), _REF_BATCH):
-            batch = ordered[start : start + _REF_BATCH]
-            stmt = select(Request.external_ref).where(
-                Request.agency_id == agency_id, Request.external_ref.in_(batch)
-            )
-            present.update((agency_id, ref) for ref in session.scalars(stmt) if ref is not None)
+    for start in range(0, len(refs), _REF_BATCH):
+        stmt = select(Request.agency_id, Request.external_ref).where(
+            Request.external_ref.in_(refs[start : start + _REF_BATCH])
+        )
+        present.update((a, r) for a, r in session.execute(stmt) if (a, r) in wanted)
     return present
 
 
