@@ -14,7 +14,6 @@ import click
 
 from commands.ledger import (
     actor_option,
-    bytes_or_fail,
     import_options,
     print_report,
     rows_or_fail,
@@ -37,13 +36,12 @@ from workflow.ledger.importer import ImportSource
 def import_challenges_command(path: Path, dry_run: bool, username: str | None) -> None:
     """导入复议诉讼台账（CSV 或 XLSX 第一个工作表）：全部成功才写入，逐行报告错误。"""
     now = datetime.now(UTC)
-    data = bytes_or_fail(path)
-    raw = rows_or_fail(data, path.name, CHALLENGE_COLUMNS)
+    raw = rows_or_fail(path, path.name, CHALLENGE_COLUMNS)
     rows, problems = validate_challenge_rows(raw, local_today(now))
     with unit_of_work() as session:
         actor_for = actor_option(session, username, default_legal_actor)
         source = ImportSource.of_file(
-            SYSTEM_RECORDER, path.name, data, user_option(session, username)
+            SYSTEM_RECORDER, path.name, path, user_option(session, username)
         )
         report = import_challenges(
             session,

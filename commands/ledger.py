@@ -33,6 +33,7 @@ from workflow.ledger.importer import (
 from workflow.ledger.reader import (
     LEDGER_COLUMNS,
     LedgerColumn,
+    LedgerData,
     LedgerFileError,
     RawRow,
     read_ledger_bytes,
@@ -118,16 +119,8 @@ class ProgressBar:
             self.bar.__exit__(None, None, None)
 
 
-def bytes_or_fail(path: Path) -> bytes:
-    """The file's content, or the command stops with why it cannot be read."""
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise click.ClickException(f"无法读取文件“{path.name}”：{exc.strerror or exc}") from exc
-
-
 def rows_or_fail(
-    data: bytes, name: str, columns: Sequence[LedgerColumn] = LEDGER_COLUMNS
+    data: LedgerData, name: str, columns: Sequence[LedgerColumn] = LEDGER_COLUMNS
 ) -> list[RawRow]:
     """The file's rows, or the command stops with why the file as a whole is unusable."""
     try:

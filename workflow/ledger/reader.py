@@ -294,15 +294,11 @@ def read_ledger(
 ) -> list[RawRow]:
     """Read a ledger file from disk; see :func:`read_ledger_bytes`."""
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise LedgerFileError(f"无法读取文件“{path.name}”：{exc.strerror or exc}") from exc
-    return read_ledger_bytes(data, path.name, columns, limits)
+    return read_ledger_bytes(path, path.name, columns, limits)
 
 
 def read_ledger_bytes(
-    data: bytes,
+    data: LedgerData,
     filename: str = "",
     columns: Sequence[LedgerColumn] = LEDGER_COLUMNS,
     limits: ReadLimits = DEFAULT_LIMITS,
