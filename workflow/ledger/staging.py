@@ -173,9 +173,10 @@ class StagingArea:
         """Copy every staged row into the real tables on ``conn``, in its transaction (the
         caller commits); return the number of requests published.
 
-        The keys are taken as the first statement of the write (SQLite's write lock,
-        PostgreSQL's table locks), so nobody's insert can slip between reading the end
-        of a table and writing after it.
+        On SQLite the write lock is taken by the first statement, so nobody's insert can
+        slip between reading the end of a table and writing after it. On PostgreSQL the
+        ids are final already; the only lock taken is each agency-year's tracking counter
+        row, for its serials.
         """
         if self.staged == 0:
             return 0
