@@ -14,6 +14,7 @@ from workflow.catalog.outcomes import FORMATS
 from workflow.challenges.due_dates import stale_case_deadlines
 from workflow.requests.search import index_problems, rebuild_index
 from workflow.statistics.fold import render_text, stats_json
+from workflow.statistics.month_counts import stale_counts
 from workflow.statistics.queries import derive, verify, verify_projection, years_with_data
 from workflow.statistics.scope import Scope
 from workflow.store.calendar import load_calendar
@@ -57,8 +58,9 @@ def stats(
 @click.option("--year", type=YEAR, help="年度（默认有数据的全部年度）")
 @click.option("--repair", is_flag=True, help="按事件日志重建不一致的统计投影")
 def stats_verify(agency_code: str | None, year: int | None, repair: bool) -> None:
-    """用事件日志重新计算统计（含全文检索词、案件期限），与快速统计逐格比对，并检查全文索引；不一致时返回非零。"""
+    """用事件日志重新计算统计（含全文检索词、案件期限、按月统计数），与快速统计逐格比对，并检查全文索引；不一致时返回非零。"""
     problems = 0
+    verb = "已重建" if repair else "与事件日志不一致"
     with unit_of_work() as session:
         agencies = (
             [agency_by_code(session, agency_code)]
@@ -67,7 +69,6 @@ def stats_verify(agency_code: str | None, year: int | None, repair: bool) -> Non
         )
         for agency in agencies:
             scope = Scope.of(agency)
-            verb = "已重建" if repair else "与事件日志不一致"
             stale = verify_projection(session, scope, repair=repair)
             if stale:
                 click.echo(f"{agency.code}: {len(stale)} 件申请的统计投影{verb}")
@@ -84,6 +85,15 @@ def stats_verify(agency_code: str | None, year: int | None, repair: bool) -> Non
                 for d in diff:
                     click.echo(f"{agency.code} {y} {d.cell}: 日志={d.fold} 快速={d.fast}")
             click.echo(f"{agency.code}: 已核对 {len(years)} 个年度")
+        # The month counts against the projection rows (repaired above, if asked).
+        months = stale_counts(session, repair=repair)
+        if months:
+            state = "已按统计投影重建" if repair else "与统计投影不一致"
+            click.echo(f"工作台的按月统计数 {len(months)} 处{state}")
+            for (agency_id, month, outcome), kept, counted in months[:5]:
+                what = f"办结（{outcome}）" if outcome else "收到"
+                click.echo(f"  机关 {agency_id} {month:%Y-%m} {what}：记为 {kept}，应为 {counted}")
+            problems += 0 if repair else len(months)
         # The word index against the stored words (which verify_projection checked).
         found = index_problems(session)
         if found and repair:

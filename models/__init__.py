@@ -14,6 +14,7 @@ from models.report import PublishedReport, ReportCorrection
 from models.report_draft import PublishedReportPdf, ReportDraft
 from models.request import (
     SEARCH_INDEX_TABLE,
+    MonthCount,
     Request,
     RequestFacts,
     TrackingCounter,
@@ -37,6 +38,7 @@ __all__ = [
     "ChallengeEvent",
     "Event",
     "LoginSession",
+    "MonthCount",
     "Notice",
     "NoticeCounter",
     "PortalFile",

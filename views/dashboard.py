@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from documents.notices_pdf import render_notice
-from models import Agency, Challenge, PublishedReport, Request, RequestFacts
+from models import Agency, Challenge, PublishedReport, Request
 from models.file_store import open_file_store
 from views.access import require_roles, visible_agency_ids
 from views.challenges import case_rows
@@ -36,6 +36,7 @@ from workflow.requests.office_operations import pending_for
 from workflow.requests.operations import deadlines_of, histories
 from workflow.requests.reminders import Whose, report_deadlines
 from workflow.requests.spec import CASEWORKERS
+from workflow.statistics.month_counts import RECEIVED, month_totals
 from workflow.store.calendar import load_calendar
 
 bp = Blueprint("dashboard", __name__)
@@ -165,26 +166,6 @@ def _case_deadlines(visible: list[int], today: date) -> list[CaseDeadline]:
             return found[:SHOWN]
 
 
-def _monthly(visible: list[int], year: int) -> list[int]:
-    """Requests received in each month of ``year``: twelve index-only range counts
-    (cheaper than grouping by an extracted month on a whole province's year)."""
-    f = RequestFacts
-    counts = []
-    for month in range(1, 13):
-        first = date(year, month, 1)
-        last = date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
-        counts.append(
-            db().scalar(
-                select(func.count())
-                .select_from(f)
-                .where(f.agency_id.in_(visible), f.received_on.between(first, last))
-                .where(f.voided.is_(False))
-            )
-            or 0
-        )
-    return counts
-
-
 def _reminders(agency_id: int, today: date) -> list[Reminder]:
     """Art. 49 by the agency's level (workflow.requests.reminders), each with whether that year's
     report is published."""
@@ -294,17 +275,12 @@ def home() -> str:
             .group_by(Request.state)
         ).all()
     )
-    f = RequestFacts
-    year_start, year_end = date(today.year, 1, 1), date(today.year, 12, 31)
-    outcomes = session.execute(
-        select(f.outcome, func.count())
-        .where(f.agency_id.in_(visible), f.voided.is_(False))
-        .where(f.concluded_on.between(year_start, year_end), f.outcome.is_not(None))
-        .group_by(f.outcome)
-    ).all()
+    year = month_totals(session, visible, today.year)
     by_group = {g.code: 0 for g in GROUPS}
-    for code, n in outcomes:
-        by_group[OUTCOME_BY_CODE[code].group.code] += n
+    for (_month, outcome), n in year.items():
+        if outcome != RECEIVED:
+            by_group[OUTCOME_BY_CODE[outcome].group.code] += n
+    received = [year.get((month, RECEIVED), 0) for month in range(1, 13)]
     return render_template(
         "dashboard/home.html",
         today=today,
@@ -317,7 +293,7 @@ def home() -> str:
         mine_total=mine_total or 0,
         states=[(s.label, by_state.get(s.value, 0)) for s in STORED_STATES if s in OPEN_STATES],
         open_total=sum(by_state.values()),
-        month_chart=month_bars(_monthly(visible, today.year), f"{today.year}年各月收到申请数"),
+        month_chart=month_bars(received, f"{today.year}年各月收到申请数"),
         outcome_chart=share_bar(
             [(_short(g.label), by_group[g.code]) for g in GROUPS],
             f"{today.year}年办理结果构成",

@@ -50,6 +50,7 @@ TABLES = (
     "challenges",
     "challenge_events",
     "tracking_counters",
+    "month_counts",
 )
 #: Set by the database or the wall clock, so different between two runs by design.
 WALL_CLOCK_COLUMNS = frozenset({"created_at"})

@@ -181,7 +181,7 @@ def test_bulk_import_writes_what_the_operations_write(
     }
     assert all(e["payload"]["imported"] == source.provenance() for e in by_bulk["events"])
     _without_provenance(by_bulk)
-    for name in ("requests", "events", "request_facts", "tracking_counters"):
+    for name in ("requests", "events", "request_facts", "tracking_counters", "month_counts"):
         assert len(by_bulk[name]) == len(by_operations[name]), name
         for mine, theirs in zip(by_bulk[name], by_operations[name], strict=True):
             assert mine == theirs, name
@@ -196,7 +196,7 @@ def test_bulk_import_writes_what_the_operations_write(
             assert verify_log(session) == []
             assert staging_tables(session) == []  # dropped once published
         _without_provenance(by_staged)
-        for name in ("requests", "events", "request_facts", "tracking_counters"):
+        for name in ("requests", "events", "request_facts", "tracking_counters", "month_counts"):
             assert by_staged[name] == by_operations[name], name
         assert _statistics(staged) == stats_by_operations
     finally:

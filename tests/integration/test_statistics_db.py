@@ -22,6 +22,7 @@ from workflow.kernel.calendar import DEFAULT_CALENDAR
 from workflow.requests import operations as ops
 from workflow.statistics.fold import stats_json, table3_from_counts
 from workflow.statistics.layouts import format_for_year
+from workflow.statistics.month_counts import stale_counts
 from workflow.statistics.queries import (
     cell_request_ids,
     derive,
@@ -198,6 +199,7 @@ def test_random_histories_across_new_year_fold_equals_fast(
     _replay_random(session, agency, users, random.Random(seed), n)
     scope = Scope.of(agency)
     assert verify(session, scope, [2024, 2025, 2026]) == {}
+    assert stale_counts(session) == []  # the workbench's month counts moved with every event
     previous = None
     for year in (2024, 2025, 2026):
         result = derive(session, scope, year)

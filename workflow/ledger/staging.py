@@ -39,6 +39,7 @@ import os
 import secrets
 import socket
 import time
+from collections import Counter
 from collections.abc import Sequence
 from contextlib import suppress
 from typing import Any
@@ -48,11 +49,13 @@ from sqlalchemy.orm import Session
 
 from models.db_roles import STAGING_SCHEMA
 from workflow.requests import operations as ops
+from workflow.statistics import month_counts
 from workflow.store.bulk_writer import (
     TABLE_COLUMNS,
     Encoded,
     Keys,
     _serials,
+    batch_counts,
     drawn_ids,
     insert_rows,
     rows_with_keys,
@@ -109,6 +112,9 @@ class StagingArea:
         self.prefix = _qualifier(self.dialect) + self.scratch
         self.keys = Keys.local()
         self.staged = 0
+        #: What the staged requests add to ``month_counts``, added at the publish (a few
+        #: thousand keys for any ledger: agencies × months × outcomes).
+        self.counts: Counter[month_counts.Key] = Counter()
         self._conn: Connection | None = None
 
     # -- lifetime
@@ -161,6 +167,7 @@ class StagingArea:
                 self.keys.ids = drawn_ids(self.conn, batch)
             rows = rows_with_keys(batch, self.keys)
             insert_rows(self.conn, rows, self.prefix)
+            self.counts.update(batch_counts(batch))
             self.conn.execute(
                 text(f"UPDATE {_registry(self.conn)} SET heartbeat = :beat WHERE import_id = :id"),
                 {"beat": time.time(), "id": self.import_id},
@@ -196,6 +203,7 @@ class StagingArea:
         for table, columns in TABLE_COLUMNS.items():
             self._copy_table(conn, table, columns, shift)
         conn.exec_driver_sql(f"DROP TABLE {self.scratch}numbers")
+        month_counts.add_counts(conn, self.counts)
         return counts["requests"]
 
     def _number(self, conn: Connection) -> None:

@@ -49,6 +49,7 @@ from workflow.requests.search_text import document as search_document
 from workflow.requests.search_text import notes_of
 from workflow.requests.similar import earlier_requests
 from workflow.requests.spec import SPEC_BY_TRIGGER
+from workflow.statistics import month_counts
 from workflow.statistics.facts import facts_from_events, reply_facts
 from workflow.store.calendar import load_calendar
 from workflow.store.event_log import flush_or_conflict, log_sink
@@ -375,12 +376,15 @@ def project(
     session: Session, request: Request, events: Sequence[Event], calendar: WorkingCalendar
 ) -> None:
     """Rewrite the request's projection row (statistics facts, stored clock) from its
-    history and its notices' service dates."""
+    history and its notices' service dates, and move the month counts it is part of."""
     served = served_for(session, request.id, events)
     row = session.get(RequestFacts, request.id)
     if row is None:
         row = RequestFacts(request_id=request.id)
         session.add(row)
+        before: tuple[month_counts.Key, ...] = ()
+    else:
+        before = month_counts.counted_row(row)
     row.agency_id = request.agency_id
     row.applicant_kind = request.applicant_kind
     values = projection_values(
@@ -393,3 +397,4 @@ def project(
     )
     for column, value in values.items():
         setattr(row, column, value)
+    month_counts.add_counts(session, month_counts.changes(before, month_counts.counted_row(row)))

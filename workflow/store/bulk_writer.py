@@ -31,6 +31,7 @@ from workflow.kernel import chain
 from workflow.kernel.actor import naive_utc
 from workflow.ledger.memory_replay import MemEvent, MemRequest
 from workflow.requests import operations as ops
+from workflow.statistics import month_counts
 
 REQUEST_COLUMNS: tuple[str, ...] = tuple(c.name for c in Request.__table__.columns)
 EVENT_COLUMNS: tuple[str, ...] = tuple(c.name for c in Event.__table__.columns)
@@ -62,6 +63,8 @@ class Encoded:
     facts: tuple[Any, ...]
     #: (challenge row, index of its prior case in this request's cases, its event rows)
     cases: list[tuple[tuple[Any, ...], int | None, list[tuple[Any, ...]]]]
+    #: What the request adds to ``month_counts`` (``workflow.statistics.month_counts``).
+    counts: tuple[month_counts.Key, ...] = ()
 
 
 class Encoder:
@@ -127,6 +130,13 @@ class Encoder:
             events,
             tuple(v(facts[c]) for c in FACT_COLUMNS),
             cases,
+            month_counts.counted(
+                mem.agency_id,
+                mem.facts["received_on"],
+                mem.facts["concluded_on"],
+                mem.facts["outcome"],
+                mem.facts["voided"],
+            ),
         )
 
     def _chain(
@@ -339,7 +349,17 @@ def write_batch(conn: Connection, batch: Sequence[Encoded]) -> int:
     """Insert ``batch`` on ``conn`` (in its transaction); return the number of rows written."""
     if not batch:
         return 0
-    return insert_rows(conn, keyed_rows(conn, batch))
+    written = insert_rows(conn, keyed_rows(conn, batch))
+    month_counts.add_counts(conn, batch_counts(batch))
+    return written
+
+
+def batch_counts(batch: Sequence[Encoded]) -> Counter[month_counts.Key]:
+    """What the requests of ``batch`` add to ``month_counts``, added up."""
+    found: Counter[month_counts.Key] = Counter()
+    for enc in batch:
+        found.update(enc.counts)
+    return found
 
 
 def insert_rows(
