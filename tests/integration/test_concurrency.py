@@ -40,6 +40,7 @@ from workflow.kernel.errors import ConflictError, GuardError
 from workflow.ledger.staging import drop_abandoned, staging_tables
 from workflow.requests import operations as ops
 from workflow.requests.spec import SPEC_BY_TRIGGER
+from workflow.statistics.month_counts import stale_counts
 from workflow.statistics.queries import verify_projection
 from workflow.statistics.scope import Scope
 
@@ -157,6 +158,8 @@ def test_conflicting_actions_from_many_threads(engine, session, agency, users) -
         assert req.state == fold(events)
         assert req.last_seq == len(events) == events[-1].seq
     assert verify_projection(session, Scope.of(agency)) == []
+    # Every decision and reopening moved the same month's counts from 8 threads: none lost.
+    assert stale_counts(session) == []
     assert session.scalar(select(func.count()).select_from(Event)) == REQUESTS + total["done"]
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, select, union
 from sqlalchemy.orm import Session
 
 from models import Request, RequestFacts
@@ -73,13 +73,19 @@ class Whose:
 
 def _request_rows(whose: Whose, today: date, calendar: WorkingCalendar) -> Select[Any]:
     """The requests needing action now (see the module docstring): the one statement the
-    count and the list both run, so they cannot disagree."""
+    count and the list both run, so they cannot disagree.
+
+    The two deadlines are selected apart and united, each by its own (agency, date)
+    index: written as one ``OR``, SQLite read every projection row of the agency (for a
+    province's own agency, 12,500 rows to find 9)."""
     f = RequestFacts
     soon_until = calendar.add_working_days(today, DUE_SOON_DAYS).day
-    stmt = (
-        select(f.request_id, f.reply_due, f.pause_due)
-        .where(f.agency_id == whose.agency_id)
-        .where(or_(f.reply_due <= soon_until, f.pause_due < today))
+    due = union(
+        select(f.request_id).where(f.agency_id == whose.agency_id, f.reply_due <= soon_until),
+        select(f.request_id).where(f.agency_id == whose.agency_id, f.pause_due < today),
+    ).subquery()
+    stmt = select(f.request_id, f.reply_due, f.pause_due).join(
+        due, due.c.request_id == f.request_id
     )
     if whose.handler_id is not None:
         stmt = stmt.join(Request, Request.id == f.request_id).where(
