@@ -275,12 +275,14 @@ def home() -> str:
             .group_by(Request.state)
         ).all()
     )
-    year = month_totals(session, visible, today.year)
+    year = month_totals(session, visible, today.year, today.year)
     by_group = {g.code: 0 for g in GROUPS}
-    for (_month, outcome), n in year.items():
-        if outcome != RECEIVED:
+    received = [0] * 12
+    for (month, outcome), n in year.items():
+        if outcome == RECEIVED:
+            received[month.month - 1] += n
+        else:
             by_group[OUTCOME_BY_CODE[outcome].group.code] += n
-    received = [year.get((month, RECEIVED), 0) for month in range(1, 13)]
     return render_template(
         "dashboard/home.html",
         today=today,

@@ -33,6 +33,7 @@ from workflow.statistics.supervision import (
     median,
     sorted_rows,
     supervision_table,
+    trends,
 )
 from workflow.store.calendar import load_calendar
 
@@ -344,6 +345,37 @@ def test_xlsx_export_content(app, session: Session, province: Province) -> None:
     assert a[header.index("答复用时中位数（工作日）")].value == 13.5
     assert rows["b-bureau"][header.index("纠正率")].value == "—"
     assert rows["a1-office"][1].value == "　　甲局下属所"  # indented by depth, as text
+
+
+def test_trends_count_what_the_projection_rows_say(session: Session, province: Province) -> None:
+    """Year over year and month by month, from the month counts: the subtree's rows
+    counted one by one (voided left out, the first conclusion's date), and nothing of the
+    agency outside the subtree."""
+    ids = subtree_ids(session, province.root.id)
+    rows = session.scalars(
+        select(RequestFacts).where(RequestFacts.agency_id.in_(ids), RequestFacts.voided.is_(False))
+    ).all()
+    got = trends(session, sorted(ids), 2026, 2024)
+    assert got.years == [2024, 2025, 2026]
+    assert got.received_by_year == [sum(r.received_on.year == y for r in rows) for y in got.years]
+    assert got.concluded_by_year == [
+        sum(r.concluded_on is not None and r.concluded_on.year == y for r in rows)
+        for y in got.years
+    ]
+    assert got.received_by_month == [
+        sum(r.received_on.year == 2026 and r.received_on.month == m for r in rows)
+        for m in range(1, 13)
+    ]
+    assert got.concluded_by_month == [
+        sum(
+            r.concluded_on is not None and r.concluded_on.year == 2026 and r.concluded_on.month == m
+            for r in rows
+        )
+        for m in range(1, 13)
+    ]
+    assert sum(got.received_by_year) > 0 and sum(got.concluded_by_month) > 0
+    everyone = trends(session, sorted({*ids, province.other.id}), 2026, 2024)
+    assert sum(everyone.received_by_year) > sum(got.received_by_year)  # the other agency's
 
 
 def test_trends_are_svg(app, session: Session, province: Province) -> None:

@@ -145,14 +145,16 @@ def stale_counts(session: Session, *, repair: bool = False) -> list[tuple[Key, i
 
 
 def month_totals(
-    session: Session, agency_ids: Iterable[int], year: int
-) -> dict[tuple[int, str], int]:
-    """(month number, outcome or "") → count, over ``agency_ids`` and the months of ``year``."""
+    session: Session, agency_ids: Iterable[int], first_year: int, last_year: int
+) -> dict[tuple[date, str], int]:
+    """(first day of the month, outcome or "") → count over ``agency_ids``, for every month
+    of ``first_year`` to ``last_year`` that has one: what the workbench's charts and the
+    supervisor's trends draw."""
     m = MonthCount
     rows = session.execute(
         select(m.month, m.outcome, func.sum(m.n))
         .where(m.agency_id.in_(sorted(agency_ids)))
-        .where(m.month.between(date(year, 1, 1), date(year, 12, 1)))
+        .where(m.month.between(date(first_year, 1, 1), date(last_year, 12, 1)))
         .group_by(m.month, m.outcome)
     )
-    return {(month.month, outcome): int(n) for month, outcome, n in rows if n}
+    return {(month, outcome): int(n) for month, outcome, n in rows if n}

@@ -34,6 +34,7 @@ from workflow.kernel.errors import ValidationError
 from workflow.requests.clocks import overdue_condition
 from workflow.statistics.challenges import CaseEvent, facts_at
 from workflow.statistics.layouts.table4 import group_for
+from workflow.statistics.month_counts import RECEIVED, month_totals
 
 #: The request sets a figure of the table counts, by the code a link names (``measure=``).
 #: Overdue is not here: it is "now", whatever the period (the list's own ``overdue`` filter).
@@ -425,42 +426,26 @@ class Trends:
     concluded_by_month: list[int]
 
 
-def _by_part(session: Session, column: Any, part: str, where: Any) -> Counter[int]:
-    key = func.extract(part, column)
-    return Counter(
-        {
-            int(k): int(n)
-            for k, n in session.execute(select(key, func.count()).where(where).group_by(key))
-            if k is not None
-        }
-    )
-
-
 def trends(session: Session, agency_ids: Sequence[int], year: int, first_year: int) -> Trends:
-    """Year over year from ``first_year`` to ``year``, and ``year`` month by month: four
-    grouped statements over ``request_facts`` (voided requests left out)."""
-    f = RequestFacts
-    live = and_(f.agency_id.in_(list(agency_ids)), f.voided.is_(False))
-    span = (date(first_year, 1, 1), date(year, 12, 31))
-    months = (date(year, 1, 1), date(year, 12, 31))
-    received_y = _by_part(session, f.received_on, "year", and_(live, f.received_on.between(*span)))
-    concluded_y = _by_part(
-        session, f.concluded_on, "year", and_(live, f.concluded_on.between(*span))
-    )
-    received_m = _by_part(
-        session, f.received_on, "month", and_(live, f.received_on.between(*months))
-    )
-    concluded_m = _by_part(
-        session, f.concluded_on, "month", and_(live, f.concluded_on.between(*months))
-    )
+    """Year over year from ``first_year`` to ``year``, and ``year`` month by month, from the
+    month counts kept with the projection (``workflow.statistics.month_counts``: voided
+    requests left out, a conclusion counted in the month of the first one)."""
     years = list(range(first_year, year + 1))
+    received: Counter[tuple[int, int]] = Counter()
+    concluded: Counter[tuple[int, int]] = Counter()
+    for (month, outcome), n in month_totals(session, agency_ids, first_year, year).items():
+        (received if outcome == RECEIVED else concluded)[(month.year, month.month)] += n
+
+    def by_year(counts: Counter[tuple[int, int]]) -> list[int]:
+        return [sum(n for (y, _m), n in counts.items() if y == year_) for year_ in years]
+
     return Trends(
         years,
-        [received_y[y] for y in years],
-        [concluded_y[y] for y in years],
+        by_year(received),
+        by_year(concluded),
         year,
-        [received_m[m] for m in range(1, 13)],
-        [concluded_m[m] for m in range(1, 13)],
+        [received[(year, m)] for m in range(1, 13)],
+        [concluded[(year, m)] for m in range(1, 13)],
     )
 
 
