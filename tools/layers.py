@@ -88,6 +88,7 @@ DATABASE_MODULES = frozenset(
         "workflow.statistics.supervision",
         "workflow.annual_report.tracker",
         "workflow.requests.search",
+        "workflow.statistics.month_counts",
     }
 )
 
