@@ -90,9 +90,11 @@ def stats_verify(agency_code: str | None, year: int | None, repair: bool) -> Non
         if months:
             state = "已按统计投影重建" if repair else "与统计投影不一致"
             click.echo(f"工作台的按月统计数 {len(months)} 处{state}")
+            codes = {a.id: a.code for a in session.scalars(select(Agency))}
             for (agency_id, month, outcome), kept, counted in months[:5]:
                 what = f"办结（{outcome}）" if outcome else "收到"
-                click.echo(f"  机关 {agency_id} {month:%Y-%m} {what}：记为 {kept}，应为 {counted}")
+                where = f"{codes.get(agency_id, agency_id)} {month:%Y-%m} {what}"
+                click.echo(f"  {where}：记为 {kept}，应为 {counted}")
             problems += 0 if repair else len(months)
         # The word index against the stored words (which verify_projection checked).
         found = index_problems(session)

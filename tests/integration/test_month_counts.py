@@ -99,7 +99,7 @@ def test_stats_verify_finds_a_changed_count_and_repair_restores_it(
     found = cli(db_url, "stats-verify")
     assert found.returncode != 0
     assert "工作台的按月统计数 1 处与统计投影不一致" in found.stdout
-    assert "2026-03 收到：记为 7，应为 1" in found.stdout
+    assert f"{agency.code} 2026-03 收到：记为 7，应为 1" in found.stdout
 
     repaired = cli(db_url, "stats-verify", "--repair")
     assert repaired.returncode == 0, repaired.stdout + repaired.stderr

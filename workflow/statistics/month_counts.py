@@ -36,10 +36,6 @@ Key = tuple[int, date, str]
 RECEIVED = ""
 
 
-def first_of_month(day: date) -> date:
-    return day.replace(day=1)
-
-
 def counted(
     agency_id: int,
     received_on: date,
@@ -51,10 +47,10 @@ def counted(
     conclusion with its outcome once it has one; nothing when voided."""
     if voided:
         return ()
-    received = (agency_id, first_of_month(received_on), RECEIVED)
+    received = (agency_id, received_on.replace(day=1), RECEIVED)
     if concluded_on is None or outcome is None:
         return (received,)
-    return received, (agency_id, first_of_month(concluded_on), outcome)
+    return received, (agency_id, concluded_on.replace(day=1), outcome)
 
 
 def counted_row(row: Any) -> tuple[Key, ...]:
